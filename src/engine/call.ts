@@ -1,0 +1,288 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
+import type { Logger } from 'pino';
+import { ErrorCodes, PtimeError } from '../errors.js';
+import { ThrottledCount } from '../log/throttled-count.js';
+import { safeEmit } from '../log/safe-emit.js';
+import type { LaneSink } from '../pacer/pacer-host.js';
+import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
+import { H_LATE, H_SENT, H_UNDERRUNS } from '../ring/lane-layout.js';
+import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
+import { Framer, type FrameSink } from './framer.js';
+import type { Lane } from './lane-pool.js';
+import { MarkBook, type MarkResult } from './mark-book.js';
+
+/** Where a call's outbound messages go. Kept minimal so the socket may live on another thread. */
+export interface CallTransport {
+  send(data: Buffer | string): void;
+  close(code: number, reason: string): void;
+}
+
+/** What a call needs from its engine. */
+export interface CallContext {
+  readonly adapter: CarrierAdapter;
+  readonly logger: Logger;
+  readonly highWaterMark: number;
+  readonly lowWaterMark: number;
+  readonly maxMarkNameBytes: number;
+  wakePacer(): void;
+  release(call: Call): void;
+}
+
+export interface InboundMedia {
+  /** One 160-byte mu-law frame. */
+  payload: Buffer;
+  track: string;
+  chunk: number;
+  timestamp: number;
+}
+
+export interface CallStats {
+  framesSent: number;
+  queueDepth: number;
+  drops: number;
+  underruns: number;
+  lateTicks: number;
+  /** Frames dropped on main because a clear() made them stale after the pacer handed them back. */
+  staleDiscarded: number;
+  marksPending: number;
+  rejected: number;
+}
+
+export interface CallEvents {
+  media: [InboundMedia];
+  dtmf: [{ digit: string; track: string }];
+  mark: [MarkResult];
+  stop: [];
+  close: [{ code: number; reason: string }];
+  drain: [];
+}
+
+export type { MarkResult } from './mark-book.js';
+
+const OVERFLOW_LOG_MS = 2000;
+
+/**
+ * One call: the application-facing handle. `send()` frames audio into the call's lane; the pacer
+ * worker hands each due frame back here (LaneSink) and this is the one place that sends the
+ * call's outbound messages, so media, marks and clear leave in the order the application chose.
+ */
+export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSink {
+  readonly streamSid: string;
+  readonly callSid: string;
+  readonly accountSid: string;
+  readonly customParameters: Readonly<Record<string, string>>;
+  readonly tracks: readonly string[];
+  readonly logger: Logger;
+
+  private readonly framer = new Framer(this);
+  private readonly marks: MarkBook;
+  private readonly overflow: ThrottledCount;
+  private readonly baseline: { sent: number; underruns: number; late: number; drops: number };
+  private readonly clearWire: string;
+  private gen: number;
+  private closed = false;
+  private needDrain = false;
+  private framesSent = 0;
+  private staleDiscarded = 0;
+  private rejectedCount = 0;
+  private lastSendAt = 0;
+  private dropsAtClose = 0;
+  private underrunsAtClose = 0;
+  private lateAtClose = 0;
+  /** Inter-frame intervals (µs) at the moment main sends; only kept when debug figures are on. */
+  readonly intervals: hdr.Histogram | null;
+
+  constructor(
+    start: StartInfo,
+    readonly lane: Lane,
+    private readonly transport: CallTransport,
+    private readonly ctx: CallContext,
+  ) {
+    super();
+    this.streamSid = start.streamSid;
+    this.callSid = start.callSid;
+    this.accountSid = start.accountSid;
+    this.customParameters = Object.freeze({ ...start.customParameters });
+    this.tracks = Object.freeze([...start.tracks]);
+    this.logger = ctx.logger.child({ streamSid: this.streamSid, callSid: this.callSid });
+    this.gen = lane.ring.generation;
+    this.clearWire = ctx.adapter.clearMessage(this.streamSid);
+    this.marks = new MarkBook(ctx.maxMarkNameBytes, (name) => ctx.adapter.markMessage(this.streamSid, name));
+    this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
+      this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
+    });
+    const ring = lane.ring;
+    this.baseline = { sent: ring.read(H_SENT), underruns: ring.read(H_UNDERRUNS), late: ring.read(H_LATE), drops: ring.drops };
+    this.intervals = this.logger.isLevelEnabled('debug')
+      ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 })
+      : null;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Slots (frames and marks) queued for the pacer. */
+  get queueDepth(): number {
+    return this.lane.ring.depth();
+  }
+
+  /**
+   * Queue mu-law audio of any length; it is cut into 160-byte frames, the remainder carried over.
+   * Returns false once the queue reaches highWaterMark: wait for 'drain' before sending more, as
+   * with a stream. Beyond the queue bound the oldest audio is dropped (and counted), never the call.
+   */
+  send(audio: Uint8Array): boolean {
+    this.assertOpen('send');
+    if (!(audio instanceof Uint8Array)) {
+      throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'send() takes mu-law bytes as a Buffer or Uint8Array');
+    }
+    this.framer.write(audio);
+    return this.afterWrite();
+  }
+
+  /** Pad the carried remainder with mu-law silence (0xFF) and queue it. */
+  flush(): boolean {
+    this.assertOpen('flush');
+    this.framer.flush();
+    return this.afterWrite();
+  }
+
+  /**
+   * Queue a mark behind the audio sent so far (a carried remainder is flushed first, so the mark
+   * follows all of it). Resolves when the carrier echoes it ('played'), or with 'cleared',
+   * 'dropped' (fell off a full queue) or 'closed'; the same result is emitted as 'mark'.
+   */
+  mark(name: string): Promise<MarkResult> {
+    this.assertOpen('mark');
+    const { id, done } = this.marks.add(name);
+    this.framer.flush();
+    this.handleDrop(this.lane.ring.pushMark(id));
+    this.afterWrite();
+    return done;
+  }
+
+  /**
+   * Barge-in: drop everything queued here and at the carrier. Nothing queued before clear() is sent
+   * after it, including frames the pacer already handed back; queued marks resolve 'cleared'.
+   */
+  clear(): void {
+    this.assertOpen('clear');
+    this.framer.reset();
+    this.lane.ring.clear();
+    this.gen = this.lane.ring.generation;
+    this.transport.send(this.clearWire);
+    this.ctx.wakePacer(); // the pacer restarts this lane's schedule: the carrier's buffer is empty now
+    this.settle(this.marks.clearQueued());
+    this.marks.noteClearSent();
+    if (this.needDrain) setImmediate(() => this.maybeDrain());
+  }
+
+  /** Hang up our side: close the socket (1000 by default) and release the lane. */
+  close(code = 1000, reason = 'closed by application'): void {
+    if (this.closed) return;
+    this.transport.close(code, reason);
+    this.release(code, reason);
+  }
+
+  stats(): CallStats {
+    const ring = this.lane.ring;
+    return {
+      framesSent: this.framesSent,
+      queueDepth: this.closed ? 0 : ring.depth(),
+      drops: this.closed ? this.dropsAtClose : ring.drops - this.baseline.drops,
+      underruns: this.closed ? this.underrunsAtClose : ring.read(H_UNDERRUNS) - this.baseline.underruns,
+      lateTicks: this.closed ? this.lateAtClose : ring.read(H_LATE) - this.baseline.late,
+      staleDiscarded: this.staleDiscarded,
+      marksPending: this.marks.pending,
+      rejected: this.rejectedCount,
+    };
+  }
+
+  // --- engine side -------------------------------------------------------------------------
+
+  pushFrame(src: Uint8Array, offset: number): void {
+    this.handleDrop(this.lane.ring.pushFrame(src, offset));
+  }
+
+  onFrame(gen: number, wire: Buffer): void {
+    if (gen !== this.gen || this.closed) {
+      this.staleDiscarded++;
+      return;
+    }
+    this.transport.send(wire);
+    this.framesSent++;
+    if (this.intervals) {
+      const now = performance.now();
+      if (this.lastSendAt > 0) this.intervals.recordValue(Math.round((now - this.lastSendAt) * 1000));
+      this.lastSendAt = now;
+    }
+    if (this.needDrain) this.maybeDrain();
+  }
+
+  onMark(gen: number, markId: number): void {
+    if (gen !== this.gen || this.closed) return; // already reported as cleared
+    const wire = this.marks.sent(markId);
+    if (wire !== null) this.transport.send(wire);
+  }
+
+  /** The carrier echoed a mark. */
+  markEchoed(name: string): boolean {
+    const result = this.marks.echoed(name);
+    if (!result) return false;
+    safeEmit(this, this.logger, 'mark', result);
+    return true;
+  }
+
+  countRejection(): void {
+    this.rejectedCount++;
+  }
+
+  /** Periodic housekeeping from the engine's figures timer. */
+  tick(now: number): void {
+    this.overflow.tick(now);
+  }
+
+  /** The socket closed or the stream stopped: release the lane, settle every pending mark. */
+  release(code: number, reason: string): void {
+    if (this.closed) return;
+    const s = this.stats();
+    this.dropsAtClose = s.drops;
+    this.underrunsAtClose = s.underruns;
+    this.lateAtClose = s.lateTicks;
+    this.closed = true;
+    this.overflow.tick(Number.POSITIVE_INFINITY);
+    this.settle(this.marks.closeAll());
+    this.ctx.release(this);
+    safeEmit(this, this.logger, 'close', { code, reason });
+  }
+
+  private afterWrite(): boolean {
+    // WR was stored before this load of STATE; see PacerCore.park for the other half.
+    if (this.lane.ring.pacerIdle()) this.ctx.wakePacer();
+    if (this.lane.ring.depth() < this.ctx.highWaterMark) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  private maybeDrain(): void {
+    if (!this.needDrain || this.closed || this.lane.ring.depth() > this.ctx.lowWaterMark) return;
+    this.needDrain = false;
+    safeEmit(this, this.logger, 'drain');
+  }
+
+  private handleDrop(dropped: number): void {
+    if (dropped === DROPPED_FRAME) this.overflow.add(performance.now());
+    else if (dropped === DROPPED_MARK) this.settle(this.marks.dropped(this.lane.ring.droppedMarkId));
+  }
+
+  private settle(results: MarkResult[]): void {
+    for (const r of results) safeEmit(this, this.logger, 'mark', r);
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closed) throw new PtimeError(ErrorCodes.CALL_CLOSED, `${what}() on a closed call (streamSid ${this.streamSid})`);
+  }
+}

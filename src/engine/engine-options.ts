@@ -1,0 +1,79 @@
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { ErrorCodes, PtimeError } from '../errors.js';
+import { DEFAULT_QUEUE_FRAMES } from '../ring/lane-layout.js';
+import { validateBound } from '../ring/lane-ring.js';
+
+export interface EngineOptions {
+  /** Listen on this port (0 = any free port). */
+  port?: number;
+  host?: string;
+  /** Attach to an existing HTTP server, handling upgrades on `path` only. */
+  server?: Server;
+  /** Upgrade path when ptime owns or attaches to a server. Default '/media'. */
+  path?: string;
+  /** Per-call queue bound in frames (20 ms each). Default 120 (2.4 s); 1..1024. */
+  queue?: number;
+  /** Frames sent ahead of real time. Default 3; 0 = strict real time. */
+  lead?: number;
+  /** Pacer busy-wait before each deadline, µs. Default 300. */
+  spinUs?: number;
+  /** Lane start phases within the 20 ms period. Default 4 (a 5 ms grid). */
+  phases?: number;
+  /** Frames the pacer catches up after waking late before it re-bases. Default 2. */
+  catchUpFrames?: number;
+  /** send() returns false at this queue depth. Default min(50, queue). */
+  highWaterMark?: number;
+  /** 'drain' fires when the queue falls to this depth. Default half of highWaterMark. */
+  lowWaterMark?: number;
+  /** Concurrent calls (lanes). Default 2000. */
+  maxCalls?: number;
+  /** Largest inbound WebSocket message, bytes. Default 64 KiB. */
+  maxPayload?: number;
+  /** Longest mark name, UTF-8 bytes. Default 256. */
+  maxMarkNameBytes?: number;
+  logger?: Logger;
+  /** Level for the logger ptime creates when none is given. Default 'info'. */
+  logLevel?: string;
+  /** Period of the figures log lines and 'figures' event, ms. Default 1000. */
+  figuresIntervalMs?: number;
+}
+
+export type ResolvedOptions = Required<Omit<EngineOptions, 'port' | 'host' | 'server' | 'logger'>> &
+  Pick<EngineOptions, 'port' | 'host' | 'server' | 'logger'>;
+
+function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new PtimeError(ErrorCodes.INVALID_OPTION, `${name} must be an integer from ${min} to ${max} (got ${String(v)})`);
+  }
+  return v;
+}
+
+export function resolveOptions(o: EngineOptions): ResolvedOptions {
+  const queue = o.queue ?? DEFAULT_QUEUE_FRAMES;
+  validateBound(queue);
+  const highWaterMark = int('highWaterMark', o.highWaterMark, Math.min(50, queue), 1, queue);
+  const path = o.path ?? '/media';
+  if (!path.startsWith('/')) throw new PtimeError(ErrorCodes.INVALID_OPTION, `path must start with '/' (got ${path})`);
+  if (o.port !== undefined) int('port', o.port, 0, 0, 65535);
+  if (o.port !== undefined && o.server !== undefined) {
+    throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either port or server, not both');
+  }
+  return {
+    ...o,
+    path,
+    queue,
+    lead: int('lead', o.lead, 3, 0, 50),
+    spinUs: int('spinUs', o.spinUs, 300, 0, 20_000),
+    phases: int('phases', o.phases, 4, 1, 20),
+    catchUpFrames: int('catchUpFrames', o.catchUpFrames, 2, 0, 50),
+    highWaterMark,
+    lowWaterMark: int('lowWaterMark', o.lowWaterMark, Math.floor(highWaterMark / 2), 0, highWaterMark - 1),
+    maxCalls: int('maxCalls', o.maxCalls, 2000, 1, 100_000),
+    maxPayload: int('maxPayload', o.maxPayload, 64 * 1024, 1024, 16 * 1024 * 1024),
+    maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, 4096),
+    logLevel: o.logLevel ?? 'info',
+    figuresIntervalMs: int('figuresIntervalMs', o.figuresIntervalMs, 1000, 50, 3_600_000),
+  };
+}

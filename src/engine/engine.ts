@@ -1,0 +1,245 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { ErrorCodes, PtimeError, type ErrorCode } from '../errors.js';
+import { ThrottledCount } from '../log/throttled-count.js';
+import { safeEmit } from '../log/safe-emit.js';
+import { PacerHost } from '../pacer/pacer-host.js';
+import type { PacerStats } from '../pacer/pacer-layout.js';
+import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
+import { TwilioAdapter } from '../protocol/twilio-adapter.js';
+import { StreamSession, type SessionHost } from '../server/stream-session.js';
+import { attachUpgrades, listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
+import { Call, type CallContext, type CallTransport } from './call.js';
+import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js';
+import { FiguresReporter, type EngineFigures } from './figures-reporter.js';
+import { LanePool } from './lane-pool.js';
+
+export interface Rejection {
+  code: ErrorCode;
+  message: string;
+  streamSid: string | null;
+}
+
+export interface EngineEvents {
+  call: [Call];
+  rejected: [Rejection];
+  figures: [EngineFigures];
+  pacerStats: [PacerStats];
+  error: [Error];
+}
+
+export interface EngineStats {
+  calls: number;
+  framesSent: number;
+  rejected: Partial<Record<ErrorCode, number>>;
+  pacer: PacerStats | null;
+  pacerTicks: number;
+}
+
+const REJECTION_LOG_MS = 2000;
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * The engine: owns the pacer worker, the lanes, the WebSocket endpoint and the calls. Create it
+ * with `createEngine(options)`; it emits 'call' for every stream that starts.
+ */
+export class Engine extends EventEmitter<EngineEvents> {
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  readonly adapter: CarrierAdapter = new TwilioAdapter();
+  private readonly pacer: PacerHost;
+  private readonly lanes: LanePool;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<StreamSession>();
+  private readonly liveCalls = new Set<Call>();
+  private readonly rejectedByCode = new Map<ErrorCode, number>();
+  private readonly rejectionLogs = new Map<ErrorCode, ThrottledCount>();
+  private readonly figures: FiguresReporter;
+  private readonly sessionHost: SessionHost;
+  private readonly callContext: CallContext;
+  private ownServer: Server | null = null;
+  private detach: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
+  private lastPacerStats: PacerStats | null = null;
+  private framesSentByClosedCalls = 0;
+
+  constructor(options: EngineOptions = {}) {
+    super();
+    this.options = resolveOptions(options);
+    const o = this.options;
+    this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime' });
+    this.lanes = new LanePool(o.queue, o.maxCalls);
+    this.pacer = new PacerHost({
+      lead: o.lead,
+      spinUs: o.spinUs,
+      phases: o.phases,
+      catchUpFrames: o.catchUpFrames,
+      lateMs: 2,
+      maxInflightBatches: 500,
+    });
+    this.pacer.on('stats', (s) => {
+      this.lastPacerStats = s;
+      safeEmit(this, this.logger, 'pacerStats', s);
+    });
+    this.pacer.on('error', (err) => {
+      this.logger.error({ err }, 'pacer worker failed');
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
+    this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
+    this.sessionHost = {
+      adapter: this.adapter,
+      startCall: (start, transport) => this.startCall(start, transport),
+      reject: (err, session) => this.reject(err, session),
+      ended: (session) => this.sessions.delete(session),
+    };
+    this.callContext = {
+      adapter: this.adapter,
+      logger: this.logger,
+      highWaterMark: o.highWaterMark,
+      lowWaterMark: o.lowWaterMark,
+      maxMarkNameBytes: o.maxMarkNameBytes,
+      wakePacer: () => this.pacer.wake(),
+      release: (call) => this.releaseCall(call),
+    };
+  }
+
+  /** Start listening or attach, as the options say. Called by createEngine. */
+  async start(): Promise<void> {
+    const o = this.options;
+    const handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.handleUpgrade(req, socket, head);
+    if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.path, handle);
+    else if (o.server) this.detach = attachUpgrades(o.server, o.path, handle);
+    this.figures.start();
+  }
+
+  /** Hand over an HTTP upgrade from your own server (Express, Fastify, a bare http.Server). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing) {
+      refuseUpgrade(socket, 503, 'Service Unavailable');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.closing) {
+        ws.close(1001, 'server shutting down');
+        return;
+      }
+      this.sessions.add(new StreamSession(ws, this.sessionHost));
+    });
+  }
+
+  /** Where ptime's own server listens (null when attached or embedded). */
+  address(): AddressInfo | null {
+    const a = this.ownServer?.address();
+    return a && typeof a === 'object' ? a : null;
+  }
+
+  get calls(): ReadonlySet<Call> {
+    return this.liveCalls;
+  }
+
+  /** Timed wakes of the pacer thread so far. */
+  get pacerTicks(): number {
+    return this.pacer.ticks;
+  }
+
+  get pacerStats(): PacerStats | null {
+    return this.lastPacerStats;
+  }
+
+  stats(): EngineStats {
+    let framesSent = this.framesSentByClosedCalls;
+    for (const c of this.liveCalls) framesSent += c.stats().framesSent;
+    return {
+      calls: this.liveCalls.size,
+      framesSent,
+      rejected: Object.fromEntries(this.rejectedByCode),
+      pacer: this.lastPacerStats,
+      pacerTicks: this.pacer.ticks,
+    };
+  }
+
+  /** Stop accepting, close every call's socket with 1001, end the pacer thread, free all handles. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.figures.stop();
+    this.detach?.();
+    const sockets = [...this.sessions].map((s) => s.ws);
+    const closed = sockets.map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
+    for (const ws of sockets) ws.close(1001, 'server shutting down');
+    const grace = setTimeout(() => sockets.forEach((ws) => ws.terminate()), CLOSE_GRACE_MS);
+    await Promise.all(closed);
+    clearTimeout(grace);
+    for (const call of [...this.liveCalls]) call.release(1001, 'engine closed');
+    await this.pacer.stop();
+    if (this.ownServer) {
+      const server = this.ownServer;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    }
+    this.wss.close();
+  }
+
+  private startCall(start: StartInfo, transport: CallTransport): Call | null {
+    const lane = this.lanes.acquire();
+    if (!lane) return null;
+    const call = new Call(start, lane, transport, this.callContext);
+    const wire = this.adapter.mediaWire(call.streamSid);
+    this.pacer.open(lane.index, lane.ring.sab, Buffer.from(wire.prefix), Buffer.from(wire.suffix), call);
+    this.liveCalls.add(call);
+    call.logger.info({ customParameters: call.customParameters, lane: lane.index }, 'call started');
+    safeEmit(this, this.logger, 'call', call);
+    return call;
+  }
+
+  private releaseCall(call: Call): void {
+    if (!this.liveCalls.delete(call)) return;
+    this.pacer.close(call.lane.index);
+    this.lanes.release(call.lane);
+    const s = call.stats();
+    this.framesSentByClosedCalls += s.framesSent;
+    call.logger.info({ framesSent: s.framesSent, drops: s.drops, underruns: s.underruns, lateTicks: s.lateTicks }, 'call ended');
+  }
+
+  private reject(err: PtimeError, session: StreamSession): void {
+    const code = err instanceof PtimeError ? err.code : ErrorCodes.BAD_MESSAGE;
+    this.rejectedByCode.set(code, (this.rejectedByCode.get(code) ?? 0) + 1);
+    session.call?.countRejection();
+    const streamSid = session.call?.streamSid ?? null;
+    let log = this.rejectionLogs.get(code);
+    if (!log) {
+      log = new ThrottledCount(REJECTION_LOG_MS, (count) => this.logger.warn({ code, count, streamSid, reason: err.message }, 'rejected inbound message'));
+      this.rejectionLogs.set(code, log);
+    }
+    log.add(performance.now());
+    safeEmit(this, this.logger, 'rejected', { code, message: err.message, streamSid });
+  }
+
+  /** Periodic housekeeping: flush throttled rejection counts whose period ended. */
+  tickRejections(now: number): void {
+    for (const log of this.rejectionLogs.values()) log.tick(now);
+  }
+}
+
+/** Create and start an engine: `const engine = await createEngine({ port: 8080 })`. */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const engine = new Engine(options);
+  try {
+    await engine.start();
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  return engine;
+}
+
+export { PtimeError, ErrorCodes };

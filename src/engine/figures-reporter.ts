@@ -1,0 +1,114 @@
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { safeEmit } from '../log/safe-emit.js';
+import type { Call } from './call.js';
+import type { Engine } from './engine.js';
+
+/** The once-a-second process line (also emitted as the engine's 'figures' event). */
+export interface EngineFigures {
+  calls: number;
+  framesSentPerSec: number;
+  drops: number;
+  underruns: number;
+  maxQueueDepth: number;
+  loopDelayP99Ms: number;
+  pacerTickErrorP99Us: number | null;
+  pacerCpuPct: number | null;
+}
+
+const LOOP_RESOLUTION_MS = 10;
+
+interface Seen {
+  sent: number;
+  drops: number;
+  underruns: number;
+}
+
+/**
+ * Once a period: an info line for the process and, at debug, one per call. Per-call figures are
+ * computed only when debug is enabled, so a quiet engine pays a few counter reads per call.
+ */
+export class FiguresReporter {
+  private timer: NodeJS.Timeout | null = null;
+  private loopDelay: IntervalHistogram | null = null;
+  private readonly seen = new WeakMap<Call, Seen>();
+  private last = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly calls: () => Iterable<Call>,
+    private readonly periodMs: number,
+  ) {}
+
+  start(): void {
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    this.loopDelay.enable();
+    this.last = performance.now();
+    this.timer = setInterval(() => this.report(), this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.loopDelay?.disable();
+    this.loopDelay = null;
+  }
+
+  private report(): void {
+    const now = performance.now();
+    const secs = (now - this.last) / 1000;
+    this.last = now;
+    const debug = this.engine.logger.isLevelEnabled('debug');
+    let frames = 0;
+    let drops = 0;
+    let underruns = 0;
+    let maxQueueDepth = 0;
+    let calls = 0;
+    for (const call of this.calls()) {
+      calls++;
+      call.tick(now);
+      const s = call.stats();
+      const prev = this.seen.get(call) ?? { sent: 0, drops: 0, underruns: 0 };
+      const sent = s.framesSent - prev.sent;
+      frames += sent;
+      drops += s.drops - prev.drops;
+      underruns += s.underruns - prev.underruns;
+      maxQueueDepth = Math.max(maxQueueDepth, s.queueDepth);
+      this.seen.set(call, { sent: s.framesSent, drops: s.drops, underruns: s.underruns });
+      if (debug && call.intervals) {
+        const h = call.intervals;
+        call.logger.debug(
+          {
+            frames_sent_per_s: round(sent / secs),
+            tx_q: s.queueDepth,
+            interval_ms: { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, max: h.maxValue / 1000 },
+            drops: s.drops,
+            underruns: s.underruns,
+          },
+          'call figures',
+        );
+        h.reset();
+      }
+    }
+    this.engine.tickRejections(now);
+    const pacer = this.engine.pacerStats;
+    const figures: EngineFigures = {
+      calls,
+      framesSentPerSec: round(frames / secs),
+      drops,
+      underruns,
+      maxQueueDepth,
+      // The histogram records whole timer intervals, so the resolution itself is not delay.
+      loopDelayP99Ms: round(Math.max(0, (this.loopDelay?.percentile(99) ?? 0) / 1e6 - LOOP_RESOLUTION_MS)),
+      pacerTickErrorP99Us: pacer ? pacer.tickErrorUs.p99 : null,
+      pacerCpuPct: pacer && pacer.cpuNs !== null ? round((pacer.cpuNs / 1e6 / pacer.periodMs) * 100) : null,
+    };
+    this.loopDelay?.reset();
+    this.engine.logger.info(figures, 'figures');
+    safeEmit(this.engine, this.engine.logger, 'figures', figures);
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

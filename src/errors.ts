@@ -1,0 +1,45 @@
+/**
+ * Every error ptime raises or counts carries a stable `PTIME_ERR_*` code (listed in README), so
+ * callers and dashboards can branch on the code rather than on message text.
+ */
+export const ErrorCodes = {
+  INVALID_OPTION: 'PTIME_ERR_INVALID_OPTION',
+  QUEUE_BOUND: 'PTIME_ERR_QUEUE_BOUND',
+  CALL_CLOSED: 'PTIME_ERR_CALL_CLOSED',
+  ENGINE_CLOSED: 'PTIME_ERR_ENGINE_CLOSED',
+  INVALID_AUDIO: 'PTIME_ERR_INVALID_AUDIO',
+  MARK_NAME: 'PTIME_ERR_MARK_NAME',
+  TOO_MANY_CALLS: 'PTIME_ERR_TOO_MANY_CALLS',
+  BAD_JSON: 'PTIME_ERR_BAD_JSON',
+  BINARY_FRAME: 'PTIME_ERR_BINARY_FRAME',
+  UNKNOWN_EVENT: 'PTIME_ERR_UNKNOWN_EVENT',
+  BAD_MESSAGE: 'PTIME_ERR_BAD_MESSAGE',
+  NOT_STARTED: 'PTIME_ERR_NOT_STARTED',
+  DUPLICATE_START: 'PTIME_ERR_DUPLICATE_START',
+  STREAM_SID: 'PTIME_ERR_STREAM_SID',
+  BAD_PAYLOAD: 'PTIME_ERR_BAD_PAYLOAD',
+  PAYLOAD_SIZE: 'PTIME_ERR_PAYLOAD_SIZE',
+  MESSAGE_TOO_BIG: 'PTIME_ERR_MESSAGE_TOO_BIG',
+  MEDIA_FORMAT: 'PTIME_ERR_MEDIA_FORMAT',
+  PACER_FAILED: 'PTIME_ERR_PACER_FAILED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class PtimeError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'PtimeError';
+    this.code = code;
+  }
+}
+
+/** A protocol message we refused: counted and logged, never fatal for other calls. */
+export class ProtocolRejection extends PtimeError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+    this.name = 'ProtocolRejection';
+  }
+}

@@ -1,0 +1,10 @@
+export { createEngine, Engine, type EngineEvents, type EngineStats, type Rejection } from './engine/engine.js';
+export type { EngineOptions } from './engine/engine-options.js';
+export { Call, type CallStats, type CallEvents, type InboundMedia, type CallTransport } from './engine/call.js';
+export type { MarkResult, MarkStatus } from './engine/mark-book.js';
+export type { EngineFigures } from './engine/figures-reporter.js';
+export type { PacerStats } from './pacer/pacer-layout.js';
+export { PtimeError, ProtocolRejection, ErrorCodes, type ErrorCode } from './errors.js';
+export { FRAME_BYTES, FRAME_MS, MULAW_SILENCE, DEFAULT_QUEUE_FRAMES, MAX_QUEUE_FRAMES } from './ring/lane-layout.js';
+export type { CarrierAdapter, InboundEvent, StartInfo } from './protocol/carrier-adapter.js';
+export { TwilioAdapter } from './protocol/twilio-adapter.js';

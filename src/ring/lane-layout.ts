@@ -1,0 +1,89 @@
+/**
+ * Shared-memory layout of one call's lane: the single definition both the main thread (producer)
+ * and the pacer worker (consumer) import. Offsets are in Int32 words unless named *_BYTES.
+ *
+ * One lane = one SharedArrayBuffer:
+ *
+ *   byte 0    +------------- line 0: written by MAIN only -------------------------+
+ *             | MAGIC | VERSION | SLOTS | BOUND | WR | GEN | DROPS |               |
+ *   byte 64   +------------- line 1: changed only by compareExchange (both) ------+
+ *             | RD                                                                 |
+ *   byte 128  +------------- line 2: written by the PACER only -------------------+
+ *             | STATE | SENT | UNDERRUNS | LATE                                      |
+ *   byte 192  +------------- SLOTS slots of SLOT_BYTES each ----------------------+
+ *             | slot i:  KIND u32 | GEN u32 | VALUE u32 | pad u32 | 160 data bytes   |
+ *             +--------------------------------------------------------------------+
+ *
+ * WR and RD are free-running 32-bit counters; a slot is `counter & (SLOTS - 1)` (SLOTS is a power
+ * of two), depth is `(WR - RD) | 0`, so no slot is wasted and no `%` is needed. The three lines
+ * are 64 bytes apart so the producer's and consumer's hot words never share a cache line.
+ *
+ * KIND is a frame (VALUE = byte length, always FRAME_BYTES) or a mark (VALUE = mark id, the name
+ * stays on main). GEN stamps every slot with the lane generation at write time: main bumps the
+ * generation on clear() and on lane reuse, and drops any handed-back record whose GEN is stale.
+ */
+
+export const LANE_MAGIC = 0x7054_6d65; // "pTme"
+export const LANE_VERSION = 1;
+
+export const FRAME_BYTES = 160; // 20 ms of G.711 at 8 kHz
+export const FRAME_MS = 20;
+/** mu-law silence; 0x00 is a loud negative sample, not silence. */
+export const MULAW_SILENCE = 0xff;
+
+// line 0 (main)
+export const H_MAGIC = 0;
+export const H_VERSION = 1;
+export const H_SLOTS = 2;
+export const H_BOUND = 3;
+export const H_WR = 4;
+export const H_GEN = 5;
+export const H_DROPS = 6;
+// line 1 (compareExchange)
+export const H_RD = 16;
+// line 2 (pacer)
+export const H_STATE = 32;
+export const H_SENT = 33;
+export const H_UNDERRUNS = 34;
+export const H_LATE = 35;
+
+export const HEADER_BYTES = 192;
+
+export const SLOT_HEADER_BYTES = 16;
+export const SLOT_BYTES = SLOT_HEADER_BYTES + FRAME_BYTES; // 176, a multiple of 16
+export const SLOT_WORDS = SLOT_BYTES / 4;
+export const S_KIND = 0;
+export const S_GEN = 1;
+export const S_VALUE = 2;
+
+export const KIND_FRAME = 1;
+export const KIND_MARK = 2;
+
+/** Pacer-side lane state, published in H_STATE so main knows when a write must wake the pacer. */
+export const STATE_IDLE = 0;
+export const STATE_PLAYING = 1;
+
+export const DEFAULT_QUEUE_FRAMES = 120; // 2.4 s
+export const MAX_QUEUE_FRAMES = 1024; // 20.48 s: anything longer is stale speech, not a queue
+
+/** Slots for a bound: the next power of two with headroom, so a consumer that is copying slot r
+ * is only overwritten after several drops, and its compareExchange then fails anyway. */
+export function slotsForBound(bound: number): number {
+  let slots = 8;
+  while (slots < bound + 8) slots *= 2;
+  return slots;
+}
+
+export function laneBytes(slots: number): number {
+  return HEADER_BYTES + slots * SLOT_BYTES;
+}
+
+/** Word index of slot `counter`'s header inside the lane's Int32Array. */
+export function slotWord(counter: number, mask: number): number {
+  return (HEADER_BYTES >> 2) + (counter & mask) * SLOT_WORDS;
+}
+
+/** Byte offset of slot `counter`'s data. */
+export function slotDataByte(counter: number, mask: number): number {
+  return HEADER_BYTES + (counter & mask) * SLOT_BYTES + SLOT_HEADER_BYTES;
+}

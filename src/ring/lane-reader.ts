@@ -1,0 +1,83 @@
+import {
+  H_GEN,
+  H_MAGIC,
+  H_RD,
+  H_SLOTS,
+  H_STATE,
+  H_VERSION,
+  H_WR,
+  LANE_MAGIC,
+  LANE_VERSION,
+  S_GEN,
+  S_KIND,
+  S_VALUE,
+  slotDataByte,
+  slotWord,
+} from './lane-layout.js';
+
+/**
+ * The consumer (pacer) side of one lane. It reads a slot in place and then commits with
+ * compareExchange on RD; if main dropped or cleared that slot meanwhile the commit fails and the
+ * caller discards what it read (see the drop-oldest note in lane-ring.ts). Reading in place means
+ * the pacer encodes straight from the slot into its outgoing batch: no intermediate copy.
+ */
+export class LaneReader {
+  readonly h: Int32Array;
+  readonly bytes: Uint8Array;
+  private readonly mask: number;
+  private rd = 0;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.h = new Int32Array(sab);
+    this.bytes = new Uint8Array(sab);
+    if (this.h[H_MAGIC] !== LANE_MAGIC || this.h[H_VERSION] !== LANE_VERSION) {
+      throw new Error('lane buffer has the wrong magic or version');
+    }
+    this.mask = this.h[H_SLOTS]! - 1;
+  }
+
+  isEmpty(): boolean {
+    return Atomics.load(this.h, H_RD) === Atomics.load(this.h, H_WR);
+  }
+
+  /** Position at the head slot; false when the lane is empty. */
+  begin(): boolean {
+    this.rd = Atomics.load(this.h, H_RD);
+    return this.rd !== Atomics.load(this.h, H_WR);
+  }
+
+  /** Kind of the head slot, or 0 when main moved RD since begin() (the read may be torn). */
+  kind(): number {
+    const kind = this.h[slotWord(this.rd, this.mask) + S_KIND]!;
+    return Atomics.load(this.h, H_RD) === this.rd ? kind : 0;
+  }
+
+  gen(): number {
+    return this.h[slotWord(this.rd, this.mask) + S_GEN]!;
+  }
+
+  value(): number {
+    return this.h[slotWord(this.rd, this.mask) + S_VALUE]!;
+  }
+
+  dataOffset(): number {
+    return slotDataByte(this.rd, this.mask);
+  }
+
+  /** Take the head slot; false means it was dropped or cleared while we read it. */
+  commit(): boolean {
+    return Atomics.compareExchange(this.h, H_RD, this.rd, (this.rd + 1) | 0) === this.rd;
+  }
+
+  laneGeneration(): number {
+    return Atomics.load(this.h, H_GEN);
+  }
+
+  setState(state: number): void {
+    Atomics.store(this.h, H_STATE, state);
+  }
+
+  bump(word: number): void {
+    Atomics.store(this.h, word, (this.h[word]! + 1) | 0);
+  }
+}

@@ -1,0 +1,170 @@
+import { ErrorCodes, PtimeError } from '../errors.js';
+import {
+  FRAME_BYTES,
+  H_BOUND,
+  H_DROPS,
+  H_GEN,
+  H_MAGIC,
+  H_RD,
+  H_SLOTS,
+  H_STATE,
+  H_VERSION,
+  H_WR,
+  KIND_FRAME,
+  KIND_MARK,
+  LANE_MAGIC,
+  LANE_VERSION,
+  MAX_QUEUE_FRAMES,
+  S_GEN,
+  S_KIND,
+  S_VALUE,
+  STATE_IDLE,
+  laneBytes,
+  slotDataByte,
+  slotWord,
+  slotsForBound,
+} from './lane-layout.js';
+
+/** What a push had to drop to stay within the bound. */
+export const DROPPED_NONE = 0;
+export const DROPPED_FRAME = KIND_FRAME;
+export const DROPPED_MARK = KIND_MARK;
+
+export function validateBound(bound: number): void {
+  if (!Number.isInteger(bound) || bound < 1 || bound > MAX_QUEUE_FRAMES) {
+    throw new PtimeError(
+      ErrorCodes.QUEUE_BOUND,
+      `queue bound must be an integer from 1 to ${MAX_QUEUE_FRAMES} frames (got ${String(bound)})`,
+    );
+  }
+}
+
+/**
+ * The producer (main-thread) side of one lane. Main is the only writer of WR, GEN, DROPS and the
+ * slots; RD is shared with the pacer and changed only with compareExchange.
+ *
+ * Drop-oldest scheme: the producer advances RD with compareExchange when the lane is full, and the
+ * consumer copies a slot first and then commits with compareExchange, discarding its copy when
+ * that fails (crossbeam's force_push). Chosen over "consumer skips ahead" because the producer
+ * learns at once what it dropped (a frame, or a mark it must report) and counts it where the
+ * overflow happens, and over a seqlock because clear() needs the same RD move anyway: one
+ * mechanism serves overflow, clear and lane reuse.
+ */
+export class LaneRing {
+  readonly sab: SharedArrayBuffer;
+  readonly slots: number;
+  readonly bound: number;
+  private readonly h: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly mask: number;
+  /** Cached WR: main is its only writer, so it never has to load it. */
+  private wr: number;
+  /** Mark id of the last mark a push dropped (valid right after a push returned DROPPED_MARK). */
+  droppedMarkId = 0;
+
+  constructor(bound: number, sab?: SharedArrayBuffer) {
+    validateBound(bound);
+    this.bound = bound;
+    this.slots = slotsForBound(bound);
+    this.sab = sab ?? new SharedArrayBuffer(laneBytes(this.slots));
+    if (this.sab.byteLength !== laneBytes(this.slots)) {
+      throw new PtimeError(ErrorCodes.INVALID_OPTION, 'lane buffer does not match the queue bound');
+    }
+    this.h = new Int32Array(this.sab);
+    this.bytes = new Uint8Array(this.sab);
+    this.mask = this.slots - 1;
+    Atomics.store(this.h, H_MAGIC, LANE_MAGIC);
+    Atomics.store(this.h, H_VERSION, LANE_VERSION);
+    Atomics.store(this.h, H_SLOTS, this.slots);
+    Atomics.store(this.h, H_BOUND, bound);
+    this.wr = Atomics.load(this.h, H_WR);
+  }
+
+  get generation(): number {
+    return this.h[H_GEN]!;
+  }
+
+  /** Slots queued (frames and marks) not yet taken by the pacer. */
+  depth(): number {
+    return (this.wr - Atomics.load(this.h, H_RD)) | 0;
+  }
+
+  /** A counter word of the lane header (see lane-layout.ts). */
+  read(word: number): number {
+    return Atomics.load(this.h, word);
+  }
+
+  get drops(): number {
+    return this.h[H_DROPS]!;
+  }
+
+  /** True when the pacer has parked this lane, so a write must wake it. */
+  pacerIdle(): boolean {
+    return Atomics.load(this.h, H_STATE) === STATE_IDLE;
+  }
+
+  /** Queue one 160-byte frame copied from `src[offset..offset+160)`. Never blocks, never throws. */
+  pushFrame(src: Uint8Array, offset: number): number {
+    const dropped = this.makeRoom();
+    const w = slotWord(this.wr, this.mask);
+    this.h[w + S_KIND] = KIND_FRAME;
+    this.h[w + S_GEN] = this.h[H_GEN]!;
+    this.h[w + S_VALUE] = FRAME_BYTES;
+    this.bytes.set(src.subarray(offset, offset + FRAME_BYTES), slotDataByte(this.wr, this.mask));
+    this.publish();
+    return dropped;
+  }
+
+  pushMark(markId: number): number {
+    const dropped = this.makeRoom();
+    const w = slotWord(this.wr, this.mask);
+    this.h[w + S_KIND] = KIND_MARK;
+    this.h[w + S_GEN] = this.h[H_GEN]!;
+    this.h[w + S_VALUE] = markId;
+    this.publish();
+    return dropped;
+  }
+
+  /**
+   * Empty the lane in O(1) and start a new generation: anything queued before, including records
+   * the pacer already handed back but main has not sent, carries the old generation and is dropped.
+   * Returns the number of slots discarded from the ring.
+   */
+  clear(): number {
+    Atomics.store(this.h, H_GEN, (this.h[H_GEN]! + 1) | 0);
+    let rd = Atomics.load(this.h, H_RD);
+    while (rd !== this.wr) {
+      const seen = Atomics.compareExchange(this.h, H_RD, rd, this.wr);
+      if (seen === rd) return (this.wr - rd) | 0;
+      rd = seen;
+    }
+    return 0;
+  }
+
+  private makeRoom(): number {
+    let rd = Atomics.load(this.h, H_RD);
+    while (((this.wr - rd) | 0) >= this.bound) {
+      // Only main writes slots, so the kind read here is stable even if the pacer races us for RD.
+      const w = slotWord(rd, this.mask);
+      const kind = this.h[w + S_KIND]!;
+      const value = this.h[w + S_VALUE]!;
+      const seen = Atomics.compareExchange(this.h, H_RD, rd, (rd + 1) | 0);
+      if (seen === rd) {
+        if (kind === KIND_MARK) {
+          this.droppedMarkId = value;
+          return DROPPED_MARK;
+        }
+        Atomics.store(this.h, H_DROPS, (this.h[H_DROPS]! + 1) | 0);
+        return DROPPED_FRAME;
+      }
+      rd = seen; // the pacer took it meanwhile: there may be room now
+    }
+    return DROPPED_NONE;
+  }
+
+  private publish(): void {
+    this.wr = (this.wr + 1) | 0;
+    // The store is sequentially consistent, so the slot written above is visible before WR moves.
+    Atomics.store(this.h, H_WR, this.wr);
+  }
+}

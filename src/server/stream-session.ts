@@ -1,0 +1,115 @@
+import type { WebSocket, RawData } from 'ws';
+import { ErrorCodes, ProtocolRejection, PtimeError } from '../errors.js';
+import type { Call, CallTransport } from '../engine/call.js';
+import type { CarrierAdapter, InboundEvent, StartInfo } from '../protocol/carrier-adapter.js';
+import { safeEmit } from '../log/safe-emit.js';
+
+/** What a session needs from its engine. */
+export interface SessionHost {
+  readonly adapter: CarrierAdapter;
+  /** A call for this stream, or null when no lane is free. */
+  startCall(start: StartInfo, transport: CallTransport, session: StreamSession): Call | null;
+  reject(err: PtimeError, session: StreamSession): void;
+  ended(session: StreamSession): void;
+}
+
+const TEXT = { binary: false } as const;
+
+/**
+ * One carrier WebSocket: feeds its messages through the adapter, enforces the stream's state
+ * machine (start once, then media/dtmf/mark for that streamSid, then stop), and routes events to
+ * the call. Bad messages are rejected (counted and logged by the host) and the stream carries on.
+ */
+export class StreamSession implements CallTransport {
+  call: Call | null = null;
+  private stopped = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly host: SessionHost,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.host.reject(new ProtocolRejection(ErrorCodes.MESSAGE_TOO_BIG, `message exceeds maxPayload: ${err.message}`), this);
+      } else {
+        this.host.reject(new ProtocolRejection(ErrorCodes.BAD_MESSAGE, `websocket error: ${err.message}`), this);
+      }
+    });
+    ws.on('close', (code, reason) => {
+      this.call?.release(code, reason.toString() || 'socket closed');
+      this.host.ended(this);
+    });
+  }
+
+  send(data: Buffer | string): void {
+    this.ws.send(data, TEXT);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.host.reject(new ProtocolRejection(ErrorCodes.BINARY_FRAME, 'binary WebSocket frames are not part of the protocol'), this);
+      return;
+    }
+    let msg: InboundEvent;
+    try {
+      msg = this.host.adapter.parse(data.toString());
+    } catch (err) {
+      if (err instanceof PtimeError && err.code === ErrorCodes.MEDIA_FORMAT && !this.call) {
+        this.host.reject(err, this);
+        this.ws.close(1003, 'unsupported media format');
+        return;
+      }
+      this.host.reject(err as PtimeError, this);
+      return;
+    }
+    this.route(msg);
+  }
+
+  private route(msg: InboundEvent): void {
+    if (msg.event === 'connected') return;
+    if (msg.event === 'start') {
+      if (this.call || this.stopped) {
+        this.host.reject(new ProtocolRejection(ErrorCodes.DUPLICATE_START, 'second start on one stream'), this);
+        return;
+      }
+      const call = this.host.startCall(msg.start, this, this);
+      if (!call) {
+        this.host.reject(new ProtocolRejection(ErrorCodes.TOO_MANY_CALLS, 'no free lane (maxCalls reached)'), this);
+        this.ws.close(1013, 'too many calls');
+        return;
+      }
+      this.call = call;
+      return;
+    }
+    const call = this.call;
+    if (!call || call.isClosed) {
+      this.host.reject(new ProtocolRejection(ErrorCodes.NOT_STARTED, `${msg.event} before start or after stop`), this);
+      return;
+    }
+    if (msg.streamSid !== call.streamSid) {
+      this.host.reject(new ProtocolRejection(ErrorCodes.STREAM_SID, `streamSid ${msg.streamSid.slice(0, 64)} is not this stream's`), this);
+      return;
+    }
+    switch (msg.event) {
+      case 'media':
+        safeEmit(call, call.logger, 'media', { payload: msg.payload, track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp });
+        return;
+      case 'dtmf':
+        safeEmit(call, call.logger, 'dtmf', { digit: msg.digit, track: msg.track });
+        return;
+      case 'mark':
+        if (!call.markEchoed(msg.name)) call.logger.debug({ name: msg.name }, 'echo of a mark we did not send');
+        return;
+      case 'stop':
+        this.stopped = true;
+        safeEmit(call, call.logger, 'stop');
+        call.release(1000, 'stream stopped');
+        return;
+    }
+  }
+}

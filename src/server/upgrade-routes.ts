@@ -1,0 +1,49 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * Attach to someone else's HTTP server: handle upgrades on `path` and leave every other upgrade to
+ * the server's other listeners (an Express or Fastify app may serve its own WebSockets).
+ * Returns the detach function.
+ */
+export function attachUpgrades(server: Server, path: string, handle: UpgradeHandler): () => void {
+  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (pathOf(req) === path) handle(req, socket, head);
+  };
+  server.on('upgrade', listener);
+  return () => server.off('upgrade', listener);
+}
+
+/** ptime's own server: upgrades on `path`, 404 for any other path, 426 for plain HTTP. */
+export async function listenUpgrades(port: number, host: string | undefined, path: string, handle: UpgradeHandler): Promise<Server> {
+  const server = createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end(`ptime: connect with a WebSocket on ${path}\n`);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (pathOf(req) === path) handle(req, socket, head);
+    else refuse(socket, 404, 'Not Found');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+export { refuse as refuseUpgrade };

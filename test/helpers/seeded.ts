@@ -1,0 +1,25 @@
+/** mulberry32: a tiny seeded PRNG, so every randomised test replays exactly. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A 160-byte frame whose every byte is derived from `seq`: any torn or mixed copy shows. */
+export function stampedFrame(seq: number, out = new Uint8Array(160)): Uint8Array {
+  new DataView(out.buffer, out.byteOffset).setUint32(0, seq, true);
+  for (let j = 4; j < 160; j++) out[j] = (seq * 31 + j * 7) & 0xff;
+  return out;
+}
+
+/** The seq of a stamped frame, or -1 if its bytes do not match the stamp. */
+export function readStamp(bytes: Uint8Array, offset = 0): number {
+  const seq = new DataView(bytes.buffer, bytes.byteOffset + offset).getUint32(0, true);
+  for (let j = 4; j < 160; j++) if (bytes[offset + j] !== ((seq * 31 + j * 7) & 0xff)) return -1;
+  return seq;
+}
