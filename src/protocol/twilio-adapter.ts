@@ -2,8 +2,6 @@ import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../errors.js';
 import { FRAME_BYTES } from '../ring/lane-layout.js';
 import type { CarrierAdapter, InboundEvent, StartInfo } from './carrier-adapter.js';
 
-/** Base64 of exactly one 160-byte frame is 216 characters, the last two of them '='. */
-const FRAME_PAYLOAD_CHARS = 216;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const DTMF_DIGIT = /^[0-9*#A-D]$/;
 /** Ids and names Twilio sends are short; anything longer is not Twilio. */
@@ -43,12 +41,12 @@ function streamSid(o: Json): string {
 
 function decodeFrame(payload: unknown): Buffer {
   if (typeof payload !== 'string') reject(ErrorCodes.BAD_PAYLOAD, 'media.payload must be a base64 string');
-  if (payload.length !== FRAME_PAYLOAD_CHARS) {
-    if (payload.length % 4 !== 0 || !BASE64.test(payload)) reject(ErrorCodes.BAD_PAYLOAD, 'media.payload is not base64');
-    const bytes = (payload.length / 4) * 3 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
+  if (payload.length % 4 !== 0 || !BASE64.test(payload)) reject(ErrorCodes.BAD_PAYLOAD, 'media.payload is not base64');
+  // 160, 161 and 162 bytes all encode to 216 characters: the padding tells them apart.
+  const bytes = (payload.length / 4) * 3 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
+  if (bytes !== FRAME_BYTES) {
     reject(ErrorCodes.PAYLOAD_SIZE, `media.payload must be ${FRAME_BYTES} bytes (20 ms of 8 kHz mu-law), got ${bytes}`);
   }
-  if (!BASE64.test(payload)) reject(ErrorCodes.BAD_PAYLOAD, 'media.payload is not base64');
   return Buffer.from(payload, 'base64');
 }
 

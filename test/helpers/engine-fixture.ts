@@ -1,0 +1,73 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createEngine, type Engine, type EngineOptions } from '../../src/index.js';
+import { TwilioClient } from './twilio-client.js';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface Fixture {
+  engine: Engine;
+  url: string;
+  logs: LogLine[];
+  connect(): Promise<TwilioClient>;
+  close(): Promise<void>;
+}
+
+/** A real engine on a loopback port with its pino output captured for assertions. */
+export async function startEngine(opts: EngineOptions = {}, level = 'info'): Promise<Fixture> {
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  const engine = await createEngine({ port: 0, host: '127.0.0.1', logger: pino({ level }, sink), ...opts });
+  const url = `ws://127.0.0.1:${engine.address()!.port}${engine.options.path}`;
+  const clients: TwilioClient[] = [];
+  return {
+    engine,
+    url,
+    logs,
+    async connect() {
+      const c = await TwilioClient.connect(url);
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of clients) c.ws.terminate();
+      await engine.close();
+    },
+  };
+}
+
+/** Send `frames` to the server at 50 per second on an absolute clock, like Twilio does. */
+export async function streamFrames(client: TwilioClient, frames: Uint8Array[]): Promise<void> {
+  const t0 = performance.now();
+  for (let k = 0; k < frames.length; k++) {
+    const wait = t0 + k * 20 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    client.media160(frames[k]!);
+  }
+}
+
+export function frameOf(byte: number): Uint8Array {
+  return new Uint8Array(160).fill(byte);
+}
+
+/** Poll until `pred()` holds; reject after `ms` so a broken expectation fails instead of hanging. */
+export function until(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = performance.now() + ms;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (pred()) resolve();
+      else if (performance.now() > deadline) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, PtimeError, type Call } from '../../src/index.js';
+import { startEngine } from '../helpers/engine-fixture.js';
+import { payloadBytes } from '../helpers/twilio-client.js';
+import { readStamp, stampedFrame } from '../helpers/seeded.js';
+
+const isCode = (code: string) => (err: unknown) => err instanceof PtimeError && err.code === code;
+
+test('stop releases the lane; the next call on it never hears the previous call', async () => {
+  const fx = await startEngine({ maxCalls: 1, lead: 0 });
+  try {
+    const a = await fx.connect();
+    const firstReady = once(fx.engine, 'call') as Promise<[Call]>;
+    a.start();
+    const [callA] = await firstReady;
+    const laneA = callA.lane.index;
+    for (let seq = 0; seq < 100; seq++) callA.send(stampedFrame(seq)); // 2 s of A queued
+    a.stop();
+    await once(callA, 'close');
+    assert.equal(fx.engine.calls.size, 0);
+    assert.throws(() => callA.send(stampedFrame(0)), isCode(ErrorCodes.CALL_CLOSED));
+
+    const b = await fx.connect(); // maxCalls 1: this only works if A's lane was released
+    const secondReady = once(fx.engine, 'call') as Promise<[Call]>;
+    b.start();
+    const [callB] = await secondReady;
+    assert.equal(callB.lane.index, laneA, 'the lane is recycled');
+    for (let seq = 5000; seq < 5005; seq++) callB.send(stampedFrame(seq));
+    await b.waitFor((m) => m.filter((x) => x.event === 'media').length >= 5, 5000, 'B audio');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(b.media.map((m) => readStamp(payloadBytes(m))), [5000, 5001, 5002, 5003, 5004]);
+  } finally {
+    await fx.close();
+  }
+});
+
+test('a socket that closes mid-stream releases its lane and settles its marks', async () => {
+  const fx = await startEngine({ maxCalls: 1 });
+  try {
+    const a = await fx.connect();
+    const ready = once(fx.engine, 'call') as Promise<[Call]>;
+    a.start();
+    const [call] = await ready;
+    for (let seq = 0; seq < 50; seq++) call.send(stampedFrame(seq));
+    const mark = call.mark('never-played');
+    const closed = once(call, 'close');
+    a.ws.terminate(); // abrupt: no close handshake
+    await closed;
+    assert.equal((await mark).status, 'closed');
+    assert.equal(fx.engine.calls.size, 0);
+    const b = await fx.connect();
+    const next = once(fx.engine, 'call');
+    b.start();
+    await next; // the single lane was free again
+  } finally {
+    await fx.close();
+  }
+});
+
+test('with every lane in use a new stream is refused with 1013 and counted', async () => {
+  const fx = await startEngine({ maxCalls: 1 });
+  try {
+    const a = await fx.connect();
+    a.start();
+    await once(fx.engine, 'call');
+    const b = await fx.connect();
+    b.start();
+    assert.equal(await b.closed(), 1013);
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.TOO_MANY_CALLS], 1);
+  } finally {
+    await fx.close();
+  }
+});
+
+test('misuse of the API gets typed errors naming the limit', async () => {
+  const fx = await startEngine({ maxMarkNameBytes: 16 });
+  try {
+    const c = await fx.connect();
+    const ready = once(fx.engine, 'call') as Promise<[Call]>;
+    c.start();
+    const [call] = await ready;
+    assert.throws(() => call.mark(''), isCode(ErrorCodes.MARK_NAME));
+    assert.throws(() => call.mark('x'.repeat(17)), (e: unknown) => isCode(ErrorCodes.MARK_NAME)(e) && /16/.test((e as Error).message));
+    assert.throws(() => call.send('abc' as unknown as Uint8Array), isCode(ErrorCodes.INVALID_AUDIO));
+    call.close();
+    assert.equal(await c.closed(), 1000);
+    for (const use of [() => call.send(new Uint8Array(160)), () => call.flush(), () => call.mark('m'), () => call.clear()]) {
+      assert.throws(use, isCode(ErrorCodes.CALL_CLOSED));
+    }
+  } finally {
+    await fx.close();
+  }
+  await assert.rejects(startEngine({ queue: 5000 }), isCode(ErrorCodes.QUEUE_BOUND));
+  await assert.rejects(startEngine({ lead: -1 }), isCode(ErrorCodes.INVALID_OPTION));
+});
+
+test('engine.close(): sockets closed with 1001, and no handle is left to keep the process alive', async () => {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../helpers/close-and-exit.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(killer);
+  assert.equal(signal, null, 'the process exited by itself (it was not killed after 10 s)');
+  assert.equal(code, 0);
+  assert.equal(out.trim(), 'closed 1001');
+});
