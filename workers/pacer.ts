@@ -83,6 +83,7 @@ function postStats(now: number): void {
     ticks,
     tickErrorUs: figures(tickError),
     tickErrorUsTotal: figures(tickErrorTotal),
+    tickErrorHistogram: hdr.encodeIntoCompressedBase64(tickError),
     cpuNs: cpu !== null && lastCpu !== null ? cpu - lastCpu : null,
     periodMs: now - lastStats,
     handbackStalls,

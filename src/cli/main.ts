@@ -1,42 +1,26 @@
 #!/usr/bin/env node
-import { attachDemoApp } from '../demo/demo-app.js';
-import { createEngine } from '../engine/engine.js';
 import { PtimeError } from '../errors.js';
-import { SERVE_USAGE, UsageError, parseServeArgs } from './serve-args.js';
+import { loadtest } from './loadtest.js';
+import { serve } from './serve.js';
+import { UsageError } from './serve-args.js';
 
 const USAGE = `Usage: ptime <command> [options]
 
 Commands:
   serve     run the engine with its demo application (ptime serve --help)
+  loadtest  play Twilio's side of N calls against a URL and report (ptime loadtest --help)
 `;
-
-async function serve(argv: string[]): Promise<void> {
-  const { help, ...opts } = parseServeArgs(argv);
-  if (help) {
-    process.stdout.write(SERVE_USAGE);
-    return;
-  }
-  const engine = await createEngine(opts);
-  attachDemoApp(engine);
-  const addr = engine.address()!;
-  engine.logger.info(
-    { port: addr.port, path: engine.options.path, queue: engine.options.queue, lead: engine.options.lead, spinUs: engine.options.spinUs },
-    `ptime serving ws://${addr.address === '::' ? 'localhost' : addr.address}:${addr.port}${engine.options.path}`,
-  );
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) process.exit(1); // a second signal: do not wait
-    stopping = true;
-    engine.logger.info({ signal }, 'shutting down');
-    void engine.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === 'serve') return serve(rest);
+  if (command === 'serve') {
+    await serve(rest);
+    return;
+  }
+  if (command === 'loadtest') {
+    if (!(await loadtest(rest))) process.exitCode = 1;
+    return;
+  }
   if (command === undefined || command === '-h' || command === '--help') {
     process.stdout.write(USAGE);
     return;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { EngineOptions } from '../engine/engine-options.js';
+import { parseStall, type StallSpec } from './stall-injector.js';
 
 export const SERVE_USAGE = `Usage: ptime serve [options]
 
@@ -14,6 +15,7 @@ Options:
   --lead N          frames sent ahead of real time (default 3; 0 = strict real time)
   --spin-us N       pacer busy-wait before each deadline, microseconds (default 300)
   --log-level L     fatal|error|warn|info|debug|trace|silent (default info)
+  --inject-stall B@E  diagnostic: block the main thread B ms every E ms (e.g. 50@500)
   -h, --help        show this help
 `;
 
@@ -27,7 +29,12 @@ function integer(flag: string, raw: string | undefined): number | undefined {
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function parseServeArgs(argv: string[]): EngineOptions & { help: boolean } {
+export interface ServeArgs extends EngineOptions {
+  help: boolean;
+  injectStall?: StallSpec;
+}
+
+export function parseServeArgs(argv: string[]): ServeArgs {
   let values;
   try {
     ({ values } = parseArgs({
@@ -40,6 +47,7 @@ export function parseServeArgs(argv: string[]): EngineOptions & { help: boolean 
         lead: { type: 'string' },
         'spin-us': { type: 'string' },
         'log-level': { type: 'string' },
+        'inject-stall': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -50,7 +58,7 @@ export function parseServeArgs(argv: string[]): EngineOptions & { help: boolean 
   }
   const logLevel = values['log-level'] ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  const opts: EngineOptions & { help: boolean } = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel };
+  const opts: ServeArgs = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel };
   if (values.host !== undefined) opts.host = values.host;
   if (values.path !== undefined) opts.path = values.path;
   const queue = integer('queue', values.queue);
@@ -59,5 +67,6 @@ export function parseServeArgs(argv: string[]): EngineOptions & { help: boolean 
   if (lead !== undefined) opts.lead = lead;
   const spinUs = integer('spin-us', values['spin-us']);
   if (spinUs !== undefined) opts.spinUs = spinUs;
+  if (values['inject-stall'] !== undefined) opts.injectStall = parseStall(values['inject-stall']);
   return opts;
 }

@@ -207,7 +207,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.handleDrop(this.lane.ring.pushFrame(src, offset));
   }
 
-  onFrame(gen: number, wire: Buffer): void {
+  onFrame(gen: number, wire: Buffer | string): void {
     if (gen !== this.gen || this.closed) {
       this.staleDiscarded++;
       return;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { DEFAULT_QUEUE_FRAMES } from '../ring/lane-layout.js';
 import { validateBound } from '../ring/lane-ring.js';
+import type { PacerFactory } from '../pacer/pacer-port.js';
 
 export interface EngineOptions {
   /** Listen on this port (0 = any free port). */
@@ -37,10 +38,12 @@ export interface EngineOptions {
   logLevel?: string;
   /** Period of the figures log lines and 'figures' event, ms. Default 1000. */
   figuresIntervalMs?: number;
+  /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
+  pacer?: PacerFactory;
 }
 
-export type ResolvedOptions = Required<Omit<EngineOptions, 'port' | 'host' | 'server' | 'logger'>> &
-  Pick<EngineOptions, 'port' | 'host' | 'server' | 'logger'>;
+type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer';
+export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;

@@ -10,6 +10,7 @@ import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
 import { PacerHost } from '../pacer/pacer-host.js';
 import type { PacerStats } from '../pacer/pacer-layout.js';
+import type { PacerPort } from '../pacer/pacer-port.js';
 import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
 import { TwilioAdapter } from '../protocol/twilio-adapter.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
@@ -52,7 +53,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly options: ResolvedOptions;
   readonly logger: Logger;
   readonly adapter: CarrierAdapter = new TwilioAdapter();
-  private readonly pacer: PacerHost;
+  private readonly pacer: PacerPort;
   private readonly lanes: LanePool;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<StreamSession>();
@@ -74,14 +75,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const o = this.options;
     this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime' });
     this.lanes = new LanePool(o.queue, o.maxCalls);
-    this.pacer = new PacerHost({
-      lead: o.lead,
-      spinUs: o.spinUs,
-      phases: o.phases,
-      catchUpFrames: o.catchUpFrames,
-      lateMs: 2,
-      maxInflightBatches: 500,
-    });
+    const pacerOptions = { lead: o.lead, spinUs: o.spinUs, phases: o.phases, catchUpFrames: o.catchUpFrames, lateMs: 2, maxInflightBatches: 500 };
+    this.pacer = o.pacer ? o.pacer(pacerOptions) : new PacerHost(pacerOptions);
     this.pacer.on('stats', (s) => {
       this.lastPacerStats = s;
       safeEmit(this, this.logger, 'pacerStats', s);

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { safeEmit } from '../log/safe-emit.js';
+import type { HistogramFigures } from '../pacer/pacer-layout.js';
 import type { Call } from './call.js';
 import type { Engine } from './engine.js';
 
@@ -11,8 +12,16 @@ export interface EngineFigures {
   underruns: number;
   maxQueueDepth: number;
   loopDelayP99Ms: number;
-  pacerTickErrorP99Us: number | null;
+  /** Pacer tick |error| in µs over the period, and since the pacer started. */
+  pacerTickErrorUs: HistogramFigures | null;
+  pacerTickErrorTotalUs: HistogramFigures | null;
   pacerCpuPct: number | null;
+  /** Process CPU over the period, % of one core (main + pacer + everything else). */
+  cpuPct: number;
+  rssMb: number;
+  /** Totals since the engine started, so a reader can check counts across runs. */
+  framesSentTotal: number;
+  dropsTotal: number;
 }
 
 const LOOP_RESOLUTION_MS = 10;
@@ -32,6 +41,8 @@ export class FiguresReporter {
   private loopDelay: IntervalHistogram | null = null;
   private readonly seen = new WeakMap<Call, Seen>();
   private last = 0;
+  private lastCpu = process.cpuUsage();
+  private dropsTotal = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -91,6 +102,9 @@ export class FiguresReporter {
       }
     }
     this.engine.tickRejections(now);
+    this.dropsTotal += drops;
+    const cpu = process.cpuUsage(this.lastCpu);
+    this.lastCpu = process.cpuUsage();
     const pacer = this.engine.pacerStats;
     const figures: EngineFigures = {
       calls,
@@ -100,8 +114,13 @@ export class FiguresReporter {
       maxQueueDepth,
       // The histogram records whole timer intervals, so the resolution itself is not delay.
       loopDelayP99Ms: round(Math.max(0, (this.loopDelay?.percentile(99) ?? 0) / 1e6 - LOOP_RESOLUTION_MS)),
-      pacerTickErrorP99Us: pacer ? pacer.tickErrorUs.p99 : null,
+      pacerTickErrorUs: pacer ? pacer.tickErrorUs : null,
+      pacerTickErrorTotalUs: pacer ? pacer.tickErrorUsTotal : null,
       pacerCpuPct: pacer && pacer.cpuNs !== null ? round((pacer.cpuNs / 1e6 / pacer.periodMs) * 100) : null,
+      cpuPct: round(((cpu.user + cpu.system) / 1000 / (secs * 1000)) * 100),
+      rssMb: round(process.memoryUsage.rss() / 1048576),
+      framesSentTotal: this.engine.stats().framesSent,
+      dropsTotal: this.dropsTotal,
     };
     this.loopDelay?.reset();
     this.engine.logger.info(figures, 'figures');

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { readBatch, type BatchVisitor } from './batch-reader.js';
+import type { PacerPort } from './pacer-port.js';
 import {
   C_ACKED,
   C_TICKS,
@@ -15,7 +16,7 @@ import {
 /** Receives the records the pacer hands back for one lane. */
 export interface LaneSink {
   /** A due frame: `wire` is the complete Twilio `media` message, ready for ws.send. */
-  onFrame(gen: number, wire: Buffer): void;
+  onFrame(gen: number, wire: Buffer | string): void;
   onMark(gen: number, markId: number): void;
 }
 
@@ -31,7 +32,7 @@ const WORKER_URL = new URL('../../workers/pacer.js', import.meta.url);
  * Main-thread side of the pacer worker: starts it, sends lane commands, and dispatches each
  * handed-back batch to the lane sinks. Main never blocks on Atomics: it only notifies.
  */
-export class PacerHost extends EventEmitter<PacerHostEvents> {
+export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPort {
   private readonly worker: Worker;
   private readonly commands: MessagePort;
   private readonly ctl: Int32Array;

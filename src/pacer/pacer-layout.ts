@@ -58,6 +58,9 @@ export interface PacerStats {
   /** Tick |error| in microseconds over the last period and since start. */
   tickErrorUs: HistogramFigures;
   tickErrorUsTotal: HistogramFigures;
+  /** The last period's tick |error| histogram (hdr-histogram-js compressed base64), so a reader
+   * can add periods together for exact percentiles over any window. */
+  tickErrorHistogram: string;
   /** CPU time the pacer thread used in the last period, in ns; null where the OS does not say. */
   cpuNs: number | null;
   periodMs: number;

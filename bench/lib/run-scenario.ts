@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runLoad, type LoadOptions, type LoadResult } from '../../src/loadtest/load-generator.js';
+import type { ScenarioReport } from '../../src/loadtest/report-types.js';
+import { summarize } from '../../src/loadtest/summarize.js';
+import { ServerProcess } from './server-process.js';
+
+export type PacerChoice = 'ptime' | 'interval' | 'timeout' | 'absolute';
+
+export interface ScenarioSpec {
+  scenario: string;
+  pacer: PacerChoice;
+  /** ptime's lead (ignored by baselines). */
+  lead?: number;
+  calls: number;
+  seconds: number;
+  rampPerSec?: number;
+  mode?: string;
+  /** ptime serve --inject-stall, e.g. "50@500" */
+  injectStall?: string;
+  /** Main-thread allocation churn in the server, MB/s (GC pressure). */
+  churnMBps?: number;
+  /** Keep the other core busy with a spinning process. */
+  busyCore?: boolean;
+  /** Spread calls over this many generator processes. */
+  generatorProcesses?: number;
+  dtmfEverySec?: number;
+  onProgress?: LoadOptions['onProgress'];
+}
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+export const BENCH_SERVE = here('../bench-serve.js');
+const GENERATOR_CHILD = here('./generator-child.js');
+
+function spinner(): ChildProcess {
+  return spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+}
+
+async function generateInChildren(base: LoadOptions, procs: number): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'ptime-gen-'));
+  try {
+    const per = Math.ceil(base.calls / procs);
+    const runs = Array.from({ length: procs }, async (_, i) => {
+      const calls = Math.min(per, base.calls - i * per);
+      const out = join(dir, `gen-${i}.json`);
+      const opts: LoadOptions = { ...base, calls, rampPerSec: base.rampPerSec / procs, indexBase: i * per };
+      delete opts.onProgress;
+      const child = spawn(process.execPath, [GENERATOR_CHILD, JSON.stringify(opts), out], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`generator process ${i} exited with ${code}`);
+      return JSON.parse(readFileSync(out, 'utf8')) as LoadResult;
+    });
+    const parts = await Promise.all(runs);
+    return {
+      calls: parts.flatMap((p) => p.calls),
+      startedAtEpochMs: Math.min(...parts.map((p) => p.startedAtEpochMs)),
+      inboundFrames: parts.reduce((n, p) => n + p.inboundFrames, 0),
+      failedToConnect: parts.reduce((n, p) => n + p.failedToConnect, 0),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One scenario in fresh processes: start the server (ptime or a baseline behind the same server
+ * and demo app), run the generator(s) against it, stop the server, and summarise.
+ */
+export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & { check: { serverFramesSent: number; framesReceived: number; serverExit: number | null; failedToConnect: number } }> {
+  const args: string[] = [];
+  if (spec.pacer !== 'ptime') args.push('--baseline', spec.pacer);
+  else if (spec.lead !== undefined) args.push('--lead', String(spec.lead));
+  if (spec.injectStall) args.push('--inject-stall', spec.injectStall);
+  if (spec.churnMBps) args.push('--churn', String(spec.churnMBps));
+  const server = await ServerProcess.start(BENCH_SERVE, args);
+  const busy = spec.busyCore ? spinner() : null;
+  const procs = spec.generatorProcesses ?? 1;
+  try {
+    const load: LoadOptions = {
+      url: server.url(),
+      calls: spec.calls,
+      seconds: spec.seconds,
+      rampPerSec: spec.rampPerSec ?? 100,
+      mode: spec.mode ?? 'echo',
+      dtmfEverySec: spec.dtmfEverySec ?? 0,
+    };
+    if (spec.onProgress) load.onProgress = spec.onProgress;
+    const result = procs > 1 ? await generateInChildren(load, procs) : await runLoad(load);
+    // Let the last 'call ended' lines arrive before stopping the server.
+    const deadline = Date.now() + 5000;
+    while (server.callsEnded < result.calls.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const serverExit = await server.stop();
+    const stallsMs = server.stalls.map((s): [number, number] => [s.atEpochMs - result.startedAtEpochMs, s.atEpochMs - result.startedAtEpochMs + s.blockMs]);
+    const report = summarize(result, server.summary(), {
+      scenario: spec.scenario,
+      pacer: spec.pacer === 'ptime' ? `ptime lead ${spec.lead ?? 3}` : spec.pacer,
+      lead: spec.pacer === 'ptime' ? (spec.lead ?? 3) : spec.pacer === 'absolute' ? 8 : 0,
+      seconds: spec.seconds,
+      generatorProcesses: procs,
+      stallsMs,
+    });
+    return {
+      ...report,
+      check: {
+        serverFramesSent: server.framesSentByEndedCalls,
+        framesReceived: report.aggregate.framesReceived,
+        serverExit,
+        failedToConnect: result.failedToConnect,
+      },
+    };
+  } finally {
+    busy?.kill('SIGKILL');
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { EngineFigures } from '../../src/index.js';
+import type { ServerFigures } from '../../src/loadtest/report-types.js';
+
+interface LogLine {
+  msg?: string;
+  port?: number;
+  framesSent?: number;
+  drops?: number;
+  underruns?: number;
+  atEpochMs?: number;
+  blockMs?: number;
+}
+
+/**
+ * A ptime server (or a baseline behind the same server) in its own process, read through its
+ * pino JSON lines: the listening port, the once-a-second figures, each call's final counts and
+ * every injected stall.
+ */
+export class ServerProcess {
+  readonly figures: EngineFigures[] = [];
+  readonly stalls: { atEpochMs: number; blockMs: number }[] = [];
+  framesSentByEndedCalls = 0;
+  dropsByEndedCalls = 0;
+  underrunsByEndedCalls = 0;
+  callsEnded = 0;
+  port = 0;
+
+  private constructor(readonly child: ChildProcess) {}
+
+  static async start(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServerProcess> {
+    const child = spawn(process.execPath, [script, ...args, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
+    const server = new ServerProcess(child);
+    const listening = new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+      createInterface({ input: child.stdout! }).on('line', (text) => {
+        let line: LogLine & Partial<EngineFigures>;
+        try {
+          line = JSON.parse(text) as LogLine & Partial<EngineFigures>;
+        } catch {
+          return;
+        }
+        if (line.msg?.startsWith('ptime serving') && line.port) {
+          server.port = line.port;
+          resolve();
+        } else if (line.msg === 'figures') server.figures.push(line as EngineFigures);
+        else if (line.msg === 'call ended') {
+          server.callsEnded++;
+          server.framesSentByEndedCalls += line.framesSent ?? 0;
+          server.dropsByEndedCalls += line.drops ?? 0;
+          server.underrunsByEndedCalls += line.underruns ?? 0;
+        } else if (line.msg === 'injected stall') server.stalls.push({ atEpochMs: line.atEpochMs ?? 0, blockMs: line.blockMs ?? 0 });
+      });
+    });
+    await listening;
+    return server;
+  }
+
+  url(path = '/media'): string {
+    return `ws://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** SIGTERM and wait for a clean exit. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const [code] = (await once(this.child, 'exit')) as [number | null];
+    return code;
+  }
+
+  /** Server figures over the seconds when calls were up. */
+  summary(): ServerFigures {
+    const busy = this.figures.filter((f) => f.calls > 0);
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+    const pacerCpu = busy.map((f) => f.pacerCpuPct).filter((x): x is number => x !== null);
+    const last = [...this.figures].reverse().find((f) => f.pacerTickErrorTotalUs);
+    const tick = last?.pacerTickErrorTotalUs ?? null;
+    return {
+      cpuPct: mean(busy.map((f) => f.cpuPct)),
+      pacerCpuPct: mean(pacerCpu),
+      rssMb: busy.length ? Math.max(...busy.map((f) => f.rssMb)) : null,
+      loopDelayP99Ms: busy.length ? Math.max(...busy.map((f) => f.loopDelayP99Ms)) : null,
+      pacerTickErrorUs: tick ? { p50: tick.p50, p99: tick.p99, p999: tick.p999, max: tick.max, count: tick.count } : null,
+      framesSent: this.framesSentByEndedCalls,
+      drops: this.dropsByEndedCalls,
+      underruns: this.underrunsByEndedCalls,
+    };
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * ptime's main job (`npm start`): start `ptime serve` in its own process, run a 200-call, 20 s
+ * Twilio-style load test against it with a live progress line, print the table, and write the
+ * JSON and the self-contained HTML report.
+ *
+ *   npm start                       (builds first)
+ *   node dist/bench/main-job.js [--calls 200] [--secs 20] [--mode echo|tone|silence] [--lead 3] [--out bench/out]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderHtmlReport } from '../src/loadtest/html-report.js';
+import { renderTable } from '../src/loadtest/report-table.js';
+import type { LoadReport } from '../src/loadtest/report-types.js';
+import { machineInfo } from '../src/loadtest/machine-info.js';
+import { endProgressLine, progressLine } from './lib/progress-line.js';
+import { runScenario } from './lib/run-scenario.js';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '200' },
+    secs: { type: 'string', default: '20' },
+    mode: { type: 'string', default: 'echo' },
+    lead: { type: 'string', default: '3' },
+    out: { type: 'string', default: 'bench/out' },
+  },
+});
+const calls = Number(values.calls);
+const seconds = Number(values.secs);
+const m = machineInfo();
+console.log(`ptime main job: ${calls} calls × ${seconds} s, mode ${values.mode}, lead ${values.lead} — ${m.cpu} × ${m.cores}, Node ${m.node}`);
+console.log('server: ptime serve in its own process; generator: this process (1 generator process)');
+const report = await runScenario({
+  scenario: `main ${calls} calls`,
+  pacer: 'ptime',
+  lead: Number(values.lead),
+  calls,
+  seconds,
+  rampPerSec: 50,
+  mode: values.mode,
+  onProgress: progressLine('load', calls),
+});
+endProgressLine();
+const { check, ...scenario } = report;
+console.log('');
+console.log(renderTable([scenario]));
+console.log('');
+const a = scenario.aggregate;
+console.log(`frames received ${a.framesReceived} / frames the server sent ${check.serverFramesSent}  (${a.framesReceived === check.serverFramesSent ? 'match' : 'MISMATCH'})`);
+console.log(`calls that failed to connect: ${check.failedToConnect}; server exit code ${check.serverExit}`);
+const full: LoadReport = { machine: m, scenarios: [scenario] };
+const out = resolve(values.out);
+mkdirSync(out, { recursive: true });
+const jsonPath = resolve(out, 'main-job.json');
+const htmlPath = resolve(out, 'main-job.html');
+writeFileSync(jsonPath, JSON.stringify(full));
+writeFileSync(htmlPath, renderHtmlReport(full));
+console.log(`JSON report: ${jsonPath}`);
+console.log(`HTML report: ${htmlPath}`);
+const ok = check.failedToConnect === 0 && check.serverExit === 0 && a.framesReceived === check.serverFramesSent;
+process.exit(ok ? 0 : 1);

@@ -1,0 +1,61 @@
+/**
+ * Regenerate bench/RESULTS.md: run every scenario file in bench/scenarios/ in its own fresh
+ * process, then gather their JSON into one table per scenario (with ptime / baseline ratios) and
+ * one self-contained HTML report.
+ *
+ *   npm run build && node dist/bench/regenerate-results.js [--only idle,calls-100]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderHtmlReport } from '../src/loadtest/html-report.js';
+import { machineInfo } from '../src/loadtest/machine-info.js';
+import { renderTable } from '../src/loadtest/report-table.js';
+import type { LoadReport, ScenarioReport } from '../src/loadtest/report-types.js';
+import { OUT_DIR } from './lib/scenario-file.js';
+
+const ORDER = ['idle', 'calls-100', 'calls-500', 'calls-1000', 'max-calls', 'stall-50-500', 'stall-200-2000', 'gc-churn', 'busy-core'];
+const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-run': { type: 'boolean', default: false } } });
+const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
+const available = readdirSync(scenarioDir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3));
+const wanted = values.only ? values.only.split(',') : ORDER.filter((n) => available.includes(n));
+
+if (!values['no-run']) {
+  for (const name of wanted) {
+    console.log(`== ${name}`);
+    const r = spawnSync(process.execPath, [resolve(scenarioDir, `${name}.js`)], { stdio: 'inherit', env: { ...process.env, PTIME_BENCH_OUT: OUT_DIR } });
+    if (r.status !== 0) console.error(`scenario ${name} failed (exit ${r.status})`);
+  }
+}
+
+const m = machineInfo();
+const sections: string[] = [];
+const all: ScenarioReport[] = [];
+for (const name of ORDER) {
+  const file = resolve(OUT_DIR, `${name}.json`);
+  if (!existsSync(file)) continue;
+  const reports = JSON.parse(readFileSync(file, 'utf8')) as ScenarioReport[];
+  all.push(...reports);
+  sections.push(`## ${name}\n\n\`node dist/bench/scenarios/${name}.js\`\n\n${renderTable(reports)}\n`);
+}
+const md = `# ptime benchmark results
+
+Machine: ${m.cpu} × ${m.cores} cores, Node ${m.node}; generated ${m.when}.
+Server and load generator share this machine. Every scenario runs each pacer with a fresh server
+process, in the same run; ratios are ptime / baseline (below 1 is better for ptime).
+Regenerate: \`npm run build && node dist/bench/regenerate-results.js\` (or \`--only NAME,…\`).
+
+Columns: frames/s per call (p50 over calls); inter-arrival interval at the receiver; |error| against
+each call's ideal 20 ms schedule; late frames under Twilio-like playout with a 0, 20 and 60 ms jitter
+buffer; worst final drift of any call; server process CPU % of one core; pacer thread CPU %; RSS;
+worst per-second main event-loop delay p99; pacer tick |error| over the run.
+Baselines: \`interval\` = one setInterval(20) per call; \`timeout\` = drift-corrected setTimeout loop
+per call that re-bases when late; \`absolute\` = absolute-clock loop per call with a 160 ms lead.
+
+${sections.join('\n')}`;
+writeFileSync(resolve(OUT_DIR, '..', 'RESULTS.md'), md);
+const report: LoadReport = { machine: m, scenarios: all };
+writeFileSync(resolve(OUT_DIR, 'report.html'), renderHtmlReport(report));
+console.log(`wrote bench/RESULTS.md and ${resolve(OUT_DIR, 'report.html')}`);

@@ -1,0 +1,39 @@
+import { attachDemoApp } from '../demo/demo-app.js';
+import { createEngine, type Engine } from '../engine/engine.js';
+import type { PacerFactory } from '../pacer/pacer-port.js';
+import { SERVE_USAGE, parseServeArgs } from './serve-args.js';
+import { injectStalls } from './stall-injector.js';
+
+/**
+ * `ptime serve`: the engine plus the demo application, until SIGINT/SIGTERM. The benchmark reuses
+ * it with a baseline pacer swapped in, so every design runs behind the same server and app.
+ */
+export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'ptime'): Promise<Engine | null> {
+  const { help, injectStall, ...opts } = parseServeArgs(argv);
+  if (help) {
+    process.stdout.write(SERVE_USAGE);
+    return null;
+  }
+  const engine = await createEngine(pacer ? { ...opts, pacer } : opts);
+  attachDemoApp(engine);
+  const addr = engine.address()!;
+  const o = engine.options;
+  engine.logger.info(
+    { port: addr.port, path: o.path, queue: o.queue, lead: o.lead, spinUs: o.spinUs, pacer: pacerName, injectStall: injectStall ?? null },
+    `ptime serving ws://${addr.address === '::' ? 'localhost' : addr.address}:${addr.port}${o.path}`,
+  );
+  const stopStalls = injectStall
+    ? injectStalls(injectStall, (start) => engine.logger.info({ blockMs: injectStall.blockMs, atEpochMs: performance.timeOrigin + start }, 'injected stall'))
+    : () => undefined;
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1); // a second signal: do not wait
+    stopping = true;
+    stopStalls();
+    engine.logger.info({ signal }, 'shutting down');
+    void engine.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return engine;
+}
