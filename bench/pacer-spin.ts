@@ -4,7 +4,7 @@
  * a fresh process; the Twilio-side clients live in that process too, which loads main, not the
  * pacer thread being measured.
  *
- *   npm run build && node dist/bench/pacer-spin.js [--spins 0,100,300,1000] [--calls 0,10,200] [--secs 6]
+ *   npm run build && node dist/bench/pacer-spin.js [--spins 0,100,300,1000] [--calls 0,10,200] [--secs 6] [--nice=-10]
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -28,8 +28,8 @@ interface Row {
   ticks: number;
 }
 
-async function child(spinUs: number, calls: number, secs: number): Promise<void> {
-  const engine = await createEngine({ port: 0, host: '127.0.0.1', spinUs, logLevel: 'silent' });
+async function child(spinUs: number, calls: number, secs: number, nice: number | undefined): Promise<void> {
+  const engine = await createEngine({ port: 0, host: '127.0.0.1', spinUs, logLevel: 'silent', ...(nice === undefined ? {} : { pacerNice: nice }) });
   attachDemoApp(engine);
   const url = `ws://127.0.0.1:${engine.address()!.port}/media`;
   const clients: TwilioClient[] = [];
@@ -72,20 +72,21 @@ async function child(spinUs: number, calls: number, secs: number): Promise<void>
 
 function main(): void {
   const { values } = parseArgs({
-    options: { spins: { type: 'string', default: '0,100,300,1000' }, calls: { type: 'string', default: '0,10,200' }, secs: { type: 'string', default: '6' }, child: { type: 'string' } },
+    options: { nice: { type: 'string' }, spins: { type: 'string', default: '0,100,300,1000' }, calls: { type: 'string', default: '0,10,200' }, secs: { type: 'string', default: '6' }, child: { type: 'string' } },
   });
   if (values.child) {
     const [spin, calls] = values.child.split(',').map(Number) as [number, number];
-    void child(spin, calls, Number(values.secs)).then(() => process.exit(0));
+    void child(spin, calls, Number(values.secs), values.nice === undefined ? undefined : Number(values.nice)).then(() => process.exit(0));
     return;
   }
   const self = fileURLToPath(import.meta.url);
-  console.log(`# pacer cost per spin setting — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, ${values.secs} s per row after ${WARMUP_S} s warm-up`);
+  console.log(`# pacer cost per spin setting — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, ${values.secs} s per row after ${WARMUP_S} s warm-up, pacer nice ${values.nice ?? 'unchanged'}`);
   console.log('spin µs | calls | pacer CPU % of a core | ticks/s | tick |error| µs p50 | p99 | p99.9 | max');
   console.log('---:|---:|---:|---:|---:|---:|---:|---:');
   for (const calls of values.calls.split(',').map(Number)) {
     for (const spin of values.spins.split(',').map(Number)) {
-      const r = spawnSync(process.execPath, [self, '--child', `${spin},${calls}`, '--secs', values.secs], { encoding: 'utf8' });
+      const niceArgs = values.nice === undefined ? [] : [`--nice=${values.nice}`];
+      const r = spawnSync(process.execPath, [self, '--child', `${spin},${calls}`, '--secs', values.secs, ...niceArgs], { encoding: 'utf8' });
       const line = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status !== 0 || !line.startsWith('{')) {
         console.log(`${spin} | ${calls} | failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);

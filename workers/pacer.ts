@@ -5,6 +5,7 @@
  * this thread never returns to its event loop while it paces.
  */
 import { readFileSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
@@ -33,6 +34,25 @@ const ctl = new Int32Array(control);
 const port = parentPort!;
 const core = new PacerCore(options);
 const spinMs = options.spinUs / 1000;
+
+// Raise (or lower) only this thread's priority: on Linux, setpriority(PRIO_PROCESS, 0) from a
+// thread applies to that thread, so main and the rest of the process keep theirs. Lowering the
+// nice value needs CAP_SYS_NICE; without it the pacer runs on and the stats say why.
+let niceError: string | null = null;
+if (options.nice !== null) {
+  try {
+    setPriority(0, options.nice);
+  } catch (err) {
+    niceError = (err as Error).message;
+  }
+}
+const nice = ((): number | null => {
+  try {
+    return getPriority(0);
+  } catch {
+    return null;
+  }
+})();
 
 const histogramOptions = { lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 } as const;
 const tickError = hdr.build(histogramOptions);
@@ -87,6 +107,8 @@ function postStats(now: number): void {
     cpuNs: cpu !== null && lastCpu !== null ? cpu - lastCpu : null,
     periodMs: now - lastStats,
     handbackStalls,
+    nice,
+    niceError,
   };
   port.postMessage(stats);
   tickError.reset();

@@ -20,6 +20,8 @@ export interface ScenarioSpec {
   seconds: number;
   rampPerSec?: number;
   mode?: string;
+  /** ptime's pacer thread nice value (--pacer-nice). */
+  pacerNice?: number;
   /** ptime serve --inject-stall, e.g. "50@500" */
   injectStall?: string;
   /** Main-thread allocation churn in the server, MB/s (GC pressure). */
@@ -74,6 +76,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & 
   const args: string[] = [];
   if (spec.pacer !== 'ptime') args.push('--baseline', spec.pacer);
   else if (spec.lead !== undefined) args.push('--lead', String(spec.lead));
+  if (spec.pacer === 'ptime' && spec.pacerNice !== undefined) args.push(`--pacer-nice=${spec.pacerNice}`);
   if (spec.injectStall) args.push('--inject-stall', spec.injectStall);
   if (spec.churnMBps) args.push('--churn', String(spec.churnMBps));
   const server = await ServerProcess.start(BENCH_SERVE, args);
@@ -97,7 +100,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & 
     const stallsMs = server.stalls.map((s): [number, number] => [s.atEpochMs - result.startedAtEpochMs, s.atEpochMs - result.startedAtEpochMs + s.blockMs]);
     const report = summarize(result, server.summary(), {
       scenario: spec.scenario,
-      pacer: spec.pacer === 'ptime' ? `ptime lead ${spec.lead ?? 3}` : spec.pacer,
+      pacer: spec.pacer === 'ptime' ? `ptime lead ${spec.lead ?? 3}${spec.pacerNice === undefined ? '' : ` nice ${spec.pacerNice}`}` : spec.pacer,
       lead: spec.pacer === 'ptime' ? (spec.lead ?? 3) : spec.pacer === 'absolute' ? 8 : 0,
       seconds: spec.seconds,
       generatorProcesses: procs,

@@ -16,6 +16,9 @@ export const ALL_PACERS: Pick<ScenarioSpec, 'pacer' | 'lead'>[] = [
   { pacer: 'absolute' },
 ];
 
+/** ptime with its pacer thread at nice -10 (os.setPriority from the worker: that thread only). */
+export const PTIME_NICE: Pick<ScenarioSpec, 'pacer' | 'lead' | 'pacerNice'> = { pacer: 'ptime', lead: 3, pacerNice: -10 };
+
 /**
  * Run one scenario file's specs, each with a fresh server process, print the table and write
  * bench/out/<name>.json (bench/regenerate-results.js collects those into RESULTS.md).

@@ -15,6 +15,7 @@ Options:
   --lead N          frames sent ahead of real time (default 3; 0 = strict real time)
   --spin-us N       pacer busy-wait before each deadline, microseconds (default 300)
   --log-level L     fatal|error|warn|info|debug|trace|silent (default info)
+  --pacer-nice=N    nice value for the pacer thread only (-20..19; below 0 needs CAP_SYS_NICE)
   --inject-stall B@E  diagnostic: block the main thread B ms every E ms (e.g. 50@500)
   -h, --help        show this help
 `;
@@ -48,6 +49,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         'spin-us': { type: 'string' },
         'log-level': { type: 'string' },
         'inject-stall': { type: 'string' },
+        'pacer-nice': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -67,6 +69,10 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   if (lead !== undefined) opts.lead = lead;
   const spinUs = integer('spin-us', values['spin-us']);
   if (spinUs !== undefined) opts.spinUs = spinUs;
+  if (values['pacer-nice'] !== undefined) {
+    if (!/^-?\d+$/.test(values['pacer-nice'])) throw new UsageError('--pacer-nice takes a whole number from -20 to 19');
+    opts.pacerNice = Number(values['pacer-nice']);
+  }
   if (values['inject-stall'] !== undefined) opts.injectStall = parseStall(values['inject-stall']);
   return opts;
 }

@@ -4,6 +4,7 @@ import { ErrorCodes, PtimeError } from '../errors.js';
 import { DEFAULT_QUEUE_FRAMES } from '../ring/lane-layout.js';
 import { validateBound } from '../ring/lane-ring.js';
 import type { PacerFactory } from '../pacer/pacer-port.js';
+import { MAX_MARK_NAME_CHARS } from '../protocol/twilio-adapter.js';
 
 export interface EngineOptions {
   /** Listen on this port (0 = any free port). */
@@ -38,11 +39,14 @@ export interface EngineOptions {
   logLevel?: string;
   /** Period of the figures log lines and 'figures' event, ms. Default 1000. */
   figuresIntervalMs?: number;
+  /** Nice value for the pacer thread only (-20..19; lower = more CPU priority; Linux needs
+   * CAP_SYS_NICE to go below 0). Default: unchanged. */
+  pacerNice?: number;
   /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
   pacer?: PacerFactory;
 }
 
-type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer';
+type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice';
 export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -63,6 +67,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (o.port !== undefined && o.server !== undefined) {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either port or server, not both');
   }
+  if (o.pacerNice !== undefined) int('pacerNice', o.pacerNice, 0, -20, 19);
   return {
     ...o,
     path,
@@ -75,7 +80,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     lowWaterMark: int('lowWaterMark', o.lowWaterMark, Math.floor(highWaterMark / 2), 0, highWaterMark - 1),
     maxCalls: int('maxCalls', o.maxCalls, 2000, 1, 100_000),
     maxPayload: int('maxPayload', o.maxPayload, 64 * 1024, 1024, 16 * 1024 * 1024),
-    maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, 4096),
+    maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, MAX_MARK_NAME_CHARS),
     logLevel: o.logLevel ?? 'info',
     figuresIntervalMs: int('figuresIntervalMs', o.figuresIntervalMs, 1000, 50, 3_600_000),
   };

@@ -75,9 +75,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     const o = this.options;
     this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime' });
     this.lanes = new LanePool(o.queue, o.maxCalls);
-    const pacerOptions = { lead: o.lead, spinUs: o.spinUs, phases: o.phases, catchUpFrames: o.catchUpFrames, lateMs: 2, maxInflightBatches: 500 };
+    const pacerOptions = {
+      lead: o.lead,
+      spinUs: o.spinUs,
+      phases: o.phases,
+      catchUpFrames: o.catchUpFrames,
+      lateMs: 2,
+      maxInflightBatches: 500,
+      nice: o.pacerNice ?? null,
+    };
     this.pacer = o.pacer ? o.pacer(pacerOptions) : new PacerHost(pacerOptions);
     this.pacer.on('stats', (s) => {
+      if (!this.lastPacerStats && s.niceError) this.logger.warn({ nice: o.pacerNice, error: s.niceError }, 'could not set the pacer thread priority');
       this.lastPacerStats = s;
       safeEmit(this, this.logger, 'pacerStats', s);
     });
@@ -89,6 +98,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
     this.sessionHost = {
       adapter: this.adapter,
+      maxMarkNameBytes: o.maxMarkNameBytes,
       startCall: (start, transport) => this.startCall(start, transport),
       reject: (err, session) => this.reject(err, session),
       ended: (session) => this.sessions.delete(session),

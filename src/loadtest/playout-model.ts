@@ -77,13 +77,28 @@ export function lateFrames(
 }
 
 /**
- * |arrival − ideal| per frame, the ideal being the spurt's first arrival + FRAME_MS per frame.
- * No re-anchoring here: this is the sender's absolute pacing error, which drift accumulates into.
+ * Each spurt's ideal schedule: frame k due at phase + (k − spurtStart) * FRAME_MS, where the phase
+ * is the spurt's earliest-running one (min of arrival − offset * FRAME_MS), i.e. the latest
+ * schedule no frame is ahead of. Anchoring at the first frame instead would charge a sender with a
+ * lead (several frames at once, then one per 20 ms) a constant error it does not have; a steadily
+ * slow sender or one that falls behind for good still shows its full drift.
  */
+function spurtPhases(arrivals: ArrayLike<number>, spurtStarts: readonly number[]): Map<number, number> {
+  const phase = new Map<number, number>();
+  eachFrame(arrivals, spurtStarts, (k, s) => {
+    const p = arrivals[k]! - (k - s) * FRAME_MS;
+    const seen = phase.get(s);
+    if (seen === undefined || p < seen) phase.set(s, p);
+  });
+  return phase;
+}
+
+/** |arrival − ideal| per frame on the spurt's absolute schedule (no re-anchoring: drift shows). */
 export function scheduleErrors(arrivals: ArrayLike<number>, spurtStarts: readonly number[]): Float64Array {
   const out = new Float64Array(arrivals.length);
+  const phase = spurtPhases(arrivals, spurtStarts);
   eachFrame(arrivals, spurtStarts, (k, s) => {
-    out[k] = Math.abs(arrivals[k]! - (arrivals[s]! + (k - s) * FRAME_MS));
+    out[k] = Math.abs(arrivals[k]! - (phase.get(s)! + (k - s) * FRAME_MS));
   });
   return out;
 }
@@ -103,7 +118,7 @@ export function finalDrift(arrivals: ArrayLike<number>, spurtStarts: readonly nu
   if (n === 0) return 0;
   const starts = spurtStartsWithin(n, spurtStarts);
   const s = starts[starts.length - 1]!;
-  return arrivals[n - 1]! - (arrivals[s]! + (n - 1 - s) * FRAME_MS);
+  return arrivals[n - 1]! - (spurtPhases(arrivals, spurtStarts).get(s)! + (n - 1 - s) * FRAME_MS);
 }
 
 /**

@@ -44,6 +44,8 @@ export interface PacerOptions {
   lateMs: number;
   /** Unacknowledged batches after which the pacer stops taking frames (main is stuck). */
   maxInflightBatches: number;
+  /** Nice value for the pacer thread alone (Linux: setpriority on the calling thread); null = leave. */
+  nice: number | null;
 }
 
 export type PacerCommand =
@@ -66,6 +68,9 @@ export interface PacerStats {
   periodMs: number;
   /** Times the pacer held frames back because main had not drained earlier batches. */
   handbackStalls: number;
+  /** The pacer thread's nice value, and why setting it failed (null when it did not). */
+  nice: number | null;
+  niceError: string | null;
 }
 
 export interface HistogramFigures {

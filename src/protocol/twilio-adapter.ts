@@ -4,8 +4,10 @@ import type { CarrierAdapter, InboundEvent, StartInfo } from './carrier-adapter.
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const DTMF_DIGIT = /^[0-9*#A-D]$/;
-/** Ids and names Twilio sends are short; anything longer is not Twilio. */
+/** Ids Twilio sends are short; anything longer is not Twilio. */
 const MAX_ID_CHARS = 128;
+/** Mark names are ours, echoed back: the protocol cap is the largest maxMarkNameBytes allowed. */
+export const MAX_MARK_NAME_CHARS = 4096;
 
 type Json = Record<string, unknown>;
 
@@ -18,10 +20,10 @@ function object(v: unknown, where: string): Json {
   return v as Json;
 }
 
-function text(o: Json, key: string, where: string): string {
+function text(o: Json, key: string, where: string, maxChars = MAX_ID_CHARS): string {
   const v = o[key];
   if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-empty string`);
-  if (v.length > MAX_ID_CHARS) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} is longer than ${MAX_ID_CHARS} characters`);
+  if (v.length > maxChars) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} is longer than ${maxChars} characters`);
   return v;
 }
 
@@ -117,7 +119,7 @@ export class TwilioAdapter implements CarrierAdapter {
       }
       case 'mark': {
         const sid = streamSid(msg);
-        return { event, streamSid: sid, name: text(object(msg['mark'], 'mark'), 'name', 'mark') };
+        return { event, streamSid: sid, name: text(object(msg['mark'], 'mark'), 'name', 'mark', MAX_MARK_NAME_CHARS) };
       }
       case 'stop': {
         const sid = streamSid(msg);

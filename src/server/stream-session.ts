@@ -7,6 +7,7 @@ import { safeEmit } from '../log/safe-emit.js';
 /** What a session needs from its engine. */
 export interface SessionHost {
   readonly adapter: CarrierAdapter;
+  readonly maxMarkNameBytes: number;
   /** A call for this stream, or null when no lane is free. */
   startCall(start: StartInfo, transport: CallTransport, session: StreamSession): Call | null;
   reject(err: PtimeError, session: StreamSession): void;
@@ -103,7 +104,11 @@ export class StreamSession implements CallTransport {
         safeEmit(call, call.logger, 'dtmf', { digit: msg.digit, track: msg.track });
         return;
       case 'mark':
-        if (!call.markEchoed(msg.name)) call.logger.debug({ name: msg.name }, 'echo of a mark we did not send');
+        if (Buffer.byteLength(msg.name) > this.host.maxMarkNameBytes) {
+          this.host.reject(new ProtocolRejection(ErrorCodes.MARK_NAME, `echoed mark name is longer than maxMarkNameBytes (${this.host.maxMarkNameBytes}): not one we sent`), this);
+        } else if (!call.markEchoed(msg.name)) {
+          call.logger.debug({ name: msg.name.slice(0, 64) }, 'echo of a mark we did not send');
+        }
         return;
       case 'stop':
         this.stopped = true;

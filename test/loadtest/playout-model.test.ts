@@ -123,3 +123,15 @@ test('a negative jitter buffer is refused with a coded error', () => {
     (e: unknown) => e instanceof PtimeError && e.code === ErrorCodes.INVALID_OPTION && /bufferMs/.test(e.message),
   );
 });
+
+test('a sender with a lead (4 frames at once, then one per 20 ms) has no standing schedule error or drift', () => {
+  // Frames 0..3 arrive together at 100, frame k >= 4 at 100 + (k - 3) * 20. Offsets arrival - 20k
+  // are 100, 80, 60, 40, 40, 40, ...: the schedule runs at phase 40, so only the three frames sent
+  // ahead of it show (by 60, 40 and 20 ms), and the last frame is exactly on time.
+  const a = [100, 100, 100, 100, ...Array.from({ length: 46 }, (_, i) => 100 + (i + 1) * 20)];
+  const err = [...scheduleErrors(a, [0])];
+  assert.deepEqual(err.slice(0, 5), [60, 40, 20, 0, 0]);
+  assert.ok(err.slice(3).every((e) => e === 0));
+  assert.equal(finalDrift(a, [0]), 0);
+  assert.equal(lateFrames(a, [0], 0).late, 0, 'early frames wait in the buffer; none is late');
+});

@@ -16,7 +16,7 @@ const SUFFIX = Buffer.from('"}}');
 type Out = { kind: 'frame'; seq: number; gen: number } | { kind: 'mark'; id: number };
 
 function setup(opts: Partial<PacerOptions> = {}) {
-  const core = new PacerCore({ lead: 0, spinUs: 0, phases: 4, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 100, ...opts });
+  const core = new PacerCore({ lead: 0, spinUs: 0, phases: 4, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 100, nice: null, ...opts });
   const ring = new LaneRing(120);
   core.open(0, ring.sab, PREFIX, SUFFIX);
   let seq = 0;

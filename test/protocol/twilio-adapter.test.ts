@@ -189,12 +189,12 @@ test('start with a non-string custom parameter is PTIME_ERR_BAD_MESSAGE', () => 
 test('mark with an empty or over-long name is PTIME_ERR_BAD_MESSAGE and states the limit', () => {
   const mark = (name: unknown): string => JSON.stringify({ event: 'mark', streamSid: SID, mark: { name } });
   rejects(mark(''), ErrorCodes.BAD_MESSAGE, /mark\.name must be a non-empty string/);
-  rejects(mark('x'.repeat(200)), ErrorCodes.BAD_MESSAGE, /mark\.name is longer than 128 characters/);
+  rejects(mark('x'.repeat(4097)), ErrorCodes.BAD_MESSAGE, /mark\.name is longer than 4096 characters/);
   rejects(mark(5), ErrorCodes.BAD_MESSAGE, /mark\.name/);
   rejects(JSON.stringify({ event: 'mark', streamSid: SID }), ErrorCodes.BAD_MESSAGE, /mark must be an object/);
-  // The limit is inclusive: 128 characters is still a name Twilio could send back.
-  const ok = adapter.parse(mark('y'.repeat(128)));
-  assert.equal(ok.event === 'mark' && ok.name.length, 128);
+  // The limit is inclusive: a name as long as the largest maxMarkNameBytes still comes back.
+  const ok = adapter.parse(mark('y'.repeat(4096)));
+  assert.equal(ok.event === 'mark' && ok.name.length, 4096);
 });
 
 test('dtmf with a digit outside 0-9 * # A-D is PTIME_ERR_BAD_MESSAGE', () => {

@@ -36,7 +36,7 @@ test('bad input is rejected, counted and logged; a control call streaming beside
       [ErrorCodes.BAD_PAYLOAD, () => media('!'.repeat(216))],
       [ErrorCodes.PAYLOAD_SIZE, () => media(Buffer.alloc(80).toString('base64'))],
       [ErrorCodes.BAD_MESSAGE, () => send({ event: 'mark', streamSid: bad.streamSid, mark: { name: '' } })],
-      [ErrorCodes.BAD_MESSAGE, () => send({ event: 'mark', streamSid: bad.streamSid, mark: { name: 'm'.repeat(500) } })],
+      [ErrorCodes.MARK_NAME, () => send({ event: 'mark', streamSid: bad.streamSid, mark: { name: 'm'.repeat(500) } })],
     ];
     for (const [code, act] of expected) {
       const before = seen.length;
