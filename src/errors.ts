@@ -21,6 +21,8 @@ export const ErrorCodes = {
   MESSAGE_TOO_BIG: 'PTIME_ERR_MESSAGE_TOO_BIG',
   MEDIA_FORMAT: 'PTIME_ERR_MEDIA_FORMAT',
   PACER_FAILED: 'PTIME_ERR_PACER_FAILED',
+  SAMPLE_RATE: 'PTIME_ERR_SAMPLE_RATE',
+  CODEC_JOB: 'PTIME_ERR_CODEC_JOB',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

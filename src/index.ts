@@ -8,3 +8,16 @@ export { PtimeError, ProtocolRejection, ErrorCodes, type ErrorCode } from './err
 export { FRAME_BYTES, FRAME_MS, MULAW_SILENCE, DEFAULT_QUEUE_FRAMES, MAX_QUEUE_FRAMES } from './ring/lane-layout.js';
 export type { CarrierAdapter, InboundEvent, StartInfo } from './protocol/carrier-adapter.js';
 export { TwilioAdapter } from './protocol/twilio-adapter.js';
+export {
+  mulawEncode,
+  mulawDecode,
+  alawEncode,
+  alawDecode,
+  Resampler,
+  resample,
+  pcm16ToMulaw8k,
+  mulaw8kToPcm16,
+  SUPPORTED_RATES,
+  type ResamplerState,
+  type SampleRate,
+} from './codec/index.js';

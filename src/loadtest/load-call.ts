@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { MULAW_SILENCE, FRAME_BYTES } from '../ring/lane-layout.js';
+import { connectedMessage, startMessage } from './twilio-side.js';
 
 const MEDIA_PREFIX = Buffer.from('{"event":"media"');
 const SILENCE_B64 = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE).toString('base64');
@@ -68,20 +69,8 @@ export class LoadCall {
   }
 
   start(): void {
-    this.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
-    this.send({
-      event: 'start',
-      sequenceNumber: '1',
-      streamSid: this.streamSid,
-      start: {
-        streamSid: this.streamSid,
-        accountSid: 'AC00000000000000000000000000000000',
-        callSid: this.callSid,
-        tracks: ['inbound'],
-        customParameters: { mode: this.mode },
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-      },
-    });
+    this.ws.send(connectedMessage());
+    this.ws.send(startMessage(this.streamSid, this.callSid, { mode: this.mode }));
   }
 
   /** One inbound 20 ms frame of silence, numbered like Twilio's. */

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { MULAW_8K, connectedMessage, startMessage } from '../../src/loadtest/twilio-side.js';
 
 export interface Outbound {
   event: string;
@@ -57,21 +58,9 @@ export class TwilioClient {
     this.ws.send(JSON.stringify(msg));
   }
 
-  start(customParameters: Record<string, string> = {}, mediaFormat = { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }): void {
-    this.sendJson({ event: 'connected', protocol: 'Call', version: '1.0.0' });
-    this.sendJson({
-      event: 'start',
-      sequenceNumber: '1',
-      streamSid: this.streamSid,
-      start: {
-        streamSid: this.streamSid,
-        accountSid: 'AC00000000000000000000000000000000',
-        callSid: this.callSid,
-        tracks: ['inbound'],
-        customParameters,
-        mediaFormat,
-      },
-    });
+  start(customParameters: Record<string, string> = {}, mediaFormat: { encoding: string; sampleRate: number; channels: number } = MULAW_8K): void {
+    this.ws.send(connectedMessage());
+    this.ws.send(startMessage(this.streamSid, this.callSid, customParameters, mediaFormat));
   }
 
   media160(frame: Uint8Array): void {
