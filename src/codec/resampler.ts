@@ -1,6 +1,6 @@
 /**
  * Streaming PCM16 resampler between the supported rates (polyphase windowed-sinc FIR, exact
- * rational positions). Chunk-exact: any split of the input into process() calls, followed by
+ * rational positions). Chunk-exact: every split of the input into process() calls, followed by
  * flush(), yields exactly the samples of one process(whole) + flush(), because each output
  * sample is a fixed function of its index and the input, computed in the same order.
  *
