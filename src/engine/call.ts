@@ -88,9 +88,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   private staleDiscarded = 0;
   private rejectedCount = 0;
   private lastSendAt = 0;
-  private dropsAtClose = 0;
-  private underrunsAtClose = 0;
-  private lateAtClose = 0;
+  /** Figures frozen at release: the lane's counters belong to the next call after that. */
+  private final: CallStats | null = null;
   /** Inter-frame intervals (µs) at the moment main sends; only kept when debug figures are on. */
   readonly intervals: hdr.Histogram | null;
 
@@ -188,13 +187,14 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   stats(): CallStats {
+    if (this.final) return { ...this.final, staleDiscarded: this.staleDiscarded, rejected: this.rejectedCount };
     const ring = this.lane.ring;
     return {
       framesSent: this.framesSent,
-      queueDepth: this.closed ? 0 : ring.depth(),
-      drops: this.closed ? this.dropsAtClose : ring.drops - this.baseline.drops,
-      underruns: this.closed ? this.underrunsAtClose : ring.read(H_UNDERRUNS) - this.baseline.underruns,
-      lateTicks: this.closed ? this.lateAtClose : ring.read(H_LATE) - this.baseline.late,
+      queueDepth: ring.depth(),
+      drops: ring.drops - this.baseline.drops,
+      underruns: ring.read(H_UNDERRUNS) - this.baseline.underruns,
+      lateTicks: ring.read(H_LATE) - this.baseline.late,
       staleDiscarded: this.staleDiscarded,
       marksPending: this.marks.pending,
       rejected: this.rejectedCount,
@@ -248,13 +248,10 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /** The socket closed or the stream stopped: release the lane, settle every pending mark. */
   release(code: number, reason: string): void {
     if (this.closed) return;
-    const s = this.stats();
-    this.dropsAtClose = s.drops;
-    this.underrunsAtClose = s.underruns;
-    this.lateAtClose = s.lateTicks;
     this.closed = true;
     this.overflow.tick(Number.POSITIVE_INFINITY);
     this.settle(this.marks.closeAll());
+    this.final = { ...this.stats(), queueDepth: 0 };
     this.ctx.release(this);
     safeEmit(this, this.logger, 'close', { code, reason });
   }

@@ -247,4 +247,3 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   return engine;
 }
 
-export { PtimeError, ErrorCodes };

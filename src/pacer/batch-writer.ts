@@ -10,7 +10,6 @@ export class BatchWriter {
   private i32: Int32Array;
   private at = 0;
   private mark = 0;
-  records = 0;
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = new ArrayBuffer(initialBytes);
@@ -37,7 +36,6 @@ export class BatchWriter {
   /** Finish the record whose payload ends at `end`. */
   end(end: number): void {
     this.at = (end + 3) & ~3;
-    this.records++;
   }
 
   /** Forget the record begun last (its slot was dropped or cleared while we read it). */
@@ -50,7 +48,6 @@ export class BatchWriter {
     if (this.at === 0) return null;
     const out = this.buf.slice(0, this.at);
     this.at = 0;
-    this.records = 0;
     return out;
   }
 

@@ -77,10 +77,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     return Atomics.load(this.ctl, C_TICKS);
   }
 
-  get threadId(): number {
-    return this.worker.threadId;
-  }
-
   /** Start pacing a lane; each frame goes out as `prefix + base64(frame) + suffix`. */
   open(lane: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, sink: LaneSink): void {
     this.sinks[lane] = sink;

@@ -1,6 +1,7 @@
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { createEngine, type Engine, type EngineOptions } from '../../src/index.js';
+import { createEngine, type Call, type Engine, type EngineOptions } from '../../src/index.js';
 import { TwilioClient } from './twilio-client.js';
 
 export interface LogLine {
@@ -70,4 +71,12 @@ export function until(pred: () => boolean, ms: number, what: string): Promise<vo
     };
     check();
   });
+}
+
+/** Send Twilio's `connected` + `start` on `client` and resolve with the engine's Call for it. */
+export async function startCall(engine: Engine, client: TwilioClient, customParameters: Record<string, string> = {}): Promise<Call> {
+  const ready = once(engine, 'call') as Promise<[Call]>;
+  client.start(customParameters);
+  const [call] = await ready;
+  return call;
 }

@@ -1,23 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attachDemoApp } from '../../src/demo/demo-app.js';
-import type { Call, MarkResult } from '../../src/index.js';
-import { startEngine } from '../helpers/engine-fixture.js';
+import type { MarkResult } from '../../src/index.js';
+import { startCall, startEngine } from '../helpers/engine-fixture.js';
 import { payloadBytes } from '../helpers/twilio-client.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
-function firstCall(fx: { engine: { once(e: 'call', l: (c: Call) => void): unknown } }): Promise<Call> {
-  return new Promise((resolve) => fx.engine.once('call', resolve));
-}
 
 test('DTMF: clear, then the mark; no frame queued before the clear arrives after it', async () => {
   const fx = await startEngine({ lead: 3 });
   attachDemoApp(fx.engine);
   try {
     const c = await fx.connect();
-    const ready = firstCall(fx);
-    c.start();
-    const call = await ready;
+    const call = await startCall(fx.engine, c);
     for (let seq = 0; seq < 100; seq++) c.media160(stampedFrame(seq)); // 2 s queued
     await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 10, 5000, 'playback under way');
     c.dtmf('5');
@@ -44,9 +39,7 @@ test('marks: played on echo, cleared when flushed, dropped never silently, close
   const fx = await startEngine({ lead: 0 });
   try {
     const c = await fx.connect();
-    const ready = firstCall(fx);
-    c.start();
-    const call = await ready;
+    const call = await startCall(fx.engine, c);
     const emitted: MarkResult[] = [];
     call.on('mark', (r) => emitted.push(r));
 
@@ -92,9 +85,7 @@ test('a mark that falls off a full queue settles as dropped', async () => {
   const fx = await startEngine({ queue: 8 });
   try {
     const c = await fx.connect();
-    const ready = firstCall(fx);
-    c.start();
-    const call = await ready;
+    const call = await startCall(fx.engine, c);
     const m = call.mark('early');
     const buf = new Uint8Array(160 * 40);
     call.send(buf); // 40 frames into a queue of 8: the mark at its head is pushed out

@@ -3,17 +3,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { attachDemoApp } from '../../src/demo/demo-app.js';
 import { TONE_FRAME } from '../../src/demo/demo-frames.js';
-import type { Call } from '../../src/index.js';
-import { startEngine } from '../helpers/engine-fixture.js';
+import { startCall, startEngine } from '../helpers/engine-fixture.js';
 import { payloadBytes } from '../helpers/twilio-client.js';
 
 test('send() reports the high-water mark and drain fires at the low-water mark', async () => {
   const fx = await startEngine({ highWaterMark: 10, lowWaterMark: 4, lead: 0 });
   try {
     const c = await fx.connect();
-    const ready = once(fx.engine, 'call') as Promise<[Call]>;
-    c.start();
-    const [call] = await ready;
+    const call = await startCall(fx.engine, c);
     const results: boolean[] = [];
     for (let i = 0; i < 12; i++) results.push(call.send(new Uint8Array(160).fill(0xff)));
     assert.deepEqual(results.indexOf(false), 9, 'false once the queue holds 10 frames');
@@ -30,9 +27,7 @@ test('a producer faster than real time (tone mode) keeps the queue topped up wit
   attachDemoApp(fx.engine);
   try {
     const c = await fx.connect();
-    const ready = once(fx.engine, 'call') as Promise<[Call]>;
-    c.start({ mode: 'tone' });
-    const [call] = await ready;
+    const call = await startCall(fx.engine, c, { mode: 'tone' });
     let maxDepth = 0;
     const sampler = setInterval(() => (maxDepth = Math.max(maxDepth, call.queueDepth)), 20);
     await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 150, 10_000, '3 s of tone');

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { ErrorCodes, PtimeError, type Call } from '../../src/index.js';
-import { startEngine } from '../helpers/engine-fixture.js';
+import { ErrorCodes, PtimeError } from '../../src/index.js';
+import { startCall, startEngine } from '../helpers/engine-fixture.js';
 import { payloadBytes } from '../helpers/twilio-client.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
@@ -14,9 +14,7 @@ test('stop releases the lane; the next call on it never hears the previous call'
   const fx = await startEngine({ maxCalls: 1, lead: 0 });
   try {
     const a = await fx.connect();
-    const firstReady = once(fx.engine, 'call') as Promise<[Call]>;
-    a.start();
-    const [callA] = await firstReady;
+    const callA = await startCall(fx.engine, a);
     const laneA = callA.lane.index;
     for (let seq = 0; seq < 100; seq++) callA.send(stampedFrame(seq)); // 2 s of A queued
     a.stop();
@@ -25,9 +23,7 @@ test('stop releases the lane; the next call on it never hears the previous call'
     assert.throws(() => callA.send(stampedFrame(0)), isCode(ErrorCodes.CALL_CLOSED));
 
     const b = await fx.connect(); // maxCalls 1: this only works if A's lane was released
-    const secondReady = once(fx.engine, 'call') as Promise<[Call]>;
-    b.start();
-    const [callB] = await secondReady;
+    const callB = await startCall(fx.engine, b);
     assert.equal(callB.lane.index, laneA, 'the lane is recycled');
     for (let seq = 5000; seq < 5005; seq++) callB.send(stampedFrame(seq));
     await b.waitFor((m) => m.filter((x) => x.event === 'media').length >= 5, 5000, 'B audio');
@@ -42,9 +38,7 @@ test('a socket that closes mid-stream releases its lane and settles its marks', 
   const fx = await startEngine({ maxCalls: 1 });
   try {
     const a = await fx.connect();
-    const ready = once(fx.engine, 'call') as Promise<[Call]>;
-    a.start();
-    const [call] = await ready;
+    const call = await startCall(fx.engine, a);
     for (let seq = 0; seq < 50; seq++) call.send(stampedFrame(seq));
     const mark = call.mark('never-played');
     const closed = once(call, 'close');
@@ -80,9 +74,7 @@ test('misuse of the API gets typed errors naming the limit', async () => {
   const fx = await startEngine({ maxMarkNameBytes: 16 });
   try {
     const c = await fx.connect();
-    const ready = once(fx.engine, 'call') as Promise<[Call]>;
-    c.start();
-    const [call] = await ready;
+    const call = await startCall(fx.engine, c);
     assert.throws(() => call.mark(''), isCode(ErrorCodes.MARK_NAME));
     assert.throws(() => call.mark('x'.repeat(17)), (e: unknown) => isCode(ErrorCodes.MARK_NAME)(e) && /16/.test((e as Error).message));
     assert.throws(() => call.send('abc' as unknown as Uint8Array), isCode(ErrorCodes.INVALID_AUDIO));

@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { Call } from '../../src/index.js';
-import { startEngine } from '../helpers/engine-fixture.js';
+import { startCall, startEngine } from '../helpers/engine-fixture.js';
 import { payloadBytes } from '../helpers/twilio-client.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
@@ -17,9 +15,7 @@ test('a main-thread stall does not stop the pacer: frames due during it all go o
   const fx = await startEngine({ lead: 0 });
   try {
     const c = await fx.connect();
-    const ready = once(fx.engine, 'call') as Promise<[Call]>;
-    c.start();
-    const [call] = await ready;
+    const call = await startCall(fx.engine, c);
     for (let seq = 0; seq < 60; seq++) call.send(stampedFrame(seq)); // 1.2 s of audio
     await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 5, 5000, 'playback started');
     const ticksBefore = fx.engine.pacerTicks;

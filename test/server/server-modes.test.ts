@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import WebSocket from 'ws';
 import { pino } from 'pino';
-import { createEngine, type Call, type Engine } from '../../src/index.js';
+import { createEngine, type Engine } from '../../src/index.js';
+import { startCall } from '../helpers/engine-fixture.js';
 import { TwilioClient } from '../helpers/twilio-client.js';
 
 const silent = pino({ level: 'silent' });
@@ -17,9 +18,7 @@ async function listen(server: Server): Promise<number> {
 
 async function answersACall(engine: Engine, url: string): Promise<void> {
   const c = await TwilioClient.connect(url);
-  const ready = once(engine, 'call') as Promise<[Call]>;
-  c.start();
-  const [call] = await ready;
+  const call = await startCall(engine, c);
   call.send(new Uint8Array(160).fill(0xff));
   await c.waitFor((m) => m.some((x) => x.event === 'media'), 5000, 'a frame');
   c.close();
