@@ -1,6 +1,8 @@
 export { createEngine, Engine, type EngineEvents, type EngineStats, type Rejection } from './engine/engine.js';
 export type { EngineOptions } from './engine/engine-options.js';
-export { Call, type CallStats, type CallEvents, type InboundMedia, type CallTransport } from './engine/call.js';
+export { Call, type CallStats, type CallEvents, type InboundMedia, type InboundPcm16, type CallTransport } from './engine/call.js';
+export { INBOUND_PCM_RATES, type InboundPcmRate } from './engine/pcm-receiver.js';
+export type { CodecPoolFigures } from './engine/codec-pool.js';
 export type { MarkResult, MarkStatus } from './engine/mark-book.js';
 export type { EngineFigures } from './engine/figures-reporter.js';
 export type { PacerStats } from './pacer/pacer-layout.js';
@@ -18,6 +20,7 @@ export {
   pcm16ToMulaw8k,
   mulaw8kToPcm16,
   SUPPORTED_RATES,
+  toPcm16,
   type ResamplerState,
   type SampleRate,
 } from './codec/index.js';

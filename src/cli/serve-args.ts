@@ -5,7 +5,7 @@ import { parseStall, type StallSpec } from './stall-injector.js';
 export const SERVE_USAGE = `Usage: ptime serve [options]
 
 Runs the ptime engine with its demo application (mode per call from the TwiML
-<Parameter name="mode">: echo | silence | tone; a DTMF digit D clears and marks "dtmf-D").
+<Parameter name="mode">: echo | silence | tone | file; a DTMF digit D clears and marks "dtmf-D").
 
 Options:
   --port N          port to listen on (default 8080)
@@ -15,6 +15,8 @@ Options:
   --lead N          frames sent ahead of real time (default 3; 0 = strict real time)
   --spin-us N       pacer busy-wait before each deadline, microseconds (default 300)
   --log-level L     fatal|error|warn|info|debug|trace|silent (default info)
+  --audio-file F    WAV file (16-bit PCM, mono or stereo, 8/16/22.05/24/44.1/48 kHz) that
+                    calls with mode "file" play, looped
   --pacer-nice=N    nice value for the pacer thread only (-20..19; below 0 needs CAP_SYS_NICE)
   --inject-stall B@E  diagnostic: block the main thread B ms every E ms (e.g. 50@500)
   -h, --help        show this help
@@ -33,6 +35,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export interface ServeArgs extends EngineOptions {
   help: boolean;
   injectStall?: StallSpec;
+  audioFile?: string;
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
@@ -50,6 +53,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         'log-level': { type: 'string' },
         'inject-stall': { type: 'string' },
         'pacer-nice': { type: 'string' },
+        'audio-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -72,6 +76,10 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   if (values['pacer-nice'] !== undefined) {
     if (!/^-?\d+$/.test(values['pacer-nice'])) throw new UsageError('--pacer-nice takes a whole number from -20 to 19');
     opts.pacerNice = Number(values['pacer-nice']);
+  }
+  if (values['audio-file'] !== undefined) {
+    if (values['audio-file'] === '') throw new UsageError('--audio-file takes a path to a WAV file');
+    opts.audioFile = values['audio-file'];
   }
   if (values['inject-stall'] !== undefined) opts.injectStall = parseStall(values['inject-stall']);
   return opts;

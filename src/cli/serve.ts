@@ -1,7 +1,9 @@
+import { pcm16ToMulaw8k } from '../codec/telephony.js';
+import { readWavFile } from '../codec/wav-reader.js';
 import { attachDemoApp } from '../demo/demo-app.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import type { PacerFactory } from '../pacer/pacer-port.js';
-import { SERVE_USAGE, parseServeArgs } from './serve-args.js';
+import { SERVE_USAGE, UsageError, parseServeArgs } from './serve-args.js';
 import { injectStalls } from './stall-injector.js';
 
 /**
@@ -9,13 +11,23 @@ import { injectStalls } from './stall-injector.js';
  * it with a baseline pacer swapped in, so every design runs behind the same server and app.
  */
 export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'ptime'): Promise<Engine | null> {
-  const { help, injectStall, ...opts } = parseServeArgs(argv);
+  const { help, injectStall, audioFile, ...opts } = parseServeArgs(argv);
   if (help) {
     process.stdout.write(SERVE_USAGE);
     return null;
   }
+  // Read and convert the file once, before listening: a bad file fails the start, not a call,
+  // and no call pays for resampling audio every call plays the same.
+  const wav = audioFile === undefined ? null : await readAudioFile(audioFile);
+  const fileMulaw = wav === null ? undefined : pcm16ToMulaw8k(wav.samples, wav.sampleRate);
   const engine = await createEngine(pacer ? { ...opts, pacer } : opts);
-  attachDemoApp(engine);
+  attachDemoApp(engine, fileMulaw === undefined ? {} : { fileMulaw });
+  if (wav !== null) {
+    engine.logger.info(
+      { audioFile, sampleRate: wav.sampleRate, channels: wav.channels, durationMs: Math.round(wav.durationMs) },
+      'audio file loaded for mode "file"',
+    );
+  }
   const addr = engine.address()!;
   const o = engine.options;
   engine.logger.info(
@@ -36,4 +48,17 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   return engine;
+}
+
+/** A file the OS cannot open is an operator's typo: say so plainly, without a stack. */
+async function readAudioFile(path: string): ReturnType<typeof readWavFile> {
+  try {
+    return await readWavFile(path);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      throw new UsageError(`--audio-file: cannot read ${path} (${String(code)})`);
+    }
+    throw err;
+  }
 }

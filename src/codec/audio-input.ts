@@ -41,12 +41,13 @@ export function checkBytes(input: unknown, what = 'G.711 input'): Uint8Array {
  * byte length is refused: half a sample means the caller lost a byte, and guessing would shift
  * every later sample by one byte (loud noise).
  */
-export function toPcm16(input: Int16Array | Uint8Array, what = 'PCM16 input'): Int16Array {
+export function toPcm16(input: Int16Array | Uint8Array | Float32Array, what = 'PCM16 input'): Int16Array {
   if (input instanceof Int16Array) return checkPcm16(input, what);
+  if (input instanceof Float32Array) return floatToPcm16(input, what);
   if (!(input instanceof Uint8Array)) {
     throw new PtimeError(
       ErrorCodes.INVALID_AUDIO,
-      `${what} must be an Int16Array or s16le bytes (Uint8Array/Buffer), got ${describe(input)}`,
+      `${what} must be an Int16Array, s16le bytes (Uint8Array/Buffer) or a Float32Array, got ${describe(input)}`,
     );
   }
   if ((input.byteLength & 1) !== 0) {
@@ -61,6 +62,30 @@ export function toPcm16(input: Int16Array | Uint8Array, what = 'PCM16 input'): I
   const out = new Int16Array(n);
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   for (let i = 0; i < n; i++) out[i] = view.getInt16(i << 1, true);
+  return out;
+}
+
+/**
+ * Float samples in [-1, 1] (what Web Audio and several TTS SDKs emit) → PCM16. A NaN, an infinity
+ * or a sample outside [-1, 1] is refused rather than clipped: it means the producer is broken
+ * (wrong scale, uninitialised memory), and clipping would turn that into loud distortion on a call.
+ */
+function floatToPcm16(input: Float32Array, what: string): Int16Array {
+  const n = input.length;
+  if (n > MAX_CODEC_SAMPLES) throw tooBig(n, `${what} length`);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = input[i]!;
+    if (!(x >= -1 && x <= 1)) {
+      throw new PtimeError(
+        ErrorCodes.INVALID_AUDIO,
+        `${what} sample ${i} is ${String(x)}; float samples must be finite and within [-1, 1]`,
+      );
+    }
+    // ×32768 makes v/32768 round-trip exactly; only +1.0 itself needs the clamp.
+    const v = Math.round(x * 32768);
+    out[i] = v > 32767 ? 32767 : v;
+  }
   return out;
 }
 

@@ -62,6 +62,41 @@ export class Resampler {
     return this.emit(this.len - 1 - this.f.half - this.centre);
   }
 
+  /**
+   * Advances the state exactly as process(input) would, without computing any output. The engine
+   * uses this to hand chunk k+1 to a pool worker before chunk k's job has come back: the state a
+   * chunk leaves depends only on the input (the last filter span and a phase that follows from
+   * the lengths), never on the filtered output, so jobs of one stream can run in parallel.
+   */
+  skip(input: Int16Array): void {
+    checkPcm16(input);
+    if (input.length === 0 || this.f === null) return;
+    const { up, down, half } = this.f;
+    const len = this.len + input.length;
+    const last = len - 1 - half - this.centre;
+    // The same count and stepping arithmetic as emit(), in closed form.
+    const count = last < 0 ? 0 : Math.ceil(((last + 1) * up - this.phase) / down);
+    const total = this.phase + count * this.stepFrac;
+    let centre = this.centre + count * this.stepInt + Math.floor(total / up);
+    const drop = Math.max(0, Math.min(centre - half + 1, len));
+    const keep = len - drop;
+    if (keep > this.buf.length) {
+      const grown = new Float64Array(Math.max(keep, 2 * this.buf.length));
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    if (drop >= this.len) {
+      this.buf.set(input.subarray(drop - this.len), 0);
+    } else {
+      this.buf.copyWithin(0, drop, this.len);
+      this.buf.set(input, this.len - drop);
+    }
+    centre -= drop;
+    this.len = keep;
+    this.centre = centre;
+    this.phase = total % up;
+  }
+
   /** Emits the tail (the input is taken to be silent after its end) and resets for a new stream. */
   flush(): Int16Array {
     if (this.f === null) return new Int16Array(0);

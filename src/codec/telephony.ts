@@ -10,13 +10,13 @@ import { Resampler, resample } from './resampler.js';
 import { checkRate, TELEPHONY_RATE } from './sample-rates.js';
 
 /**
- * PCM16 (samples, or s16le bytes) at `rate` → 8 kHz mu-law.
+ * PCM16 (samples, s16le bytes, or floats in [-1, 1]) at `rate` → 8 kHz mu-law.
  *
  * Streaming: pass the same `state` (a `new Resampler(rate, 8000)`) for every chunk of a stream,
  * then `mulawEncode(state.flush())` at its end for the last ~2.5 ms. Without `state` the input
  * is treated as complete (output length exactly ceil(n · 8000 / rate)).
  */
-export function pcm16ToMulaw8k(pcm: Int16Array | Uint8Array, rate: number, state?: Resampler): Uint8Array {
+export function pcm16ToMulaw8k(pcm: Int16Array | Uint8Array | Float32Array, rate: number, state?: Resampler): Uint8Array {
   checkRate(rate, 'input sample rate');
   const samples = toPcm16(pcm);
   if (state !== undefined) {

@@ -12,6 +12,9 @@ import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
 import { Framer, type FrameSink } from './framer.js';
 import type { Lane } from './lane-pool.js';
 import { MarkBook, type MarkResult } from './mark-book.js';
+import { OutboundOrder } from './outbound-order.js';
+import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
+import { type CodecRunner, PcmSender } from './pcm-sender.js';
 
 /** Where a call's outbound messages go. Kept minimal so the socket may live on another thread. */
 export interface CallTransport {
@@ -26,6 +29,7 @@ export interface CallContext {
   readonly highWaterMark: number;
   readonly lowWaterMark: number;
   readonly maxMarkNameBytes: number;
+  readonly codec: CodecRunner;
   wakePacer(): void;
   release(call: Call): void;
 }
@@ -33,6 +37,15 @@ export interface CallContext {
 export interface InboundMedia {
   /** One 160-byte mu-law frame. */
   payload: Buffer;
+  track: string;
+  chunk: number;
+  timestamp: number;
+}
+
+/** Inbound audio as PCM16, for STT (after enableInboundPcm16). */
+export interface InboundPcm16 {
+  samples: Int16Array;
+  sampleRate: InboundPcmRate;
   track: string;
   chunk: number;
   timestamp: number;
@@ -47,11 +60,14 @@ export interface CallStats {
   /** Frames dropped on main because a clear() made them stale after the pacer handed them back. */
   staleDiscarded: number;
   marksPending: number;
+  /** Frames of sendPcm16 audio still being converted in the codec pool. */
+  codecPendingFrames: number;
   rejected: number;
 }
 
 export interface CallEvents {
   media: [InboundMedia];
+  pcm16: [InboundPcm16];
   dtmf: [{ digit: string; track: string }];
   mark: [MarkResult];
   stop: [];
@@ -77,6 +93,9 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   readonly logger: Logger;
 
   private readonly framer = new Framer(this);
+  private readonly order = new OutboundOrder();
+  private readonly pcm: PcmSender;
+  private receiver: PcmReceiver | null = null;
   private readonly marks: MarkBook;
   private readonly overflow: ThrottledCount;
   private readonly baseline: { sent: number; underruns: number; late: number; drops: number };
@@ -108,6 +127,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.logger = ctx.logger.child({ streamSid: this.streamSid, callSid: this.callSid });
     this.gen = lane.ring.generation;
     this.clearWire = ctx.adapter.clearMessage(this.streamSid);
+    this.pcm = new PcmSender(this.order, (mulaw) => this.writeNow(mulaw), ctx.codec, this.logger);
     this.marks = new MarkBook(ctx.maxMarkNameBytes, (name) => ctx.adapter.markMessage(this.streamSid, name));
     this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
       this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
@@ -138,15 +158,50 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (!(audio instanceof Uint8Array)) {
       throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'send() takes mu-law bytes as a Buffer or Uint8Array');
     }
-    this.framer.write(audio);
-    return this.afterWrite();
+    // Behind a pool job the bytes wait here, and the caller may reuse its buffer meanwhile.
+    const bytes = this.order.busy ? audio.slice() : audio;
+    this.order.run(() => this.writeNow(bytes));
+    return this.belowHighWater();
   }
 
-  /** Pad the carried remainder with mu-law silence (0xFF) and queue it. */
+  /**
+   * Queue PCM16 audio at its own rate (8, 16, 22.05, 24, 44.1 or 48 kHz): an Int16Array, s16le
+   * bytes (a Buffer from a TTS API), or a Float32Array in [-1, 1]. It is resampled with an
+   * anti-aliasing filter, encoded to mu-law and framed; consecutive chunks form one stream with
+   * no click at the joins. Chunks shorter than `codecPoolMinMs` convert inline; longer ones on
+   * the codec pool, and their audio still plays in the order of the send/sendPcm16/mark calls.
+   * A chunk that is refused (unsupported rate, odd byte count, empty, NaN or a float outside
+   * [-1, 1]) throws a PtimeError and queues nothing. Returns false at the high-water mark.
+   */
+  sendPcm16(audio: Int16Array | Uint8Array | Float32Array, sampleRate: number): boolean {
+    this.assertOpen('sendPcm16');
+    this.pcm.send(audio, sampleRate);
+    return this.belowHighWater();
+  }
+
+  /** End of an utterance: the resampler's tail, then the carried remainder padded with mu-law silence (0xFF). */
   flush(): boolean {
     this.assertOpen('flush');
-    this.framer.flush();
-    return this.afterWrite();
+    this.pcm.flushTail();
+    this.order.run(() => {
+      this.framer.flush();
+      this.wakeIfIdle();
+    });
+    return this.belowHighWater();
+  }
+
+  /**
+   * Also deliver inbound audio as PCM16 at `sampleRate` (8000 or 16000, what STT engines take) in
+   * 'pcm16' events, alongside the mu-law 'media' events. Off by default: decoding costs CPU that
+   * a call not doing STT should not pay.
+   */
+  enableInboundPcm16(sampleRate: InboundPcmRate): void {
+    this.assertOpen('enableInboundPcm16');
+    this.receiver = new PcmReceiver(checkInboundRate(sampleRate));
+  }
+
+  disableInboundPcm16(): void {
+    this.receiver = null;
   }
 
   /**
@@ -157,9 +212,12 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   mark(name: string): Promise<MarkResult> {
     this.assertOpen('mark');
     const { id, done } = this.marks.add(name);
-    this.framer.flush();
-    this.handleDrop(this.lane.ring.pushMark(id));
-    this.afterWrite();
+    this.pcm.flushTail();
+    this.order.run(() => {
+      this.framer.flush();
+      this.handleDrop(this.lane.ring.pushMark(id));
+      this.wakeIfIdle();
+    });
     return done;
   }
 
@@ -169,6 +227,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
    */
   clear(): void {
     this.assertOpen('clear');
+    this.order.cancel();
+    this.pcm.reset();
     this.framer.reset();
     this.lane.ring.clear();
     this.gen = this.lane.ring.generation;
@@ -197,6 +257,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       lateTicks: ring.read(H_LATE) - this.baseline.late,
       staleDiscarded: this.staleDiscarded,
       marksPending: this.marks.pending,
+      codecPendingFrames: this.pcm.pendingFrames,
       rejected: this.rejectedCount,
     };
   }
@@ -205,6 +266,15 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   pushFrame(src: Uint8Array, offset: number): void {
     this.handleDrop(this.lane.ring.pushFrame(src, offset));
+  }
+
+  /** An inbound media frame from the carrier. */
+  deliverMedia(media: InboundMedia): void {
+    safeEmit(this, this.logger, 'media', media);
+    const receiver = this.receiver;
+    if (receiver === null || this.closed) return;
+    const samples = receiver.convert(media.payload, media.track);
+    safeEmit(this, this.logger, 'pcm16', { samples, sampleRate: receiver.rate, track: media.track, chunk: media.chunk, timestamp: media.timestamp });
   }
 
   onFrame(gen: number, wire: Buffer | string): void {
@@ -249,6 +319,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   release(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.order.cancel();
+    this.pcm.reset();
     this.overflow.tick(Number.POSITIVE_INFINITY);
     this.settle(this.marks.closeAll());
     this.final = { ...this.stats(), queueDepth: 0 };
@@ -256,16 +328,27 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     safeEmit(this, this.logger, 'close', { code, reason });
   }
 
-  private afterWrite(): boolean {
+  /** Frame mu-law into the lane now (its turn in the call's order has come). */
+  private writeNow(mulaw: Uint8Array): void {
+    if (this.closed) return;
+    this.framer.write(mulaw);
+    this.wakeIfIdle();
+  }
+
+  private wakeIfIdle(): void {
     // WR was stored before this load of STATE; see PacerCore.park for the other half.
     if (this.lane.ring.pacerIdle()) this.ctx.wakePacer();
-    if (this.lane.ring.depth() < this.ctx.highWaterMark) return true;
+  }
+
+  /** Queued plus still-converting audio against highWaterMark; false arms 'drain'. */
+  private belowHighWater(): boolean {
+    if (this.lane.ring.depth() + this.pcm.pendingFrames < this.ctx.highWaterMark) return true;
     this.needDrain = true;
     return false;
   }
 
   private maybeDrain(): void {
-    if (!this.needDrain || this.closed || this.lane.ring.depth() > this.ctx.lowWaterMark) return;
+    if (!this.needDrain || this.closed || this.lane.ring.depth() + this.pcm.pendingFrames > this.ctx.lowWaterMark) return;
     this.needDrain = false;
     safeEmit(this, this.logger, 'drain');
   }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
@@ -42,6 +43,14 @@ export interface EngineOptions {
   /** Nice value for the pacer thread only (-20..19; lower = more CPU priority; Linux needs
    * CAP_SYS_NICE to go below 0). Default: unchanged. */
   pacerNice?: number;
+  /**
+   * sendPcm16 chunks of at least this many ms of audio convert on the codec pool, shorter ones
+   * inline on the main thread. Default 100: measured crossover on a 2-core VM
+   * (bench/codec-throughput.ts); 0 sends every chunk to the pool, a huge value none.
+   */
+  codecPoolMinMs?: number;
+  /** Codec pool threads (started on first use, idle ones exit). Default: cores − 1, at least 1. */
+  codecThreads?: number;
   /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
   pacer?: PacerFactory;
 }
@@ -83,5 +92,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, MAX_MARK_NAME_CHARS),
     logLevel: o.logLevel ?? 'info',
     figuresIntervalMs: int('figuresIntervalMs', o.figuresIntervalMs, 1000, 50, 3_600_000),
+    codecPoolMinMs: int('codecPoolMinMs', o.codecPoolMinMs, 100, 0, 3_600_000),
+    codecThreads: int('codecThreads', o.codecThreads, Math.max(1, availableParallelism() - 1), 1, 256),
   };
 }

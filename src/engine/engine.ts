@@ -16,6 +16,7 @@ import { TwilioAdapter } from '../protocol/twilio-adapter.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
 import { attachUpgrades, listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
 import { Call, type CallContext, type CallTransport } from './call.js';
+import { CodecPool, type CodecPoolFigures } from './codec-pool.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js';
 import { FiguresReporter, type EngineFigures } from './figures-reporter.js';
 import { LanePool } from './lane-pool.js';
@@ -40,6 +41,7 @@ export interface EngineStats {
   rejected: Partial<Record<ErrorCode, number>>;
   pacer: PacerStats | null;
   pacerTicks: number;
+  codec: CodecPoolFigures;
 }
 
 const REJECTION_LOG_MS = 2000;
@@ -63,6 +65,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly figures: FiguresReporter;
   private readonly sessionHost: SessionHost;
   private readonly callContext: CallContext;
+  private readonly codecPool: CodecPool;
   private ownServer: Server | null = null;
   private detach: (() => void) | null = null;
   private closing: Promise<void> | null = null;
@@ -103,8 +106,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       reject: (err, session) => this.reject(err, session),
       ended: (session) => this.sessions.delete(session),
     };
+    this.codecPool = new CodecPool(o.codecThreads, this.logger);
     this.callContext = {
       adapter: this.adapter,
+      codec: { poolMinMs: o.codecPoolMinMs, run: (job) => this.codecPool.run(job) },
       logger: this.logger,
       highWaterMark: o.highWaterMark,
       lowWaterMark: o.lowWaterMark,
@@ -166,6 +171,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       rejected: Object.fromEntries(this.rejectedByCode),
       pacer: this.lastPacerStats,
       pacerTicks: this.pacer.ticks,
+      codec: this.codecPool.stats(),
     };
   }
 
@@ -185,7 +191,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     await Promise.all(closed);
     clearTimeout(grace);
     for (const call of [...this.liveCalls]) call.release(1001, 'engine closed');
-    await this.pacer.stop();
+    await Promise.all([this.pacer.stop(), this.codecPool.destroy()]);
     if (this.ownServer) {
       const server = this.ownServer;
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -232,6 +238,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Periodic housekeeping: flush throttled rejection counts whose period ended. */
   tickRejections(now: number): void {
     for (const log of this.rejectionLogs.values()) log.tick(now);
+    this.codecPool.tick(now);
   }
 }
 

@@ -98,7 +98,7 @@ export class StreamSession implements CallTransport {
     }
     switch (msg.event) {
       case 'media':
-        safeEmit(call, call.logger, 'media', { payload: msg.payload, track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp });
+        call.deliverMedia({ payload: msg.payload, track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp });
         return;
       case 'dtmf':
         safeEmit(call, call.logger, 'dtmf', { digit: msg.digit, track: msg.track });

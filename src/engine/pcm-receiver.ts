@@ -1,0 +1,40 @@
+import { mulawDecode } from '../codec/g711.js';
+import { Resampler } from '../codec/resampler.js';
+import { TELEPHONY_RATE } from '../codec/sample-rates.js';
+import { ErrorCodes, PtimeError } from '../errors.js';
+
+/** Rates inbound audio can be delivered at: what STT engines take. */
+export const INBOUND_PCM_RATES = [8000, 16000] as const;
+export type InboundPcmRate = (typeof INBOUND_PCM_RATES)[number];
+
+export function checkInboundRate(rate: unknown): InboundPcmRate {
+  if (!(INBOUND_PCM_RATES as readonly unknown[]).includes(rate)) {
+    throw new PtimeError(
+      ErrorCodes.SAMPLE_RATE,
+      `inbound PCM16 rate must be one of ${INBOUND_PCM_RATES.join(', ')} Hz (got ${String(rate)})`,
+    );
+  }
+  return rate as InboundPcmRate;
+}
+
+/**
+ * Inbound mu-law → PCM16 at an STT rate, one resampler stream per track so a call carrying both
+ * tracks never mixes their filter state. Each 20 ms frame is tiny (160 samples), so this always
+ * runs inline: a pool round trip would cost more than the work.
+ */
+export class PcmReceiver {
+  private readonly streams = new Map<string, Resampler>();
+
+  constructor(readonly rate: InboundPcmRate) {}
+
+  convert(frame: Uint8Array, track: string): Int16Array {
+    const pcm = mulawDecode(frame);
+    if (this.rate === TELEPHONY_RATE) return pcm;
+    let stream = this.streams.get(track);
+    if (stream === undefined) {
+      stream = new Resampler(TELEPHONY_RATE, this.rate);
+      this.streams.set(track, stream);
+    }
+    return stream.process(pcm);
+  }
+}

@@ -1,0 +1,109 @@
+import type { Logger } from 'pino';
+import { toPcm16 } from '../codec/audio-input.js';
+import type { CodecJob, CodecResult } from '../codec/codec-job.js';
+import { mulawEncode } from '../codec/g711.js';
+import { Resampler } from '../codec/resampler.js';
+import { checkRate, TELEPHONY_RATE } from '../codec/sample-rates.js';
+import { ErrorCodes, PtimeError } from '../errors.js';
+import { FRAME_BYTES } from '../ring/lane-layout.js';
+import type { OutboundOrder } from './outbound-order.js';
+
+/** What a call's PCM path needs from the engine. */
+export interface CodecRunner {
+  /** Chunks of at least this many ms of audio go to the pool; shorter ones run inline. */
+  readonly poolMinMs: number;
+  run(job: CodecJob): Promise<CodecResult>;
+}
+
+/** Where converted audio goes: the call's framer, in order. */
+export type MulawSink = (mulaw: Uint8Array) => void;
+
+/**
+ * A call's TTS path: PCM16 at the producer's rate → 8 kHz mu-law → the framer, one resampler
+ * stream per call so consecutive chunks join without a click.
+ *
+ * `stream` is always the state after every chunk accepted so far, even those still in the pool:
+ * a pool chunk advances it with Resampler.skip (exact, and far cheaper than filtering), so the
+ * next chunk can be dispatched at once and several of one call's chunks may run on different
+ * threads. Their results rejoin the call's order through OutboundOrder.
+ */
+export class PcmSender {
+  private stream: Resampler | null = null;
+  private pendingBytes = 0;
+  private epoch = 0;
+
+  constructor(
+    private readonly order: OutboundOrder,
+    private readonly sink: MulawSink,
+    private readonly codec: CodecRunner,
+    private readonly logger: Logger,
+  ) {}
+
+  /** mu-law frames still being converted in the pool (counted against the high-water mark). */
+  get pendingFrames(): number {
+    return Math.ceil(this.pendingBytes / FRAME_BYTES);
+  }
+
+  /** Validate everything first, so a refused chunk leaves nothing enqueued. */
+  send(input: Int16Array | Uint8Array | Float32Array, rate: number): void {
+    const fromRate = checkRate(rate, 'sendPcm16 sample rate');
+    const samples = toPcm16(input, 'sendPcm16 audio');
+    if (samples.length === 0) {
+      throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'sendPcm16 audio is empty (0 samples); send at least one sample');
+    }
+    if (this.stream !== null && this.stream.fromRate !== fromRate) this.flushTail();
+    const stream = (this.stream ??= new Resampler(fromRate, TELEPHONY_RATE));
+    if ((samples.length * 1000) / fromRate < this.codec.poolMinMs) {
+      const mulaw = mulawEncode(stream.process(samples));
+      this.order.run(() => this.sink(mulaw));
+      return;
+    }
+    this.dispatch(stream, samples.slice());
+  }
+
+  /**
+   * End of an utterance (flush, mark, or a change of rate): the resampler's last ~2.5 ms go out
+   * now rather than waiting for audio that may never come.
+   */
+  flushTail(): void {
+    const stream = this.stream;
+    if (stream === null) return;
+    this.stream = null;
+    const tail = stream.flush();
+    if (tail.length === 0) return;
+    const mulaw = mulawEncode(tail);
+    this.order.run(() => this.sink(mulaw));
+  }
+
+  /** Barge-in or close: forget the stream; results of jobs still in the pool are discarded. */
+  reset(): void {
+    this.stream = null;
+    this.pendingBytes = 0;
+    this.epoch++;
+  }
+
+  private dispatch(stream: Resampler, samples: Int16Array): void {
+    const state = stream.snapshot();
+    stream.skip(samples);
+    const bytes = Math.ceil((samples.length * TELEPHONY_RATE) / stream.fromRate);
+    this.pendingBytes += bytes;
+    const epoch = this.epoch;
+    const place = this.order.reserve();
+    const settle = (): void => {
+      if (epoch === this.epoch) this.pendingBytes -= bytes;
+    };
+    this.codec.run({ op: 'pcm16ToMulaw8k', samples, rate: stream.fromRate, state }).then(
+      (result) => {
+        settle();
+        if (result.op === 'pcm16ToMulaw8k') place(() => this.sink(result.mulaw));
+      },
+      (err: unknown) => {
+        settle();
+        // Input was validated before dispatch, so this is a closing engine or a bug: the chunk
+        // is lost, and later audio must not wait behind it forever.
+        this.logger.error({ err }, 'sendPcm16 chunk could not be converted; skipped');
+        place(() => undefined);
+      },
+    );
+  }
+}
