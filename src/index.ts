@@ -6,6 +6,7 @@ export type { CodecPoolFigures } from './engine/codec-pool.js';
 export type { MarkResult, MarkStatus } from './engine/mark-book.js';
 export type { EngineFigures } from './engine/figures-reporter.js';
 export type { PacerStats } from './pacer/pacer-layout.js';
+export type { PacerRestart } from './pacer/pacer-host.js';
 export { PtimeError, ProtocolRejection, ErrorCodes, type ErrorCode } from './errors.js';
 export { FRAME_BYTES, FRAME_MS, MULAW_SILENCE, DEFAULT_QUEUE_FRAMES, MAX_QUEUE_FRAMES } from './ring/lane-layout.js';
 export type { CarrierAdapter, InboundEvent, StartInfo } from './protocol/carrier-adapter.js';

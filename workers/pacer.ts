@@ -86,12 +86,21 @@ function drainCommands(): void {
     const cmd = msg.message as PacerCommand;
     if (cmd.op === 'open') core.open(cmd.lane, cmd.sab, cmd.prefix, cmd.suffix);
     else if (cmd.op === 'close') core.close(cmd.lane);
+    else if (cmd.op === 'crash') crash(cmd.kind);
     else running = false;
   }
 }
 
-let posted = 0;
-let ticks = 0;
+/** PacerHost.crashForDiagnostics: die from inside the pacing loop, as a bug or an abort would. */
+function crash(kind: 'throw' | 'exit'): void {
+  if (kind === 'exit') process.exit(1); // ends this thread only, with exit code 1
+  throw new Error('pacer crash requested for diagnostics');
+}
+
+// A replacement worker (after a crash) shares the control block: ticks carry on, and the
+// hand-back backlog starts at zero because main has dispatched everything the old one posted.
+let posted = Atomics.load(ctl, C_ACKED);
+let ticks = Atomics.load(ctl, C_TICKS);
 let handbackStalls = 0;
 let lastStats = performance.now();
 let lastCpu = threadCpuNs();

@@ -45,6 +45,8 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
     engine.logger.info({ signal }, 'shutting down');
     void engine.close().then(() => process.exit(0));
   };
+  // The pacer gave up (repeated crashes): exit non-zero so a supervisor restarts the process.
+  engine.on('error', () => void engine.close().then(() => process.exit(1)));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   return engine;

@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import { ErrorCodes, PtimeError, type ErrorCode } from '../errors.js';
 import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
-import { PacerHost } from '../pacer/pacer-host.js';
+import { PacerHost, type PacerCrashKind, type PacerRestart } from '../pacer/pacer-host.js';
 import type { PacerStats } from '../pacer/pacer-layout.js';
 import type { PacerPort } from '../pacer/pacer-port.js';
 import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
@@ -32,6 +32,9 @@ export interface EngineEvents {
   rejected: [Rejection];
   figures: [EngineFigures];
   pacerStats: [PacerStats];
+  /** The pacer thread crashed and was replaced; lanes kept their queues. */
+  pacerRestart: [PacerRestart];
+  /** The pacer failed for good (restart limit hit): every call was closed with 1011. */
   error: [Error];
 }
 
@@ -41,6 +44,8 @@ export interface EngineStats {
   rejected: Partial<Record<ErrorCode, number>>;
   pacer: PacerStats | null;
   pacerTicks: number;
+  /** Times the pacer thread crashed and was replaced. */
+  pacerRestarts: number;
   codec: CodecPoolFigures;
 }
 
@@ -71,6 +76,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private closing: Promise<void> | null = null;
   private lastPacerStats: PacerStats | null = null;
   private framesSentByClosedCalls = 0;
+  private pacerRestarts = 0;
+  private pacerFailed = false;
 
   constructor(options: EngineOptions = {}) {
     super();
@@ -93,10 +100,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.lastPacerStats = s;
       safeEmit(this, this.logger, 'pacerStats', s);
     });
-    this.pacer.on('error', (err) => {
-      this.logger.error({ err }, 'pacer worker failed');
-      if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.pacer.on('restart', (r) => {
+      this.pacerRestarts++;
+      this.logger.warn({ attempt: r.attempt, reason: r.reason, downMs: Math.round(r.downMs) }, 'pacer worker restarted');
+      safeEmit(this, this.logger, 'pacerRestart', r);
     });
+    this.pacer.on('error', (err) => this.pacerGaveUp(err));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
     this.sessionHost = {
@@ -130,7 +139,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Hand over an HTTP upgrade from your own server (Express, Fastify, a bare http.Server). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing) {
+    if (this.closing || this.pacerFailed) {
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
@@ -171,8 +180,20 @@ export class Engine extends EventEmitter<EngineEvents> {
       rejected: Object.fromEntries(this.rejectedByCode),
       pacer: this.lastPacerStats,
       pacerTicks: this.pacer.ticks,
+      pacerRestarts: this.pacerRestarts,
       codec: this.codecPool.stats(),
     };
+  }
+
+  /**
+   * Diagnostics only: make the pacer thread fail for real, to watch calls ride through a restart
+   * (see PacerHost.crashForDiagnostics). Resolves once the failure was handled.
+   */
+  crashPacerForDiagnostics(kind: PacerCrashKind = 'throw'): Promise<void> {
+    if (!(this.pacer instanceof PacerHost)) {
+      return Promise.reject(new PtimeError(ErrorCodes.INVALID_OPTION, 'crashPacerForDiagnostics needs the pacer worker, not a replacement pacer'));
+    }
+    return this.pacer.crashForDiagnostics(kind);
   }
 
   /** Stop accepting, close every call's socket with 1001, end the pacer thread, free all handles. */
@@ -198,6 +219,18 @@ export class Engine extends EventEmitter<EngineEvents> {
       server.closeAllConnections();
     }
     this.wss.close();
+  }
+
+  /**
+   * No pacer will run again: a call kept open would only ever be silent, so each is closed with
+   * 1011 and new ones are refused with 503, and the embedder hears 'error' to restart or exit.
+   */
+  private pacerGaveUp(err: Error): void {
+    if (this.pacerFailed) return;
+    this.pacerFailed = true;
+    this.logger.fatal({ err }, 'pacer worker failed for good; closing every call');
+    for (const call of [...this.liveCalls]) call.close(1011, 'pacer failed');
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   private startCall(start: StartInfo, transport: CallTransport): Call | null {

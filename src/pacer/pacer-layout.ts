@@ -12,6 +12,11 @@
  *             | ACKED (batches main has finished sending)                    |
  *             +-------------------------------------------------------------+
  *
+ * The block outlives a worker: when PacerHost restarts a crashed pacer, the new worker takes the
+ * same block and carries TICKS on from where the old one stopped, and starts POSTED at ACKED
+ * (every batch the old worker posted was dispatched before its exit event, and one it never
+ * posted is owed by no one), so the hand-back backlog starts at zero.
+ *
  * A hand-back batch is one transferred ArrayBuffer of records, each 4-byte aligned:
  *
  *   | LANE u32 | GEN u32 | KIND u32 | VALUE u32 | VALUE bytes of wire message, padded to 4 |
@@ -51,7 +56,9 @@ export interface PacerOptions {
 export type PacerCommand =
   | { op: 'open'; lane: number; sab: SharedArrayBuffer; prefix: Uint8Array; suffix: Uint8Array }
   | { op: 'close'; lane: number }
-  | { op: 'stop' };
+  | { op: 'stop' }
+  /** Diagnostics only (PacerHost.crashForDiagnostics): fail the way a bug or an abort would. */
+  | { op: 'crash'; kind: 'throw' | 'exit' };
 
 export interface PacerStats {
   type: 'stats';
