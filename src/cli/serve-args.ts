@@ -17,6 +17,13 @@ Options:
   --log-level L     fatal|error|warn|info|debug|trace|silent (default info)
   --audio-file F    WAV file (16-bit PCM, mono or stereo, 8/16/22.05/24/44.1/48 kHz) that
                     calls with mode "file" play, looped
+  --max-calls N     concurrent streams; beyond it upgrades get 503 + Retry-After (default 2000)
+  --twilio-auth-token T  check X-Twilio-Signature on every upgrade (403 if missing or wrong);
+                    default: the TWILIO_AUTH_TOKEN environment variable, else no check
+  --public-url URL  the stream URL as Twilio sees it, for the signature behind a proxy
+                    (e.g. wss://voice.example.com/media)
+  --drain-ms N      on SIGTERM/SIGINT, let queued audio play for up to N ms before closing
+                    sockets with 1001 (default 5000); a second signal exits at once
   --pacer-nice=N    nice value for the pacer thread only (-20..19; below 0 needs CAP_SYS_NICE)
   --inject-stall B@E  diagnostic: block the main thread B ms every E ms (e.g. 50@500)
   -h, --help        show this help
@@ -38,7 +45,7 @@ export interface ServeArgs extends EngineOptions {
   audioFile?: string;
 }
 
-export function parseServeArgs(argv: string[]): ServeArgs {
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
   let values;
   try {
     ({ values } = parseArgs({
@@ -54,6 +61,10 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         'inject-stall': { type: 'string' },
         'pacer-nice': { type: 'string' },
         'audio-file': { type: 'string' },
+        'max-calls': { type: 'string' },
+        'twilio-auth-token': { type: 'string' },
+        'public-url': { type: 'string' },
+        'drain-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -77,6 +88,14 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     if (!/^-?\d+$/.test(values['pacer-nice'])) throw new UsageError('--pacer-nice takes a whole number from -20 to 19');
     opts.pacerNice = Number(values['pacer-nice']);
   }
+  const maxCalls = integer('max-calls', values['max-calls']);
+  if (maxCalls !== undefined) opts.maxCalls = maxCalls;
+  const drainMs = integer('drain-ms', values['drain-ms']);
+  if (drainMs !== undefined) opts.drainMs = drainMs;
+  const token = values['twilio-auth-token'] ?? env['TWILIO_AUTH_TOKEN'];
+  if (token !== undefined && token !== '') opts.twilioAuthToken = token;
+  else if (values['twilio-auth-token'] !== undefined) throw new UsageError('--twilio-auth-token must not be empty');
+  if (values['public-url'] !== undefined) opts.publicUrl = values['public-url'];
   if (values['audio-file'] !== undefined) {
     if (values['audio-file'] === '') throw new UsageError('--audio-file takes a path to a WAV file');
     opts.audioFile = values['audio-file'];

@@ -31,7 +31,17 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   const addr = engine.address()!;
   const o = engine.options;
   engine.logger.info(
-    { port: addr.port, path: o.path, queue: o.queue, lead: o.lead, spinUs: o.spinUs, pacer: pacerName, injectStall: injectStall ?? null },
+    {
+      port: addr.port,
+      path: o.path,
+      queue: o.queue,
+      lead: o.lead,
+      spinUs: o.spinUs,
+      maxCalls: o.maxCalls,
+      signatureCheck: o.twilioAuthToken !== undefined,
+      pacer: pacerName,
+      injectStall: injectStall ?? null,
+    },
     `ptime serving ws://${addr.address === '::' ? 'localhost' : addr.address}:${addr.port}${o.path}`,
   );
   const stopStalls = injectStall
@@ -42,7 +52,7 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
     if (stopping) process.exit(1); // a second signal: do not wait
     stopping = true;
     stopStalls();
-    engine.logger.info({ signal }, 'shutting down');
+    engine.logger.info({ signal, drainMs: o.drainMs }, 'shutting down');
     void engine.close().then(() => process.exit(0));
   };
   // The pacer gave up (repeated crashes): exit non-zero so a supervisor restarts the process.

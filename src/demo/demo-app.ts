@@ -20,7 +20,7 @@ const FILE_STEP = 10 * FRAME_BYTES;
  */
 function produce(call: Call, next: () => Uint8Array): void {
   const fill = (): void => {
-    while (!call.isClosed && call.send(next())) {
+    while (call.accepting && call.send(next())) {
       // send() returns false at the high-water mark
     }
   };
@@ -54,14 +54,16 @@ export function attachDemoApp(engine: Engine, options: DemoOptions = {}): void {
     if (mode === 'file' && file !== undefined) produce(call, looped(file));
     else if (mode === 'echo' || mode === 'file') {
       if (mode === 'file') call.logger.warn('mode "file" needs ptime serve --audio-file; using echo');
-      call.on('media', (m) => call.send(m.payload));
+      call.on('media', (m) => {
+        if (call.accepting) call.send(m.payload); // not while the server drains for shutdown
+      });
     } else {
       const frame = mode === 'tone' ? TONE_FRAME : SILENCE_FRAME;
       produce(call, () => frame);
     }
     call.on('dtmf', ({ digit }) => {
       call.clear();
-      void call.mark(`dtmf-${digit}`);
+      if (call.accepting) void call.mark(`dtmf-${digit}`);
     });
   });
 }

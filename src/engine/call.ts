@@ -20,6 +20,8 @@ import { type CodecRunner, PcmSender } from './pcm-sender.js';
 export interface CallTransport {
   send(data: Buffer | string): void;
   close(code: number, reason: string): void;
+  /** Bytes accepted by send() but not yet written to the network (ws's bufferedAmount). */
+  readonly bufferedAmount: number;
 }
 
 /** What a call needs from its engine. */
@@ -30,7 +32,13 @@ export interface CallContext {
   readonly lowWaterMark: number;
   readonly maxMarkNameBytes: number;
   readonly codec: CodecRunner;
+  /** Above this many unsent bytes on a socket, the call's media frames are dropped. */
+  readonly maxBufferedBytes: number;
+  /** A socket over maxBufferedBytes for this long is closed (1008). */
+  readonly slowPeerCloseMs: number;
   wakePacer(): void;
+  /** Count a refusal against the engine's totals (by code), as for rejected inbound messages. */
+  count(code: PtimeError['code'], message: string, call: Call): void;
   release(call: Call): void;
 }
 
@@ -62,6 +70,8 @@ export interface CallStats {
   marksPending: number;
   /** Frames of sendPcm16 audio still being converted in the codec pool. */
   codecPendingFrames: number;
+  /** Media frames not sent because the peer's socket stopped draining (over maxBufferedBytes). */
+  slowPeerDrops: number;
   rejected: number;
 }
 
@@ -73,11 +83,14 @@ export interface CallEvents {
   stop: [];
   close: [{ code: number; reason: string }];
   drain: [];
+  /** The engine is shutting down: queued audio still plays, but no more is accepted. */
+  ending: [];
 }
 
 export type { MarkResult } from './mark-book.js';
 
 const OVERFLOW_LOG_MS = 2000;
+const SLOW_PEER_LOG_MS = 2000;
 
 /**
  * One call: the application-facing handle. `send()` frames audio into the call's lane; the pacer
@@ -102,6 +115,10 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   private readonly clearWire: string;
   private gen: number;
   private closed = false;
+  private ending = false;
+  private slowPeerDrops = 0;
+  private stuckSince = -1;
+  private readonly slowPeer: ThrottledCount;
   private needDrain = false;
   private framesSent = 0;
   private staleDiscarded = 0;
@@ -132,6 +149,9 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
       this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
     });
+    this.slowPeer = new ThrottledCount(SLOW_PEER_LOG_MS, (dropped) => {
+      this.logger.warn({ dropped, maxBufferedBytes: ctx.maxBufferedBytes }, 'socket not draining, dropped media frames');
+    });
     const ring = lane.ring;
     this.baseline = { sent: ring.read(H_SENT), underruns: ring.read(H_UNDERRUNS), late: ring.read(H_LATE), drops: ring.drops };
     this.intervals = this.logger.isLevelEnabled('debug')
@@ -141,6 +161,11 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Whether send(), sendPcm16(), flush() and mark() are accepted: open and not ending. */
+  get accepting(): boolean {
+    return !this.closed && !this.ending;
   }
 
   /** Slots (frames and marks) queued for the pacer. */
@@ -196,7 +221,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
    * a call not doing STT should not pay.
    */
   enableInboundPcm16(sampleRate: InboundPcmRate): void {
-    this.assertOpen('enableInboundPcm16');
+    this.assertOpen('enableInboundPcm16', true);
     this.receiver = new PcmReceiver(checkInboundRate(sampleRate));
   }
 
@@ -226,7 +251,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
    * after it, including frames the pacer already handed back; queued marks resolve 'cleared'.
    */
   clear(): void {
-    this.assertOpen('clear');
+    this.assertOpen('clear', true);
     this.order.cancel();
     this.pcm.reset();
     this.framer.reset();
@@ -258,6 +283,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       staleDiscarded: this.staleDiscarded,
       marksPending: this.marks.pending,
       codecPendingFrames: this.pcm.pendingFrames,
+      slowPeerDrops: this.slowPeerDrops,
       rejected: this.rejectedCount,
     };
   }
@@ -282,6 +308,11 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       this.staleDiscarded++;
       return;
     }
+    if (this.transport.bufferedAmount > this.ctx.maxBufferedBytes) {
+      this.peerNotDraining();
+      return;
+    }
+    this.stuckSince = -1;
     this.transport.send(wire);
     this.framesSent++;
     if (this.intervals) {
@@ -296,6 +327,18 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (gen !== this.gen || this.closed) return; // already reported as cleared
     const wire = this.marks.sent(markId);
     if (wire !== null) this.transport.send(wire);
+  }
+
+  /** The engine is shutting down: refuse new audio, let what is queued play out. */
+  beginEnding(): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    safeEmit(this, this.logger, 'ending');
+  }
+
+  /** True once nothing of this call is left to send (queue, carried bytes and pool jobs empty). */
+  get drained(): boolean {
+    return this.closed || (this.lane.ring.depth() === 0 && !this.order.busy);
   }
 
   /** The carrier echoed a mark. */
@@ -313,6 +356,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /** Periodic housekeeping from the engine's figures timer. */
   tick(now: number): void {
     this.overflow.tick(now);
+    this.slowPeer.tick(now);
   }
 
   /** The socket closed or the stream stopped: release the lane, settle every pending mark. */
@@ -322,6 +366,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.order.cancel();
     this.pcm.reset();
     this.overflow.tick(Number.POSITIVE_INFINITY);
+    this.slowPeer.tick(Number.POSITIVE_INFINITY);
     this.settle(this.marks.closeAll());
     this.final = { ...this.stats(), queueDepth: 0 };
     this.ctx.release(this);
@@ -362,7 +407,25 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     for (const r of results) safeEmit(this, this.logger, 'mark', r);
   }
 
-  private assertOpen(what: string): void {
+  /**
+   * Dropping here, after the pacer took the frame, keeps the schedule of every other call exact
+   * and this socket's memory bounded; a peer stuck for slowPeerCloseMs is not coming back.
+   */
+  private peerNotDraining(): void {
+    const now = performance.now();
+    this.slowPeerDrops++;
+    this.slowPeer.add(now);
+    if (this.stuckSince < 0) this.stuckSince = now;
+    else if (now - this.stuckSince >= this.ctx.slowPeerCloseMs) {
+      const message = `socket over maxBufferedBytes (${this.ctx.maxBufferedBytes}) for slowPeerCloseMs (${this.ctx.slowPeerCloseMs})`;
+      this.ctx.count(ErrorCodes.SLOW_PEER, message, this);
+      this.logger.warn({ dropped: this.slowPeerDrops }, `closing call: ${message}`);
+      this.close(1008, 'peer not reading');
+    }
+  }
+
+  private assertOpen(what: string, whileEnding = false): void {
     if (this.closed) throw new PtimeError(ErrorCodes.CALL_CLOSED, `${what}() on a closed call (streamSid ${this.streamSid})`);
+    if (this.ending && !whileEnding) throw new PtimeError(ErrorCodes.CALL_CLOSED, `${what}() on an ending call: the engine is shutting down (streamSid ${this.streamSid})`);
   }
 }

@@ -51,11 +51,35 @@ export interface EngineOptions {
   codecPoolMinMs?: number;
   /** Codec pool threads (started on first use, idle ones exit). Default: cores − 1, at least 1. */
   codecThreads?: number;
+  /**
+   * Twilio auth token. When set, every upgrade must carry a valid X-Twilio-Signature (HMAC-SHA1
+   * of the URL), else HTTP 403 before the upgrade. Default: none (no check).
+   */
+  twilioAuthToken?: string;
+  /** The stream URL as Twilio sees it (e.g. wss://voice.example.com/media), for the signature
+   * when a proxy rewrites host or scheme. Default: built from the request. */
+  publicUrl?: string;
+  /** Retry-After (seconds) on the 503 an upgrade gets when maxCalls streams are open. Default 5. */
+  retryAfterSec?: number;
+  /** Largest start.customParameters, bytes of JSON; a bigger one closes the stream (1008). Default 4096. */
+  maxCustomParametersBytes?: number;
+  /** Inbound messages per second a stream may sustain (Twilio sends 50). Default 100. */
+  inboundPerSec?: number;
+  /** Inbound messages a stream may send at once above that (a delivered backlog). Default 250. */
+  inboundBurst?: number;
+  /** A stream over the inbound rate for this many seconds in a row is closed (1008). Default 3. */
+  inboundFloodCloseSec?: number;
+  /** Unsent bytes on a call's socket above which its media frames are dropped. Default 65536. */
+  maxBufferedBytes?: number;
+  /** A socket that stays over maxBufferedBytes this long is closed (1008). Default 5000. */
+  slowPeerCloseMs?: number;
+  /** On close(), how long queued audio may play out before sockets are closed (1001). Default 5000. */
+  drainMs?: number;
   /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
   pacer?: PacerFactory;
 }
 
-type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice';
+type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'twilioAuthToken' | 'publicUrl';
 export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -77,6 +101,12 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either port or server, not both');
   }
   if (o.pacerNice !== undefined) int('pacerNice', o.pacerNice, 0, -20, 19);
+  if (o.twilioAuthToken !== undefined && (typeof o.twilioAuthToken !== 'string' || o.twilioAuthToken.length === 0)) {
+    throw new PtimeError(ErrorCodes.INVALID_OPTION, 'twilioAuthToken must be a non-empty string (an empty key would let anyone sign)');
+  }
+  if (o.publicUrl !== undefined && !/^wss?:\/\/[^/]+/.test(o.publicUrl)) {
+    throw new PtimeError(ErrorCodes.INVALID_OPTION, `publicUrl must be an absolute ws:// or wss:// URL as in <Stream url> (got ${String(o.publicUrl)})`);
+  }
   return {
     ...o,
     path,
@@ -93,6 +123,14 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     logLevel: o.logLevel ?? 'info',
     figuresIntervalMs: int('figuresIntervalMs', o.figuresIntervalMs, 1000, 50, 3_600_000),
     codecPoolMinMs: int('codecPoolMinMs', o.codecPoolMinMs, 100, 0, 3_600_000),
+    retryAfterSec: int('retryAfterSec', o.retryAfterSec, 5, 0, 3600),
+    maxCustomParametersBytes: int('maxCustomParametersBytes', o.maxCustomParametersBytes, 4096, 2, 1024 * 1024),
+    inboundPerSec: int('inboundPerSec', o.inboundPerSec, 100, 1, 100_000),
+    inboundBurst: int('inboundBurst', o.inboundBurst, 250, 1, 1_000_000),
+    inboundFloodCloseSec: int('inboundFloodCloseSec', o.inboundFloodCloseSec, 3, 1, 3600),
+    maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, 64 * 1024, 1024, 256 * 1024 * 1024),
+    slowPeerCloseMs: int('slowPeerCloseMs', o.slowPeerCloseMs, 5000, 0, 3_600_000),
+    drainMs: int('drainMs', o.drainMs, 5000, 0, 3_600_000),
     codecThreads: int('codecThreads', o.codecThreads, Math.max(1, availableParallelism() - 1), 1, 256),
   };
 }

@@ -14,6 +14,7 @@ import type { PacerPort } from '../pacer/pacer-port.js';
 import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
 import { TwilioAdapter } from '../protocol/twilio-adapter.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
+import { admitUpgrade } from '../server/upgrade-admission.js';
 import { attachUpgrades, listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
 import { Call, type CallContext, type CallTransport } from './call.js';
 import { CodecPool, type CodecPoolFigures } from './codec-pool.js';
@@ -51,6 +52,9 @@ export interface EngineStats {
 
 const REJECTION_LOG_MS = 2000;
 const CLOSE_GRACE_MS = 1000;
+const DRAIN_POLL_MS = 20;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The engine: owns the pacer worker, the lanes, the WebSocket endpoint and the calls. Create it
@@ -67,6 +71,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly liveCalls = new Set<Call>();
   private readonly rejectedByCode = new Map<ErrorCode, number>();
   private readonly rejectionLogs = new Map<ErrorCode, ThrottledCount>();
+  private readonly lastReason = new Map<ErrorCode, string>();
   private readonly figures: FiguresReporter;
   private readonly sessionHost: SessionHost;
   private readonly callContext: CallContext;
@@ -110,7 +115,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
     this.sessionHost = {
       adapter: this.adapter,
-      maxMarkNameBytes: o.maxMarkNameBytes,
+      limits: {
+        maxMarkNameBytes: o.maxMarkNameBytes,
+        maxCustomParametersBytes: o.maxCustomParametersBytes,
+        inboundPerSec: o.inboundPerSec,
+        inboundBurst: o.inboundBurst,
+        inboundFloodCloseSec: o.inboundFloodCloseSec,
+      },
       startCall: (start, transport) => this.startCall(start, transport),
       reject: (err, session) => this.reject(err, session),
       ended: (session) => this.sessions.delete(session),
@@ -123,6 +134,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       highWaterMark: o.highWaterMark,
       lowWaterMark: o.lowWaterMark,
       maxMarkNameBytes: o.maxMarkNameBytes,
+      maxBufferedBytes: o.maxBufferedBytes,
+      slowPeerCloseMs: o.slowPeerCloseMs,
+      count: (code, message, call) => this.count(code, message, call.streamSid, call),
       wakePacer: () => this.pacer.wake(),
       release: (call) => this.releaseCall(call),
     };
@@ -139,8 +153,15 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Hand over an HTTP upgrade from your own server (Express, Fastify, a bare http.Server). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing || this.pacerFailed) {
-      refuseUpgrade(socket, 503, 'Service Unavailable');
+    const o = this.options;
+    const refusal = admitUpgrade(
+      req,
+      { twilioAuthToken: o.twilioAuthToken, publicUrl: o.publicUrl, maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
+      { openStreams: this.openStreams(), closing: this.closing !== null || this.pacerFailed },
+    );
+    if (refusal) {
+      refuseUpgrade(socket, refusal.status, refusal.text, refusal.headers);
+      this.count(refusal.code, refusal.message, null);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -150,6 +171,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
       this.sessions.add(new StreamSession(ws, this.sessionHost));
     });
+  }
+
+  private openStreams(): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.holdsSlot) n++;
+    return n;
   }
 
   /** Where ptime's own server listens (null when attached or embedded). */
@@ -196,15 +223,20 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.pacer.crashForDiagnostics(kind);
   }
 
-  /** Stop accepting, close every call's socket with 1001, end the pacer thread, free all handles. */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
+  /**
+   * Graceful stop: refuse new streams (503), let every call's queued audio play out for up to
+   * `drainMs` (default: the drainMs option) while refusing new audio ('ending'), then close every
+   * socket with 1001, end the pacer and codec threads and free every handle.
+   */
+  close(options: { drainMs?: number } = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.drainMs ?? this.options.drainMs);
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
-    this.figures.stop();
+  private async shutdown(drainMs: number): Promise<void> {
     this.detach?.();
+    await this.drainCalls(drainMs);
+    this.figures.stop();
     const sockets = [...this.sessions].map((s) => s.ws);
     const closed = sockets.map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
     for (const ws of sockets) ws.close(1001, 'server shutting down');
@@ -219,6 +251,20 @@ export class Engine extends EventEmitter<EngineEvents> {
       server.closeAllConnections();
     }
     this.wss.close();
+  }
+
+  /** Wait until no call has audio left to send (or the deadline), plus the lead already in flight. */
+  private async drainCalls(drainMs: number): Promise<void> {
+    const calls = [...this.liveCalls];
+    if (drainMs === 0 || calls.length === 0 || this.pacerFailed) return;
+    for (const call of calls) call.beginEnding();
+    const deadline = performance.now() + drainMs;
+    const pending = (): number => calls.filter((c) => !c.drained).length;
+    while (pending() > 0 && performance.now() < deadline) await sleep(DRAIN_POLL_MS);
+    const left = pending();
+    if (left > 0) this.logger.warn({ calls: left, drainMs }, 'drain deadline reached; closing calls with audio still queued');
+    // Frames sent ahead of time (lead) are still in the carrier's buffer when our queue empties.
+    else await sleep(Math.min(this.options.lead * 20, Math.max(0, deadline - performance.now())));
   }
 
   /**
@@ -256,16 +302,21 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private reject(err: PtimeError, session: StreamSession): void {
     const code = err instanceof PtimeError ? err.code : ErrorCodes.BAD_MESSAGE;
+    this.count(code, err.message, session.call?.streamSid ?? null, session.call ?? undefined);
+  }
+
+  /** Every refusal (upgrade, message, slow peer) is counted by code and logged at most once per code per 2 s. */
+  private count(code: ErrorCode, message: string, streamSid: string | null, call?: Call): void {
     this.rejectedByCode.set(code, (this.rejectedByCode.get(code) ?? 0) + 1);
-    session.call?.countRejection();
-    const streamSid = session.call?.streamSid ?? null;
+    call?.countRejection();
     let log = this.rejectionLogs.get(code);
     if (!log) {
-      log = new ThrottledCount(REJECTION_LOG_MS, (count) => this.logger.warn({ code, count, streamSid, reason: err.message }, 'rejected inbound message'));
+      log = new ThrottledCount(REJECTION_LOG_MS, (n) => this.logger.warn({ code, count: n, reason: this.lastReason.get(code) }, 'rejected inbound message'));
       this.rejectionLogs.set(code, log);
     }
+    this.lastReason.set(code, streamSid === null ? message : `${message} (streamSid ${streamSid})`);
     log.add(performance.now());
-    safeEmit(this, this.logger, 'rejected', { code, message: err.message, streamSid });
+    safeEmit(this, this.logger, 'rejected', { code, message, streamSid });
   }
 
   /** Periodic housekeeping: flush throttled rejection counts whose period ended. */

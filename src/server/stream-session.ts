@@ -1,13 +1,24 @@
+import { performance } from 'node:perf_hooks';
 import type { WebSocket, RawData } from 'ws';
 import { ErrorCodes, ProtocolRejection, PtimeError } from '../errors.js';
 import type { Call, CallTransport } from '../engine/call.js';
 import type { CarrierAdapter, InboundEvent, StartInfo } from '../protocol/carrier-adapter.js';
 import { safeEmit } from '../log/safe-emit.js';
+import { InboundRateLimit } from './inbound-rate-limit.js';
+
+/** Per-stream input limits (EngineOptions). */
+export interface SessionLimits {
+  readonly maxMarkNameBytes: number;
+  readonly maxCustomParametersBytes: number;
+  readonly inboundPerSec: number;
+  readonly inboundBurst: number;
+  readonly inboundFloodCloseSec: number;
+}
 
 /** What a session needs from its engine. */
 export interface SessionHost {
   readonly adapter: CarrierAdapter;
-  readonly maxMarkNameBytes: number;
+  readonly limits: SessionLimits;
   /** A call for this stream, or null when no lane is free. */
   startCall(start: StartInfo, transport: CallTransport, session: StreamSession): Call | null;
   reject(err: PtimeError, session: StreamSession): void;
@@ -15,6 +26,8 @@ export interface SessionHost {
 }
 
 const TEXT = { binary: false } as const;
+/** A peer that does not answer our close frame within this is cut off (ws alone waits 30 s). */
+const CLOSE_GRACE_MS = 2000;
 
 /**
  * One carrier WebSocket: feeds its messages through the adapter, enforces the stream's state
@@ -24,11 +37,15 @@ const TEXT = { binary: false } as const;
 export class StreamSession implements CallTransport {
   call: Call | null = null;
   private stopped = false;
+  private readonly rate: InboundRateLimit;
+  private killTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly ws: WebSocket,
     private readonly host: SessionHost,
   ) {
+    const l = host.limits;
+    this.rate = new InboundRateLimit(l.inboundPerSec, l.inboundBurst, l.inboundFloodCloseSec, performance.now());
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
@@ -38,6 +55,7 @@ export class StreamSession implements CallTransport {
       }
     });
     ws.on('close', (code, reason) => {
+      if (this.killTimer) clearTimeout(this.killTimer);
       this.call?.release(code, reason.toString() || 'socket closed');
       this.host.ended(this);
     });
@@ -47,11 +65,30 @@ export class StreamSession implements CallTransport {
     this.ws.send(data, TEXT);
   }
 
+  /** Counts against maxCalls: from the upgrade until the stream stops or its call ends. */
+  get holdsSlot(): boolean {
+    return !this.stopped && !(this.call?.isClosed ?? false);
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
+    // A stuck peer never reads our close frame; do not hold its socket and buffers for 30 s.
+    this.killTimer ??= setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    const verdict = this.rate.admit(performance.now());
+    if (verdict !== 'ok') {
+      const l = this.host.limits;
+      const limit = `inbound rate over ${l.inboundPerSec} messages/s (burst ${l.inboundBurst})`;
+      this.host.reject(new ProtocolRejection(ErrorCodes.INBOUND_RATE, verdict === 'drop' ? `${limit}: message dropped` : `${limit} for ${l.inboundFloodCloseSec} s: stream closed`), this);
+      if (verdict === 'close') this.close(1008, 'inbound rate far above real time');
+      return;
+    }
     if (isBinary) {
       this.host.reject(new ProtocolRejection(ErrorCodes.BINARY_FRAME, 'binary WebSocket frames are not part of the protocol'), this);
       return;
@@ -76,6 +113,12 @@ export class StreamSession implements CallTransport {
     if (msg.event === 'start') {
       if (this.call || this.stopped) {
         this.host.reject(new ProtocolRejection(ErrorCodes.DUPLICATE_START, 'second start on one stream'), this);
+        return;
+      }
+      const paramBytes = Buffer.byteLength(JSON.stringify(msg.start.customParameters));
+      if (paramBytes > this.host.limits.maxCustomParametersBytes) {
+        this.host.reject(new ProtocolRejection(ErrorCodes.CUSTOM_PARAMETERS, `start.customParameters is ${paramBytes} bytes as JSON; the limit (maxCustomParametersBytes) is ${this.host.limits.maxCustomParametersBytes}`), this);
+        this.close(1008, 'customParameters too large');
         return;
       }
       const call = this.host.startCall(msg.start, this, this);
@@ -104,8 +147,8 @@ export class StreamSession implements CallTransport {
         safeEmit(call, call.logger, 'dtmf', { digit: msg.digit, track: msg.track });
         return;
       case 'mark':
-        if (Buffer.byteLength(msg.name) > this.host.maxMarkNameBytes) {
-          this.host.reject(new ProtocolRejection(ErrorCodes.MARK_NAME, `echoed mark name is longer than maxMarkNameBytes (${this.host.maxMarkNameBytes}): not one we sent`), this);
+        if (Buffer.byteLength(msg.name) > this.host.limits.maxMarkNameBytes) {
+          this.host.reject(new ProtocolRejection(ErrorCodes.MARK_NAME, `echoed mark name is longer than maxMarkNameBytes (${this.host.limits.maxMarkNameBytes}): not one we sent`), this);
         } else if (!call.markEchoed(msg.name)) {
           call.logger.debug({ name: msg.name.slice(0, 64) }, 'echo of a mark we did not send');
         }

@@ -76,7 +76,7 @@ test('bad input is rejected, counted and logged; a control call streaming beside
 });
 
 test('rejection logs are throttled: a flood of bad messages gives one line per code per 2 s', async () => {
-  const fx = await startEngine();
+  const fx = await startEngine({ inboundBurst: 1000 }); // all 500 reach the parser
   try {
     const c = await fx.connect();
     c.start();

@@ -51,7 +51,7 @@ test('every outbound payload is one 160-byte frame per message, in order, bytes 
 });
 
 test('a flood of 1000 frames at once: at most bound + lead back, drops counted, one or two log lines', async () => {
-  const fx = await startEngine({ lead: 3 });
+  const fx = await startEngine({ lead: 3, inboundBurst: 2000 }); // the whole flood reaches the app
   attachDemoApp(fx.engine);
   try {
     const c = await fx.connect();

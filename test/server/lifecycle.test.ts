@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, PtimeError } from '../../src/index.js';
-import { startCall, startEngine } from '../helpers/engine-fixture.js';
+import WebSocket from 'ws';
+import { startCall, startEngine, until } from '../helpers/engine-fixture.js';
 import { payloadBytes } from '../helpers/twilio-client.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
@@ -55,20 +56,54 @@ test('a socket that closes mid-stream releases its lane and settles its marks', 
   }
 });
 
-test('with every lane in use a new stream is refused with 1013 and counted', async () => {
-  const fx = await startEngine({ maxCalls: 1 });
+test('with maxCalls streams open a new upgrade gets 503 + Retry-After before any WebSocket, counted', async () => {
+  const fx = await startEngine({ maxCalls: 1, retryAfterSec: 7 });
   try {
     const a = await fx.connect();
     a.start();
     await once(fx.engine, 'call');
-    const b = await fx.connect();
-    b.start();
-    assert.equal(await b.closed(), 1013);
+    const refused = await upgradeStatus(fx.url);
+    assert.deepEqual(refused, { status: 503, retryAfter: '7' });
     assert.equal(fx.engine.stats().rejected[ErrorCodes.TOO_MANY_CALLS], 1);
+    // The slot comes back when the stream stops, even before its socket closes.
+    a.stop();
+    await until(() => fx.engine.calls.size === 0, 5000, 'the call released');
+    const b = await fx.connect();
+    await startCall(fx.engine, b);
   } finally {
     await fx.close();
   }
 });
+
+test('sockets count against maxCalls from the upgrade on, before their start message', async () => {
+  const fx = await startEngine({ maxCalls: 2 });
+  try {
+    const a = await fx.connect();
+    const b = await fx.connect(); // both admitted: two slots
+    const c = await fx.connect().catch((e: Error) => e);
+    assert.match(String(c), /503/, 'a third socket is refused at the upgrade');
+    a.start();
+    await once(fx.engine, 'call');
+    b.start();
+    await once(fx.engine, 'call');
+    assert.equal(fx.engine.calls.size, 2);
+  } finally {
+    await fx.close();
+  }
+});
+
+/** The HTTP answer to a WebSocket upgrade, read off the raw response. */
+function upgradeStatus(url: string): Promise<{ status: number; retryAfter: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined });
+      ws.terminate();
+    });
+    ws.on('open', () => reject(new Error('upgrade was accepted')));
+    ws.on('error', () => undefined);
+  });
+}
 
 test('misuse of the API gets typed errors naming the limit', async () => {
   const fx = await startEngine({ maxMarkNameBytes: 16 });
