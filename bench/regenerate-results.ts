@@ -19,6 +19,13 @@ import { OUT_DIR } from './lib/scenario-file.js';
 const ORDER = ['idle', 'calls-100', 'calls-500', 'calls-1000', 'max-calls', 'stall-50-500', 'stall-200-2000', 'gc-churn', 'busy-core'];
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-run': { type: 'boolean', default: false } } });
 const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
+const resultsDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');
+/** Codec benchmarks: no server, so they run here directly (each in its own process). */
+const CODEC_BENCHES: [string, string[]][] = [
+  ['codec-throughput', []],
+  ['codec-main-thread', ['--calls', '500', '--secs', '5', '--chunks', '20,100,200,1000']],
+];
+const codecSections: string[] = [];
 const available = readdirSync(scenarioDir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3));
 const wanted = values.only ? values.only.split(',') : ORDER.filter((n) => available.includes(n));
 
@@ -28,6 +35,21 @@ if (!values['no-run']) {
     const r = spawnSync(process.execPath, [resolve(scenarioDir, `${name}.js`)], { stdio: 'inherit', env: { ...process.env, PTIME_BENCH_OUT: OUT_DIR } });
     if (r.status !== 0) console.error(`scenario ${name} failed (exit ${r.status})`);
   }
+  // The codec benches print markdown; keep each in bench/results/ and embed it below.
+  for (const [name, args] of CODEC_BENCHES) {
+    console.log(`== ${name}`);
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL(`./${name}.js`, import.meta.url)), ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    if (r.status === 0) writeFileSync(resolve(resultsDir, `${name}.md`), r.stdout);
+    else console.error(`${name} failed (exit ${r.status}): ${r.stderr.slice(-500)}`);
+  }
+}
+
+for (const [name] of CODEC_BENCHES) {
+  const file = resolve(resultsDir, `${name}.md`);
+  if (!existsSync(file)) continue;
+  // Their own headings become sub-headings of one section each.
+  const body = readFileSync(file, 'utf8').replace(/^# (.*)$/m, '').replace(/^## /gm, '### ').trim();
+  codecSections.push(`## ${name}\n\n\`node dist/bench/${name}.js\`\n\n${body}\n`);
 }
 
 const m = machineInfo();
@@ -54,7 +76,8 @@ worst per-second main event-loop delay p99; pacer tick |error| over the run.
 Baselines: \`interval\` = one setInterval(20) per call; \`timeout\` = drift-corrected setTimeout loop
 per call that re-bases when late; \`absolute\` = absolute-clock loop per call with a 160 ms lead.
 
-${sections.join('\n')}`;
+${sections.join('\n')}
+${codecSections.join('\n')}`;
 writeFileSync(resolve(OUT_DIR, '..', 'RESULTS.md'), md);
 const report: LoadReport = { machine: m, scenarios: all };
 writeFileSync(resolve(OUT_DIR, 'report.html'), renderHtmlReport(report));
