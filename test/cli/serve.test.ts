@@ -258,3 +258,30 @@ test('SIGTERM: the server closes open calls with 1001 and exits 0', async () => 
   assert.deepEqual(exit, { code: 0, signal: null }, `stderr: ${s.stderr()}`);
   assert.ok(s.logs.some((l) => l['msg'] === 'shutting down' && l['signal'] === 'SIGTERM'));
 });
+
+test('SIGTERM drains queued audio before closing with 1001; a second signal exits at once', async () => {
+  const s = await startServer();
+  const c = await TwilioClient.connect(s.url);
+  c.start();
+  for (let seq = 0; seq < 100; seq++) c.media160(stampedFrame(seq)); // 2 s echoed back, queued on the server
+  await c.waitFor(mediaCount(5), WAIT_MS, 'playback under way');
+  s.child.kill('SIGTERM');
+  await s.waitForLog((l) => l['msg'] === 'shutting down' && l['drainMs'] === 5000, 'the drain starting');
+  const before = c.media.length;
+  assert.ok(before < 100, 'still draining when the second signal comes');
+  s.child.kill('SIGTERM');
+  const exit = await withTimeout(s.exited, WAIT_MS, 'server exit after the second signal');
+  assert.deepEqual(exit, { code: 1, signal: null });
+  assert.ok(c.media.length < 100, `cut short at ${c.media.length} frames`);
+
+  // And one signal alone: every queued frame goes out first, then 1001 and exit 0.
+  const t = await startServer();
+  const d = await TwilioClient.connect(t.url);
+  d.start();
+  for (let seq = 0; seq < 50; seq++) d.media160(stampedFrame(seq));
+  await d.waitFor(mediaCount(5), WAIT_MS, 'playback under way');
+  t.child.kill('SIGTERM');
+  assert.equal(await withTimeout(d.closed(), WAIT_MS, 'client close'), 1001);
+  assert.equal(d.media.length, 50, 'all 50 frames before the close');
+  assert.deepEqual(await withTimeout(t.exited, WAIT_MS, 'server exit'), { code: 0, signal: null });
+});
