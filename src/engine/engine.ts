@@ -115,6 +115,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
     this.sessionHost = {
       adapter: this.adapter,
+      logger: this.logger,
       limits: {
         maxMarkNameBytes: o.maxMarkNameBytes,
         maxCustomParametersBytes: o.maxCustomParametersBytes,

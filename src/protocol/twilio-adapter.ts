@@ -132,7 +132,8 @@ export class TwilioAdapter implements CarrierAdapter {
         };
       }
       default:
-        reject(ErrorCodes.UNKNOWN_EVENT, `unknown event ${JSON.stringify(String(event)).slice(0, 64)}`);
+        // Never String() an arbitrary value: a deeply nested array overflows the stack doing it.
+        reject(ErrorCodes.UNKNOWN_EVENT, `unknown event ${typeof event === 'string' ? JSON.stringify(event.slice(0, 64)) : `of type ${Array.isArray(event) ? 'array' : typeof event}`}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
 import type { WebSocket, RawData } from 'ws';
 import { ErrorCodes, ProtocolRejection, PtimeError } from '../errors.js';
 import type { Call, CallTransport } from '../engine/call.js';
@@ -19,6 +20,7 @@ export interface SessionLimits {
 export interface SessionHost {
   readonly adapter: CarrierAdapter;
   readonly limits: SessionLimits;
+  readonly logger: Logger;
   /** A call for this stream, or null when no lane is free. */
   startCall(start: StartInfo, transport: CallTransport, session: StreamSession): Call | null;
   reject(err: PtimeError, session: StreamSession): void;
@@ -102,7 +104,13 @@ export class StreamSession implements CallTransport {
         this.ws.close(1003, 'unsupported media format');
         return;
       }
-      this.host.reject(err as PtimeError, this);
+      if (!(err instanceof PtimeError)) {
+        // A bug of ours, not bad input: still only this message is lost, but say so loudly.
+        this.host.logger.error({ err }, 'inbound message parser threw; message rejected');
+        this.host.reject(new ProtocolRejection(ErrorCodes.BAD_MESSAGE, `parser failed: ${String((err as Error)?.message ?? err).slice(0, 200)}`), this);
+        return;
+      }
+      this.host.reject(err, this);
       return;
     }
     this.route(msg);
