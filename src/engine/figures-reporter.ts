@@ -19,6 +19,8 @@ export interface EngineFigures {
   /** Process CPU over the period, % of one core (main + pacer + everything else). */
   cpuPct: number;
   rssMb: number;
+  /** V8 heap in use (after the last GC, whatever it was): a leak shows here before it shows in RSS. */
+  heapUsedMb: number;
   /** Totals since the engine started, so a reader can check counts across runs. */
   framesSentTotal: number;
   dropsTotal: number;
@@ -119,6 +121,7 @@ export class FiguresReporter {
       pacerCpuPct: pacer && pacer.cpuNs !== null ? round((pacer.cpuNs / 1e6 / pacer.periodMs) * 100) : null,
       cpuPct: round(((cpu.user + cpu.system) / 1000 / (secs * 1000)) * 100),
       rssMb: round(process.memoryUsage.rss() / 1048576),
+      heapUsedMb: round(process.memoryUsage().heapUsed / 1048576),
       framesSentTotal: this.engine.stats().framesSent,
       dropsTotal: this.dropsTotal,
     };

@@ -1,0 +1,65 @@
+import { readdirSync } from 'node:fs';
+
+/** The server process once a second during a soak. */
+export interface SoakSample {
+  tSec: number;
+  calls: number;
+  rssMb: number;
+  heapUsedMb: number;
+  /** Open file descriptors of the server process (Linux /proc; null elsewhere): sockets, pipes, epoll. */
+  fds: number | null;
+  churned: number;
+  framesSentTotal: number;
+  dropsTotal: number;
+}
+
+export function openFds(pid: number): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
+
+/** Least-squares slope of y over time, per minute, or null with fewer than 2 points. */
+export function slopePerMin(samples: readonly SoakSample[], y: (s: SoakSample) => number): number | null {
+  const n = samples.length;
+  if (n < 2) return null;
+  const mt = samples.reduce((a, s) => a + s.tSec, 0) / n;
+  const my = samples.reduce((a, s) => a + y(s), 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const s of samples) {
+    num += (s.tSec - mt) * (y(s) - my);
+    den += (s.tSec - mt) ** 2;
+  }
+  return den === 0 ? null : (num / den) * 60;
+}
+
+/**
+ * The lowest value of each `windowSec` window, at its time. Heap in use read without a forced GC
+ * carries whatever garbage the young generation holds at that moment (it swings by MBs); the
+ * trough after each collection is what is really live, so a leak shows as rising troughs.
+ */
+export function troughs(samples: readonly SoakSample[], windowSec: number, y: (s: SoakSample) => number): SoakSample[] {
+  const out: SoakSample[] = [];
+  for (const s of samples) {
+    const w = Math.floor(s.tSec / windowSec);
+    const prev = out.at(-1);
+    if (!prev || Math.floor(prev.tSec / windowSec) !== w) out.push(s);
+    else if (y(s) < y(prev)) out[out.length - 1] = s;
+  }
+  return out;
+}
+
+/** One table row every `everySec` seconds, and the last sample. */
+export function renderSampleTable(samples: readonly SoakSample[], everySec: number): string {
+  const rows = ['| t s | calls | RSS MB | heap MB | fds | churned | frames sent | drops |', '|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  let next = 0;
+  samples.forEach((s, i) => {
+    if (s.tSec < next && i !== samples.length - 1) return;
+    next = s.tSec + everySec;
+    rows.push(`| ${s.tSec.toFixed(0)} | ${s.calls} | ${s.rssMb.toFixed(1)} | ${s.heapUsedMb.toFixed(1)} | ${s.fds ?? 'n/a'} | ${s.churned} | ${s.framesSentTotal} | ${s.dropsTotal} |`);
+  });
+  return rows.join('\n');
+}
