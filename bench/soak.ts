@@ -17,7 +17,7 @@ import { machineInfo } from '../src/loadtest/machine-info.js';
 import { BENCH_SERVE } from './lib/run-scenario.js';
 import { ServerProcess } from './lib/server-process.js';
 import { ChurnDriver } from './lib/soak-churn.js';
-import { openFds, renderSampleTable, slopePerMin, troughs, type SoakSample } from './lib/soak-samples.js';
+import { openFds, renderMemoryTable, renderSampleTable, summarizeMemory, type SoakSample } from './lib/soak-samples.js';
 import { SteadyCalls } from './lib/soak-steady.js';
 
 const { values } = parseArgs({
@@ -77,6 +77,7 @@ for (let k = 1; k <= secs; k++) {
     calls: f.calls,
     rssMb: f.rssMb,
     heapUsedMb: f.heapUsedMb,
+    externalMb: f.externalMb,
     fds: openFds(pid),
     churned: churn.figures().churned,
     framesSentTotal: f.framesSentTotal,
@@ -102,19 +103,14 @@ const dropsTotal = server.figures.at(-1)?.dropsTotal ?? null;
 const serverExit = await server.stop();
 
 const warm = samples.filter((s) => s.tSec >= warmupSecs);
-const first = warm[0];
-const last = warm.at(-1);
-const rssSlope = slopePerMin(warm, (s) => s.rssMb);
-const heapSlope = slopePerMin(warm, (s) => s.heapUsedMb);
-const heapTroughSlope = slopePerMin(troughs(warm, rowSecs, (s) => s.heapUsedMb), (s) => s.heapUsedMb);
+const memory = summarizeMemory(warm, rowSecs);
 const fmt = (x: number | null | undefined, d = 2): string => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
 
 console.log('');
 console.log(renderSampleTable(samples, rowSecs));
 console.log('');
-console.log(`after warm-up (${warmupSecs} s), ${fmt(first?.tSec, 0)} s → ${fmt(last?.tSec, 0)} s:`);
-console.log(`  RSS  ${fmt(first?.rssMb, 1)} → ${fmt(last?.rssMb, 1)} MB (end/start ${first && last ? (last.rssMb / first.rssMb).toFixed(3) : 'n/a'}), slope ${fmt(rssSlope, 3)} MB/min`);
-console.log(`  heap ${fmt(first?.heapUsedMb, 1)} → ${fmt(last?.heapUsedMb, 1)} MB (end/start ${first && last ? (last.heapUsedMb / first.heapUsedMb).toFixed(3) : 'n/a'}), slope ${fmt(heapSlope, 3)} MB/min; of the lowest per ${rowSecs} s ${fmt(heapTroughSlope, 3)} MB/min`);
+console.log(renderMemoryTable(memory, rowSecs));
+console.log('');
 console.log(`  server RSS before any call ${fmt(rssIdleMb, 1)} MB; fds idle ${fdsIdle ?? 'n/a'}, at the end ${fdsAtEnd ?? 'n/a'}`);
 console.log(`churned ${churnFigures.churned} calls ${JSON.stringify(churnFigures.byEnding)}; connect failures ${churnFigures.connectFailures}`);
 console.log(
@@ -127,7 +123,7 @@ const report = {
   machine: m,
   options: { secs, steady: steadyCount, churnPerSec, warmupSecs },
   samples,
-  warm: { start: first ?? null, end: last ?? null, rssSlopeMbPerMin: rssSlope, heapSlopeMbPerMin: heapSlope, heapTroughSlopeMbPerMin: heapTroughSlope },
+  memory,
   idle: { rssMb: rssIdleMb, fds: fdsIdle },
   end: { fds: fdsAtEnd, callsOpen: callsAtEnd, serverDrops: dropsTotal, serverExit },
   steady: steadyFigures,

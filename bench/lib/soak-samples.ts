@@ -6,6 +6,7 @@ export interface SoakSample {
   calls: number;
   rssMb: number;
   heapUsedMb: number;
+  externalMb: number;
   /** Open file descriptors of the server process (Linux /proc; null elsewhere): sockets, pipes, epoll. */
   fds: number | null;
   churned: number;
@@ -54,12 +55,55 @@ export function troughs(samples: readonly SoakSample[], windowSec: number, y: (s
 
 /** One table row every `everySec` seconds, and the last sample. */
 export function renderSampleTable(samples: readonly SoakSample[], everySec: number): string {
-  const rows = ['| t s | calls | RSS MB | heap MB | fds | churned | frames sent | drops |', '|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const rows = ['| t s | calls | RSS MB | heap MB | external MB | fds | churned | frames sent | drops |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   let next = 0;
   samples.forEach((s, i) => {
     if (s.tSec < next && i !== samples.length - 1) return;
     next = s.tSec + everySec;
-    rows.push(`| ${s.tSec.toFixed(0)} | ${s.calls} | ${s.rssMb.toFixed(1)} | ${s.heapUsedMb.toFixed(1)} | ${s.fds ?? 'n/a'} | ${s.churned} | ${s.framesSentTotal} | ${s.dropsTotal} |`);
+    rows.push(`| ${s.tSec.toFixed(0)} | ${s.calls} | ${s.rssMb.toFixed(1)} | ${s.heapUsedMb.toFixed(1)} | ${s.externalMb.toFixed(1)} | ${s.fds ?? 'n/a'} | ${s.churned} | ${s.framesSentTotal} | ${s.dropsTotal} |`);
   });
   return rows.join('\n');
+}
+
+export interface SeriesSummary {
+  name: string;
+  startMb: number;
+  endMb: number;
+  slopeMbPerMin: number | null;
+  /** Over the second half of the samples only: past start-up growth, what is still climbing. */
+  secondHalfSlopeMbPerMin: number | null;
+  /** Over the lowest sample of each window (see troughs). */
+  troughSlopeMbPerMin: number | null;
+}
+
+const SERIES: [string, (s: SoakSample) => number][] = [
+  ['RSS', (s) => s.rssMb],
+  ['V8 heap in use', (s) => s.heapUsedMb],
+  ['external (ArrayBuffers, native)', (s) => s.externalMb],
+];
+
+/** Each memory series over the samples taken after warm-up. */
+export function summarizeMemory(warm: readonly SoakSample[], windowSec: number): SeriesSummary[] {
+  if (warm.length === 0) return [];
+  const secondHalf = warm.slice(Math.floor(warm.length / 2));
+  return SERIES.map(([name, y]) => ({
+    name,
+    startMb: y(warm[0]!),
+    endMb: y(warm[warm.length - 1]!),
+    slopeMbPerMin: slopePerMin(warm, y),
+    secondHalfSlopeMbPerMin: slopePerMin(secondHalf, y),
+    troughSlopeMbPerMin: slopePerMin(troughs(warm, windowSec, y), y),
+  }));
+}
+
+export function renderMemoryTable(rows: readonly SeriesSummary[], windowSec: number): string {
+  const f = (x: number | null, d: number): string => (x === null ? 'n/a' : x.toFixed(d));
+  return [
+    `| after warm-up | start MB | end MB | end / start | slope MB/min | second half MB/min | lowest per ${windowSec} s, MB/min |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.startMb.toFixed(1)} | ${r.endMb.toFixed(1)} | ${f(r.startMb > 0 ? r.endMb / r.startMb : null, 3)} | ${f(r.slopeMbPerMin, 3)} | ${f(r.secondHalfSlopeMbPerMin, 3)} | ${f(r.troughSlopeMbPerMin, 3)} |`,
+    ),
+  ].join('\n');
 }

@@ -21,6 +21,8 @@ export interface EngineFigures {
   rssMb: number;
   /** V8 heap in use (after the last GC, whatever it was): a leak shows here before it shows in RSS. */
   heapUsedMb: number;
+  /** Memory outside the V8 heap that V8 knows of: ArrayBuffers (frame batches, socket buffers) and native add-ons. */
+  externalMb: number;
   /** Totals since the engine started, so a reader can check counts across runs. */
   framesSentTotal: number;
   dropsTotal: number;
@@ -108,6 +110,7 @@ export class FiguresReporter {
     const cpu = process.cpuUsage(this.lastCpu);
     this.lastCpu = process.cpuUsage();
     const pacer = this.engine.pacerStats;
+    const mem = process.memoryUsage();
     const figures: EngineFigures = {
       calls,
       framesSentPerSec: round(frames / secs),
@@ -120,8 +123,9 @@ export class FiguresReporter {
       pacerTickErrorTotalUs: pacer ? pacer.tickErrorUsTotal : null,
       pacerCpuPct: pacer && pacer.cpuNs !== null ? round((pacer.cpuNs / 1e6 / pacer.periodMs) * 100) : null,
       cpuPct: round(((cpu.user + cpu.system) / 1000 / (secs * 1000)) * 100),
-      rssMb: round(process.memoryUsage.rss() / 1048576),
-      heapUsedMb: round(process.memoryUsage().heapUsed / 1048576),
+      rssMb: round(mem.rss / 1048576),
+      heapUsedMb: round(mem.heapUsed / 1048576),
+      externalMb: round(mem.external / 1048576),
       framesSentTotal: this.engine.stats().framesSent,
       dropsTotal: this.dropsTotal,
     };
