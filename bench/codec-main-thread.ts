@@ -60,7 +60,7 @@ async function run(mode: Row['mode'], chunkMs: number): Promise<Row> {
   const pool = new CodecPool(Math.max(1, availableParallelism() - 1), logger);
   const codec = { poolMinMs: mode === 'inline' ? Number.POSITIVE_INFINITY : 0, run: pool.run.bind(pool) };
   let bytesOut = 0;
-  const senders = Array.from({ length: CALLS }, () => new PcmSender(new OutboundOrder(), (mu) => (bytesOut += mu.length), codec, logger));
+  const senders = Array.from({ length: CALLS }, () => new PcmSender(new OutboundOrder(), (mu) => (bytesOut += mu.length), codec, logger, () => undefined));
   const chunk = chunkOf(Math.round((RATE * chunkMs) / 1000), chunkMs);
   const perCall = Math.round(1000 / chunkMs) * SECS; // chunks per call in the run
 

@@ -28,6 +28,7 @@ export const ErrorCodes = {
   CUSTOM_PARAMETERS: 'PTIME_ERR_CUSTOM_PARAMETERS',
   INBOUND_RATE: 'PTIME_ERR_INBOUND_RATE',
   SLOW_PEER: 'PTIME_ERR_SLOW_PEER',
+  START_TIMEOUT: 'PTIME_ERR_START_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -7,7 +7,7 @@ import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
 import type { LaneSink } from '../pacer/pacer-host.js';
 import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
-import { H_LATE, H_SENT, H_UNDERRUNS } from '../ring/lane-layout.js';
+import { FRAME_BYTES, H_LATE, H_SENT, H_UNDERRUNS } from '../ring/lane-layout.js';
 import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
 import { Framer, type FrameSink } from './framer.js';
 import type { Lane } from './lane-pool.js';
@@ -144,7 +144,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.logger = ctx.logger.child({ streamSid: this.streamSid, callSid: this.callSid });
     this.gen = lane.ring.generation;
     this.clearWire = ctx.adapter.clearMessage(this.streamSid);
-    this.pcm = new PcmSender(this.order, (mulaw) => this.writeNow(mulaw), ctx.codec, this.logger);
+    this.pcm = new PcmSender(this.order, (mulaw) => this.writeNow(mulaw), ctx.codec, this.logger, () => this.maybeDrain());
     this.marks = new MarkBook(ctx.maxMarkNameBytes, (name) => ctx.adapter.markMessage(this.streamSid, name));
     this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
       this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
@@ -183,9 +183,12 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (!(audio instanceof Uint8Array)) {
       throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'send() takes mu-law bytes as a Buffer or Uint8Array');
     }
-    // Behind a pool job the bytes wait here, and the caller may reuse its buffer meanwhile.
-    const bytes = this.order.busy ? audio.slice() : audio;
-    this.order.run(() => this.writeNow(bytes));
+    if (!this.order.busy) this.writeNow(audio);
+    else {
+      // Behind a pool job the bytes wait here, and the caller may reuse its buffer meanwhile.
+      const bytes = audio.slice();
+      this.order.run(() => this.writeNow(bytes), bytes.length);
+    }
     return this.belowHighWater();
   }
 
@@ -211,7 +214,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.order.run(() => {
       this.framer.flush();
       this.wakeIfIdle();
-    });
+    }, 0);
     return this.belowHighWater();
   }
 
@@ -242,7 +245,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       this.framer.flush();
       this.handleDrop(this.lane.ring.pushMark(id));
       this.wakeIfIdle();
-    });
+    }, 0);
     return done;
   }
 
@@ -332,11 +335,18 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /** The engine is shutting down: refuse new audio, let what is queued play out. */
   beginEnding(): void {
     if (this.closed || this.ending) return;
+    // The resampler's last samples and a remainder under one frame end the utterance: play
+    // them (padded) rather than cut them off.
+    this.pcm.flushTail();
+    this.order.run(() => {
+      this.framer.flush();
+      this.wakeIfIdle();
+    }, 0);
     this.ending = true;
     safeEmit(this, this.logger, 'ending');
   }
 
-  /** True once nothing of this call is left to send (queue, carried bytes and pool jobs empty). */
+  /** True once nothing of this call is left to send (queue and pool jobs empty; beginEnding flushed the rest). */
   get drained(): boolean {
     return this.closed || (this.lane.ring.depth() === 0 && !this.order.busy);
   }
@@ -385,15 +395,20 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (this.lane.ring.pacerIdle()) this.ctx.wakePacer();
   }
 
-  /** Queued plus still-converting audio against highWaterMark; false arms 'drain'. */
+  /** Frames the application has handed over that have not been sent: in the ring, converting, or waiting behind a pool job. */
+  private get unsentFrames(): number {
+    return this.lane.ring.depth() + this.pcm.pendingFrames + Math.ceil(this.order.waitingBytes / FRAME_BYTES);
+  }
+
+  /** Unsent audio against highWaterMark; false arms 'drain'. */
   private belowHighWater(): boolean {
-    if (this.lane.ring.depth() + this.pcm.pendingFrames < this.ctx.highWaterMark) return true;
+    if (this.unsentFrames < this.ctx.highWaterMark) return true;
     this.needDrain = true;
     return false;
   }
 
   private maybeDrain(): void {
-    if (!this.needDrain || this.closed || this.lane.ring.depth() + this.pcm.pendingFrames > this.ctx.lowWaterMark) return;
+    if (!this.needDrain || this.closed || this.unsentFrames > this.ctx.lowWaterMark) return;
     this.needDrain = false;
     safeEmit(this, this.logger, 'drain');
   }

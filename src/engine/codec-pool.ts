@@ -8,7 +8,7 @@ import { ThrottledCount } from '../log/throttled-count.js';
 
 const WORKER_URL = new URL('../../workers/codec.js', import.meta.url).href;
 const FAILURE_LOG_MS = 2000;
-/** Idle pool threads exit after this long, so a server with no TTS traffic holds no codec threads. */
+/** Idle pool threads beyond the first exit after this long: a burst of TTS does not hold every core's thread for good. */
 const IDLE_TIMEOUT_MS = 30_000;
 
 export interface CodecPoolFigures {

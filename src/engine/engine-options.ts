@@ -75,6 +75,11 @@ export interface EngineOptions {
   slowPeerCloseMs?: number;
   /** On close(), how long queued audio may play out before sockets are closed (1001). Default 5000. */
   drainMs?: number;
+  /**
+   * A socket that has not sent `start` this long after its upgrade is closed (1008): it holds a
+   * maxCalls slot, and Twilio sends `start` at once. Default 10000.
+   */
+  startTimeoutMs?: number;
   /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
   pacer?: PacerFactory;
 }
@@ -131,6 +136,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, 64 * 1024, 1024, 256 * 1024 * 1024),
     slowPeerCloseMs: int('slowPeerCloseMs', o.slowPeerCloseMs, 5000, 0, 3_600_000),
     drainMs: int('drainMs', o.drainMs, 5000, 0, 3_600_000),
+    startTimeoutMs: int('startTimeoutMs', o.startTimeoutMs, 10_000, 1, 3_600_000),
     codecThreads: int('codecThreads', o.codecThreads, Math.max(1, availableParallelism() - 1), 1, 256),
   };
 }

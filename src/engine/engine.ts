@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { ErrorCodes, PtimeError, type ErrorCode } from '../errors.js';
+import { ErrorCodes, ProtocolRejection, PtimeError, type ErrorCode } from '../errors.js';
 import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
 import { PacerHost, type PacerCrashKind, type PacerRestart } from '../pacer/pacer-host.js';
@@ -122,6 +122,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         inboundPerSec: o.inboundPerSec,
         inboundBurst: o.inboundBurst,
         inboundFloodCloseSec: o.inboundFloodCloseSec,
+        startTimeoutMs: o.startTimeoutMs,
       },
       startCall: (start, transport) => this.startCall(start, transport),
       reject: (err, session) => this.reject(err, session),
@@ -235,8 +236,9 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private async shutdown(drainMs: number): Promise<void> {
-    this.detach?.();
+    // Stay attached while draining, so upgrades on our path get a 503 rather than nobody's answer.
     await this.drainCalls(drainMs);
+    this.detach?.();
     this.figures.stop();
     const sockets = [...this.sessions].map((s) => s.ws);
     const closed = sockets.map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
@@ -248,8 +250,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     await Promise.all([this.pacer.stop(), this.codecPool.destroy()]);
     if (this.ownServer) {
       const server = this.ownServer;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections(); // close() alone would wait for idle keep-alive peers
+      await closed;
     }
     this.wss.close();
   }
@@ -280,9 +283,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  private startCall(start: StartInfo, transport: CallTransport): Call | null {
+  private startCall(start: StartInfo, transport: CallTransport): Call | PtimeError {
+    // A socket upgraded just before close() may still send its start.
+    if (this.closing !== null || this.pacerFailed) return new ProtocolRejection(ErrorCodes.SHUTTING_DOWN, 'stream started while the server shuts down');
     const lane = this.lanes.acquire();
-    if (!lane) return null;
+    if (!lane) return new ProtocolRejection(ErrorCodes.TOO_MANY_CALLS, 'no free lane (maxCalls reached)');
     const call = new Call(start, lane, transport, this.callContext);
     const wire = this.adapter.mediaWire(call.streamSid);
     this.pacer.open(lane.index, lane.ring.sab, Buffer.from(wire.prefix), Buffer.from(wire.suffix), call);

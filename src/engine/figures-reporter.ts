@@ -19,7 +19,7 @@ export interface EngineFigures {
   /** Process CPU over the period, % of one core (main + pacer + everything else). */
   cpuPct: number;
   rssMb: number;
-  /** V8 heap in use (after the last GC, whatever it was): a leak shows here before it shows in RSS. */
+  /** V8 heap in use now, garbage not yet collected included: its lows track live data, where a leak shows before it shows in RSS. */
   heapUsedMb: number;
   /** Memory outside the V8 heap that V8 knows of: ArrayBuffers (frame batches, socket buffers) and native add-ons. */
   externalMb: number;

@@ -23,18 +23,20 @@ export function checkInboundRate(rate: unknown): InboundPcmRate {
  * runs inline: a pool round trip would cost more than the work.
  */
 export class PcmReceiver {
-  private readonly streams = new Map<string, Resampler>();
+  /** Twilio's two tracks. Any other name the peer writes shares `inbound`'s stream: one state per name would let a peer grow memory at will. */
+  private inbound: Resampler | null = null;
+  private outbound: Resampler | null = null;
 
   constructor(readonly rate: InboundPcmRate) {}
 
   convert(frame: Uint8Array, track: string): Int16Array {
     const pcm = mulawDecode(frame);
     if (this.rate === TELEPHONY_RATE) return pcm;
-    let stream = this.streams.get(track);
-    if (stream === undefined) {
-      stream = new Resampler(TELEPHONY_RATE, this.rate);
-      this.streams.set(track, stream);
-    }
+    const stream = track === 'outbound' ? (this.outbound ??= this.newStream()) : (this.inbound ??= this.newStream());
     return stream.process(pcm);
+  }
+
+  private newStream(): Resampler {
+    return new Resampler(TELEPHONY_RATE, this.rate);
   }
 }

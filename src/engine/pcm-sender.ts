@@ -29,6 +29,8 @@ export type MulawSink = (mulaw: Uint8Array) => void;
  */
 export class PcmSender {
   private stream: Resampler | null = null;
+  /** Samples went into `stream` since its last flush: a flush with nothing in it is skipped. */
+  private unflushed = false;
   private pendingBytes = 0;
   private epoch = 0;
 
@@ -37,6 +39,8 @@ export class PcmSender {
     private readonly sink: MulawSink,
     private readonly codec: CodecRunner,
     private readonly logger: Logger,
+    /** A pool job settled without audio (failed): the call re-checks 'drain', as no frame will. */
+    private readonly onJobSettled: () => void,
   ) {}
 
   /** mu-law frames still being converted in the pool (counted against the high-water mark). */
@@ -51,14 +55,20 @@ export class PcmSender {
     if (samples.length === 0) {
       throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'sendPcm16 audio is empty (0 samples); send at least one sample');
     }
-    if (this.stream !== null && this.stream.fromRate !== fromRate) this.flushTail();
+    if (this.stream !== null && this.stream.fromRate !== fromRate) {
+      this.flushTail();
+      this.stream = null;
+    }
     const stream = (this.stream ??= new Resampler(fromRate, TELEPHONY_RATE));
+    this.unflushed = true;
     if ((samples.length * 1000) / fromRate < this.codec.poolMinMs) {
       const mulaw = mulawEncode(stream.process(samples));
-      this.order.run(() => this.sink(mulaw));
+      this.order.run(() => this.sink(mulaw), mulaw.length);
       return;
     }
-    this.dispatch(stream, samples.slice());
+    // toPcm16 may return the caller's own memory (an Int16Array, or a view of aligned s16le
+    // bytes) and the caller may reuse it before the job runs: the job must own its samples.
+    this.dispatch(stream, samples.buffer === input.buffer ? samples.slice() : samples);
   }
 
   /**
@@ -67,17 +77,18 @@ export class PcmSender {
    */
   flushTail(): void {
     const stream = this.stream;
-    if (stream === null) return;
-    this.stream = null;
-    const tail = stream.flush();
+    if (stream === null || !this.unflushed) return;
+    this.unflushed = false;
+    const tail = stream.flush(); // and the stream starts afresh, as a new utterance should
     if (tail.length === 0) return;
     const mulaw = mulawEncode(tail);
-    this.order.run(() => this.sink(mulaw));
+    this.order.run(() => this.sink(mulaw), mulaw.length);
   }
 
   /** Barge-in or close: forget the stream; results of jobs still in the pool are discarded. */
   reset(): void {
     this.stream = null;
+    this.unflushed = false;
     this.pendingBytes = 0;
     this.epoch++;
   }
@@ -92,18 +103,21 @@ export class PcmSender {
     const settle = (): void => {
       if (epoch === this.epoch) this.pendingBytes -= bytes;
     };
-    this.codec.run({ op: 'pcm16ToMulaw8k', samples, rate: stream.fromRate, state }).then(
-      (result) => {
-        settle();
-        if (result.op === 'pcm16ToMulaw8k') place(() => this.sink(result.mulaw));
-      },
-      (err: unknown) => {
-        settle();
-        // Input was validated before dispatch, so this is a closing engine or a bug: the chunk
-        // is lost, and later audio must not wait behind it forever.
-        this.logger.error({ err }, 'sendPcm16 chunk could not be converted; skipped');
-        place(() => undefined);
-      },
-    );
+    const skipped = (err: unknown): void => {
+      settle();
+      // Input was validated before dispatch, so this is a closing engine or a bug: the chunk
+      // is lost, and later audio must not wait behind it forever. A job cleared or closed since
+      // was not going to play anyway.
+      if (epoch === this.epoch) this.logger.error({ err }, 'sendPcm16 chunk could not be converted; skipped');
+      place(noop, 0);
+      this.onJobSettled();
+    };
+    this.codec.run({ op: 'pcm16ToMulaw8k', samples, rate: stream.fromRate, state }).then((result) => {
+      if (result.op !== 'pcm16ToMulaw8k') return skipped(new Error(`codec pool answered ${result.op} to pcm16ToMulaw8k`));
+      settle();
+      place(() => this.sink(result.mulaw), result.mulaw.length);
+    }, skipped);
   }
 }
+
+function noop(): void {}

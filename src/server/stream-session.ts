@@ -14,6 +14,7 @@ export interface SessionLimits {
   readonly inboundPerSec: number;
   readonly inboundBurst: number;
   readonly inboundFloodCloseSec: number;
+  readonly startTimeoutMs: number;
 }
 
 /** What a session needs from its engine. */
@@ -21,8 +22,8 @@ export interface SessionHost {
   readonly adapter: CarrierAdapter;
   readonly limits: SessionLimits;
   readonly logger: Logger;
-  /** A call for this stream, or null when no lane is free. */
-  startCall(start: StartInfo, transport: CallTransport, session: StreamSession): Call | null;
+  /** A call for this stream, or why not: no free lane (TOO_MANY_CALLS) or shutting down (SHUTTING_DOWN). */
+  startCall(start: StartInfo, transport: CallTransport, session: StreamSession): Call | PtimeError;
   reject(err: PtimeError, session: StreamSession): void;
   ended(session: StreamSession): void;
 }
@@ -39,8 +40,11 @@ const CLOSE_GRACE_MS = 2000;
 export class StreamSession implements CallTransport {
   call: Call | null = null;
   private stopped = false;
+  /** We closed the socket: what the peer sent before it saw our close is not its fault, and not read. */
+  private closing = false;
   private readonly rate: InboundRateLimit;
   private killTimer: NodeJS.Timeout | null = null;
+  private startTimer: NodeJS.Timeout | null;
 
   constructor(
     readonly ws: WebSocket,
@@ -56,8 +60,10 @@ export class StreamSession implements CallTransport {
         this.host.reject(new ProtocolRejection(ErrorCodes.BAD_MESSAGE, `websocket error: ${err.message}`), this);
       }
     });
+    this.startTimer = setTimeout(() => this.noStart(), l.startTimeoutMs);
     ws.on('close', (code, reason) => {
       if (this.killTimer) clearTimeout(this.killTimer);
+      if (this.startTimer) clearTimeout(this.startTimer);
       this.call?.release(code, reason.toString() || 'socket closed');
       this.host.ended(this);
     });
@@ -77,18 +83,26 @@ export class StreamSession implements CallTransport {
   }
 
   close(code: number, reason: string): void {
+    this.closing = true;
     this.ws.close(code, reason);
     // A stuck peer never reads our close frame; do not hold its socket and buffers for 30 s.
     this.killTimer ??= setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closing) return;
     const verdict = this.rate.admit(performance.now());
-    if (verdict !== 'ok') {
-      const l = this.host.limits;
-      const limit = `inbound rate over ${l.inboundPerSec} messages/s (burst ${l.inboundBurst})`;
-      this.host.reject(new ProtocolRejection(ErrorCodes.INBOUND_RATE, verdict === 'drop' ? `${limit}: message dropped` : `${limit} for ${l.inboundFloodCloseSec} s: stream closed`), this);
-      if (verdict === 'close') this.close(1008, 'inbound rate far above real time');
+    if (verdict === 'close') {
+      this.rateRejection(`for ${this.host.limits.inboundFloodCloseSec} s: stream closed`);
+      this.close(1008, 'inbound rate far above real time');
+      return;
+    }
+    if (verdict === 'drop') {
+      // Over the rate, everything is dropped but a mark echo or a stop: dropping those would
+      // leave a mark unsettled or a finished call holding its lane.
+      const msg = isBinary ? null : this.tryParse(data);
+      if (msg !== null && (msg.event === 'mark' || msg.event === 'stop')) this.route(msg);
+      else this.rateRejection(': message dropped');
       return;
     }
     if (isBinary) {
@@ -101,7 +115,7 @@ export class StreamSession implements CallTransport {
     } catch (err) {
       if (err instanceof PtimeError && err.code === ErrorCodes.MEDIA_FORMAT && !this.call) {
         this.host.reject(err, this);
-        this.ws.close(1003, 'unsupported media format');
+        this.close(1003, 'unsupported media format');
         return;
       }
       if (!(err instanceof PtimeError)) {
@@ -114,6 +128,27 @@ export class StreamSession implements CallTransport {
       return;
     }
     this.route(msg);
+  }
+
+  private noStart(): void {
+    this.startTimer = null;
+    if (this.call || this.closing) return;
+    const ms = this.host.limits.startTimeoutMs;
+    this.host.reject(new ProtocolRejection(ErrorCodes.START_TIMEOUT, `no start within startTimeoutMs (${ms} ms) of the upgrade: stream closed`), this);
+    this.close(1008, 'no start');
+  }
+
+  private tryParse(data: RawData): InboundEvent | null {
+    try {
+      return this.host.adapter.parse(data.toString());
+    } catch {
+      return null; // counted as over the rate by the caller
+    }
+  }
+
+  private rateRejection(what: string): void {
+    const l = this.host.limits;
+    this.host.reject(new ProtocolRejection(ErrorCodes.INBOUND_RATE, `inbound rate over ${l.inboundPerSec} messages/s (burst ${l.inboundBurst})${what}`), this);
   }
 
   private route(msg: InboundEvent): void {
@@ -130,12 +165,15 @@ export class StreamSession implements CallTransport {
         return;
       }
       const call = this.host.startCall(msg.start, this, this);
-      if (!call) {
-        this.host.reject(new ProtocolRejection(ErrorCodes.TOO_MANY_CALLS, 'no free lane (maxCalls reached)'), this);
-        this.ws.close(1013, 'too many calls');
+      if (call instanceof PtimeError) {
+        this.host.reject(call, this);
+        if (call.code === ErrorCodes.SHUTTING_DOWN) this.close(1001, 'server shutting down');
+        else this.close(1013, 'too many calls');
         return;
       }
       this.call = call;
+      if (this.startTimer) clearTimeout(this.startTimer);
+      this.startTimer = null;
       return;
     }
     const call = this.call;

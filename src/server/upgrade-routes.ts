@@ -9,9 +9,18 @@ function pathOf(req: IncomingMessage): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
+/** How long a refused peer may take to read its answer before the socket is destroyed. */
+const REFUSE_GRACE_MS = 2000;
+
 function refuse(socket: Duplex, status: number, text: string, headers: Readonly<Record<string, string>> = {}): void {
+  // Node drops its own socket error handler before it emits 'upgrade': without one, a peer that
+  // resets while we answer (ECONNRESET, EPIPE) would be an uncaught exception for every call.
+  socket.on('error', () => socket.destroy());
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
+  // A peer that never reads the answer must not hold the socket (and engine.close()) open.
+  const timer = setTimeout(() => socket.destroy(), REFUSE_GRACE_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /**

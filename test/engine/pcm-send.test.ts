@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mulawDecode, mulawEncode, Resampler, type Call, type MarkResult } from '../../src/index.js';
 import { startCall, startEngine, type Fixture } from '../helpers/engine-fixture.js';
 import { payloadBytes, type TwilioClient } from '../helpers/twilio-client.js';
@@ -114,6 +115,23 @@ test('sendPcm16 keeps the order of send() and mark() while pool jobs finish out 
       assert.deepEqual(await marked, { name: 'm1', status: 'played' });
     });
   }
+});
+
+test('send() behind a pool job counts against highWaterMark: a fill loop stops, drain fires, nothing is dropped', async () => {
+  await withCall({ codecPoolMinMs: 0, queue: 120, highWaterMark: 50, lowWaterMark: 25, lead: 3 }, async (_fx, c, call) => {
+    call.sendPcm16(speech(24000, 200, 20), 24000); // 10 frames, converting on the pool
+    call.flush(); // the resampler's tail completes frame 10, so the bytes below start on a frame edge
+    let accepted = 0;
+    while (accepted < 1000 && call.send(stampedFrame(accepted))) accepted++;
+    const sent = accepted + 1; // the send() that said "stop" queued its frame too
+    // Before any of it reaches the ring: 10 converting + `sent` waiting behind the job (+ the tail).
+    assert.ok(sent >= 35 && sent <= 40, `send() said stop after ${sent} frames: the job's 10 plus those waiting reach highWaterMark 50`);
+    await once(call, 'drain');
+    await c.waitFor((m) => m.filter((e) => e.event === 'media').length >= 10 + sent, 10_000, 'all the audio');
+    const stamps = c.media.slice(10).map((m) => readStamp(payloadBytes(m)));
+    assert.deepEqual(stamps, Array.from({ length: sent }, (_, i) => i), 'the bytes after the PCM, in order');
+    assert.equal(call.stats().drops, 0);
+  });
 });
 
 test('clear() while a pool job is out: its audio never plays, the mark behind it is cleared', async () => {

@@ -279,11 +279,15 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
     for (const s of steps) peer.send(s);
     peer.send(sync);
     const where = `(${script.kind}, ${steps.length} messages${refusal ? `, refused at #${closeAt}` : ''})`;
+    // ptime closing the socket itself (an unsupported format, oversized parameters...) reads
+    // nothing the peer sent after that: the peer had not seen the close yet, so it is not counted.
+    const closedByPolicy = (): boolean => peer.closeCode !== null && seen.some((code) => code in CLOSES_WITH);
     if (refusal) await withTimeout(peer.closed, WAIT_MS, `the server to close the socket after message #${closeAt} ${where}`);
-    else await until(() => acked || crashes.length > crashesBefore, WAIT_MS, `the server to read every message ${where}`);
+    else await until(() => acked || closedByPolicy() || crashes.length > crashesBefore, WAIT_MS, `the server to read every message ${where}`);
     assert.deepEqual(crashes.slice(crashesBefore), [], 'no uncaught exception or engine error');
-    // Nothing after a refused frame is read; everything before it is.
-    assert.equal(acked, refusal === null, refusal ? 'the server read past a frame ws refused' : 'the sync message was answered');
+    const policyClose = !acked && closedByPolicy();
+    // Nothing after a refused frame is read; everything before it is (unless ptime closed first).
+    if (!policyClose) assert.equal(acked, refusal === null, refusal ? 'the server read past a frame ws refused' : 'the sync message was answered');
 
     const got = diff(engine.stats().rejected, before);
     assert.deepEqual(got, diff(tally(seen), {}), "stats().rejected and 'rejected' events agree");
@@ -291,13 +295,18 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
     if (acked) expected.push(ErrorCodes.UNKNOWN_EVENT);
     if (script.kind === 'stream') expected.push(...script.turns.map((t) => t.expect));
     const want = tally(expected);
-    for (const code of EXACT_CODES) assert.equal(got[code] ?? 0, want[code] ?? 0, `${code}: counted ${got[code] ?? 0}, expected ${want[code] ?? 0}`);
-    assert.ok((got[ErrorCodes.BAD_MESSAGE] ?? 0) >= (want[ErrorCodes.BAD_MESSAGE] ?? 0), 'every non-object JSON message is a BAD_MESSAGE');
-    const floor = expected.length + (refusal && refusal.code === null ? 1 : 0);
-    assert.ok(total(got) >= floor, `at least ${floor} rejections (got ${total(got)})`);
+    if (policyClose) {
+      // Only a prefix of the messages was read: each count is at most the oracle's.
+      for (const code of EXACT_CODES) assert.ok((got[code] ?? 0) <= (want[code] ?? 0), `${code}: counted ${got[code] ?? 0}, at most ${want[code] ?? 0}`);
+    } else {
+      for (const code of EXACT_CODES) assert.equal(got[code] ?? 0, want[code] ?? 0, `${code}: counted ${got[code] ?? 0}, expected ${want[code] ?? 0}`);
+      assert.ok((got[ErrorCodes.BAD_MESSAGE] ?? 0) >= (want[ErrorCodes.BAD_MESSAGE] ?? 0), 'every non-object JSON message is a BAD_MESSAGE');
+      const floor = expected.length + (refusal && refusal.code === null ? 1 : 0);
+      assert.ok(total(got) >= floor, `at least ${floor} rejections (got ${total(got)})`);
+    }
     assert.ok(total(got) <= read.length + (acked ? 1 : 0), `at most one rejection per message read (${read.length + (acked ? 1 : 0)}), got ${total(got)}`);
     assert.equal(got[ErrorCodes.TOO_MANY_CALLS], undefined, 'a lane leaked: a start found no free lane');
-    if (script.kind === 'stream') assert.deepEqual(got, want, 'a valid stream with junk around it: exactly the junk is rejected');
+    if (script.kind === 'stream' && !policyClose) assert.deepEqual(got, want, 'a valid stream with junk around it: exactly the junk is rejected');
 
     // Rejections after which ptime closes the socket itself: the close codes it may use.
     const mayClose = new Set(Object.keys(got).flatMap((c) => (c in CLOSES_WITH ? [CLOSES_WITH[c]!] : [])));
