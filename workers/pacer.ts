@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { PacerCore } from '../src/pacer/pacer-core.js';
@@ -114,6 +115,7 @@ function postStats(now: number): void {
     tickErrorUsTotal: figures(tickErrorTotal),
     tickErrorHistogram: hdr.encodeIntoCompressedBase64(tickError),
     cpuNs: cpu !== null && lastCpu !== null ? cpu - lastCpu : null,
+    heapUsedBytes: getHeapStatistics().used_heap_size,
     periodMs: now - lastStats,
     handbackStalls,
     nice,

@@ -6,7 +6,10 @@ export interface SoakSample {
   calls: number;
   rssMb: number;
   heapUsedMb: number;
+  heapTotalMb: number;
   externalMb: number;
+  /** The pacer thread's own V8 heap (null before its first report). */
+  pacerHeapMb: number | null;
   /** Open file descriptors of the server process (Linux /proc; null elsewhere): sockets, pipes, epoll. */
   fds: number | null;
   churned: number;
@@ -55,12 +58,12 @@ export function troughs(samples: readonly SoakSample[], windowSec: number, y: (s
 
 /** One table row every `everySec` seconds, and the last sample. */
 export function renderSampleTable(samples: readonly SoakSample[], everySec: number): string {
-  const rows = ['| t s | calls | RSS MB | heap MB | external MB | fds | churned | frames sent | drops |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const rows = ['| t s | calls | RSS MB | heap MB | external MB | pacer heap MB | fds | churned | frames sent | drops |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   let next = 0;
   samples.forEach((s, i) => {
     if (s.tSec < next && i !== samples.length - 1) return;
     next = s.tSec + everySec;
-    rows.push(`| ${s.tSec.toFixed(0)} | ${s.calls} | ${s.rssMb.toFixed(1)} | ${s.heapUsedMb.toFixed(1)} | ${s.externalMb.toFixed(1)} | ${s.fds ?? 'n/a'} | ${s.churned} | ${s.framesSentTotal} | ${s.dropsTotal} |`);
+    rows.push(`| ${s.tSec.toFixed(0)} | ${s.calls} | ${s.rssMb.toFixed(1)} | ${s.heapUsedMb.toFixed(1)} | ${s.externalMb.toFixed(1)} | ${s.pacerHeapMb?.toFixed(1) ?? 'n/a'} | ${s.fds ?? 'n/a'} | ${s.churned} | ${s.framesSentTotal} | ${s.dropsTotal} |`);
   });
   return rows.join('\n');
 }
@@ -79,7 +82,9 @@ export interface SeriesSummary {
 const SERIES: [string, (s: SoakSample) => number][] = [
   ['RSS', (s) => s.rssMb],
   ['V8 heap in use', (s) => s.heapUsedMb],
+  ['V8 heap reserved', (s) => s.heapTotalMb],
   ['external (ArrayBuffers, native)', (s) => s.externalMb],
+  ['pacer thread heap', (s) => s.pacerHeapMb ?? 0],
 ];
 
 /** Each memory series over the samples taken after warm-up. */

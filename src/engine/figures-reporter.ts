@@ -21,8 +21,12 @@ export interface EngineFigures {
   rssMb: number;
   /** V8 heap in use now, garbage not yet collected included: its lows track live data, where a leak shows before it shows in RSS. */
   heapUsedMb: number;
+  /** V8 heap reserved (used + free pages V8 keeps): part of RSS that heapUsed does not show. */
+  heapTotalMb: number;
   /** Memory outside the V8 heap that V8 knows of: ArrayBuffers (frame batches, socket buffers) and native add-ons. */
   externalMb: number;
+  /** The pacer thread's V8 heap in use, MB (null before its first report, or with a replacement pacer). */
+  pacerHeapMb: number | null;
   /** Totals since the engine started, so a reader can check counts across runs. */
   framesSentTotal: number;
   dropsTotal: number;
@@ -125,7 +129,9 @@ export class FiguresReporter {
       cpuPct: round(((cpu.user + cpu.system) / 1000 / (secs * 1000)) * 100),
       rssMb: round(mem.rss / 1048576),
       heapUsedMb: round(mem.heapUsed / 1048576),
+      heapTotalMb: round(mem.heapTotal / 1048576),
       externalMb: round(mem.external / 1048576),
+      pacerHeapMb: pacer ? round(pacer.heapUsedBytes / 1048576) : null,
       framesSentTotal: this.engine.stats().framesSent,
       dropsTotal: this.dropsTotal,
     };

@@ -72,6 +72,8 @@ export interface PacerStats {
   tickErrorHistogram: string;
   /** CPU time the pacer thread used in the last period, in ns; null where the OS does not say. */
   cpuNs: number | null;
+  /** The pacer thread's own V8 heap in use (its isolate's; main's heap figure does not include it). */
+  heapUsedBytes: number;
   periodMs: number;
   /** Times the pacer held frames back because main had not drained earlier batches. */
   handbackStalls: number;

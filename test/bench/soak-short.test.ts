@@ -58,7 +58,7 @@ test('the soak rejects a bad flag with exit 2 and names it', async () => {
   assert.match(stderr, /--secs must be a number >= 1/);
 });
 
-const at = (tSec: number, heapUsedMb: number): SoakSample => ({ tSec, heapUsedMb, rssMb: heapUsedMb, externalMb: 0, calls: 0, fds: null, churned: 0, framesSentTotal: 0, dropsTotal: 0 });
+const at = (tSec: number, heapUsedMb: number): SoakSample => ({ tSec, heapUsedMb, rssMb: heapUsedMb, heapTotalMb: heapUsedMb, externalMb: 0, pacerHeapMb: null, calls: 0, fds: null, churned: 0, framesSentTotal: 0, dropsTotal: 0 });
 
 test('slope per minute: least squares over the samples, null when it cannot be had', () => {
   assert.equal(slopePerMin([at(0, 10), at(60, 12), at(120, 14)], (s) => s.heapUsedMb), 2);
