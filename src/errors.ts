@@ -29,6 +29,7 @@ export const ErrorCodes = {
   INBOUND_RATE: 'PTIME_ERR_INBOUND_RATE',
   SLOW_PEER: 'PTIME_ERR_SLOW_PEER',
   START_TIMEOUT: 'PTIME_ERR_START_TIMEOUT',
+  PEER_GONE: 'PTIME_ERR_PEER_GONE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

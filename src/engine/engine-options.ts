@@ -80,6 +80,12 @@ export interface EngineOptions {
    * maxCalls slot, and Twilio sends `start` at once. Default 10000.
    */
   startTimeoutMs?: number;
+  /**
+   * Liveness: every socket is pinged this often, and one that has not answered the previous ping
+   * (nor sent anything) is terminated, so a peer gone without a FIN (a dropped NAT, a pulled
+   * cable) does not hold its lane and slot for ever. 0 = off. Default 30000.
+   */
+  keepaliveMs?: number;
   /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
   pacer?: PacerFactory;
 }
@@ -137,6 +143,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     slowPeerCloseMs: int('slowPeerCloseMs', o.slowPeerCloseMs, 5000, 0, 3_600_000),
     drainMs: int('drainMs', o.drainMs, 5000, 0, 3_600_000),
     startTimeoutMs: int('startTimeoutMs', o.startTimeoutMs, 10_000, 1, 3_600_000),
+    keepaliveMs: int('keepaliveMs', o.keepaliveMs, 30_000, 0, 3_600_000),
     codecThreads: int('codecThreads', o.codecThreads, Math.max(1, availableParallelism() - 1), 1, 256),
   };
 }

@@ -68,6 +68,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly lanes: LanePool;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<StreamSession>();
+  private keepaliveTimer: NodeJS.Timeout | null = null;
   private readonly liveCalls = new Set<Call>();
   private readonly rejectedByCode = new Map<ErrorCode, number>();
   private readonly rejectionLogs = new Map<ErrorCode, ThrottledCount>();
@@ -151,6 +152,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.path, handle);
     else if (o.server) this.detach = attachUpgrades(o.server, o.path, handle);
     this.figures.start();
+    if (o.keepaliveMs > 0) {
+      this.keepaliveTimer = setInterval(() => {
+        for (const s of this.sessions) s.keepalive(o.keepaliveMs);
+      }, o.keepaliveMs).unref();
+    }
   }
 
   /** Hand over an HTTP upgrade from your own server (Express, Fastify, a bare http.Server). */
@@ -240,6 +246,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     await this.drainCalls(drainMs);
     this.detach?.();
     this.figures.stop();
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     const sockets = [...this.sessions].map((s) => s.ws);
     const closed = sockets.map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
     for (const ws of sockets) ws.close(1001, 'server shutting down');

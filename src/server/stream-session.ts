@@ -45,6 +45,8 @@ export class StreamSession implements CallTransport {
   private readonly rate: InboundRateLimit;
   private killTimer: NodeJS.Timeout | null = null;
   private startTimer: NodeJS.Timeout | null;
+  /** Heard from the peer (a message or a pong) since the last keepalive ping. */
+  private heard = true;
 
   constructor(
     readonly ws: WebSocket,
@@ -52,7 +54,11 @@ export class StreamSession implements CallTransport {
   ) {
     const l = host.limits;
     this.rate = new InboundRateLimit(l.inboundPerSec, l.inboundBurst, l.inboundFloodCloseSec, performance.now());
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      this.heard = true;
+      this.onMessage(data, isBinary);
+    });
+    ws.on('pong', () => (this.heard = true));
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         this.host.reject(new ProtocolRejection(ErrorCodes.MESSAGE_TOO_BIG, `message exceeds maxPayload: ${err.message}`), this);
@@ -87,6 +93,22 @@ export class StreamSession implements CallTransport {
     this.ws.close(code, reason);
     // A stuck peer never reads our close frame; do not hold its socket and buffers for 30 s.
     this.killTimer ??= setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /**
+   * One keepalive round (the engine calls it every keepaliveMs): a peer silent since the last
+   * round, pong included, is gone; terminate rather than close, as it would never answer a close.
+   */
+  keepalive(keepaliveMs: number): void {
+    if (this.closing) return;
+    if (!this.heard) {
+      this.host.reject(new ProtocolRejection(ErrorCodes.PEER_GONE, `no message or pong for keepaliveMs (${keepaliveMs} ms) after a ping: socket terminated`), this);
+      this.closing = true;
+      this.ws.terminate();
+      return;
+    }
+    this.heard = false;
+    this.ws.ping();
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import WebSocket from 'ws';
+import { connectedMessage, startMessage } from '../../src/loadtest/twilio-side.js';
 import { ErrorCodes } from '../../src/index.js';
 import { startCall, startEngine, until } from '../helpers/engine-fixture.js';
 import { payloadBytes, TwilioClient } from '../helpers/twilio-client.js';
@@ -107,6 +109,30 @@ test('refused upgrades whose peer resets while we answer do not take the process
     for (let seq = 0; seq < 10; seq++) controlCall.send(stampedFrame(seq));
     await control.waitFor((m) => m.filter((x) => x.event === 'media').length >= 10, 5000, 'control audio');
     assert.deepEqual(control.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 10 }, (_, i) => i));
+  } finally {
+    await fx.close();
+  }
+});
+
+test('keepalive: a peer that answers no ping and sends nothing is terminated and counted; a live one stays', async () => {
+  const fx = await startEngine({ keepaliveMs: 200 });
+  try {
+    const live = await fx.connect(); // ws answers pings by itself
+    const liveCall = await startCall(fx.engine, live);
+    const gone = new WebSocket(fx.url, { autoPong: false }); // a peer whose network vanished
+    await once(gone, 'open');
+    const goneClosed = new Promise<number>((resolve) => gone.once('close', (code) => resolve(code)));
+    const started = once(fx.engine, 'call');
+    gone.send(connectedMessage());
+    gone.send(startMessage('MZgone', 'CAgone', {}));
+    await started;
+    assert.equal(await goneClosed, 1006, 'terminated, no close handshake');
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.PEER_GONE], 1);
+    await until(() => fx.engine.calls.size === 1, 5000, 'the silent call released');
+    await new Promise((r) => setTimeout(r, 500)); // more rounds: the live peer keeps answering
+    assert.equal(live.closeCode, null);
+    assert.equal(liveCall.isClosed, false);
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.PEER_GONE], 1);
   } finally {
     await fx.close();
   }
