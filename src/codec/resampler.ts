@@ -68,7 +68,7 @@ export class Resampler {
    * chunk leaves depends only on the input (the last filter span and a phase that follows from
    * the lengths), never on the filtered output, so jobs of one stream can run in parallel.
    */
-  skip(input: Int16Array): void {
+  advance(input: Int16Array): void {
     checkPcm16(input);
     if (input.length === 0 || this.f === null) return;
     const { up, down, half } = this.f;

@@ -23,7 +23,7 @@ export type MulawSink = (mulaw: Uint8Array) => void;
  * stream per call so consecutive chunks join without a click.
  *
  * `stream` is always the state after every chunk accepted so far, even those still in the pool:
- * a pool chunk advances it with Resampler.skip (exact, and far cheaper than filtering), so the
+ * a pool chunk advances it with Resampler.advance (exact, and far cheaper than filtering), so the
  * next chunk can be dispatched at once and several of one call's chunks may run on different
  * threads. Their results rejoin the call's order through OutboundOrder.
  */
@@ -95,7 +95,7 @@ export class PcmSender {
 
   private dispatch(stream: Resampler, samples: Int16Array): void {
     const state = stream.snapshot();
-    stream.skip(samples);
+    stream.advance(samples);
     const bytes = Math.ceil((samples.length * TELEPHONY_RATE) / stream.fromRate);
     this.pendingBytes += bytes;
     const epoch = this.epoch;
