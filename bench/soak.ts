@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { BENCH_SERVE } from './lib/run-scenario.js';
 import { ServerProcess } from './lib/server-process.js';
@@ -42,12 +43,11 @@ for (const [name, v, min] of [['secs', secs, 1], ['steady', steadyCount, 0], ['c
   }
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = performance.now() + ms;
   while (!cond()) {
     if (performance.now() > end) return false;
-    await pause(100);
+    await sleep(100);
   }
   return true;
 }
@@ -69,7 +69,7 @@ const samples: SoakSample[] = [];
 const t0 = performance.now();
 const tty = process.stdout.isTTY && !process.env['CI'];
 for (let k = 1; k <= secs; k++) {
-  await pause(Math.max(0, t0 + k * 1000 - performance.now()));
+  await sleep(Math.max(0, t0 + k * 1000 - performance.now()));
   const f = server.figures.at(-1);
   if (!f) continue;
   const s: SoakSample = {

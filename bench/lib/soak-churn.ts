@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { connectedMessage, startMessage } from '../../src/loadtest/twilio-side.js';
 
@@ -6,7 +7,6 @@ type Ending = (typeof ENDINGS)[number];
 
 const SILENCE_B64 = Buffer.alloc(160, 0xff).toString('base64');
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface ChurnFigures {
   /** Calls whose socket opened and then closed, by how they were ended. */
@@ -96,7 +96,7 @@ export class ChurnDriver {
       if (ws.readyState === WebSocket.OPEN) ws.send(`${head}${++k}","timestamp":"${k * 20}","payload":"${SILENCE_B64}"}}`);
     };
     const sender = setInterval(media, 20);
-    await pause(100 + Math.random() * 2900);
+    await sleep(100 + Math.random() * 2900);
     clearInterval(sender);
     const send = (msg: object): void => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ streamSid, sequenceNumber: '0', ...msg }));

@@ -68,7 +68,7 @@ async function readAudioFile(path: string): ReturnType<typeof readWavFile> {
     return await readWavFile(path);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    if (code === 'ENOENT' || code === 'EACCES') {
       throw new UsageError(`--audio-file: cannot read ${path} (${String(code)})`);
     }
     throw err;

@@ -89,7 +89,8 @@ function floatToPcm16(input: Float32Array, what: string): Int16Array {
   return out;
 }
 
-function describe(v: unknown): string {
+/** What a value is, for an error message: its constructor's name, or its type. */
+export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v !== 'object') return typeof v;
   return (v as object).constructor?.name ?? 'object';

@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { checkRate } from './sample-rates.js';
+import { describe } from './audio-input.js';
 
 export interface WavAudio {
   /** Mono samples (stereo files are downmixed), in a fresh buffer of their own. */
@@ -260,10 +261,4 @@ function guidText(bytes: Uint8Array, at: number): string {
   let tail = '';
   for (let i = 8; i < 16; i++) tail += hex(view.getUint8(i), 2) + (i === 9 ? '-' : '');
   return `${hex(view.getUint32(0, true), 8)}-${hex(view.getUint16(4, true), 4)}-${hex(view.getUint16(6, true), 4)}-${tail}`;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
 }

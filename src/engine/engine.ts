@@ -14,7 +14,7 @@ import type { PacerPort } from '../pacer/pacer-port.js';
 import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
 import { TwilioAdapter } from '../protocol/twilio-adapter.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
-import { admitUpgrade } from '../server/upgrade-admission.js';
+import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
 import { attachUpgrades, listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
 import { Call, type CallContext, type CallTransport } from './call.js';
 import { CodecPool, type CodecPoolFigures } from './codec-pool.js';
@@ -165,7 +165,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const refusal = admitUpgrade(
       req,
       { twilioAuthToken: o.twilioAuthToken, publicUrl: o.publicUrl, maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
-      { openStreams: this.openStreams(), closing: this.closing !== null || this.pacerFailed },
+      { openStreams: this.openStreams(), unavailable: this.unavailable() },
     );
     if (refusal) {
       refuseUpgrade(socket, refusal.status, refusal.text, refusal.headers);
@@ -179,6 +179,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
       this.sessions.add(new StreamSession(ws, this.sessionHost));
     });
+  }
+
+  private unavailable(): Unavailable {
+    if (this.pacerFailed) return { code: ErrorCodes.PACER_FAILED, message: 'the pacer has failed for good' };
+    if (this.closing !== null) return { code: ErrorCodes.SHUTTING_DOWN, message: 'the server shuts down' };
+    return null;
   }
 
   private openStreams(): number {
@@ -292,7 +298,8 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private startCall(start: StartInfo, transport: CallTransport): Call | PtimeError {
     // A socket upgraded just before close() may still send its start.
-    if (this.closing !== null || this.pacerFailed) return new ProtocolRejection(ErrorCodes.SHUTTING_DOWN, 'stream started while the server shuts down');
+    const unavailable = this.unavailable();
+    if (unavailable) return new ProtocolRejection(unavailable.code, `stream started while ${unavailable.message}`);
     const lane = this.lanes.acquire();
     if (!lane) return new ProtocolRejection(ErrorCodes.TOO_MANY_CALLS, 'no free lane (maxCalls reached)');
     const call = new Call(start, lane, transport, this.callContext);
@@ -324,7 +331,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     call?.countRejection();
     let log = this.rejectionLogs.get(code);
     if (!log) {
-      log = new ThrottledCount(REJECTION_LOG_MS, (n) => this.logger.warn({ code, count: n, reason: this.lastReason.get(code) }, 'rejected inbound message'));
+      log = new ThrottledCount(REJECTION_LOG_MS, (n) => this.logger.warn({ code, count: n, reason: this.lastReason.get(code) }, 'rejected'));
       this.rejectionLogs.set(code, log);
     }
     this.lastReason.set(code, streamSid === null ? message : `${message} (streamSid ${streamSid})`);

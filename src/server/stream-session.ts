@@ -22,7 +22,7 @@ export interface SessionHost {
   readonly adapter: CarrierAdapter;
   readonly limits: SessionLimits;
   readonly logger: Logger;
-  /** A call for this stream, or why not: no free lane (TOO_MANY_CALLS) or shutting down (SHUTTING_DOWN). */
+  /** A call for this stream, or why not: no free lane (TOO_MANY_CALLS), shutting down (SHUTTING_DOWN) or no pacer (PACER_FAILED). */
   startCall(start: StartInfo, transport: CallTransport, session: StreamSession): Call | PtimeError;
   reject(err: PtimeError, session: StreamSession): void;
   ended(session: StreamSession): void;
@@ -189,8 +189,9 @@ export class StreamSession implements CallTransport {
       const call = this.host.startCall(msg.start, this, this);
       if (call instanceof PtimeError) {
         this.host.reject(call, this);
-        if (call.code === ErrorCodes.SHUTTING_DOWN) this.close(1001, 'server shutting down');
-        else this.close(1013, 'too many calls');
+        if (call.code === ErrorCodes.TOO_MANY_CALLS) this.close(1013, 'too many calls');
+        else if (call.code === ErrorCodes.PACER_FAILED) this.close(1011, 'pacer failed');
+        else this.close(1001, 'server shutting down');
         return;
       }
       this.call = call;

@@ -25,7 +25,10 @@ export interface AdmissionRules {
  * and no lane, no socket state, no parser. Order matters: a forged request learns nothing about
  * capacity or shutdown, so the signature is checked first.
  */
-export function admitUpgrade(req: IncomingMessage, rules: AdmissionRules, state: { openStreams: number; closing: boolean }): Refusal | null {
+/** Why the engine takes no new streams at all, when it does not: shutting down, or its pacer failed for good. */
+export type Unavailable = { code: ErrorCode; message: string } | null;
+
+export function admitUpgrade(req: IncomingMessage, rules: AdmissionRules, state: { openStreams: number; unavailable: Unavailable }): Refusal | null {
   if (rules.twilioAuthToken !== undefined) {
     const url = requestUrl(rules.publicUrl, req);
     const check = checkTwilioSignature(rules.twilioAuthToken, url, req.headers[SIGNATURE_HEADER]);
@@ -39,9 +42,7 @@ export function admitUpgrade(req: IncomingMessage, rules: AdmissionRules, state:
       };
     }
   }
-  if (state.closing) {
-    return { status: 503, text: 'Service Unavailable', headers: {}, code: ErrorCodes.SHUTTING_DOWN, message: 'server shutting down' };
-  }
+  if (state.unavailable) return { status: 503, text: 'Service Unavailable', headers: {}, ...state.unavailable };
   if (state.openStreams >= rules.maxCalls) {
     return {
       status: 503,

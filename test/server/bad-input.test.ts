@@ -69,7 +69,7 @@ test('bad input is rejected, counted and logged; a control call streaming beside
     assert.equal(total, expected.length + 2, 'every rejection counted once');
     const controlCall = [...fx.engine.calls].find((c) => c.streamSid === control.streamSid)!;
     assert.equal(controlCall.stats().rejected, 0);
-    assert.ok(fx.logs.some((l) => l.msg === 'rejected inbound message' && l['code'] === ErrorCodes.PAYLOAD_SIZE));
+    assert.ok(fx.logs.some((l) => l.msg === 'rejected' && l['code'] === ErrorCodes.PAYLOAD_SIZE));
   } finally {
     await fx.close();
   }
@@ -83,7 +83,7 @@ test('rejection logs are throttled: a flood of bad messages gives one line per c
     await once(fx.engine, 'call');
     for (let i = 0; i < 500; i++) c.ws.send('not json');
     await until(() => (fx.engine.stats().rejected[ErrorCodes.BAD_JSON] ?? 0) >= 500, 5000, '500 rejections');
-    const lines = fx.logs.filter((l) => l.msg === 'rejected inbound message');
+    const lines = fx.logs.filter((l) => l.msg === 'rejected');
     assert.equal(lines.length, 1);
     assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_JSON], 500);
   } finally {

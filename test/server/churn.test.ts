@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { attachDemoApp } from '../../src/demo/demo-app.js';
@@ -62,7 +63,6 @@ function listenerCounts(emitter: { eventNames(): (string | symbol)[]; listenerCo
   return Object.fromEntries(emitter.eventNames().map((n) => [String(n), emitter.listenerCount(n)]));
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `p`, or a rejection naming `what` if it has not settled after `ms` (so a hang fails, and says where). */
 async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -101,7 +101,7 @@ class SteadyEcho {
     const frame = new Uint8Array(160);
     while (!this.stopped) {
       const wait = t0 + this.sent * 20 - performance.now();
-      if (wait > 0) await pause(wait);
+      if (wait > 0) await sleep(wait);
       this.client.media160(stampedFrame(this.base + this.sent, frame));
       this.sent++;
     }
@@ -178,7 +178,7 @@ interface ChurnContext {
 
 /** One churned call, ended the way `ending` says. Resolves once the client's socket has closed. */
 async function churnOne(cx: ChurnContext, rnd: () => number, ending: Ending): Promise<void> {
-  await pause(Math.floor(rnd() * 40)); // spread the wave so connects, streams and ends overlap
+  await sleep(Math.floor(rnd() * 40)); // spread the wave so connects, streams and ends overlap
   let client: TwilioClient | null = null;
   try {
     client = await TwilioClient.connect(cx.url);
@@ -406,7 +406,7 @@ test('churn: ~3,000 short calls ended every which way leave no lane, socket, lis
       for (let k = 0; k < 3; k++) c.media160(stampedFrame(90_000_000 + i * 10 + k));
     });
     await Promise.all(fill.map((c) => c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 3, 15_000, 'recycled-lane echoes')));
-    await pause(100);
+    await sleep(100);
     fill.forEach((c, i) => {
       assert.deepEqual(c.media.map((m) => readStamp(payloadBytes(m))), [0, 1, 2].map((k) => 90_000_000 + i * 10 + k), `fill call ${i} (lane ${fillCalls[i]!.lane.index})`);
     });

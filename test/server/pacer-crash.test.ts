@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { attachDemoApp } from '../../src/demo/demo-app.js';
-import type { PacerRestart } from '../../src/index.js';
+import { ErrorCodes, type PacerRestart } from '../../src/index.js';
 import { startCall, startEngine, until } from '../helpers/engine-fixture.js';
 import { payloadBytes, type TwilioClient } from '../helpers/twilio-client.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
@@ -65,6 +65,7 @@ test('a pacer that keeps crashing is given up on: calls are closed with 1011, ne
     assert.equal(fx.engine.calls.size, 0);
     assert.equal(fx.engine.stats().pacerRestarts, 5);
     await assert.rejects(fx.connect(), /503/);
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.PACER_FAILED], 1, 'the refusal is counted under the real reason, not as a shutdown');
   } finally {
     await fx.close();
   }
