@@ -210,11 +210,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /** End of an utterance: the resampler's tail, then the carried remainder padded with mu-law silence (0xFF). */
   flush(): boolean {
     this.assertOpen('flush');
-    this.pcm.flushTail();
-    this.order.run(() => {
-      this.framer.flush();
-      this.wakeIfIdle();
-    }, 0);
+    this.endUtterance();
     return this.belowHighWater();
   }
 
@@ -240,9 +236,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   mark(name: string): Promise<MarkResult> {
     this.assertOpen('mark');
     const { id, done } = this.marks.add(name);
-    this.pcm.flushTail();
+    this.endUtterance();
     this.order.run(() => {
-      this.framer.flush();
       this.handleDrop(this.lane.ring.pushMark(id));
       this.wakeIfIdle();
     }, 0);
@@ -337,11 +332,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (this.closed || this.ending) return;
     // The resampler's last samples and a remainder under one frame end the utterance: play
     // them (padded) rather than cut them off.
-    this.pcm.flushTail();
-    this.order.run(() => {
-      this.framer.flush();
-      this.wakeIfIdle();
-    }, 0);
+    this.endUtterance();
     this.ending = true;
     safeEmit(this, this.logger, 'ending');
   }
@@ -388,6 +379,15 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (this.closed) return;
     this.framer.write(mulaw);
     this.wakeIfIdle();
+  }
+
+  /** Queue, in the call's order, the resampler's tail and then the framer's remainder padded to a frame. */
+  private endUtterance(): void {
+    this.pcm.flushTail();
+    this.order.run(() => {
+      this.framer.flush();
+      this.wakeIfIdle();
+    }, 0);
   }
 
   private wakeIfIdle(): void {
