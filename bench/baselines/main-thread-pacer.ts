@@ -87,7 +87,7 @@ export class MainThreadPacer extends EventEmitter<PacerHostEvents> implements Pa
     this.lanes.delete(lane);
   }
 
-  wake(): void {
+  wake(_lane: number): void {
     // Main-thread pacers poll on their own timers.
   }
 

@@ -7,7 +7,7 @@ import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
 import type { LaneSink } from '../pacer/pacer-host.js';
 import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
-import { FRAME_BYTES, H_LATE, H_SENT, H_UNDERRUNS } from '../ring/lane-layout.js';
+import { FRAME_BYTES, H_LATE, H_UNDERRUNS } from '../ring/lane-layout.js';
 import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
 import { Framer, type FrameSink } from './framer.js';
 import type { Lane } from './lane-pool.js';
@@ -20,7 +20,10 @@ import { type CodecRunner, PcmSender } from './pcm-sender.js';
 export interface CallTransport {
   send(data: Buffer | string): void;
   close(code: number, reason: string): void;
-  /** Bytes accepted by send() but not yet written to the network (ws's bufferedAmount). */
+  /**
+   * Bytes accepted by send() but not yet written to the network (ws's bufferedAmount). The call
+   * relies on it: after send(data) returns with bufferedAmount 0, nothing holds `data` any more.
+   */
   readonly bufferedAmount: number;
 }
 
@@ -36,7 +39,8 @@ export interface CallContext {
   readonly maxBufferedBytes: number;
   /** A socket over maxBufferedBytes for this long is closed (1008). */
   readonly slowPeerCloseMs: number;
-  wakePacer(): void;
+  /** Lane `lane` needs the pacer now (audio on a parked lane, or a clear). */
+  wakePacer(lane: number): void;
   /** Count a refusal against the engine's totals (by code), as for rejected inbound messages. */
   count(code: PtimeError['code'], message: string, call: Call): void;
   release(call: Call): void;
@@ -111,7 +115,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   private receiver: PcmReceiver | null = null;
   private readonly marks: MarkBook;
   private readonly overflow: ThrottledCount;
-  private readonly baseline: { sent: number; underruns: number; late: number; drops: number };
+  private readonly baseline: { underruns: number; late: number; drops: number };
   private readonly clearWire: string;
   private gen: number;
   private closed = false;
@@ -153,7 +157,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       this.logger.warn({ dropped, maxBufferedBytes: ctx.maxBufferedBytes }, 'socket not draining, dropped media frames');
     });
     const ring = lane.ring;
-    this.baseline = { sent: ring.read(H_SENT), underruns: ring.read(H_UNDERRUNS), late: ring.read(H_LATE), drops: ring.drops };
+    this.baseline = { underruns: ring.read(H_UNDERRUNS), late: ring.read(H_LATE), drops: ring.drops };
     this.intervals = this.logger.isLevelEnabled('debug')
       ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 })
       : null;
@@ -256,7 +260,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.lane.ring.clear();
     this.gen = this.lane.ring.generation;
     this.transport.send(this.clearWire);
-    this.ctx.wakePacer(); // the pacer restarts this lane's schedule: the carrier's buffer is empty now
+    this.ctx.wakePacer(this.lane.index); // the pacer restarts this lane's schedule: the carrier's buffer is empty now
     this.settle(this.marks.clearQueued());
     this.marks.noteClearSent();
     if (this.needDrain) setImmediate(() => this.maybeDrain());
@@ -275,9 +279,10 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     return {
       framesSent: this.framesSent,
       queueDepth: ring.depth(),
-      drops: ring.drops - this.baseline.drops,
-      underruns: ring.read(H_UNDERRUNS) - this.baseline.underruns,
-      lateTicks: ring.read(H_LATE) - this.baseline.late,
+      // The lane's counters are int32 and outlive calls: a difference is exact across a wrap.
+      drops: (ring.drops - this.baseline.drops) | 0,
+      underruns: (ring.read(H_UNDERRUNS) - this.baseline.underruns) | 0,
+      lateTicks: (ring.read(H_LATE) - this.baseline.late) | 0,
       staleDiscarded: this.staleDiscarded,
       marksPending: this.marks.pending,
       codecPendingFrames: this.pcm.pendingFrames,
@@ -301,24 +306,32 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     safeEmit(this, this.logger, 'pcm16', { samples, sampleRate: receiver.rate, track: media.track, chunk: media.chunk, timestamp: media.timestamp });
   }
 
-  onFrame(gen: number, wire: Buffer | string): void {
+  /** Returns true when the socket kept a reference to `wire` (see LaneSink). */
+  onFrame(gen: number, wire: Buffer | string): boolean {
     if (gen !== this.gen || this.closed) {
       this.staleDiscarded++;
-      return;
+      return false;
     }
-    if (this.transport.bufferedAmount > this.ctx.maxBufferedBytes) {
+    const buffered = this.transport.bufferedAmount;
+    if (buffered > this.ctx.maxBufferedBytes) {
       this.peerNotDraining();
-      return;
+      return false;
     }
     this.stuckSince = -1;
-    this.transport.send(wire);
+    // A socket that is behind queues what it is given: give it its own copy, so it does not pin
+    // the pacer's whole batch (which goes back to the pacer for reuse).
+    const copy = buffered > 0 && typeof wire !== 'string';
+    this.transport.send(copy ? Buffer.from(wire) : wire);
     this.framesSent++;
+    // The write can also go partial now (the kernel buffer filled): then the view is still held.
+    const held = !copy && typeof wire !== 'string' && this.transport.bufferedAmount > 0;
     if (this.intervals) {
       const now = performance.now();
       if (this.lastSendAt > 0) this.intervals.recordValue(Math.round((now - this.lastSendAt) * 1000));
       this.lastSendAt = now;
     }
     if (this.needDrain) this.maybeDrain();
+    return held;
   }
 
   onMark(gen: number, markId: number): void {
@@ -392,7 +405,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   private wakeIfIdle(): void {
     // WR was stored before this load of STATE; see PacerCore.park for the other half.
-    if (this.lane.ring.pacerIdle()) this.ctx.wakePacer();
+    if (this.lane.ring.pacerIdle()) this.ctx.wakePacer(this.lane.index);
   }
 
   /** Frames the application has handed over that have not been sent: in the ring, converting, or waiting behind a pool job. */

@@ -86,8 +86,19 @@ export interface EngineOptions {
    * cable) does not hold its lane and slot for ever. 0 = off. Default 30000.
    */
   keepaliveMs?: number;
+  /**
+   * Pacer watchdog: a pacer thread whose ticks stand still this long while a call has audio queued
+   * is hung; it is terminated and restarted (lanes kept, 'pacerRestart' with reason 'hung').
+   * 0 = off. Default 500: 25 frame periods, far above any scheduling hiccup of a live thread.
+   */
+  pacerStallMs?: number;
   /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
   pacer?: PacerFactory;
+  /**
+   * Internal, for tests: start the shared int32 counters (lanes, pacer control block) here
+   * instead of 0, to run through their wrap in seconds rather than months.
+   */
+  counterStart?: number;
 }
 
 type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'twilioAuthToken' | 'publicUrl';
@@ -145,5 +156,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     startTimeoutMs: int('startTimeoutMs', o.startTimeoutMs, 10_000, 1, 3_600_000),
     keepaliveMs: int('keepaliveMs', o.keepaliveMs, 30_000, 0, 3_600_000),
     codecThreads: int('codecThreads', o.codecThreads, Math.max(1, availableParallelism() - 1), 1, 256),
+    pacerStallMs: int('pacerStallMs', o.pacerStallMs, 500, 0, 3_600_000),
+    counterStart: int('counterStart', o.counterStart, 0, -(2 ** 31), 2 ** 31 - 1),
   };
 }

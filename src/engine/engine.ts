@@ -48,6 +48,8 @@ export interface EngineStats {
   pacerTicks: number;
   /** Times the pacer thread crashed and was replaced. */
   pacerRestarts: number;
+  /** Of those, the ones the watchdog forced because the pacer thread hung. */
+  pacerHangs: number;
   codec: CodecPoolFigures;
 }
 
@@ -83,6 +85,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   private lastPacerStats: PacerStats | null = null;
   private framesSentByClosedCalls = 0;
   private pacerRestarts = 0;
+  private lastSinkError: { lane: number; error: unknown } | null = null;
+  /** A call's frame handler that throws costs that frame only; logged at most once per 2 s. */
+  private readonly sinkErrors = new ThrottledCount(REJECTION_LOG_MS, (count) => {
+    const e = this.lastSinkError;
+    this.logger.error({ count, lane: e?.lane, err: e?.error }, 'sending a frame threw; the other calls of the batch were sent');
+  });
   private pacerFailed = false;
 
   constructor(options: EngineOptions = {}) {
@@ -90,7 +98,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.options = resolveOptions(options);
     const o = this.options;
     this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime' });
-    this.lanes = new LanePool(o.queue, o.maxCalls);
+    this.lanes = new LanePool(o.queue, o.maxCalls, o.counterStart);
     const pacerOptions = {
       lead: o.lead,
       spinUs: o.spinUs,
@@ -100,7 +108,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       maxInflightBatches: 500,
       nice: o.pacerNice ?? null,
     };
-    this.pacer = o.pacer ? o.pacer(pacerOptions) : new PacerHost(pacerOptions);
+    this.pacer = o.pacer
+      ? o.pacer(pacerOptions)
+      : new PacerHost(pacerOptions, { maxLanes: o.maxCalls, stallMs: o.pacerStallMs, statsPeriodMs: o.figuresIntervalMs, counterStart: o.counterStart });
     this.pacer.on('stats', (s) => {
       if (!this.lastPacerStats && s.niceError) this.logger.warn({ nice: o.pacerNice, error: s.niceError }, 'could not set the pacer thread priority');
       this.lastPacerStats = s;
@@ -112,6 +122,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       safeEmit(this, this.logger, 'pacerRestart', r);
     });
     this.pacer.on('error', (err) => this.pacerGaveUp(err));
+    this.pacer.on('hung', ({ stalledMs }) => {
+      this.logger.error({ stalledMs: Math.round(stalledMs), pacerStallMs: o.pacerStallMs }, 'pacer thread hung: no tick with audio queued; terminating it to restart');
+    });
+    this.pacer.on('sinkError', ({ lane, error }) => {
+      this.sinkErrors.add(performance.now());
+      this.lastSinkError = { lane, error };
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
     this.sessionHost = {
@@ -140,7 +157,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       maxBufferedBytes: o.maxBufferedBytes,
       slowPeerCloseMs: o.slowPeerCloseMs,
       count: (code, message, call) => this.count(code, message, call.streamSid, call),
-      wakePacer: () => this.pacer.wake(),
+      wakePacer: (lane) => this.pacer.wake(lane),
       release: (call) => this.releaseCall(call),
     };
   }
@@ -222,6 +239,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       pacer: this.lastPacerStats,
       pacerTicks: this.pacer.ticks,
       pacerRestarts: this.pacerRestarts,
+      pacerHangs: this.pacer instanceof PacerHost ? this.pacer.hangs : 0,
       codec: this.codecPool.stats(),
     };
   }
@@ -342,6 +360,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Periodic housekeeping: flush throttled rejection counts whose period ended. */
   tickRejections(now: number): void {
     for (const log of this.rejectionLogs.values()) log.tick(now);
+    this.sinkErrors.tick(now);
     this.codecPool.tick(now);
   }
 }

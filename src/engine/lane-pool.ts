@@ -18,6 +18,8 @@ export class LanePool {
   constructor(
     private readonly bound: number,
     private readonly maxLanes: number,
+    /** Where new lanes start their counters (tests run them through the int32 wrap). */
+    private readonly counterStart = 0,
   ) {}
 
   get active(): number {
@@ -29,9 +31,12 @@ export class LanePool {
     let lane = this.free.pop();
     if (!lane) {
       if (this.created >= this.maxLanes) return null;
-      lane = { index: this.created++, ring: new LaneRing(this.bound) };
+      lane = { index: this.created++, ring: new LaneRing(this.bound, undefined, this.counterStart) };
     }
+    // Cleared (dropping whatever the last call left), then the new owner, before anything of the
+    // new call is written: see H_OWNER in lane-layout.ts.
     lane.ring.clear();
+    lane.ring.newOwner();
     this.inUse++;
     return lane;
   }

@@ -1,29 +1,36 @@
 import { KIND_MARK } from '../ring/lane-layout.js';
-import { RECORD_HEADER_BYTES, R_GEN, R_KIND, R_LANE, R_VALUE } from './pacer-layout.js';
+import { BATCH_HEADER_BYTES, RECORD_HEADER_BYTES, R_GEN, R_KIND, R_LANE, R_OWNER, R_VALUE } from './pacer-layout.js';
 
 export interface BatchVisitor {
-  /** `wire` is a view into the batch (no copy): valid as long as the batch is not reused. */
-  frame(lane: number, gen: number, wire: Buffer): void;
-  mark(lane: number, gen: number, markId: number): void;
+  /**
+   * `wire` is a view into the batch (no copy), valid until the batch is given back for reuse.
+   * Return true if something still holds the view after the call (a socket that queued it).
+   */
+  frame(lane: number, gen: number, owner: number, wire: Buffer): boolean;
+  mark(lane: number, gen: number, owner: number, markId: number): void;
 }
 
-/** Walk the records of one hand-back batch (format in pacer-layout.ts). */
-export function readBatch(batch: ArrayBuffer, visit: BatchVisitor): void {
+/** Walk the records of one hand-back batch (format in pacer-layout.ts); true if a frame view is still held. */
+export function readBatch(batch: ArrayBuffer, visit: BatchVisitor): boolean {
   const words = new Int32Array(batch);
   const bytes = Buffer.from(batch);
-  let at = 0;
-  while (at < batch.byteLength) {
+  const used = words[0]!;
+  let held = false;
+  let at = BATCH_HEADER_BYTES;
+  while (at < used) {
     const w = at >> 2;
     const lane = words[w + R_LANE]!;
     const gen = words[w + R_GEN]!;
     const value = words[w + R_VALUE]!;
+    const owner = words[w + R_OWNER]!;
     const start = at + RECORD_HEADER_BYTES;
     if (words[w + R_KIND] === KIND_MARK) {
-      visit.mark(lane, gen, value);
+      visit.mark(lane, gen, owner, value);
       at = start;
     } else {
-      visit.frame(lane, gen, bytes.subarray(start, start + value));
+      if (visit.frame(lane, gen, owner, bytes.subarray(start, start + value))) held = true;
       at = (start + value + 3) & ~3;
     }
   }
+  return held;
 }

@@ -1,18 +1,27 @@
-import { RECORD_HEADER_BYTES, R_GEN, R_KIND, R_LANE, R_VALUE } from './pacer-layout.js';
+import { BATCH_HEADER_BYTES, RECORD_HEADER_BYTES, R_GEN, R_KIND, R_LANE, R_OWNER, R_VALUE } from './pacer-layout.js';
+
+/** Returned buffers kept for reuse; more in flight than this (a long main stall) are left to the GC. */
+const MAX_FREE = 64;
 
 /**
- * Builds one hand-back batch in a reusable scratch buffer, then detaches a right-sized copy for
- * transfer. One allocation per batch, none per frame.
+ * Builds hand-back batches in place, in buffers that main transfers back once it has sent from
+ * them (pacer-layout.ts), so the steady state allocates nothing on either thread: an ArrayBuffer
+ * allocated here and freed on main, every wake, is how a worker's malloc arena grows.
  */
 export class BatchWriter {
   private buf: ArrayBuffer;
   private u8: Uint8Array;
   private i32: Int32Array;
-  private at = 0;
-  private mark = 0;
+  private at = BATCH_HEADER_BYTES;
+  private mark = BATCH_HEADER_BYTES;
+  private readonly free: ArrayBuffer[] = [];
+  private capacity: number;
+  /** Buffers allocated so far (initial, pool misses and growth). */
+  allocations = 0;
 
   constructor(initialBytes = 64 * 1024) {
-    this.buf = new ArrayBuffer(initialBytes);
+    this.capacity = initialBytes;
+    this.buf = this.allocate();
     this.u8 = new Uint8Array(this.buf);
     this.i32 = new Int32Array(this.buf);
   }
@@ -22,7 +31,7 @@ export class BatchWriter {
   }
 
   /** Start a record with room for `payloadBytes`; returns the offset where its payload goes. */
-  begin(lane: number, gen: number, kind: number, value: number, payloadBytes: number): number {
+  begin(lane: number, gen: number, kind: number, value: number, owner: number, payloadBytes: number): number {
     this.ensure(RECORD_HEADER_BYTES + payloadBytes + 3);
     this.mark = this.at;
     const w = this.at >> 2;
@@ -30,6 +39,7 @@ export class BatchWriter {
     this.i32[w + R_GEN] = gen;
     this.i32[w + R_KIND] = kind;
     this.i32[w + R_VALUE] = value;
+    this.i32[w + R_OWNER] = owner;
     return this.at + RECORD_HEADER_BYTES;
   }
 
@@ -43,22 +53,44 @@ export class BatchWriter {
     this.at = this.mark;
   }
 
-  /** The batch as a transferable ArrayBuffer, or null when empty; resets the writer. */
+  /** The batch to transfer (its length in word 0), or null when empty; the writer moves to a free buffer. */
   take(): ArrayBuffer | null {
-    if (this.at === 0) return null;
-    const out = this.buf.slice(0, this.at);
-    this.at = 0;
+    if (this.at === BATCH_HEADER_BYTES) return null;
+    this.i32[0] = this.at;
+    const out = this.buf;
+    this.use(this.free.pop() ?? this.allocate());
     return out;
   }
 
+  /** A batch main has finished with. */
+  recycle(buf: ArrayBuffer): void {
+    // Smaller than today's capacity means it predates a growth: let it go.
+    if (buf.byteLength === this.capacity && this.free.length < MAX_FREE) this.free.push(buf);
+  }
+
+  private use(buf: ArrayBuffer): void {
+    this.buf = buf;
+    this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.at = BATCH_HEADER_BYTES;
+    this.mark = BATCH_HEADER_BYTES;
+  }
+
+  private allocate(): ArrayBuffer {
+    this.allocations++;
+    return new ArrayBuffer(this.capacity);
+  }
+
   private ensure(extra: number): void {
-    if (this.at + extra <= this.u8.length) return;
-    let size = this.u8.length * 2;
-    while (size < this.at + extra) size *= 2;
-    const next = new ArrayBuffer(size);
-    new Uint8Array(next).set(this.u8.subarray(0, this.at));
-    this.buf = next;
-    this.u8 = new Uint8Array(next);
-    this.i32 = new Int32Array(next);
+    if (this.at + extra <= this.capacity) return;
+    while (this.capacity < this.at + extra) this.capacity *= 2;
+    this.free.length = 0;
+    const old = this.u8.subarray(0, this.at);
+    const at = this.at;
+    const mark = this.mark;
+    this.use(this.allocate());
+    this.u8.set(old);
+    this.at = at;
+    this.mark = mark;
   }
 }

@@ -1,8 +1,10 @@
-import { FRAME_BYTES, FRAME_MS, H_LATE, H_SENT, H_UNDERRUNS, KIND_FRAME, KIND_MARK, STATE_IDLE, STATE_PLAYING } from '../ring/lane-layout.js';
+import { FRAME_BYTES, FRAME_MS, H_LATE, H_UNDERRUNS, KIND_FRAME, KIND_MARK, STATE_IDLE, STATE_PLAYING } from '../ring/lane-layout.js';
 import { LaneReader } from '../ring/lane-reader.js';
+import type { AttentionReader } from './attention-ring.js';
 import { BatchWriter } from './batch-writer.js';
 import { base64Length, writeBase64 } from './base64-writer.js';
 import type { PacerOptions } from './pacer-layout.js';
+import { VisitQueue } from './visit-queue.js';
 
 const FRAME_B64 = base64Length(FRAME_BYTES);
 
@@ -13,12 +15,18 @@ class PacedLane {
   nextSlot = 0;
   /** When the pacer next has to look at this lane; Infinity while parked. */
   nextVisit = Number.POSITIVE_INFINITY;
+  heapIndex = -1;
+  /** In this step's list of lanes to visit regardless of their schedule. */
+  urgent = false;
+  /** Main gave the lane to another call; nothing is read from it until that call's `open`. */
+  stale = false;
   seenGen: number;
   framesThisSpell = 0;
   readonly wireBytes: number;
 
   constructor(
     readonly index: number,
+    readonly owner: number,
     readonly reader: LaneReader,
     readonly prefix: Uint8Array,
     readonly suffix: Uint8Array,
@@ -31,26 +39,42 @@ class PacedLane {
 
 /**
  * The pacing logic, free of threads and clocks: `step(now)` does everything due at `now` and says
- * when it next needs to run. The worker entry supplies the clock and the sleeping; tests drive it
- * with a fake clock.
+ * when it next needs to run. The worker loop (pacer-loop.ts) supplies the clock and the sleeping;
+ * tests drive it with a fake clock.
  *
  * Each lane keeps an absolute schedule: frame k plays at t0 + k*20 ms and is sent `lead` frames
  * before that. A lane starts when audio arrives on a parked lane (t0 snapped up to the phase grid),
  * parks when the far end's buffer would run dry (no burst after silence: the next audio starts a
  * new schedule), catches up at most `catchUpFrames` when the pacer itself woke late and re-bases
  * beyond that.
+ *
+ * A step visits only the lanes due by `now` (a min-heap on their next visit) and the lanes main
+ * flagged (the attention ring: new audio on a parked lane, a clear), so parked lanes cost nothing.
  */
 export class PacerCore {
   readonly batch = new BatchWriter();
   private readonly lanes: (PacedLane | undefined)[] = [];
-  private readonly active: PacedLane[] = [];
+  private readonly queue = new VisitQueue<PacedLane>();
+  private urgent: PacedLane[] = [];
+  private spare: PacedLane[] = [];
+  private due: PacedLane[] = [];
+  private openCount = 0;
   private readonly leadMs: number;
   private readonly gridMs: number;
   private readonly catchUpMs: number;
   private readonly lateMs: number;
   private readonly maxPerVisit: number;
+  private readonly attend = (index: number): void => {
+    const lane = this.lanes[index];
+    if (lane) this.markUrgent(lane);
+  };
+  /** Frames built since start (for the loop's profile). */
+  framesBuilt = 0;
 
-  constructor(opts: PacerOptions) {
+  constructor(
+    opts: PacerOptions,
+    private readonly attention: AttentionReader | null = null,
+  ) {
     this.leadMs = opts.lead * FRAME_MS;
     this.gridMs = FRAME_MS / opts.phases;
     this.catchUpMs = opts.catchUpFrames * FRAME_MS;
@@ -59,40 +83,84 @@ export class PacerCore {
   }
 
   get laneCount(): number {
-    return this.active.length;
+    return this.openCount;
   }
 
-  open(index: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array): void {
+  /** Pace lane `index` for the call that owns it now (`owner`, the lane's OWNER word at open). */
+  open(index: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, owner: number): void {
     this.close(index);
-    const lane = new PacedLane(index, new LaneReader(sab), prefix, suffix);
+    const reader = new LaneReader(sab);
+    const lane = new PacedLane(index, owner, reader, prefix, suffix);
     this.lanes[index] = lane;
-    this.active.push(lane);
+    this.openCount++;
+    // An attention entry for this lane may have been taken while it was not open here.
+    reader.clearAttention();
+    this.markUrgent(lane);
   }
 
   close(index: number): void {
     const lane = this.lanes[index];
     if (!lane) return;
     this.lanes[index] = undefined;
-    const at = this.active.indexOf(lane);
-    const last = this.active.pop()!;
-    if (last !== lane) this.active[at] = last;
+    this.openCount--;
+    this.queue.remove(lane);
+    lane.stale = true; // may still sit in the urgent list
   }
 
   /** Run everything due at `now`; returns the next time anything is due (Infinity: nothing). */
   step(now: number): number {
-    let next = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.active.length; i++) {
-      const lane = this.active[i]!;
-      const gen = lane.reader.laneGeneration();
-      if (gen !== lane.seenGen) {
-        // clear(): the far end flushed its buffer too, so the old schedule means nothing now.
-        lane.seenGen = gen;
-        this.park(lane);
-      }
-      if (lane.state === STATE_IDLE || lane.nextVisit <= now) this.visit(lane, now);
-      if (lane.nextVisit < next) next = lane.nextVisit;
+    this.attention?.drain(this.attend);
+    const urgent = this.urgent;
+    this.urgent = this.spare;
+    for (let i = 0; i < urgent.length; i++) {
+      const lane = urgent[i]!;
+      lane.urgent = false;
+      if (lane.stale) continue;
+      this.queue.remove(lane);
+      this.due.push(lane);
     }
-    return next;
+    urgent.length = 0;
+    this.spare = urgent;
+    let lane: PacedLane | undefined;
+    while ((lane = this.queue.popDue(now)) !== undefined) this.due.push(lane);
+    // Visited after popping them all, so a lane that wants to run again at once waits for the next step.
+    const due = this.due;
+    for (let i = 0; i < due.length; i++) {
+      const l = due[i]!;
+      this.visitLane(l, now);
+      if (!l.stale && l.nextVisit !== Number.POSITIVE_INFINITY) this.queue.set(l);
+    }
+    due.length = 0;
+    const next = this.queue.peekTime();
+    return this.urgent.length > 0 ? now : next;
+  }
+
+  private markUrgent(lane: PacedLane): void {
+    lane.reader.clearAttention();
+    if (lane.urgent) return;
+    lane.urgent = true;
+    this.urgent.push(lane);
+  }
+
+  private visitLane(lane: PacedLane, now: number): void {
+    if (lane.reader.owner() !== lane.owner) {
+      // Main has handed the lane to another call; its `open` (with that call's prefix) follows.
+      this.retire(lane);
+      return;
+    }
+    const gen = lane.reader.laneGeneration();
+    if (gen !== lane.seenGen) {
+      // clear(): the far end flushed its buffer too, so the old schedule means nothing now.
+      lane.seenGen = gen;
+      this.park(lane);
+    }
+    if (lane.state === STATE_IDLE || lane.nextVisit <= now) this.visit(lane, now);
+  }
+
+  private retire(lane: PacedLane): void {
+    lane.stale = true;
+    lane.state = STATE_IDLE;
+    lane.nextVisit = Number.POSITIVE_INFINITY;
   }
 
   private visit(lane: PacedLane, now: number): void {
@@ -109,6 +177,7 @@ export class PacerCore {
         lane.nextSlot += FRAME_MS * Math.floor((now - lane.nextSlot) / FRAME_MS);
       }
       if (!this.sendHead(lane)) {
+        if (lane.stale) return;
         if (lane.nextSlot <= now) {
           // The far end has played everything we sent: an underrun if this spell had audio.
           if (lane.framesThisSpell > 0) lane.reader.bump(H_UNDERRUNS);
@@ -130,7 +199,7 @@ export class PacerCore {
   /** A parked lane: send marks at its head; start a schedule if audio is queued. */
   private start(lane: PacedLane, now: number): boolean {
     this.sendMarks(lane);
-    if (lane.reader.isEmpty()) {
+    if (lane.stale || lane.reader.isEmpty()) {
       lane.nextVisit = Number.POSITIVE_INFINITY;
       return false;
     }
@@ -149,45 +218,65 @@ export class PacerCore {
     lane.reader.setState(STATE_IDLE);
   }
 
-  /** Send marks at the head, then one frame; false when no frame was queued. */
+  /**
+   * Commit the head slot unless main gave the lane to another call meanwhile. OWNER is read after
+   * the slot and before the commit: if it still names our call, the reuse had not begun (main
+   * clears the lane, which would fail the commit, before it bumps OWNER and writes the new call's
+   * audio), so what we read is our call's. Otherwise nothing is taken and the lane is retired.
+   */
+  private commitOwned(lane: PacedLane): boolean {
+    if (lane.reader.owner() !== lane.owner) {
+      this.retire(lane);
+      return false;
+    }
+    return lane.reader.commit();
+  }
+
+  /** Send marks at the head, then one frame; false when no frame was sent. */
   private sendHead(lane: PacedLane): boolean {
     const r = lane.reader;
     for (;;) {
       if (!r.begin()) return false;
       const kind = r.kind();
       if (kind === KIND_MARK) {
-        this.sendMark(lane);
+        if (!this.sendMark(lane)) return false;
         continue;
       }
       if (kind !== KIND_FRAME) continue; // main moved RD while we looked: read the new head
-      const at = this.batch.begin(lane.index, r.gen(), KIND_FRAME, lane.wireBytes, lane.wireBytes);
+      const at = this.batch.begin(lane.index, r.gen(), KIND_FRAME, lane.wireBytes, lane.owner, lane.wireBytes);
       const out = this.batch.bytes;
       out.set(lane.prefix, at);
       let end = writeBase64(r.bytes, r.dataOffset(), FRAME_BYTES, out, at + lane.prefix.length);
       out.set(lane.suffix, end);
       end += lane.suffix.length;
-      if (r.commit()) {
+      if (this.commitOwned(lane)) {
         this.batch.end(end);
-        r.bump(H_SENT);
+        this.framesBuilt++;
         return true;
       }
       this.batch.abandon();
+      if (lane.stale) return false;
     }
   }
 
   private sendMarks(lane: PacedLane): void {
     const r = lane.reader;
-    while (r.begin()) {
+    while (!lane.stale && r.begin()) {
       const kind = r.kind();
       if (kind === KIND_FRAME) return;
       if (kind === KIND_MARK) this.sendMark(lane);
     }
   }
 
-  private sendMark(lane: PacedLane): void {
+  /** False when the lane turned out to belong to another call. */
+  private sendMark(lane: PacedLane): boolean {
     const r = lane.reader;
-    const at = this.batch.begin(lane.index, r.gen(), KIND_MARK, r.value(), 0);
-    if (r.commit()) this.batch.end(at);
-    else this.batch.abandon();
+    const at = this.batch.begin(lane.index, r.gen(), KIND_MARK, r.value(), lane.owner, 0);
+    if (this.commitOwned(lane)) {
+      this.batch.end(at);
+      return true;
+    }
+    this.batch.abandon();
+    return !lane.stale;
   }
 }

@@ -2,25 +2,56 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ErrorCodes, PtimeError } from '../errors.js';
+import { H_OWNER, H_RD, H_WR } from '../ring/lane-layout.js';
+import { AttentionWriter } from './attention-ring.js';
 import { readBatch, type BatchVisitor } from './batch-reader.js';
 import type { PacerPort } from './pacer-port.js';
 import {
   C_ACKED,
+  C_ATTN_RD,
+  C_ATTN_WR,
+  C_STALLS,
+  C_TICKLOG_WR,
   C_TICKS,
   C_WAKE,
-  CONTROL_BYTES,
+  attentionSlots,
+  controlBytes,
   type PacerCommand,
+  type PacerHello,
   type PacerOptions,
   type PacerStats,
 } from './pacer-layout.js';
+import { PacerStatsReader } from './pacer-stats-reader.js';
 import { RestartPolicy, type RestartLimits } from './restart-policy.js';
 
 /** Receives the records the pacer hands back for one lane. */
 export interface LaneSink {
-  /** A due frame: `wire` is the complete Twilio `media` message, ready for ws.send. */
-  onFrame(gen: number, wire: Buffer | string): void;
+  /**
+   * A due frame: `wire` is the complete Twilio `media` message, ready for ws.send. A Buffer is a
+   * view into a batch that is reused once every sink has returned: return true if something still
+   * holds the view afterwards (a socket that queued it), and the batch is left to the GC instead.
+   */
+  onFrame(gen: number, wire: Buffer | string): boolean;
   onMark(gen: number, markId: number): void;
 }
+
+/** How the host runs its worker, besides the pacing options. */
+export interface PacerHostOptions extends RestartLimits {
+  /** Lanes that may be open at once (the attention ring has a slot for each). */
+  maxLanes: number;
+  /**
+   * Watchdog: a pacer whose tick count has not moved for this long while a lane has audio queued
+   * is hung (an endless loop, a deadlock) and is terminated and restarted with reason 'hung'.
+   * 0 = off.
+   */
+  stallMs: number;
+  /** Period of the 'stats' event. */
+  statsPeriodMs: number;
+  /** Start every shared counter here instead of 0 (tests run them through the int32 wrap). */
+  counterStart: number;
+}
+
+const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0 } as const;
 
 /** A crashed pacer worker was replaced and is pacing every open lane again. */
 export interface PacerRestart {
@@ -34,6 +65,10 @@ export interface PacerRestart {
 
 export interface PacerHostEvents {
   stats: [PacerStats];
+  /** A lane's sink threw; the other lanes of the batch were still delivered. */
+  sinkError: [{ lane: number; error: unknown }];
+  /** The watchdog found the pacer hung and is terminating it (a 'restart' with reason 'hung' follows). */
+  hung: [{ stalledMs: number }];
   /** A crashed worker was replaced; the lanes kept their queues. */
   restart: [PacerRestart];
   /** The restart limit was hit: no pacer runs any more (PTIME_ERR_PACER_FAILED). Then 'error'. */
@@ -44,14 +79,19 @@ export interface PacerHostEvents {
   exit: [number];
 }
 
-/** How crashForDiagnostics kills the worker. */
-export type PacerCrashKind = 'throw' | 'exit' | 'terminate';
+/** How crashForDiagnostics kills the worker ('hang' loops for ever until the watchdog acts). */
+export type PacerCrashKind = 'throw' | 'exit' | 'terminate' | 'hang';
+
+/** The restart reason when the watchdog ended a hung worker. */
+export const HUNG_REASON = 'hung';
 
 export type PacerHostState = 'running' | 'restarting' | 'stopped' | 'failed';
 
 /** What a replacement worker needs to take an open lane over. */
 interface OpenLane {
   readonly sab: SharedArrayBuffer;
+  readonly header: Int32Array;
+  readonly owner: number;
   readonly prefix: Uint8Array;
   readonly suffix: Uint8Array;
   readonly sink: LaneSink;
@@ -71,57 +111,129 @@ const STOP_GRACE_MS = 2000;
  * pacer-layout.ts). Frames lost: only those the dead worker had taken from a lane but not yet
  * posted — none when it dies between steps. Restarts back off and stop at a limit
  * (RestartPolicy); stop() never restarts.
+ *
+ * A watchdog covers the failure that raises no event: a worker that is alive but stuck. If the
+ * tick count stands still for `stallMs` while some lane has audio queued, the worker is
+ * terminated and restarted through the same path, with reason 'hung'.
  */
 export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPort {
-  private readonly control = new SharedArrayBuffer(CONTROL_BYTES);
-  private readonly ctl = new Int32Array(this.control);
+  private readonly control: SharedArrayBuffer;
+  private readonly ctl: Int32Array;
+  private readonly attentionSlots: number;
+  private readonly attention: AttentionWriter;
+  private readonly hostOptions: PacerHostOptions;
+  private readonly statsReader: PacerStatsReader;
   private readonly lanes: (OpenLane | undefined)[] = [];
   private readonly policy: RestartPolicy;
   private worker: Worker | null = null;
+  private workerOnline = false;
   private commands: MessagePort | null = null;
   private workerError: Error | null = null;
+  private hungWorker: Worker | null = null;
   private hostState: PacerHostState = 'running';
   private stopping: Promise<void> | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
+  private readonly monitor: NodeJS.Timeout;
   /** The outage in progress: when it was noticed, why, and the restart it is waiting for. */
   private outage: { at: number; reason: string; attempt: number } | null = null;
   private restartCount = 0;
+  private hangCount = 0;
+  private sinkErrorCount = 0;
   private lastExitCode = 0;
   private failureWaiters: (() => void)[] = [];
+  /** TICKS as last read, and the full count it extends to (the word wraps at 2^32). */
+  private ticksRaw: number;
+  private ticksTotal = 0;
+  private lastProgressAt = performance.now();
+  /** TICKS as the watchdog last saw it (its own copy: `ticks` readers elsewhere must not hide progress). */
+  private watchedTicks: number;
+  private lastStatsAt = performance.now();
+  private held = false;
   private readonly visitor: BatchVisitor = {
-    frame: (lane, gen, wire) => this.lanes[lane]?.sink.onFrame(gen, wire),
-    mark: (lane, gen, markId) => this.lanes[lane]?.sink.onMark(gen, markId),
+    frame: (lane, gen, owner, wire) => {
+      const l = this.lanes[lane];
+      if (!l || l.owner !== owner) return false; // built for a call that has left this lane
+      try {
+        if (l.sink.onFrame(gen, wire)) this.held = true;
+      } catch (error) {
+        this.sinkFailed(lane, error);
+      }
+      return false;
+    },
+    mark: (lane, gen, owner, markId) => {
+      const l = this.lanes[lane];
+      if (!l || l.owner !== owner) return;
+      try {
+        l.sink.onMark(gen, markId);
+      } catch (error) {
+        this.sinkFailed(lane, error);
+      }
+    },
   };
   private resolveEnded!: (code: number) => void;
   private readonly ended = new Promise<number>((resolve) => (this.resolveEnded = resolve));
 
   constructor(
     private readonly options: PacerOptions,
-    restartLimits: Partial<RestartLimits> = {},
+    hostOptions: Partial<PacerHostOptions> = {},
   ) {
     super();
-    this.policy = new RestartPolicy(restartLimits, () => performance.now());
+    const { maxLanes, stallMs, statsPeriodMs, counterStart, ...limits } = { ...DEFAULT_HOST_OPTIONS, ...hostOptions };
+    this.hostOptions = { maxLanes, stallMs, statsPeriodMs, counterStart, ...(limits as RestartLimits) };
+    this.attentionSlots = attentionSlots(maxLanes);
+    this.control = new SharedArrayBuffer(controlBytes(this.attentionSlots));
+    this.ctl = new Int32Array(this.control);
+    if (counterStart !== 0) {
+      for (const word of [C_TICKS, C_ACKED, C_STALLS, C_TICKLOG_WR, C_ATTN_RD, C_ATTN_WR]) Atomics.store(this.ctl, word, counterStart | 0);
+    }
+    this.ticksRaw = Atomics.load(this.ctl, C_TICKS);
+    this.watchedTicks = this.ticksRaw;
+    this.attention = new AttentionWriter(this.control, this.attentionSlots);
+    this.statsReader = new PacerStatsReader(this.control);
+    this.policy = new RestartPolicy(limits, () => performance.now());
+    // One timer for the watchdog and the stats; unref'd so an idle host never keeps a process up.
+    this.monitor = setInterval(() => this.check(), Math.max(10, Math.min(100, stallMs > 0 ? stallMs / 5 : 100, statsPeriodMs))).unref();
     this.spawn();
   }
 
   /** Timed wakes of the pacer so far (advances even while main is blocked; carries on across restarts). */
   get ticks(): number {
-    return Atomics.load(this.ctl, C_TICKS);
+    const raw = Atomics.load(this.ctl, C_TICKS);
+    // The word is int32 and wraps; the difference since the last read is exact while reads come
+    // more often than every 2^32 ticks (the monitor reads it several times a second).
+    this.ticksTotal += (raw - this.ticksRaw) >>> 0;
+    this.ticksRaw = raw;
+    return this.ticksTotal;
   }
 
-  /** Crashed workers replaced so far. */
+  /** Crashed or hung workers replaced so far. */
   get restarts(): number {
     return this.restartCount;
+  }
+
+  /** Times the watchdog found the worker hung. */
+  get hangs(): number {
+    return this.hangCount;
+  }
+
+  /** Sinks that threw (each cost only that lane's record). */
+  get sinkErrors(): number {
+    return this.sinkErrorCount;
   }
 
   get state(): PacerHostState {
     return this.hostState;
   }
 
-  /** Start pacing a lane; each frame goes out as `prefix + base64(frame) + suffix`. */
+  /**
+   * Start pacing a lane; each frame goes out as `prefix + base64(frame) + suffix`. The lane's
+   * OWNER word, set by main when it handed the lane to this call, binds the prefix to the call.
+   */
   open(lane: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, sink: LaneSink): void {
-    this.lanes[lane] = { sab, prefix, suffix, sink };
-    this.command({ op: 'open', lane, sab, prefix, suffix });
+    const header = new Int32Array(sab, 0, 64);
+    const owner = Atomics.load(header, H_OWNER);
+    this.lanes[lane] = { sab, header, owner, prefix, suffix, sink };
+    this.command({ op: 'open', lane, owner, sab, prefix, suffix });
   }
 
   close(lane: number): void {
@@ -129,10 +241,11 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     this.command({ op: 'close', lane });
   }
 
-  /** Wake the pacer out of Atomics.wait (a parked lane got audio, or a lane was cleared). */
-  wake(): void {
-    Atomics.add(this.ctl, C_WAKE, 1);
-    Atomics.notify(this.ctl, C_WAKE);
+  /** Wake the pacer for `lane` (a parked lane got audio, or the lane was cleared). */
+  wake(lane: number): void {
+    const l = this.lanes[lane];
+    if (l) this.attention.push(lane, l.header);
+    this.notify();
   }
 
   /** End the worker; it is not restarted. Also cancels a restart that is waiting out its backoff. */
@@ -145,14 +258,18 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
    * Diagnostics and tests only: make the running worker fail so the restart path can be exercised
    * for real. 'throw' throws an Error inside the worker's pacing loop (an uncaught exception: the
    * worker's 'error' then 'exit'); 'exit' calls process.exit(1) there (a bare exit, as an abort
-   * would look); 'terminate' kills it from main with worker.terminate(), which can land mid-step.
-   * Both in-worker kinds run between two steps, so no frame is lost. Resolves once the host has
+   * would look); 'terminate' kills it from main with worker.terminate(), which can land mid-step;
+   * 'hang' sends it into an endless loop, which only the watchdog ends (with audio queued).
+   * The in-worker kinds run between two steps, so no frame is lost. Resolves once the host has
    * handled the failure: a restart is scheduled, or the limit was hit (then 'fatal' has fired).
    */
   crashForDiagnostics(kind: PacerCrashKind): Promise<void> {
     const worker = this.worker;
     if (!worker || this.stopping || this.hostState === 'failed') {
       return Promise.reject(new PtimeError(ErrorCodes.PACER_FAILED, `no pacer worker is running to crash (state: ${this.hostState})`));
+    }
+    if (kind === 'hang' && this.hostOptions.stallMs === 0) {
+      return Promise.reject(new PtimeError(ErrorCodes.INVALID_OPTION, "a 'hang' needs the watchdog (pacerStallMs > 0): nothing else would end it"));
     }
     const handled = new Promise<void>((resolve) => this.failureWaiters.push(resolve));
     if (kind === 'terminate') void worker.terminate();
@@ -183,7 +300,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     let worker: Worker;
     try {
       worker = new Worker(WORKER_URL, {
-        workerData: { control: this.control, commands: port2, options: this.options },
+        workerData: { control: this.control, attentionSlots: this.attentionSlots, commands: port2, options: this.options },
         transferList: [port2],
         name: 'ptime-pacer',
       });
@@ -193,24 +310,28 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       return;
     }
     this.worker = worker;
+    this.workerOnline = false;
     this.commands = port1;
     this.workerError = null;
     this.policy.started();
     // Queued on the port before the worker runs: its first drain opens every lane, then it steps.
     for (let i = 0; i < this.lanes.length; i++) {
       const l = this.lanes[i];
-      if (l) port1.postMessage({ op: 'open', lane: i, sab: l.sab, prefix: l.prefix, suffix: l.suffix } satisfies PacerCommand);
+      if (l) port1.postMessage({ op: 'open', lane: i, owner: l.owner, sab: l.sab, prefix: l.prefix, suffix: l.suffix } satisfies PacerCommand);
     }
-    worker.on('message', (msg: ArrayBuffer | PacerStats) => {
+    worker.on('message', (msg: ArrayBuffer | PacerHello) => {
       if (msg instanceof ArrayBuffer) this.dispatch(msg);
-      else this.emit('stats', msg);
+      else if (msg.type === 'hello') this.statsReader.hello(msg);
     });
     worker.on('error', (err) => {
       if (this.worker === worker) this.workerError ??= err;
     });
     worker.once('online', () => {
+      if (this.worker !== worker) return;
+      this.workerOnline = true;
+      this.lastProgressAt = performance.now();
       const outage = this.outage;
-      if (this.worker !== worker || !outage || this.stopping) return;
+      if (!outage || this.stopping) return;
       this.outage = null;
       this.hostState = 'running';
       this.restartCount++;
@@ -224,6 +345,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private exited(worker: Worker, code: number): void {
     if (this.worker !== worker) return;
     this.worker = null;
+    this.workerOnline = false;
     this.commands?.close();
     this.commands = null;
     this.lastExitCode = code;
@@ -233,7 +355,8 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       return;
     }
     const err = this.workerError;
-    this.failed(err ? `pacer worker threw: ${err.message}` : `pacer worker exited with code ${code}`);
+    if (this.hungWorker === worker) this.failed(HUNG_REASON);
+    else this.failed(err ? `pacer worker threw: ${err.message}` : `pacer worker exited with code ${code}`);
   }
 
   private failed(reason: string): void {
@@ -265,6 +388,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private end(state: 'stopped' | 'failed'): void {
     this.hostState = state;
     this.outage = null;
+    clearInterval(this.monitor);
     this.resolveEnded(this.lastExitCode);
     this.notifyFailureHandled();
   }
@@ -275,19 +399,68 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     for (const resolve of waiters) resolve();
   }
 
+  private notify(): void {
+    Atomics.add(this.ctl, C_WAKE, 1);
+    Atomics.notify(this.ctl, C_WAKE);
+  }
+
   private command(cmd: PacerCommand): void {
     // No worker (between a crash and its replacement): the lane table carries open/close over.
     if (!this.commands) return;
     this.commands.postMessage(cmd);
-    this.wake();
+    this.notify();
+  }
+
+  /** The monitor timer: the watchdog, then the stats when their period is up. */
+  private check(): void {
+    const now = performance.now();
+    this.watchdog(now);
+    if (now - this.lastStatsAt >= this.hostOptions.statsPeriodMs) {
+      const stats = this.statsReader.read(now - this.lastStatsAt, this.ticks);
+      this.lastStatsAt = now;
+      this.emit('stats', stats);
+    }
+  }
+
+  private watchdog(now: number): void {
+    const stallMs = this.hostOptions.stallMs;
+    const worker = this.worker;
+    const raw = Atomics.load(this.ctl, C_TICKS);
+    const moved = raw !== this.watchedTicks;
+    this.watchedTicks = raw;
+    // The clock runs only while a running worker has audio waiting and its ticks stand still.
+    if (stallMs === 0 || !worker || !this.workerOnline || this.stopping || this.hungWorker === worker || moved || !this.audioQueued()) {
+      this.lastProgressAt = now;
+      return;
+    }
+    const stalledMs = now - this.lastProgressAt;
+    if (stalledMs < stallMs) return;
+    this.hangCount++;
+    this.hungWorker = worker;
+    this.emit('hung', { stalledMs });
+    void worker.terminate();
+  }
+
+  private audioQueued(): boolean {
+    for (const l of this.lanes) {
+      if (l && Atomics.load(l.header, H_WR) !== Atomics.load(l.header, H_RD)) return true;
+    }
+    return false;
+  }
+
+  private sinkFailed(lane: number, error: unknown): void {
+    this.sinkErrorCount++;
+    if (this.listenerCount('sinkError') > 0) this.emit('sinkError', { lane, error });
   }
 
   private dispatch(batch: ArrayBuffer): void {
-    // The batch was transferred to us and is never reused, so the frame views need no copy.
+    this.held = false;
     try {
       readBatch(batch, this.visitor);
     } finally {
       Atomics.add(this.ctl, C_ACKED, 1); // a throwing sink must not leave the backlog owed forever
     }
+    // Back to the pacer for reuse unless a socket still holds a view into it.
+    if (!this.held && this.commands) this.commands.postMessage(batch, [batch]);
   }
 }

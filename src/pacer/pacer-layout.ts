@@ -2,45 +2,101 @@
  * What the main thread and the pacer worker share besides the lanes: the control block and the
  * format of the hand-back batches. Both sides import only this file for it.
  *
- * Control block (Int32 words, one SharedArrayBuffer):
+ * Control block (one SharedArrayBuffer; offsets in Int32 words unless named *_BYTE):
  *
- *   byte 0    +--- line 0: changed by MAIN (Atomics.add + notify) ---------+
- *             | WAKE  (bumped to wake the pacer out of Atomics.wait)         |
- *   byte 64   +--- line 1: written by the PACER only ------------------------+
- *             | TICKS | POSTED (batches handed back)                         |
- *   byte 128  +--- line 2: written by MAIN only ----------------------------+
- *             | ACKED (batches main has finished sending)                    |
- *             +-------------------------------------------------------------+
+ *   byte 0    +--- line 0: changed by MAIN (Atomics.add + notify) ---------------------+
+ *             | WAKE  (bumped to wake the pacer out of Atomics.wait)                     |
+ *   byte 64   +--- line 1: written by the PACER only ------------------------------------+
+ *             | TICKS | STALLS | TID | HEAP_KB | TICKLOG_WR | ATTN_RD | BATCH_ALLOCS |
+ *             | BATCHES | SPIN_US                                                      |
+ *   byte 128  +--- line 2: written by MAIN only ---------------------------------------+
+ *             | ACKED (batches main has dispatched) | ATTN_WR                            |
+ *   byte 192  +--- loop profile: Float64 sums written by the PACER only ---------------+
+ *   byte 320  +--- tick log: TICKLOG_SIZE int32 (tick |error| µs, then overshoot µs) ---+
+ *             +--- attention ring: ATTN slots of int32 lane indices (main → pacer) ------+
+ *
+ * Every int32 counter is free-running and compared only by difference, `(a - b) | 0`, so they
+ * wrap after 2^31 (124 days of batches at 4 phases) without harm. Main extends the ones it
+ * reports (TICKS) to full numbers by adding those differences up.
  *
  * The block outlives a worker: when PacerHost restarts a crashed pacer, the new worker takes the
- * same block and carries TICKS on from where the old one stopped, and starts POSTED at ACKED
- * (every batch the old worker posted was dispatched before its exit event, and one it never
- * posted is owed by no one), so the hand-back backlog starts at zero.
+ * same block and carries TICKS on from where the old one stopped, and starts counting its batches
+ * at ACKED (every batch the old worker posted was dispatched before its exit event, and one it
+ * never posted is owed by no one), so the hand-back backlog starts at zero.
  *
- * A hand-back batch is one transferred ArrayBuffer of records, each 4-byte aligned:
+ * The timing thread does no I/O and encodes nothing: it writes each tick's |error| and its
+ * Atomics.wait overshoot into the tick log, and main turns them into histograms, reads the
+ * thread's CPU time from /proc and emits the stats once a second.
  *
- *   | LANE u32 | GEN u32 | KIND u32 | VALUE u32 | VALUE bytes of wire message, padded to 4 |
+ * A hand-back batch is one transferred ArrayBuffer: an 8-byte header whose first word is the
+ * number of bytes used (header included), then records, each 4-byte aligned:
+ *
+ *   | LANE u32 | GEN u32 | KIND u32 | VALUE u32 | OWNER u32 | VALUE bytes of wire message, padded to 4 |
  *
  * For a frame VALUE is the wire message's byte length (the complete Twilio `media` JSON); for a
  * mark VALUE is the mark id and no bytes follow (main sends the mark message it built at mark()).
+ * OWNER is the lane owner the pacer built the record for; main drops a record whose owner is not
+ * the lane's current one. Main returns a batch's buffer for reuse once no socket holds a view
+ * into it, so in steady state the pacer allocates none.
  */
 export const C_WAKE = 0;
 export const C_TICKS = 16;
-export const C_POSTED = 17;
+export const C_STALLS = 17;
+export const C_TID = 18;
+export const C_HEAP_KB = 19;
+export const C_TICKLOG_WR = 20;
+export const C_ATTN_RD = 21;
+export const C_BATCH_ALLOCS = 22;
+export const C_BATCHES = 23;
+export const C_SPIN_US = 24;
 export const C_ACKED = 32;
-export const CONTROL_BYTES = 192;
+export const C_ATTN_WR = 33;
 
+/** Loop profile sums (Float64 index into the block at PROFILE_BYTE). */
+export const PROFILE_BYTE = 192;
+export const P_WAKES = 0;
+export const P_STEP_MS = 1;
+export const P_POST_MS = 2;
+export const P_SPIN_MS = 3;
+export const P_OVERSHOOT_MS = 4;
+export const P_FRAMES = 5;
+export const P_WAITS = 6;
+export const P_SLEEP_MS = 7;
+export const PROFILE_FIELDS = 16;
+
+export const TICKLOG_BYTE = PROFILE_BYTE + PROFILE_FIELDS * 8;
+/** Entries in the tick log: 2 per tick, so 8192 ticks, 10 s at 4 phases, before main must read. */
+export const TICKLOG_SIZE = 16384;
+export const ATTN_BYTE = TICKLOG_BYTE + TICKLOG_SIZE * 4;
+
+/** Attention ring slots for `maxLanes` lanes: each lane is in it at most once (H_ATTN). */
+export function attentionSlots(maxLanes: number): number {
+  let n = 16;
+  while (n < maxLanes) n *= 2;
+  return n;
+}
+
+export function controlBytes(attnSlots: number): number {
+  return ATTN_BYTE + attnSlots * 4;
+}
+
+export const BATCH_HEADER_BYTES = 8;
 export const R_LANE = 0;
 export const R_GEN = 1;
 export const R_KIND = 2;
 export const R_VALUE = 3;
-export const RECORD_HEADER_BYTES = 16;
+export const R_OWNER = 4;
+export const RECORD_HEADER_BYTES = 20;
 
 export interface PacerOptions {
   /** Frames kept ahead of real time (Twilio buffers them; `clear` flushes them). */
   lead: number;
-  /** Busy-wait before each deadline, in microseconds. */
+  /** Busy-wait before each deadline, in microseconds (the floor when adaptiveSpin). */
   spinUs: number;
+  /** Size the busy-wait from the measured Atomics.wait overshoot, between spinUs and spinMaxUs. */
+  adaptiveSpin?: boolean;
+  /** Ceiling of the adaptive spin, µs. Default 2000. */
+  spinMaxUs?: number;
   /** Lane start times snap to a grid of 20/phases ms, spreading calls over the period. */
   phases: number;
   /** Frames the pacer sends to catch up after waking late before it re-bases instead. */
@@ -54,11 +110,23 @@ export interface PacerOptions {
 }
 
 export type PacerCommand =
-  | { op: 'open'; lane: number; sab: SharedArrayBuffer; prefix: Uint8Array; suffix: Uint8Array }
+  | { op: 'open'; lane: number; owner: number; sab: SharedArrayBuffer; prefix: Uint8Array; suffix: Uint8Array }
   | { op: 'close'; lane: number }
   | { op: 'stop' }
   /** Diagnostics only (PacerHost.crashForDiagnostics): fail the way a bug or an abort would. */
-  | { op: 'crash'; kind: 'throw' | 'exit' };
+  | { op: 'crash'; kind: PacerWorkerCrashKind };
+
+/** Failures the worker can be asked to stage (diagnostics and tests): 'hang' is an endless loop. */
+export type PacerWorkerCrashKind = 'throw' | 'exit' | 'hang';
+
+/** The worker's first message: who it is, for main's /proc reads and logs. */
+export interface PacerHello {
+  type: 'hello';
+  /** Kernel thread id (Linux), for /proc/self/task/TID/schedstat; 0 where unknown. */
+  tid: number;
+  nice: number | null;
+  niceError: string | null;
+}
 
 export interface PacerStats {
   type: 'stats';
@@ -80,6 +148,25 @@ export interface PacerStats {
   /** The pacer thread's nice value, and why setting it failed (null when it did not). */
   nice: number | null;
   niceError: string | null;
+  /** How far Atomics.wait overslept its timeout, µs, over the last period. */
+  overshootUs: HistogramFigures;
+  /** Where the pacer thread's time went over the last period. */
+  loop: PacerLoopFigures;
+  /** Hand-back buffers the pacer has allocated since start (flat in steady state: main returns them). */
+  batchAllocations: number;
+  /** Tick samples main could not read in time (the tick log wrapped while main was stalled). */
+  samplesLost: number;
+}
+
+export interface PacerLoopFigures {
+  wakesPerSec: number;
+  /** Mean per wake, µs: PacerCore.step (visiting lanes and building messages), postMessage, spin. */
+  stepUs: number;
+  postUs: number;
+  spinUs: number;
+  framesPerWake: number;
+  /** The spin the pacer uses now, µs (it follows the measured overshoot when spin is adaptive). */
+  spinSettingUs: number;
 }
 
 export interface HistogramFigures {

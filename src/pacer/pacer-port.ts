@@ -16,8 +16,8 @@ export interface PacerPort extends EventEmitter<PacerHostEvents> {
   readonly ticks: number;
   open(lane: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, sink: LaneSink): void;
   close(lane: number): void;
-  /** A parked lane got audio, or a lane was cleared. */
-  wake(): void;
+  /** Lane `lane` needs the pacer now: a parked lane got audio, or the lane was cleared. */
+  wake(lane: number): void;
   stop(): Promise<void>;
 }
 

@@ -5,11 +5,11 @@
  * One lane = one SharedArrayBuffer:
  *
  *   byte 0    +------------- line 0: written by MAIN only -------------------------+
- *             | MAGIC | VERSION | SLOTS | BOUND | WR | GEN | DROPS |               |
- *   byte 64   +------------- line 1: changed only by compareExchange (both) ------+
- *             | RD                                                                 |
+ *             | MAGIC | VERSION | SLOTS | BOUND | WR | GEN | DROPS | OWNER         |
+ *   byte 64   +------------- line 1: changed by both, atomically -----------------+
+ *             | RD (compareExchange) | ATTN (main: exchange 0→1, pacer: store 0)    |
  *   byte 128  +------------- line 2: written by the PACER only -------------------+
- *             | STATE | SENT | UNDERRUNS | LATE                                      |
+ *             | STATE | - | UNDERRUNS | LATE                                         |
  *   byte 192  +------------- SLOTS slots of SLOT_BYTES each ----------------------+
  *             | slot i:  KIND u32 | GEN u32 | VALUE u32 | pad u32 | 160 data bytes   |
  *             +--------------------------------------------------------------------+
@@ -21,10 +21,21 @@
  * KIND is a frame (VALUE = byte length, always FRAME_BYTES) or a mark (VALUE = mark id, the name
  * stays on main). GEN stamps every slot with the lane generation at write time: main bumps the
  * generation on clear() and on lane reuse, and drops any handed-back record whose GEN is stale.
+ *
+ * OWNER is bumped each time the lane is handed to a new call. The pacer learns a lane's owner
+ * (and the wire prefix with that call's streamSid) from its `open` command, which it reads only
+ * between steps; before it commits a frame it checks that OWNER still matches, so a lane released
+ * and reused in between never carries the next call's audio under the previous call's streamSid.
+ *
+ * ATTN says "this lane is in the pacer's attention ring" (pacer-layout.ts): main sets it when a
+ * parked lane gets audio or the lane is cleared, the pacer resets it when it takes the entry, so
+ * a lane is never in the ring twice and the ring cannot overflow.
+ *
+ * Every counter here is int32 and compared only by difference `(a - b) | 0`, so they wrap freely.
  */
 
 export const LANE_MAGIC = 0x7054_6d65; // "pTme"
-export const LANE_VERSION = 1;
+export const LANE_VERSION = 2;
 
 export const FRAME_BYTES = 160; // 20 ms of G.711 at 8 kHz
 export const FRAME_MS = 20;
@@ -39,11 +50,12 @@ export const H_BOUND = 3;
 export const H_WR = 4;
 export const H_GEN = 5;
 export const H_DROPS = 6;
-// line 1 (compareExchange)
+export const H_OWNER = 7;
+// line 1 (both)
 export const H_RD = 16;
+export const H_ATTN = 17;
 // line 2 (pacer)
 export const H_STATE = 32;
-export const H_SENT = 33;
 export const H_UNDERRUNS = 34;
 export const H_LATE = 35;
 

@@ -1,6 +1,8 @@
 import {
+  H_ATTN,
   H_GEN,
   H_MAGIC,
+  H_OWNER,
   H_RD,
   H_SLOTS,
   H_STATE,
@@ -71,6 +73,15 @@ export class LaneReader {
 
   laneGeneration(): number {
     return Atomics.load(this.h, H_GEN);
+  }
+
+  owner(): number {
+    return Atomics.load(this.h, H_OWNER);
+  }
+
+  /** Taken out of the attention ring: the next write to a parked lane must put it back. */
+  clearAttention(): void {
+    Atomics.store(this.h, H_ATTN, 0);
   }
 
   setState(state: number): void {

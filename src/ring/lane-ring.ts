@@ -4,10 +4,13 @@ import {
   H_BOUND,
   H_DROPS,
   H_GEN,
+  H_LATE,
   H_MAGIC,
+  H_OWNER,
   H_RD,
   H_SLOTS,
   H_STATE,
+  H_UNDERRUNS,
   H_VERSION,
   H_WR,
   KIND_FRAME,
@@ -62,7 +65,11 @@ export class LaneRing {
   /** Mark id of the last mark a push dropped (valid right after a push returned DROPPED_MARK). */
   droppedMarkId = 0;
 
-  constructor(bound: number, sab?: SharedArrayBuffer) {
+  /**
+   * `counterStart` (new buffers only) starts every free-running counter of the lane there instead
+   * of 0: tests start them just below the int32 wrap to run through it.
+   */
+  constructor(bound: number, sab?: SharedArrayBuffer, counterStart = 0) {
     validateBound(bound);
     this.bound = bound;
     this.slots = slotsForBound(bound);
@@ -73,6 +80,9 @@ export class LaneRing {
     this.h = new Int32Array(this.sab);
     this.bytes = new Uint8Array(this.sab);
     this.mask = this.slots - 1;
+    if (!sab && counterStart !== 0) {
+      for (const word of [H_WR, H_RD, H_GEN, H_DROPS, H_OWNER, H_UNDERRUNS, H_LATE]) Atomics.store(this.h, word, counterStart | 0);
+    }
     Atomics.store(this.h, H_MAGIC, LANE_MAGIC);
     Atomics.store(this.h, H_VERSION, LANE_VERSION);
     Atomics.store(this.h, H_SLOTS, this.slots);
@@ -96,6 +106,20 @@ export class LaneRing {
 
   get drops(): number {
     return this.h[H_DROPS]!;
+  }
+
+  get owner(): number {
+    return this.h[H_OWNER]!;
+  }
+
+  /**
+   * The lane goes to a new call. Bumped before anything of that call is written, so the pacer,
+   * which checks OWNER before it commits a frame, cannot send it under the previous call's prefix.
+   */
+  newOwner(): number {
+    const owner = (this.h[H_OWNER]! + 1) | 0;
+    Atomics.store(this.h, H_OWNER, owner);
+    return owner;
   }
 
   /** True when the pacer has parked this lane, so a write must wake it. */

@@ -1,47 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readBatch } from '../../src/pacer/batch-reader.js';
-import { PacerCore } from '../../src/pacer/pacer-core.js';
 import type { PacerOptions } from '../../src/pacer/pacer-layout.js';
 import { H_LATE, H_UNDERRUNS } from '../../src/ring/lane-layout.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
-import { readStamp, stampedFrame } from '../helpers/seeded.js';
+import { CoreHarness, seqsOf, type Out } from '../helpers/core-harness.js';
+import { stampedFrame } from '../helpers/seeded.js';
 
 // PacerCore is the pacer thread's logic without the thread: these tests drive it with a fake clock
 // so the schedule itself (not the machine's timing) is what they check.
 
-const PREFIX = Buffer.from('{"event":"media","streamSid":"MZ1","media":{"payload":"');
-const SUFFIX = Buffer.from('"}}');
-
-type Out = { kind: 'frame'; seq: number; gen: number } | { kind: 'mark'; id: number };
-
 function setup(opts: Partial<PacerOptions> = {}) {
-  const core = new PacerCore({ lead: 0, spinUs: 0, phases: 4, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 100, nice: null, ...opts });
+  const h = new CoreHarness(opts);
+  const core = h.core;
   const ring = new LaneRing(120);
-  core.open(0, ring.sab, PREFIX, SUFFIX);
+  h.open(0, ring, 'MZ1');
   let seq = 0;
-  const push = (n: number): void => {
-    for (let i = 0; i < n; i++) ring.pushFrame(stampedFrame(seq++), 0);
-  };
+  const push = (n: number): void => h.push(0, ring, Array.from({ length: n }, () => stampedFrame(seq++)));
   /** Step at `now`; returns what went out and when the core wants to run next. */
-  const step = (now: number): { out: Out[]; next: number } => {
-    const next = core.step(now);
-    const out: Out[] = [];
-    const batch = core.batch.take();
-    if (batch) {
-      readBatch(batch, {
-        frame: (_lane, gen, wire) => {
-          const msg = JSON.parse(wire.toString()) as { event: string; streamSid: string; media: { payload: string } };
-          assert.equal(msg.event, 'media');
-          out.push({ kind: 'frame', seq: readStamp(Buffer.from(msg.media.payload, 'base64')), gen });
-        },
-        mark: (_lane, _gen, id) => out.push({ kind: 'mark', id }),
-      });
-    }
-    return { out, next };
-  };
-  const seqs = (r: { out: Out[] }): number[] => r.out.flatMap((o) => (o.kind === 'frame' ? [o.seq] : []));
-  return { core, ring, push, step, seqs };
+  const step = (now: number): { out: Out[]; next: number } => h.step(now);
+  const seqs = seqsOf;
+  const wake = (): void => h.wake(0, ring);
+  return { core, ring, push, step, seqs, wake };
 }
 
 test('lead 0: one frame per 20 ms on an absolute schedule that starts on the phase grid', () => {
@@ -62,7 +42,13 @@ test('the wire message is the complete Twilio media JSON, built by the pacer', (
   push(1);
   core.step(5);
   let wire = '';
-  readBatch(core.batch.take()!, { frame: (_l, _g, w) => (wire = w.toString()), mark: () => undefined });
+  readBatch(core.batch.take()!, {
+    frame: (_l, _g, _o, w) => {
+      wire = w.toString();
+      return false;
+    },
+    mark: () => undefined,
+  });
   assert.deepEqual(JSON.parse(wire), { event: 'media', streamSid: 'MZ1', media: { payload: Buffer.from(stampedFrame(0)).toString('base64') } });
 });
 
@@ -133,19 +119,21 @@ test('marks ride right behind the audio queued before them, without using a tick
 });
 
 test('a mark on an empty lane goes out at once and does not start a schedule', () => {
-  const { ring, step } = setup();
+  const { ring, step, wake } = setup();
   ring.pushMark(9);
+  wake();
   const r = step(1);
-  assert.deepEqual(r.out, [{ kind: 'mark', id: 9 }]);
+  assert.deepEqual(r.out, [{ kind: 'mark', lane: 0, id: 9, owner: 0 }]);
   assert.equal(r.next, Number.POSITIVE_INFINITY);
   assert.equal(ring.read(H_UNDERRUNS), 0);
 });
 
 test('after clear() nothing queued before it is sent, and new audio starts a fresh schedule', () => {
-  const { ring, push, step, seqs } = setup({ lead: 2 });
+  const { ring, push, step, seqs, wake } = setup({ lead: 2 });
   push(50);
   assert.deepEqual(seqs(step(0)), [0, 1, 2]);
   ring.clear();
+  wake(); // what Call.clear() does
   push(3); // seqs 50..52
   // The far end was flushed too, so a new schedule starts at the next grid point (10) with its
   // lead: frames playing at 10 and 30 go now, the one playing at 50 is within the lead at 10.

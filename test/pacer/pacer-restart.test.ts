@@ -40,10 +40,10 @@ class TestLane implements LaneSink {
 
   push(): void {
     this.lane.ring.pushFrame(stampedFrame(this.pushed++, this.frame), 0);
-    if (this.lane.ring.pacerIdle()) this.host.wake(); // what Call does
+    if (this.lane.ring.pacerIdle()) this.host.wake(this.lane.index); // what Call does
   }
 
-  onFrame(gen: number, wire: Buffer | string): void {
+  onFrame(gen: number, wire: Buffer | string): boolean {
     if (gen !== this.gen) this.problems.push(`frame of generation ${gen}, lane is at ${this.gen}`);
     const msg = JSON.parse(wire.toString()) as { event: string; streamSid: string; media: { payload: string } };
     if (msg.streamSid !== this.streamSid) this.problems.push(`frame for ${msg.streamSid} on ${this.streamSid}`);
@@ -52,6 +52,7 @@ class TestLane implements LaneSink {
     const last = this.received.at(-1);
     if (last !== undefined && seq <= last) this.problems.push(`frame ${seq} after ${last}`);
     this.received.push(seq);
+    return false;
   }
 
   onMark(): void {
@@ -99,7 +100,7 @@ async function finish(host: PacerHost, lanes: TestLane[], stopProducing: () => v
   await host.stop();
 }
 
-for (const kind of ['throw', 'exit', 'terminate'] as PacerCrashKind[]) {
+for (const kind of ['throw', 'exit', 'terminate', 'hang'] as PacerCrashKind[]) {
   test(`a pacer that dies (${kind}) is restarted and every lane goes on, in order`, async () => {
     const { host, lanes } = setup(3);
     const stopProducing = produce(lanes);
@@ -112,7 +113,12 @@ for (const kind of ['throw', 'exit', 'terminate'] as PacerCrashKind[]) {
       const [info] = await restarted;
 
       assert.equal(info.attempt, 1);
-      const reasons = { throw: 'pacer worker threw: pacer crash requested for diagnostics', exit: 'pacer worker exited with code 1', terminate: 'pacer worker exited with code 1' };
+      const reasons = {
+        throw: 'pacer worker threw: pacer crash requested for diagnostics',
+        exit: 'pacer worker exited with code 1',
+        terminate: 'pacer worker exited with code 1',
+        hang: 'hung',
+      };
       assert.equal(info.reason, reasons[kind]);
       assert.ok(Number.isFinite(info.downMs) && info.downMs >= 0, `downMs ${info.downMs}`);
       assert.equal(host.restarts, 1);
@@ -127,10 +133,12 @@ for (const kind of ['throw', 'exit', 'terminate'] as PacerCrashKind[]) {
         assert.equal(l.lane.ring.drops, 0, `${l.streamSid}: the outage did not overflow the lane`);
         // Both in-worker crashes happen between steps: nothing taken from a lane is left unposted.
         // terminate() can land mid-step and lose that step's frames (at most lead + catch-up + 1).
+        // A hang starts between steps too, and the watchdog's terminate finds it spinning there.
         const limit = kind === 'terminate' ? OPTIONS.lead + OPTIONS.catchUpFrames + 1 : 0;
         assert.ok(l.lost() >= 0 && l.lost() <= limit, `${l.streamSid}: ${l.lost()} frames lost (pushed ${l.pushed}, received ${l.received.length})`);
       }
       assert.equal(host.restarts, 1);
+      assert.equal(host.hangs, kind === 'hang' ? 1 : 0, 'only a hang is counted as one');
     } finally {
       stopProducing();
       await host.stop();

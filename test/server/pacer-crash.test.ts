@@ -70,3 +70,26 @@ test('a pacer that keeps crashing is given up on: calls are closed with 1011, ne
     await fx.close();
   }
 });
+
+test('a pacer thread that hangs is found by the watchdog and restarted; the call goes on', async () => {
+  const fx = await startEngine({ lead: 3, pacerStallMs: 300 });
+  attachDemoApp(fx.engine);
+  try {
+    const a = await fx.connect();
+    await startCall(fx.engine, a);
+    const restarted = once(fx.engine, 'pacerRestart') as Promise<[PacerRestart]>;
+    for (let seq = 0; seq < 60; seq++) a.media160(stampedFrame(seq));
+    await a.waitFor((m) => m.filter((x) => x.event === 'media').length >= 10, 5000, 'playback under way');
+    await fx.engine.crashPacerForDiagnostics('hang');
+    const [r] = await restarted;
+    assert.equal(r.reason, 'hung');
+    await a.waitFor((m) => m.filter((x) => x.event === 'media').length >= 60, 10_000, 'the rest of the call after the restart');
+    assert.deepEqual(stamps(a), Array.from({ length: 60 }, (_, i) => i), 'every frame, in order, once');
+    const s = fx.engine.stats();
+    assert.equal(s.pacerRestarts, 1);
+    assert.equal(s.pacerHangs, 1);
+    assert.ok(fx.logs.some((l) => l.msg.startsWith('pacer thread hung') && l['pacerStallMs'] === 300), 'the hang is logged with the limit');
+  } finally {
+    await fx.close();
+  }
+});

@@ -1,0 +1,56 @@
+import { H_ATTN } from '../ring/lane-layout.js';
+import { ATTN_BYTE, C_ATTN_RD, C_ATTN_WR } from './pacer-layout.js';
+
+/**
+ * Lanes that need the pacer now, outside their schedule: a parked lane that got audio, a lane
+ * that was cleared. Main is the only writer and the pacer the only reader (single producer, single
+ * consumer), so two int32 counters in the control block suffice. The lane's ATTN flag keeps each
+ * lane in the ring at most once, so a ring with a slot per lane never overflows, and the pacer
+ * visits only these lanes and the ones whose time has come, never every lane.
+ */
+export class AttentionWriter {
+  private readonly ctl: Int32Array;
+  private readonly ring: Int32Array;
+  private readonly mask: number;
+  private wr: number;
+
+  constructor(control: SharedArrayBuffer, slots: number) {
+    this.ctl = new Int32Array(control);
+    this.ring = new Int32Array(control, ATTN_BYTE, slots);
+    this.mask = slots - 1;
+    this.wr = Atomics.load(this.ctl, C_ATTN_WR);
+  }
+
+  /** Put `lane` in the ring unless it is there already. True when it was added. */
+  push(lane: number, laneHeader: Int32Array): boolean {
+    if (Atomics.exchange(laneHeader, H_ATTN, 1) !== 0) return false;
+    this.ring[this.wr & this.mask] = lane;
+    this.wr = (this.wr + 1) | 0;
+    Atomics.store(this.ctl, C_ATTN_WR, this.wr);
+    return true;
+  }
+}
+
+export class AttentionReader {
+  private readonly ctl: Int32Array;
+  private readonly ring: Int32Array;
+  private readonly mask: number;
+
+  constructor(control: SharedArrayBuffer, slots: number) {
+    this.ctl = new Int32Array(control);
+    this.ring = new Int32Array(control, ATTN_BYTE, slots);
+    this.mask = slots - 1;
+  }
+
+  /** Hand every lane index queued so far to `visit`, oldest first. */
+  drain(visit: (lane: number) => void): void {
+    let rd = Atomics.load(this.ctl, C_ATTN_RD);
+    const wr = Atomics.load(this.ctl, C_ATTN_WR);
+    while (rd !== wr) {
+      const lane = this.ring[rd & this.mask]!;
+      rd = (rd + 1) | 0;
+      Atomics.store(this.ctl, C_ATTN_RD, rd);
+      visit(lane);
+    }
+  }
+}

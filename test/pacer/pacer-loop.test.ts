@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AttentionReader, AttentionWriter } from '../../src/pacer/attention-ring.js';
+import { PacerCore } from '../../src/pacer/pacer-core.js';
+import {
+  C_ACKED,
+  C_BATCHES,
+  C_STALLS,
+  C_TICKLOG_WR,
+  C_TICKS,
+  TICKLOG_BYTE,
+  TICKLOG_SIZE,
+  attentionSlots,
+  controlBytes,
+  type PacerCommand,
+  type PacerOptions,
+} from '../../src/pacer/pacer-layout.js';
+import { PacerLoop, type LoopDeps } from '../../src/pacer/pacer-loop.js';
+import { LaneRing } from '../../src/ring/lane-ring.js';
+import { prefixFor, SUFFIX } from '../helpers/core-harness.js';
+import { stampedFrame } from '../helpers/seeded.js';
+
+// The pacer thread's loop with a fake clock, wait and post: what it sleeps, when it refuses to
+// step, what it counts, all exact and independent of the machine.
+
+const OPTIONS: PacerOptions = { lead: 0, spinUs: 300, phases: 4, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 4, nice: null };
+const WRAP = 2 ** 31;
+
+class FakeThread implements LoopDeps {
+  t = 0;
+  /** Each clock read moves time on by this much (a spin must end). */
+  readStepMs = 0.001;
+  /** What a post costs, ms (postMessage of a large batch on a busy thread). */
+  postMs = 0;
+  overshootMs = 0;
+  readonly waits: number[] = [];
+  readonly posted: ArrayBuffer[] = [];
+  readonly inbox: (PacerCommand | ArrayBuffer)[] = [];
+
+  now(): number {
+    this.t += this.readStepMs;
+    return this.t;
+  }
+  wait(_seq: number, ms: number): 'timed-out' {
+    this.waits.push(ms);
+    this.t += ms + this.overshootMs;
+    return 'timed-out';
+  }
+  post(batch: ArrayBuffer): void {
+    this.t += this.postMs;
+    this.posted.push(batch);
+  }
+  poll(): PacerCommand | ArrayBuffer | undefined {
+    return this.inbox.shift();
+  }
+  heapUsedBytes(): number {
+    return 1 << 20;
+  }
+  crash(): void {
+    throw new Error('not in these tests');
+  }
+}
+
+function setup(opts: Partial<PacerOptions> = {}, counterStart = 0) {
+  const options = { ...OPTIONS, ...opts };
+  const slots = attentionSlots(16);
+  const control = new SharedArrayBuffer(controlBytes(slots));
+  const ctl = new Int32Array(control);
+  for (const w of [C_TICKS, C_ACKED, C_STALLS, C_TICKLOG_WR]) ctl[w] = counterStart;
+  const thread = new FakeThread();
+  const core = new PacerCore(options, new AttentionReader(control, slots));
+  const loop = new PacerLoop(control, core, options, thread);
+  const attention = new AttentionWriter(control, slots);
+  const ring = new LaneRing(120, undefined, counterStart);
+  thread.inbox.push({ op: 'open', lane: 0, owner: ring.owner, sab: ring.sab, prefix: prefixFor('MZ1'), suffix: SUFFIX });
+  const push = (n: number, from = 0): void => {
+    for (let i = 0; i < n; i++) {
+      ring.pushFrame(stampedFrame(from + i), 0);
+      if (ring.pacerIdle()) attention.push(0, new Int32Array(ring.sab, 0, 64));
+    }
+  };
+  const ack = (n = 1): void => void Atomics.add(ctl, C_ACKED, n);
+  const tickErrors = (): number[] => {
+    const log = new Int32Array(control, TICKLOG_BYTE, TICKLOG_SIZE);
+    const n = (ctl[C_TICKLOG_WR]! - counterStart) | 0;
+    return Array.from({ length: n / 2 }, (_, k) => log[(counterStart + 2 * k) & (TICKLOG_SIZE - 1)]!);
+  };
+  return { ctl, thread, core, loop, ring, push, ack, tickErrors };
+}
+
+test('the sleep is measured from after the step and the post, so slow work does not make the tick late', () => {
+  const { thread, loop, push, ack, tickErrors } = setup();
+  push(20);
+  thread.postMs = 3; // a 3 ms postMessage
+  for (let i = 0; i < 10; i++) {
+    loop.turn();
+    ack();
+  }
+  // Frames go out at 5, 25, 45 … ; each wait ends `spin` before the deadline, counted from the
+  // clock read after the post: so no tick is later than the clock's own granularity.
+  assert.ok(tickErrors().length >= 5, `ticks ${tickErrors().length}`);
+  assert.ok(tickErrors().every((us) => us >= 0 && us <= 2), `tick errors µs ${tickErrors().join(',')}`);
+  assert.ok(thread.waits.every((ms) => ms <= 20 - 3), `waits ${thread.waits.map((w) => w.toFixed(3)).join(',')}`);
+});
+
+test('no timed wait with nothing to pace: one housekeeping wake a second, no ticks', () => {
+  const { ctl, thread, loop } = setup();
+  for (let i = 0; i < 5; i++) loop.turn();
+  assert.ok(thread.waits.every((ms) => ms > 999 && ms <= 1000), `waits ${thread.waits.join(',')}`);
+  assert.equal(ctl[C_TICKS], 0);
+});
+
+test('the hand-back gate: past maxInflightBatches unacknowledged the loop stops taking frames, and resumes', () => {
+  const { ctl, thread, loop, ring, push, ack } = setup();
+  push(30);
+  for (let i = 0; i < 40 && thread.posted.length < 5; i++) loop.turn();
+  assert.equal(thread.posted.length, 5, 'posts up to the gate (4 in flight + the one that crosses it)');
+  const depth = ring.depth();
+  for (let i = 0; i < 10; i++) loop.turn();
+  assert.equal(thread.posted.length, 5, 'nothing more while main is not acknowledging');
+  assert.equal(ring.depth(), depth, 'frames stay in the lane');
+  assert.ok(ctl[C_STALLS]! > 0);
+  ack(5);
+  for (let i = 0; i < 10; i++) loop.turn();
+  assert.ok(thread.posted.length > 5, 'resumes once main caught up');
+});
+
+test('the batch and tick counters run through the int32 wrap without stopping the pacer', () => {
+  const { ctl, thread, loop, push, ack, tickErrors } = setup({}, WRAP - 3);
+  push(40);
+  for (let i = 0; i < 60; i++) {
+    loop.turn();
+    ack(); // main keeps up: the gate must stay open across the wrap
+  }
+  assert.ok(thread.posted.length >= 20, `posted ${thread.posted.length} batches across the wrap`);
+  assert.ok(ctl[C_BATCHES]! < 0 && ctl[C_TICKS]! < 0, 'both words wrapped to negative int32');
+  assert.equal(ctl[C_STALLS], WRAP - 3, 'never gated');
+  assert.equal(tickErrors().length, (ctl[C_TICKS]! - (WRAP - 3)) | 0, 'every tick logged across the wrap');
+});
+
+test('batch buffers given back are reused: the steady state allocates none', () => {
+  const { thread, core, loop, push, ack } = setup();
+  push(100);
+  for (let i = 0; i < 20; i++) {
+    loop.turn();
+    ack();
+    // main gives each batch back once it has sent from it
+    while (thread.posted.length > 0) thread.inbox.push(thread.posted.shift()!);
+  }
+  const warm = core.batch.allocations;
+  for (let i = 0; i < 100; i++) {
+    loop.turn();
+    ack();
+    while (thread.posted.length > 0) thread.inbox.push(thread.posted.shift()!);
+  }
+  assert.ok(warm <= 2, `allocations while warming up: ${warm}`);
+  assert.equal(core.batch.allocations, warm, 'no allocation in 100 wakes');
+});
