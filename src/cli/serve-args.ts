@@ -14,6 +14,11 @@ Options:
   --queue N         per-call queue bound in 20 ms frames (default 120, max 1024)
   --lead N          frames sent ahead of real time (default 3; 0 = strict real time)
   --spin-us N       pacer busy-wait before each deadline, microseconds (default 300)
+  --spin-max-us N   size the busy-wait from the measured wake-up overshoot, between
+                    --spin-us and N microseconds (default 0: a fixed --spin-us)
+  --phases N        lane start phases in the 20 ms period (default 4: a 5 ms grid)
+  --pacer-stall-ms N  restart a pacer thread whose ticks stand still this long while
+                    audio is queued (default 500; 0 = no watchdog)
   --log-level L     fatal|error|warn|info|debug|trace|silent (default info)
   --audio-file F    WAV file (16-bit PCM, mono or stereo, 8/16/22.05/24/44.1/48 kHz) that
                     calls with mode "file" play, looped
@@ -57,6 +62,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         queue: { type: 'string' },
         lead: { type: 'string' },
         'spin-us': { type: 'string' },
+        'spin-max-us': { type: 'string' },
+        phases: { type: 'string' },
+        'pacer-stall-ms': { type: 'string' },
         'log-level': { type: 'string' },
         'inject-stall': { type: 'string' },
         'pacer-nice': { type: 'string' },
@@ -84,6 +92,12 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (lead !== undefined) opts.lead = lead;
   const spinUs = integer('spin-us', values['spin-us']);
   if (spinUs !== undefined) opts.spinUs = spinUs;
+  const spinMaxUs = integer('spin-max-us', values['spin-max-us']);
+  if (spinMaxUs !== undefined) opts.spinMaxUs = spinMaxUs;
+  const phases = integer('phases', values.phases);
+  if (phases !== undefined) opts.phases = phases;
+  const stallMs = integer('pacer-stall-ms', values['pacer-stall-ms']);
+  if (stallMs !== undefined) opts.pacerStallMs = stallMs;
   if (values['pacer-nice'] !== undefined) {
     if (!/^-?\d+$/.test(values['pacer-nice'])) throw new UsageError('--pacer-nice takes a whole number from -20 to 19');
     opts.pacerNice = Number(values['pacer-nice']);

@@ -21,6 +21,11 @@ export interface EngineOptions {
   lead?: number;
   /** Pacer busy-wait before each deadline, µs. Default 300. */
   spinUs?: number;
+  /**
+   * Above 0: size the busy-wait from the measured Atomics.wait overshoot (the 2nd-largest of the
+   * last 64 wake-ups plus 50 µs), between spinUs and this many µs. Default 0: a fixed spinUs.
+   */
+  spinMaxUs?: number;
   /** Lane start phases within the 20 ms period. Default 4 (a 5 ms grid). */
   phases?: number;
   /** Frames the pacer catches up after waking late before it re-bases. Default 2. */
@@ -135,6 +140,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     queue,
     lead: int('lead', o.lead, 3, 0, 50),
     spinUs: int('spinUs', o.spinUs, 300, 0, 20_000),
+    spinMaxUs: int('spinMaxUs', o.spinMaxUs, 0, 0, 20_000),
     phases: int('phases', o.phases, 4, 1, 20),
     catchUpFrames: int('catchUpFrames', o.catchUpFrames, 2, 0, 50),
     highWaterMark,

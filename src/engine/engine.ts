@@ -102,6 +102,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const pacerOptions = {
       lead: o.lead,
       spinUs: o.spinUs,
+      adaptiveSpin: o.spinMaxUs > 0,
+      spinMaxUs: Math.max(o.spinUs, o.spinMaxUs),
       phases: o.phases,
       catchUpFrames: o.catchUpFrames,
       lateMs: 2,

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { safeEmit } from '../log/safe-emit.js';
-import type { HistogramFigures } from '../pacer/pacer-layout.js';
+import type { HistogramFigures, PacerLoopFigures } from '../pacer/pacer-layout.js';
 import type { Call } from './call.js';
 import type { Engine } from './engine.js';
 
@@ -16,6 +16,14 @@ export interface EngineFigures {
   pacerTickErrorUs: HistogramFigures | null;
   pacerTickErrorTotalUs: HistogramFigures | null;
   pacerCpuPct: number | null;
+  /** The pacer's last period as a histogram (hdr-histogram-js compressed base64), to add periods up exactly. */
+  pacerTickErrorHistogram: string | null;
+  /** How far the pacer's Atomics.wait overslept, µs, over its last period. */
+  pacerOvershootUs: HistogramFigures | null;
+  /** Where the pacer thread's time went in its last period (wakes/s, µs per wake in step, post, spin). */
+  pacerLoop: PacerLoopFigures | null;
+  /** Hand-back buffers the pacer has allocated since it started (flat once warm: main returns them). */
+  pacerBatchAllocations: number | null;
   /** Process CPU over the period, % of one core (main + pacer + everything else). */
   cpuPct: number;
   rssMb: number;
@@ -126,6 +134,10 @@ export class FiguresReporter {
       pacerTickErrorUs: pacer ? pacer.tickErrorUs : null,
       pacerTickErrorTotalUs: pacer ? pacer.tickErrorUsTotal : null,
       pacerCpuPct: pacer && pacer.cpuNs !== null ? round((pacer.cpuNs / 1e6 / pacer.periodMs) * 100) : null,
+      pacerTickErrorHistogram: pacer ? pacer.tickErrorHistogram : null,
+      pacerOvershootUs: pacer?.overshootUs ?? null,
+      pacerLoop: pacer?.loop ?? null,
+      pacerBatchAllocations: pacer?.batchAllocations ?? null,
       cpuPct: round(((cpu.user + cpu.system) / 1000 / (secs * 1000)) * 100),
       rssMb: round(mem.rss / 1048576),
       heapUsedMb: round(mem.heapUsed / 1048576),

@@ -5,7 +5,9 @@ import { ErrorCodes, PtimeError } from '../errors.js';
 import { H_OWNER, H_RD, H_WR } from '../ring/lane-layout.js';
 import { AttentionWriter } from './attention-ring.js';
 import { readBatch, type BatchVisitor } from './batch-reader.js';
-import type { PacerPort } from './pacer-port.js';
+import type { LaneSink, PacerHostEvents, PacerPort } from './pacer-port.js';
+
+export type { LaneSink, PacerHostEvents, PacerRestart } from './pacer-port.js';
 import {
   C_ACKED,
   C_ATTN_RD,
@@ -19,21 +21,9 @@ import {
   type PacerCommand,
   type PacerHello,
   type PacerOptions,
-  type PacerStats,
 } from './pacer-layout.js';
 import { PacerStatsReader } from './pacer-stats-reader.js';
 import { RestartPolicy, type RestartLimits } from './restart-policy.js';
-
-/** Receives the records the pacer hands back for one lane. */
-export interface LaneSink {
-  /**
-   * A due frame: `wire` is the complete Twilio `media` message, ready for ws.send. A Buffer is a
-   * view into a batch that is reused once every sink has returned: return true if something still
-   * holds the view afterwards (a socket that queued it), and the batch is left to the GC instead.
-   */
-  onFrame(gen: number, wire: Buffer | string): boolean;
-  onMark(gen: number, markId: number): void;
-}
 
 /** How the host runs its worker, besides the pacing options. */
 export interface PacerHostOptions extends RestartLimits {
@@ -52,32 +42,6 @@ export interface PacerHostOptions extends RestartLimits {
 }
 
 const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0 } as const;
-
-/** A crashed pacer worker was replaced and is pacing every open lane again. */
-export interface PacerRestart {
-  /** Restart number in the current streak (1 = the first since the pacer last ran healthily). */
-  attempt: number;
-  /** Why the previous worker ended: its uncaught error's message, or its exit code. */
-  reason: string;
-  /** From noticing the failure to the replacement running, backoff delay included. */
-  downMs: number;
-}
-
-export interface PacerHostEvents {
-  stats: [PacerStats];
-  /** A lane's sink threw; the other lanes of the batch were still delivered. */
-  sinkError: [{ lane: number; error: unknown }];
-  /** The watchdog found the pacer hung and is terminating it (a 'restart' with reason 'hung' follows). */
-  hung: [{ stalledMs: number }];
-  /** A crashed worker was replaced; the lanes kept their queues. */
-  restart: [PacerRestart];
-  /** The restart limit was hit: no pacer runs any more (PTIME_ERR_PACER_FAILED). Then 'error'. */
-  fatal: [PtimeError];
-  /** Only the fatal failure, after 'fatal', and only when someone listens to either event. */
-  error: [Error];
-  /** The pacer is gone for good (stop() or fatal), with the last worker's exit code. */
-  exit: [number];
-}
 
 /** How crashForDiagnostics kills the worker ('hang' loops for ever until the watchdog acts). */
 export type PacerCrashKind = 'throw' | 'exit' | 'terminate' | 'hang';

@@ -1,6 +1,43 @@
 import type { EventEmitter } from 'node:events';
-import type { PacerHostEvents, LaneSink } from './pacer-host.js';
-import type { PacerOptions } from './pacer-layout.js';
+import type { PtimeError } from '../errors.js';
+import type { PacerOptions, PacerStats } from './pacer-layout.js';
+
+/** Receives the records the pacer hands back for one lane. */
+export interface LaneSink {
+  /**
+   * A due frame: `wire` is the complete Twilio `media` message, ready for ws.send. A Buffer is a
+   * view into a batch that is reused once every sink has returned: return true if something still
+   * holds the view afterwards (a socket that queued it), and the batch is left to the GC instead.
+   */
+  onFrame(gen: number, wire: Buffer | string): boolean;
+  onMark(gen: number, markId: number): void;
+}
+
+/** A crashed pacer worker was replaced and is pacing every open lane again. */
+export interface PacerRestart {
+  /** Restart number in the current streak (1 = the first since the pacer last ran healthily). */
+  attempt: number;
+  /** Why the previous worker ended: its uncaught error's message, or its exit code. */
+  reason: string;
+  /** From noticing the failure to the replacement running, backoff delay included. */
+  downMs: number;
+}
+
+export interface PacerHostEvents {
+  stats: [PacerStats];
+  /** A lane's sink threw; the other lanes of the batch were still delivered. */
+  sinkError: [{ lane: number; error: unknown }];
+  /** The watchdog found the pacer hung and is terminating it (a 'restart' with reason 'hung' follows). */
+  hung: [{ stalledMs: number }];
+  /** A crashed worker was replaced; the lanes kept their queues. */
+  restart: [PacerRestart];
+  /** The restart limit was hit: no pacer runs any more (PTIME_ERR_PACER_FAILED). Then 'error'. */
+  fatal: [PtimeError];
+  /** Only the fatal failure, after 'fatal', and only when someone listens to either event. */
+  error: [Error];
+  /** The pacer is gone for good (stop() or fatal), with the last worker's exit code. */
+  exit: [number];
+}
 
 /**
  * What the engine needs from a pacer. The pacer worker (PacerHost) is the one ptime ships; the

@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PacerHost, type LaneSink } from '../../src/pacer/pacer-host.js';
+import { LaneRing } from '../../src/ring/lane-ring.js';
+import { until } from '../helpers/engine-fixture.js';
+import { prefixFor, SUFFIX } from '../helpers/core-harness.js';
+import { readStamp, stampedFrame } from '../helpers/seeded.js';
+
+// Batches go back to the pacer for reuse once every sink has returned, unless a sink says it still
+// holds a view (a socket that queued the frame). Real worker, real lanes.
+
+const OPTIONS = { lead: 3, spinUs: 0, phases: 1, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 500, nice: null };
+const seqOf = (wire: Buffer | string): number =>
+  readStamp(Buffer.from((JSON.parse(wire.toString()) as { media: { payload: string } }).media.payload, 'base64'));
+
+class Feeder {
+  pushed = 0;
+  constructor(
+    readonly index: number,
+    readonly ring: LaneRing,
+    private readonly host: PacerHost,
+  ) {}
+  /** Keep 10 frames queued (a producer faster than real time). */
+  topUp(): void {
+    while (this.ring.depth() < 10) {
+      this.ring.pushFrame(stampedFrame(this.index * 100_000 + this.pushed++), 0);
+      if (this.ring.pacerIdle()) this.host.wake(this.index);
+    }
+  }
+}
+
+test('steady state: batches are recycled, the pacer stops allocating; a held view keeps its batch intact', async () => {
+  const host = new PacerHost(OPTIONS, { statsPeriodMs: 200 });
+  const allocations: number[] = [];
+  host.on('stats', (s) => allocations.push(s.batchAllocations));
+  try {
+    const held: Buffer[] = [];
+    const got: number[][] = [[], []];
+    const feeders = [0, 1].map((i) => new Feeder(i, new LaneRing(120), host));
+    const sinks: LaneSink[] = [
+      {
+        // A socket that is behind: it keeps every 5th frame's view and says so.
+        onFrame: (_g, wire) => {
+          got[0]!.push(seqOf(wire));
+          if (got[0]!.length % 5 !== 0 || typeof wire === 'string') return false;
+          held.push(wire);
+          return true;
+        },
+        onMark: () => undefined,
+      },
+      {
+        onFrame: (_g, wire) => {
+          got[1]!.push(seqOf(wire));
+          return false;
+        },
+        onMark: () => undefined,
+      },
+    ];
+    feeders.forEach((f, i) => host.open(i, f.ring.sab, prefixFor(`MZ${i}`), SUFFIX, sinks[i]!));
+    const timer = setInterval(() => feeders.forEach((f) => f.topUp()), 5);
+    try {
+      await until(() => got[1]!.length >= 150, 10_000, '3 s of frames');
+    } finally {
+      clearInterval(timer);
+    }
+    // Every held view still reads as the frame it was: its batch was never written again.
+    const heldSeqs = held.map(seqOf);
+    assert.deepEqual(heldSeqs, got[0]!.filter((_, k) => (k + 1) % 5 === 0).slice(0, heldSeqs.length), 'held frames intact');
+    for (const [i, g] of got.entries()) assert.deepEqual(g, g.map((_, k) => i * 100_000 + k), `lane ${i}: in order, none torn`);
+    await until(() => allocations.length >= 3, 5000, 'stats');
+    // A batch with a held view is replaced by a new buffer; every other one comes back.
+    const last = allocations.at(-1)!;
+    assert.ok(last <= held.length + 4, `${last} buffers allocated for ${got[1]!.length} batches, ${held.length} of them held`);
+  } finally {
+    await host.stop();
+  }
+});
+
+test('no view held: after warm-up the pacer allocates no batch buffer at all', async () => {
+  const host = new PacerHost(OPTIONS, { statsPeriodMs: 200 });
+  const allocations: number[] = [];
+  host.on('stats', (s) => allocations.push(s.batchAllocations));
+  try {
+    const feeder = new Feeder(0, new LaneRing(120), host);
+    let got = 0;
+    host.open(0, feeder.ring.sab, prefixFor('MZ0'), SUFFIX, { onFrame: () => ++got < 0, onMark: () => undefined });
+    const timer = setInterval(() => feeder.topUp(), 5);
+    try {
+      await until(() => got >= 50, 10_000, '1 s of frames');
+      const warm = allocations.length;
+      await until(() => got >= 150 && allocations.length >= warm + 3, 10_000, '2 s more');
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(allocations.at(-1)! <= 4, `buffers allocated over ${got} frames: ${allocations.join(',')}`);
+  } finally {
+    await host.stop();
+  }
+});
