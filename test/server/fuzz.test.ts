@@ -39,8 +39,12 @@ import {
  */
 const SEED = Number(process.env['PTIME_FUZZ_SEED'] ?? 0x7e1e7);
 const NUM_RUNS = Number(process.env['PTIME_FUZZ_RUNS'] ?? 250);
-/** A safety net for slow machines: fast-check stops starting runs (and shrinking) after this. */
-const TIME_LIMIT_MS = Number(process.env['PTIME_FUZZ_TIME_LIMIT_MS'] ?? 10_000);
+/**
+ * Shrinking a failure stops this long after the failure was found: each shrink step is a live run,
+ * and one that waits out a timeout costs seconds. The runs themselves have no time limit: a slow
+ * machine takes longer, it does not test fewer cases.
+ */
+const SHRINK_MS = Number(process.env['PTIME_FUZZ_SHRINK_MS'] ?? 10_000);
 const MAX_PAYLOAD = 16 * 1024;
 /** Nesting depth of generated JSON arrays: deep enough to overflow any recursive formatter. */
 const MAX_NESTING = 10_000;
@@ -178,25 +182,35 @@ test('fuzz: hostile Twilio traffic is rejected and counted, the server stays up,
     const ctx: FuzzContext = { ownSid: `MZ${'f'.repeat(32)}`, otherSid: `MZ${'e'.repeat(32)}`, controlSid: control.streamSid, maxPayload: MAX_PAYLOAD };
     const figures = { runs: 0, steps: 0, calls: 0, closes: {} as Record<string, number>, rejected: {} as Counts };
     let firstFailure: string | null = null;
+    let failedAt: number | null = null;
     const started = performance.now();
     const property = fc.asyncProperty(scripts(ctx), async (script) => {
+      // Past the shrink budget a candidate is not run: it counts as passing, so shrinking ends on
+      // the smallest failure found so far. Before any failure every run runs.
+      if (failedAt !== null && performance.now() - failedAt > SHRINK_MS) return;
       const run = ++figures.runs;
       try {
         await runScript(fx, ctx, script, run, figures, crashes);
       } catch (err) {
+        failedAt ??= performance.now();
         firstFailure ??= `run ${run}: ${fc.stringify(script)}\n${(err as Error).stack ?? String(err)}`;
         throw err;
       }
     });
-    try {
-      await fc.assert(property, { seed: SEED, numRuns: NUM_RUNS, plugins: [fc.interruptAfterTimeLimit(TIME_LIMIT_MS)] });
-    } catch (err) {
-      const report = `fuzz property failed (seed ${SEED}; replay with PTIME_FUZZ_SEED=${SEED})\nfirst failure: ${firstFailure}\n\n${(err as Error).message}`;
+    const details = await fc.check(property, { seed: SEED, numRuns: NUM_RUNS });
+    if (details.failed) {
+      const report = `fuzz property failed (seed ${SEED}; replay with PTIME_FUZZ_SEED=${SEED})\nfirst failure: ${firstFailure}\n\n${await fc.asyncDefaultReportMessage(details)}`;
       // node:test has already closed this test on the uncaught exception; still show the input.
       // After one, sockets may be stuck for good and shrinking misleads: trust the first failure.
       if (crashes.length > 0) console.error(report);
-      throw new Error(report, { cause: err });
+      throw new Error(report, { cause: details.errorInstance });
     }
+    // A pass counts only if all NUM_RUNS cases ran: a time limit (here, or set globally with
+    // fc.configureGlobal) would turn a slow machine into fewer cases that still pass. figures.runs
+    // is our own count of scripts played against the server.
+    assert.equal(details.interrupted, false, `seed ${SEED}: fast-check was interrupted after ${details.numRuns} of ${NUM_RUNS} runs`);
+    assert.equal(details.numRuns, NUM_RUNS, `seed ${SEED}: fast-check ran ${details.numRuns} of ${NUM_RUNS} runs`);
+    assert.equal(figures.runs, NUM_RUNS, `seed ${SEED}: ${figures.runs} scripts ran, expected ${NUM_RUNS}`);
     const fuzzMs = performance.now() - started;
     fuzzDone = true;
 
