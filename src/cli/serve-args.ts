@@ -17,6 +17,8 @@ Options:
   --spin-max-us N   size the busy-wait from the measured wake-up overshoot, between
                     --spin-us and N microseconds (default 0: a fixed --spin-us)
   --phases N        lane start phases in the 20 ms period (default 4: a 5 ms grid)
+  --lanes-per-wake N  start new calls on only as many phases as keep each pacer wake
+                    under N calls (default 0: all phases)
   --pacer-stall-ms N  restart a pacer thread whose ticks stand still this long while
                     audio is queued (default 500; 0 = no watchdog)
   --log-level L     fatal|error|warn|info|debug|trace|silent (default info)
@@ -64,6 +66,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'spin-us': { type: 'string' },
         'spin-max-us': { type: 'string' },
         phases: { type: 'string' },
+        'lanes-per-wake': { type: 'string' },
         'pacer-stall-ms': { type: 'string' },
         'log-level': { type: 'string' },
         'inject-stall': { type: 'string' },
@@ -96,6 +99,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (spinMaxUs !== undefined) opts.spinMaxUs = spinMaxUs;
   const phases = integer('phases', values.phases);
   if (phases !== undefined) opts.phases = phases;
+  const lanesPerWake = integer('lanes-per-wake', values['lanes-per-wake']);
+  if (lanesPerWake !== undefined) opts.lanesPerWake = lanesPerWake;
   const stallMs = integer('pacer-stall-ms', values['pacer-stall-ms']);
   if (stallMs !== undefined) opts.pacerStallMs = stallMs;
   if (values['pacer-nice'] !== undefined) {

@@ -28,6 +28,11 @@ export interface EngineOptions {
   spinMaxUs?: number;
   /** Lane start phases within the 20 ms period. Default 4 (a 5 ms grid). */
   phases?: number;
+  /**
+   * Above 0: new calls start on only as many of the phases as keep each pacer wake under this many
+   * calls (fewer wakes, so less spinning, while calls are few). Default 0: all `phases`.
+   */
+  lanesPerWake?: number;
   /** Frames the pacer catches up after waking late before it re-bases. Default 2. */
   catchUpFrames?: number;
   /** send() returns false at this queue depth. Default min(50, queue). */
@@ -142,6 +147,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     spinUs: int('spinUs', o.spinUs, 300, 0, 20_000),
     spinMaxUs: int('spinMaxUs', o.spinMaxUs, 0, 0, 20_000),
     phases: int('phases', o.phases, 4, 1, 20),
+    lanesPerWake: int('lanesPerWake', o.lanesPerWake, 0, 0, 100_000),
     catchUpFrames: int('catchUpFrames', o.catchUpFrames, 2, 0, 50),
     highWaterMark,
     lowWaterMark: int('lowWaterMark', o.lowWaterMark, Math.floor(highWaterMark / 2), 0, highWaterMark - 1),

@@ -105,6 +105,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       adaptiveSpin: o.spinMaxUs > 0,
       spinMaxUs: Math.max(o.spinUs, o.spinMaxUs),
       phases: o.phases,
+      lanesPerWake: o.lanesPerWake,
       catchUpFrames: o.catchUpFrames,
       lateMs: 2,
       maxInflightBatches: 500,

@@ -60,7 +60,10 @@ export class PacerCore {
   private due: PacedLane[] = [];
   private openCount = 0;
   private readonly leadMs: number;
-  private readonly gridMs: number;
+  private readonly phases: number;
+  private readonly lanesPerWake: number;
+  /** Lanes with a running schedule (PLAYING), for the wake-group rule. */
+  private playing = 0;
   private readonly catchUpMs: number;
   private readonly lateMs: number;
   private readonly maxPerVisit: number;
@@ -76,7 +79,8 @@ export class PacerCore {
     private readonly attention: AttentionReader | null = null,
   ) {
     this.leadMs = opts.lead * FRAME_MS;
-    this.gridMs = FRAME_MS / opts.phases;
+    this.phases = opts.phases;
+    this.lanesPerWake = opts.lanesPerWake ?? 0;
     this.catchUpMs = opts.catchUpFrames * FRAME_MS;
     this.lateMs = opts.lateMs;
     this.maxPerVisit = opts.lead + opts.catchUpFrames + 1;
@@ -104,6 +108,7 @@ export class PacerCore {
     this.lanes[index] = undefined;
     this.openCount--;
     this.queue.remove(lane);
+    if (lane.state === STATE_PLAYING) this.playing--;
     lane.stale = true; // may still sit in the urgent list
   }
 
@@ -159,6 +164,7 @@ export class PacerCore {
 
   private retire(lane: PacedLane): void {
     lane.stale = true;
+    if (lane.state === STATE_PLAYING) this.playing--;
     lane.state = STATE_IDLE;
     lane.nextVisit = Number.POSITIVE_INFINITY;
   }
@@ -204,13 +210,26 @@ export class PacerCore {
       return false;
     }
     lane.state = STATE_PLAYING;
+    this.playing++;
     lane.reader.setState(STATE_PLAYING);
     lane.framesThisSpell = 0;
-    lane.nextSlot = Math.ceil(now / this.gridMs) * this.gridMs;
+    const gridMs = FRAME_MS / this.wakeGroups();
+    lane.nextSlot = Math.ceil(now / gridMs) * gridMs;
     return true;
   }
 
+  /**
+   * How many start phases a new schedule may use. Each phase is a wake of its own, and a wake has a
+   * fixed cost (the spin, the wake-up itself), so with lanesPerWake set, calls share as few wakes
+   * as keep each wake's batch under lanesPerWake frames, up to `phases` groups.
+   */
+  private wakeGroups(): number {
+    if (this.lanesPerWake <= 0) return this.phases;
+    return Math.min(this.phases, Math.max(1, Math.ceil(this.playing / this.lanesPerWake)));
+  }
+
   private park(lane: PacedLane): void {
+    if (lane.state === STATE_PLAYING) this.playing--;
     lane.state = STATE_IDLE;
     lane.nextVisit = Number.POSITIVE_INFINITY;
     // Publish IDLE before re-reading WR (in the caller): main writes WR before reading STATE, so

@@ -99,6 +99,8 @@ export interface PacerOptions {
   spinMaxUs?: number;
   /** Lane start times snap to a grid of 20/phases ms, spreading calls over the period. */
   phases: number;
+  /** Above 0: use only as many of those phases as keep each wake under this many lanes. */
+  lanesPerWake?: number;
   /** Frames the pacer sends to catch up after waking late before it re-bases instead. */
   catchUpFrames: number;
   /** A frame sent more than this after its due time counts as a late tick. */

@@ -55,3 +55,29 @@ test('60 lanes started at random times: each keeps its own phase, a step carries
   }
   assert.deepEqual([...new Set(phaseOf.values())].sort((a, b) => a - b), [0, 5, 10, 15], 'the lanes spread over all four phases');
 });
+
+test('lanesPerWake: while few calls play they share one wake; more calls spread over more phases', () => {
+  const h = new CoreHarness({ lead: 0, phases: 4, lanesPerWake: 10 });
+  const rings = Array.from({ length: 30 }, () => new LaneRing(120));
+  rings.forEach((r, i) => h.open(i, r, `MZ${i}`));
+  const firstAt = new Map<number, number>();
+  let next = h.step(0).next;
+  let now = 0;
+  // One new call every 7 ms (off every grid), each with 2 s of audio.
+  for (let i = 0; i < rings.length || now < 300; ) {
+    const startAt = i < rings.length ? 1 + i * 7 : Number.POSITIVE_INFINITY;
+    now = Math.min(next, startAt);
+    if (now === startAt) {
+      h.push(i, rings[i]!, Array.from({ length: 100 }, (_, k) => stampedFrame(k)));
+      i++;
+    }
+    const r = h.step(now);
+    next = r.next;
+    for (const o of r.out) if (!firstAt.has(o.lane)) firstAt.set(o.lane, now);
+  }
+  const phase = (lane: number): number => Math.round((firstAt.get(lane)! % 20) * 1000) / 1000;
+  const phasesOf = (from: number, to: number): number[] => [...new Set(Array.from({ length: to - from }, (_, k) => phase(from + k)))].sort((a, b) => a - b);
+  assert.deepEqual(phasesOf(0, 10), [0], 'the first 10 calls share the 20 ms grid: one wake per period');
+  assert.deepEqual(phasesOf(10, 20), [0, 10], 'calls 11-20 start on a 10 ms grid');
+  assert.ok(phasesOf(20, 30).length >= 2 && phasesOf(20, 30).length <= 3, `calls 21-30 on up to 3 phases: ${phasesOf(20, 30).join(',')}`);
+});
