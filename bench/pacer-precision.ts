@@ -68,6 +68,7 @@ async function measure(name: string, script: string, args: string[]): Promise<Ro
           postUs: mean(loops.map((l) => l.postUs)),
           spinUs: mean(loops.map((l) => l.spinUs)),
           framesPerWake: mean(loops.map((l) => l.framesPerWake)),
+          visitsPerWake: mean(loops.map((l) => l.visitsPerWake)),
           spinSettingUs: mean(loops.map((l) => l.spinSettingUs)),
         }
       : null;
@@ -102,10 +103,10 @@ for (const config of values.configs.split(';').map((c) => c.trim())) {
 
 const f1 = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n.toFixed(1));
 const lines = [
-  '| config | tick \\|error\\| p50 / p99 / p99.9 / max µs | pacer CPU % | server CPU % | wakes/s | step µs/wake | post µs/wake | spin µs/wake | frames/wake | spin setting µs | wait overshoot p99 µs | drops |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| config | tick \\|error\\| p50 / p99 / p99.9 / max µs | pacer CPU % | server CPU % | wakes/s | step µs/wake | post µs/wake | spin µs/wake | frames/wake | lanes visited/wake | spin setting µs | wait overshoot p99 µs | drops |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) =>
-    `| ${r.name} | ${r.tick.p50} / ${r.tick.p99} / ${r.tick.p999} / ${r.tick.max} | ${f1(r.pacerCpuPct)} | ${f1(r.serverCpuPct)} | ${f1(r.loop?.wakesPerSec)} | ${f1(r.loop?.stepUs)} | ${f1(r.loop?.postUs)} | ${f1(r.loop?.spinUs)} | ${f1(r.loop?.framesPerWake)} | ${f1(r.loop?.spinSettingUs)} | ${f1(r.overshootP99)} | ${r.drops} |`,
+    `| ${r.name} | ${r.tick.p50} / ${r.tick.p99} / ${r.tick.p999} / ${r.tick.max} | ${f1(r.pacerCpuPct)} | ${f1(r.serverCpuPct)} | ${f1(r.loop?.wakesPerSec)} | ${f1(r.loop?.stepUs)} | ${f1(r.loop?.postUs)} | ${f1(r.loop?.spinUs)} | ${f1(r.loop?.framesPerWake)} | ${f1(r.loop?.visitsPerWake)} | ${f1(r.loop?.spinSettingUs)} | ${f1(r.overshootP99)} | ${r.drops} |`,
   ),
 ];
 const base = rows[0]!;

@@ -73,6 +73,8 @@ export class PacerCore {
   };
   /** Frames built since start (for the loop's profile). */
   framesBuilt = 0;
+  /** Lanes visited since start: a wake costs the lanes due and flagged, not the lanes open. */
+  lanesVisited = 0;
 
   constructor(
     opts: PacerOptions,
@@ -130,6 +132,7 @@ export class PacerCore {
     while ((lane = this.queue.popDue(now)) !== undefined) this.due.push(lane);
     // Visited after popping them all, so a lane that wants to run again at once waits for the next step.
     const due = this.due;
+    this.lanesVisited += due.length;
     for (let i = 0; i < due.length; i++) {
       const l = due[i]!;
       this.visitLane(l, now);

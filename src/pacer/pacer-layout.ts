@@ -62,6 +62,7 @@ export const P_OVERSHOOT_MS = 4;
 export const P_FRAMES = 5;
 export const P_WAITS = 6;
 export const P_SLEEP_MS = 7;
+export const P_VISITS = 8;
 export const PROFILE_FIELDS = 16;
 
 export const TICKLOG_BYTE = PROFILE_BYTE + PROFILE_FIELDS * 8;
@@ -167,6 +168,8 @@ export interface PacerLoopFigures {
   postUs: number;
   spinUs: number;
   framesPerWake: number;
+  /** Lanes the pacer looked at per wake (the ones due, and the ones main flagged). */
+  visitsPerWake: number;
   /** The spin the pacer uses now, µs (it follows the measured overshoot when spin is adaptive). */
   spinSettingUs: number;
 }

@@ -10,6 +10,7 @@ import {
   C_TICKS,
   C_WAKE,
   P_FRAMES,
+  P_VISITS,
   P_OVERSHOOT_MS,
   P_POST_MS,
   P_SLEEP_MS,
@@ -69,6 +70,7 @@ export class PacerLoop {
   private overshootAt = 0;
   private overshootCount = 0;
   private framesReported = 0;
+  private visitsReported = 0;
 
   constructor(
     control: SharedArrayBuffer,
@@ -124,6 +126,8 @@ export class PacerLoop {
       }
       this.profile[P_FRAMES] += this.core.framesBuilt - this.framesReported;
       this.framesReported = this.core.framesBuilt;
+      this.profile[P_VISITS] += this.core.lanesVisited - this.visitsReported;
+      this.visitsReported = this.core.lanesVisited;
     }
     this.profile[P_WAKES]++;
     if (now - this.lastHeapAt >= MAX_SLEEP_MS) {

@@ -81,3 +81,25 @@ test('lanesPerWake: while few calls play they share one wake; more calls spread 
   assert.deepEqual(phasesOf(10, 20), [0, 10], 'calls 11-20 start on a 10 ms grid');
   assert.ok(phasesOf(20, 30).length >= 2 && phasesOf(20, 30).length <= 3, `calls 21-30 on up to 3 phases: ${phasesOf(20, 30).join(',')}`);
 });
+
+test('a wake visits the lanes due and the lanes flagged, not every open lane', () => {
+  const h = new CoreHarness({ lead: 0, phases: 4 });
+  const rings = Array.from({ length: 200 }, () => new LaneRing(120));
+  rings.forEach((r, i) => h.open(i, r, `MZ${i}`));
+  let next = h.step(0).next; // visits each newly opened lane once, finds it empty, parks it
+  assert.equal(h.core.lanesVisited, 200);
+  h.push(7, rings[7]!, Array.from({ length: 60 }, (_, k) => stampedFrame(k)));
+  const before = h.core.lanesVisited;
+  let now = 1;
+  let frames = 0;
+  let steps = 0;
+  while (frames < 50) {
+    const r = h.step(now);
+    steps++;
+    frames += r.out.length;
+    next = r.next;
+    now = next;
+  }
+  assert.equal(steps, 51, 'the flagged wake (which starts the lane on the grid), then one per frame');
+  assert.equal(h.core.lanesVisited - before, steps, '199 parked lanes cost nothing: one visit per wake');
+});
