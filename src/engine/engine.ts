@@ -128,6 +128,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.pacer.on('hung', ({ stalledMs }) => {
       this.logger.error({ stalledMs: Math.round(stalledMs), pacerStallMs: o.pacerStallMs }, 'pacer thread hung: no tick with audio queued; terminating it to restart');
     });
+    this.pacer.on('starved', ({ stalledMs, waitMs }) => {
+      this.logger.warn({ stalledMs: Math.round(stalledMs), waitingForCpuMs: Math.round(waitMs) }, 'pacer thread starved of CPU: no tick with audio queued, but not hung (not restarted)');
+    });
     this.pacer.on('sinkError', ({ lane, error }) => {
       this.sinkErrors.add(performance.now());
       this.lastSinkError = { lane, error };

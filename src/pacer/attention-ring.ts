@@ -21,6 +21,16 @@ export class AttentionWriter {
     this.wr = Atomics.load(this.ctl, C_ATTN_WR);
   }
 
+  /**
+   * A new pacer worker is about to start (none is running): it opens and looks at every lane
+   * anyway, so pending entries and flags are dropped rather than left to a reader that never
+   * knew them.
+   */
+  reset(headers: Iterable<Int32Array>): void {
+    for (const h of headers) Atomics.store(h, H_ATTN, 0);
+    Atomics.store(this.ctl, C_ATTN_RD, this.wr);
+  }
+
   /** Put `lane` in the ring unless it is there already. True when it was added. */
   push(lane: number, laneHeader: Int32Array): boolean {
     if (Atomics.exchange(laneHeader, H_ATTN, 1) !== 0) return false;
@@ -42,10 +52,19 @@ export class AttentionReader {
     this.mask = slots - 1;
   }
 
-  /** Hand every lane index queued so far to `visit`, oldest first. */
-  drain(visit: (lane: number) => void): void {
+  /**
+   * Hand every lane index queued so far to `visit`, oldest first. If the ring ever held more than
+   * its slots (it cannot while each lane is in it at most once; this is the belt to those braces),
+   * entries were overwritten: `lost` is called instead, to look at every lane.
+   */
+  drain(visit: (lane: number) => void, lost: () => void): void {
     let rd = Atomics.load(this.ctl, C_ATTN_RD);
     const wr = Atomics.load(this.ctl, C_ATTN_WR);
+    if (((wr - rd) | 0) > this.ring.length) {
+      Atomics.store(this.ctl, C_ATTN_RD, wr);
+      lost();
+      return;
+    }
     while (rd !== wr) {
       const lane = this.ring[rd & this.mask]!;
       rd = (rd + 1) | 0;

@@ -1,4 +1,4 @@
-import { FRAME_BYTES, FRAME_MS, H_LATE, H_UNDERRUNS, KIND_FRAME, KIND_MARK, STATE_IDLE, STATE_PLAYING } from '../ring/lane-layout.js';
+import { FRAME_BYTES, FRAME_MS, H_ATTN, H_LATE, H_UNDERRUNS, KIND_FRAME, KIND_MARK, STATE_IDLE, STATE_PLAYING } from '../ring/lane-layout.js';
 import { LaneReader } from '../ring/lane-reader.js';
 import type { AttentionReader } from './attention-ring.js';
 import { BatchWriter } from './batch-writer.js';
@@ -16,6 +16,8 @@ class PacedLane {
   /** When the pacer next has to look at this lane; Infinity while parked. */
   nextVisit = Number.POSITIVE_INFINITY;
   heapIndex = -1;
+  /** Which of the `phases` start slots this lane's schedule is on (-1 while parked). */
+  phase = -1;
   /** In this step's list of lanes to visit regardless of their schedule. */
   urgent = false;
   /** Main gave the lane to another call; nothing is read from it until that call's `open`. */
@@ -62,14 +64,31 @@ export class PacerCore {
   private readonly leadMs: number;
   private readonly phases: number;
   private readonly lanesPerWake: number;
-  /** Lanes with a running schedule (PLAYING), for the wake-group rule. */
-  private playing = 0;
+  /** Playing lanes per start phase: each phase with lanes is one wake per period. */
+  private readonly perPhase: Int32Array;
   private readonly catchUpMs: number;
   private readonly lateMs: number;
   private readonly maxPerVisit: number;
+  /** Lane headers by index, kept after close: an attention entry may name a lane closed since. */
+  private readonly headers: (Int32Array | undefined)[] = [];
+  /** Indices whose attention entry was taken before this pacer knew the lane (flag still set). */
+  private readonly orphans = new Set<number>();
   private readonly attend = (index: number): void => {
+    // The entry is taken: reset the flag now, so the lane's next write puts it back. Only here,
+    // never elsewhere: a reset while the entry is still unread would let the lane in twice.
+    const header = this.headers[index];
+    if (header) Atomics.store(header, H_ATTN, 0);
+    else this.orphans.add(index);
     const lane = this.lanes[index];
     if (lane) this.markUrgent(lane);
+  };
+  private readonly attendAll = (): void => {
+    for (let i = 0; i < this.headers.length; i++) {
+      const header = this.headers[i];
+      if (header) Atomics.store(header, H_ATTN, 0);
+      const lane = this.lanes[i];
+      if (lane) this.markUrgent(lane);
+    }
   };
   /** Frames built since start (for the loop's profile). */
   framesBuilt = 0;
@@ -83,6 +102,7 @@ export class PacerCore {
     this.leadMs = opts.lead * FRAME_MS;
     this.phases = opts.phases;
     this.lanesPerWake = opts.lanesPerWake ?? 0;
+    this.perPhase = new Int32Array(opts.phases);
     this.catchUpMs = opts.catchUpFrames * FRAME_MS;
     this.lateMs = opts.lateMs;
     this.maxPerVisit = opts.lead + opts.catchUpFrames + 1;
@@ -95,13 +115,14 @@ export class PacerCore {
   /** Pace lane `index` for the call that owns it now (`owner`, the lane's OWNER word at open). */
   open(index: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, owner: number): void {
     this.close(index);
-    const reader = new LaneReader(sab);
+    const reader = this.newReader(sab);
     const lane = new PacedLane(index, owner, reader, prefix, suffix);
     this.lanes[index] = lane;
+    this.headers[index] = reader.h;
     this.openCount++;
-    // An attention entry for this lane may have been taken while it was not open here.
-    reader.clearAttention();
-    this.markUrgent(lane);
+    // Its attention entry was taken before we knew the lane: the flag is ours to reset.
+    if (this.orphans.delete(index)) reader.clearAttention();
+    this.markUrgent(lane); // a new lane is looked at once: audio may be queued already
   }
 
   close(index: number): void {
@@ -110,13 +131,13 @@ export class PacerCore {
     this.lanes[index] = undefined;
     this.openCount--;
     this.queue.remove(lane);
-    if (lane.state === STATE_PLAYING) this.playing--;
+    this.leavePhase(lane);
     lane.stale = true; // may still sit in the urgent list
   }
 
   /** Run everything due at `now`; returns the next time anything is due (Infinity: nothing). */
   step(now: number): number {
-    this.attention?.drain(this.attend);
+    this.attention?.drain(this.attend, this.attendAll);
     const urgent = this.urgent;
     this.urgent = this.spare;
     for (let i = 0; i < urgent.length; i++) {
@@ -143,8 +164,12 @@ export class PacerCore {
     return this.urgent.length > 0 ? now : next;
   }
 
+  /** The consumer side of a lane (a seam for tests that must act between two reads of it). */
+  protected newReader(sab: SharedArrayBuffer): LaneReader {
+    return new LaneReader(sab);
+  }
+
   private markUrgent(lane: PacedLane): void {
-    lane.reader.clearAttention();
     if (lane.urgent) return;
     lane.urgent = true;
     this.urgent.push(lane);
@@ -167,7 +192,7 @@ export class PacerCore {
 
   private retire(lane: PacedLane): void {
     lane.stale = true;
-    if (lane.state === STATE_PLAYING) this.playing--;
+    this.leavePhase(lane);
     lane.state = STATE_IDLE;
     lane.nextVisit = Number.POSITIVE_INFINITY;
   }
@@ -213,26 +238,48 @@ export class PacerCore {
       return false;
     }
     lane.state = STATE_PLAYING;
-    this.playing++;
     lane.reader.setState(STATE_PLAYING);
     lane.framesThisSpell = 0;
-    const gridMs = FRAME_MS / this.wakeGroups();
-    lane.nextSlot = Math.ceil(now / gridMs) * gridMs;
+    const gridMs = FRAME_MS / this.phases;
+    const first = Math.ceil(now / gridMs);
+    const k = this.chooseStart(first);
+    lane.phase = (first + k) % this.phases;
+    this.perPhase[lane.phase]!++;
+    lane.nextSlot = (first + k) * gridMs;
     return true;
   }
 
   /**
-   * How many start phases a new schedule may use. Each phase is a wake of its own, and a wake has a
-   * fixed cost (the spin, the wake-up itself), so with lanesPerWake set, calls share as few wakes
-   * as keep each wake's batch under lanesPerWake frames, up to `phases` groups.
+   * Which of the next `phases` grid points (0 = the next one) a new schedule starts on. By default
+   * the next one, spreading calls over all phases. With lanesPerWake: each phase in use is a wake
+   * of its own, and a wake has a fixed cost (the wake-up, the spin), so a new call joins the
+   * soonest phase that already has calls and fewer than lanesPerWake; failing that the soonest
+   * empty phase; failing that the least loaded. Few calls then share one wake per period.
    */
-  private wakeGroups(): number {
-    if (this.lanesPerWake <= 0) return this.phases;
-    return Math.min(this.phases, Math.max(1, Math.ceil(this.playing / this.lanesPerWake)));
+  private chooseStart(first: number): number {
+    const cap = this.lanesPerWake;
+    if (cap <= 0) return 0;
+    const n = this.phases;
+    let best = 0;
+    let bestKey = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < n; k++) {
+      const count = this.perPhase[(first + k) % n]!;
+      const key = count > 0 && count < cap ? k : count === 0 ? n + k : 2 * n + count * n + k;
+      if (key < bestKey) {
+        bestKey = key;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  private leavePhase(lane: PacedLane): void {
+    if (lane.phase >= 0) this.perPhase[lane.phase]!--;
+    lane.phase = -1;
   }
 
   private park(lane: PacedLane): void {
-    if (lane.state === STATE_PLAYING) this.playing--;
+    this.leavePhase(lane);
     lane.state = STATE_IDLE;
     lane.nextVisit = Number.POSITIVE_INFINITY;
     // Publish IDLE before re-reading WR (in the caller): main writes WR before reading STATE, so

@@ -22,7 +22,7 @@ import {
   type PacerHello,
   type PacerOptions,
 } from './pacer-layout.js';
-import { PacerStatsReader } from './pacer-stats-reader.js';
+import { PacerStatsReader, threadSchedstat } from './pacer-stats-reader.js';
 import { RestartPolicy, type RestartLimits } from './restart-policy.js';
 
 /** How the host runs its worker, besides the pacing options. */
@@ -88,6 +88,15 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private readonly hostOptions: PacerHostOptions;
   private readonly statsReader: PacerStatsReader;
   private readonly lanes: (OpenLane | undefined)[] = [];
+  /** Every lane header ever opened, by index (a closed lane's attention flag is reset at respawn too). */
+  private readonly headers: Int32Array[] = [];
+  private readonly monitorMs: number;
+  private lastCheckAt = performance.now();
+  /** Whether the current worker has ticked yet: before its first tick it gets a longer grace. */
+  private tickedSinceSpawn = false;
+  /** The pacer thread's scheduler figures when its ticks were first seen standing still. */
+  private stallSched: { cpuNs: number; waitNs: number } | null = null;
+  private starvedCount = 0;
   private readonly policy: RestartPolicy;
   private worker: Worker | null = null;
   private workerOnline = false;
@@ -120,6 +129,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       try {
         if (l.sink.onFrame(gen, wire)) this.held = true;
       } catch (error) {
+        this.held = true; // it may have handed the view on before it threw: do not reuse the batch
         this.sinkFailed(lane, error);
       }
       return false;
@@ -156,7 +166,8 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     this.statsReader = new PacerStatsReader(this.control);
     this.policy = new RestartPolicy(limits, () => performance.now());
     // One timer for the watchdog and the stats; unref'd so an idle host never keeps a process up.
-    this.monitor = setInterval(() => this.check(), Math.max(10, Math.min(100, stallMs > 0 ? stallMs / 5 : 100, statsPeriodMs))).unref();
+    this.monitorMs = Math.max(10, Math.min(100, stallMs > 0 ? stallMs / 5 : 100, statsPeriodMs));
+    this.monitor = setInterval(() => this.check(), this.monitorMs).unref();
     this.spawn();
   }
 
@@ -194,7 +205,11 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
    * OWNER word, set by main when it handed the lane to this call, binds the prefix to the call.
    */
   open(lane: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, sink: LaneSink): void {
+    if (!Number.isInteger(lane) || lane < 0 || lane >= this.hostOptions.maxLanes) {
+      throw new PtimeError(ErrorCodes.INVALID_OPTION, `lane index must be an integer from 0 to maxLanes - 1 (${this.hostOptions.maxLanes - 1}); got ${lane}`);
+    }
     const header = new Int32Array(sab, 0, 64);
+    this.headers[lane] = header;
     const owner = Atomics.load(header, H_OWNER);
     this.lanes[lane] = { sab, header, owner, prefix, suffix, sink };
     this.command({ op: 'open', lane, owner, sab, prefix, suffix });
@@ -278,6 +293,9 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     this.commands = port1;
     this.workerError = null;
     this.policy.started();
+    this.tickedSinceSpawn = false;
+    // No worker runs now: the new one opens and looks at every lane, so pending attention goes.
+    this.attention.reset(this.headers.filter((h): h is Int32Array => h !== undefined));
     // Queued on the port before the worker runs: its first drain opens every lane, then it steps.
     for (let i = 0; i < this.lanes.length; i++) {
       const l = this.lanes[i];
@@ -379,6 +397,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private check(): void {
     const now = performance.now();
     this.watchdog(now);
+    this.statsReader.drainLog();
     if (now - this.lastStatsAt >= this.hostOptions.statsPeriodMs) {
       const stats = this.statsReader.read(now - this.lastStatsAt, this.ticks);
       this.lastStatsAt = now;
@@ -392,13 +411,32 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     const raw = Atomics.load(this.ctl, C_TICKS);
     const moved = raw !== this.watchedTicks;
     this.watchedTicks = raw;
+    if (moved) this.tickedSinceSpawn = true;
+    // This check came late: the whole process was paused (SIGSTOP, a VM pause, CPU throttling), so
+    // nothing was watched and the pacer may not have had a chance to tick either.
+    const late = now - this.lastCheckAt > 3 * this.monitorMs;
+    this.lastCheckAt = now;
     // The clock runs only while a running worker has audio waiting and its ticks stand still.
-    if (stallMs === 0 || !worker || !this.workerOnline || this.stopping || this.hungWorker === worker || moved || !this.audioQueued()) {
+    if (stallMs === 0 || !worker || !this.workerOnline || this.stopping || this.hungWorker === worker || moved || late || !this.audioQueued()) {
       this.lastProgressAt = now;
+      this.stallSched = null;
       return;
     }
+    const tid = this.statsReader.tid;
+    this.stallSched ??= threadSchedstat(tid);
     const stalledMs = now - this.lastProgressAt;
-    if (stalledMs < stallMs) return;
+    // A worker that has not ticked yet is still loading its modules: give it ten times as long.
+    if (stalledMs < (this.tickedSinceSpawn ? stallMs : stallMs * 10)) return;
+    const sched = threadSchedstat(tid);
+    if (sched && this.stallSched && (sched.waitNs - this.stallSched.waitNs) / 1e6 > stalledMs / 2) {
+      // Most of the time went waiting for a CPU: the machine is overloaded, the pacer is not stuck.
+      // Killing it would only add a restart to the overload.
+      this.starvedCount++;
+      this.emit('starved', { stalledMs, waitMs: (sched.waitNs - this.stallSched.waitNs) / 1e6 });
+      this.lastProgressAt = now;
+      this.stallSched = sched;
+      return;
+    }
     this.hangCount++;
     this.hungWorker = worker;
     this.emit('hung', { stalledMs });
@@ -410,6 +448,11 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       if (l && Atomics.load(l.header, H_WR) !== Atomics.load(l.header, H_RD)) return true;
     }
     return false;
+  }
+
+  /** Times the watchdog found the ticks standing still but the thread waiting for a CPU (not restarted). */
+  get starved(): number {
+    return this.starvedCount;
   }
 
   private sinkFailed(lane: number, error: unknown): void {

@@ -29,6 +29,8 @@ export interface PacerHostEvents {
   sinkError: [{ lane: number; error: unknown }];
   /** The watchdog found the pacer hung and is terminating it (a 'restart' with reason 'hung' follows). */
   hung: [{ stalledMs: number }];
+  /** The ticks stood still, but the pacer thread spent that time waiting for a CPU: not restarted. */
+  starved: [{ stalledMs: number; waitMs: number }];
   /** A crashed worker was replaced; the lanes kept their queues. */
   restart: [PacerRestart];
   /** The restart limit was hit: no pacer runs any more (PTIME_ERR_PACER_FAILED). Then 'error'. */

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LanePool } from '../../src/engine/lane-pool.js';
-import { CoreHarness } from '../helpers/core-harness.js';
+import { PacerCore } from '../../src/pacer/pacer-core.js';
+import { LaneReader } from '../../src/ring/lane-reader.js';
+import { CORE_OPTIONS, CoreHarness, prefixFor, SUFFIX } from '../helpers/core-harness.js';
 import { stampedFrame } from '../helpers/seeded.js';
 
 // The pacer reads open/close commands only between steps, so main can release a lane, hand it to
@@ -36,7 +38,7 @@ test('a lane reused before the pacer reads its close never sends the new call wi
   assert.ok(frames.every((f) => f.sid === 'MZ-B' && f.owner === b.ring.owner));
 });
 
-test('owner changes between reading a slot and committing it: nothing is taken, the lane waits for its open', () => {
+test('owner changes between two wakes: nothing is taken, the lane waits for its open', () => {
   const h = new CoreHarness({ lead: 0 });
   const pool = new LanePool(120, 4);
   const a = pool.acquire()!;
@@ -51,4 +53,33 @@ test('owner changes between reading a slot and committing it: nothing is taken, 
   h.open(a.index, a.ring, 'MZ-B');
   const r = h.step(30);
   assert.deepEqual(r.out.map((f) => f.kind === 'frame' && `${f.sid}:${f.seq}`), ['MZ-B:1']);
+});
+
+/** What main does between the pacer's read of a slot and its commit: hands the lane to another call. */
+class RacingCore extends PacerCore {
+  race: (() => void) | null = null;
+  protected override newReader(sab: SharedArrayBuffer): LaneReader {
+    const core = this;
+    return new (class extends LaneReader {
+      override dataOffset(): number {
+        const race = core.race;
+        core.race = null;
+        race?.();
+        return super.dataOffset();
+      }
+    })(sab);
+  }
+}
+
+test('owner changes after the pacer read a slot and before it commits: the commit is not made', () => {
+  const core = new RacingCore(CORE_OPTIONS);
+  const pool = new LanePool(120, 4);
+  const a = pool.acquire()!;
+  core.open(a.index, a.ring.sab, prefixFor('MZ-A'), SUFFIX, a.ring.owner);
+  for (const f of range(0, 3)) a.ring.pushFrame(f, 0);
+  // Only OWNER moves (no clear), so the ring's own commit would succeed: the owner check must stop it.
+  core.race = () => a.ring.newOwner();
+  core.step(5);
+  assert.equal(core.batch.take(), null, 'nothing built for a lane whose owner changed mid-read');
+  assert.equal(a.ring.depth(), 3, 'the slot was not taken');
 });

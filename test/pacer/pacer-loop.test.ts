@@ -41,8 +41,15 @@ class FakeThread implements LoopDeps {
     this.t += this.readStepMs;
     return this.t;
   }
-  wait(_seq: number, ms: number): 'timed-out' {
+  /** Waits that main interrupts (notify) after this many ms instead of letting them time out. */
+  readonly interrupts: number[] = [];
+  wait(_seq: number, ms: number): 'timed-out' | 'ok' {
     this.waits.push(ms);
+    const cut = this.interrupts.shift();
+    if (cut !== undefined && cut < ms) {
+      this.t += cut;
+      return 'ok';
+    }
     this.t += ms + this.overshootMs;
     return 'timed-out';
   }
@@ -155,4 +162,20 @@ test('batch buffers given back are reused: the steady state allocates none', () 
   }
   assert.ok(warm <= 2, `allocations while warming up: ${warm}`);
   assert.equal(core.batch.allocations, warm, 'no allocation in 100 wakes');
+});
+
+test('main waking the pacer early (notify) does not cost a tick or move a deadline', () => {
+  const { ctl, thread, loop, push, ack, tickErrors } = setup();
+  push(20);
+  thread.interrupts.push(3, 1, 7, 2, 2); // main notifies in the middle of several sleeps
+  let turns = 0;
+  while (((ctl[C_TICKS]! | 0) < 8) && turns++ < 100) {
+    loop.turn();
+    ack();
+  }
+  assert.equal(ctl[C_TICKS], 8);
+  assert.equal(thread.interrupts.length, 0, 'every interruption happened');
+  assert.ok(tickErrors().every((us) => us >= 0 && us <= 2), `tick errors µs ${tickErrors().join(',')}`);
+  // A tick ends the wait for a deadline; that deadline's frame is built by the next turn's step.
+  assert.equal(thread.posted.length, 7, 'one frame per deadline, none early');
 });
