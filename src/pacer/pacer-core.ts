@@ -121,7 +121,7 @@ export class PacerCore {
     this.headers[index] = reader.h;
     this.openCount++;
     // Its attention entry was taken before we knew the lane: the flag is ours to reset.
-    if (this.orphans.delete(index)) reader.clearAttention();
+    if (this.orphans.delete(index)) Atomics.store(reader.h, H_ATTN, 0);
     this.markUrgent(lane); // a new lane is looked at once: audio may be queued already
   }
 

@@ -121,18 +121,16 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   /** TICKS as the watchdog last saw it (its own copy: `ticks` readers elsewhere must not hide progress). */
   private watchedTicks: number;
   private lastStatsAt = performance.now();
-  private held = false;
   private readonly visitor: BatchVisitor = {
     frame: (lane, gen, owner, wire) => {
       const l = this.lanes[lane];
       if (!l || l.owner !== owner) return false; // built for a call that has left this lane
       try {
-        if (l.sink.onFrame(gen, wire)) this.held = true;
+        return l.sink.onFrame(gen, wire);
       } catch (error) {
-        this.held = true; // it may have handed the view on before it threw: do not reuse the batch
         this.sinkFailed(lane, error);
+        return true; // it may have handed the view on before it threw: do not reuse the batch
       }
-      return false;
     },
     mark: (lane, gen, owner, markId) => {
       const l = this.lanes[lane];
@@ -461,13 +459,13 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   }
 
   private dispatch(batch: ArrayBuffer): void {
-    this.held = false;
+    let held = true;
     try {
-      readBatch(batch, this.visitor);
+      held = readBatch(batch, this.visitor);
     } finally {
       Atomics.add(this.ctl, C_ACKED, 1); // a throwing sink must not leave the backlog owed forever
     }
     // Back to the pacer for reuse unless a socket still holds a view into it.
-    if (!this.held && this.commands) this.commands.postMessage(batch, [batch]);
+    if (!held && this.commands) this.commands.postMessage(batch, [batch]);
   }
 }

@@ -60,9 +60,7 @@ export const P_POST_MS = 2;
 export const P_SPIN_MS = 3;
 export const P_OVERSHOOT_MS = 4;
 export const P_FRAMES = 5;
-export const P_WAITS = 6;
-export const P_SLEEP_MS = 7;
-export const P_VISITS = 8;
+export const P_VISITS = 6;
 export const PROFILE_FIELDS = 16;
 
 export const TICKLOG_BYTE = PROFILE_BYTE + PROFILE_FIELDS * 8;

@@ -13,10 +13,8 @@ import {
   P_VISITS,
   P_OVERSHOOT_MS,
   P_POST_MS,
-  P_SLEEP_MS,
   P_SPIN_MS,
   P_STEP_MS,
-  P_WAITS,
   P_WAKES,
   PROFILE_BYTE,
   PROFILE_FIELDS,
@@ -90,10 +88,6 @@ export class PacerLoop {
     Atomics.store(this.ctl, C_SPIN_US, options.spinUs);
   }
 
-  get isRunning(): boolean {
-    return this.running;
-  }
-
   /** Run until a `stop` command. */
   run(): void {
     while (this.turn());
@@ -145,8 +139,6 @@ export class PacerLoop {
       if (r !== 'timed-out') return true; // main woke us: commands or new audio
       const woke = d.now();
       const overshootMs = Math.max(0, woke - (now + sleepMs));
-      this.profile[P_WAITS]++;
-      this.profile[P_SLEEP_MS] += woke - now;
       this.profile[P_OVERSHOOT_MS] += overshootMs;
       overshootUs = Math.round(overshootMs * 1000);
       this.noteOvershoot(overshootUs);

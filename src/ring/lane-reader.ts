@@ -1,5 +1,4 @@
 import {
-  H_ATTN,
   H_GEN,
   H_MAGIC,
   H_OWNER,
@@ -77,11 +76,6 @@ export class LaneReader {
 
   owner(): number {
     return Atomics.load(this.h, H_OWNER);
-  }
-
-  /** Taken out of the attention ring: the next write to a parked lane must put it back. */
-  clearAttention(): void {
-    Atomics.store(this.h, H_ATTN, 0);
   }
 
   setState(state: number): void {
