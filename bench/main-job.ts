@@ -4,7 +4,7 @@
  * JSON and the self-contained HTML report.
  *
  *   npm start                       (builds first)
- *   node dist/bench/main-job.js [--calls 200] [--secs 20] [--mode echo|tone|silence] [--lead 3] [--out bench/out]
+ *   node dist/bench/main-job.js [--calls 200] [--secs 20] [--mode echo|tone|silence] [--lead 3] [--io main|worker] [--out bench/out]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -22,18 +22,25 @@ const { values } = parseArgs({
     secs: { type: 'string', default: '20' },
     mode: { type: 'string', default: 'echo' },
     lead: { type: 'string', default: '3' },
+    io: { type: 'string', default: 'main' },
     out: { type: 'string', default: 'bench/out' },
   },
 });
 const calls = Number(values.calls);
 const seconds = Number(values.secs);
 const m = machineInfo();
-console.log(`ptime main job: ${calls} calls × ${seconds} s, mode ${values.mode}, lead ${values.lead} — ${m.cpu} × ${m.cores}, Node ${m.node}`);
+if (values.io !== 'main' && values.io !== 'worker') {
+  process.stderr.write(`main-job: --io must be main or worker (got ${values.io})\n`);
+  process.exit(2);
+}
+const io = values.io;
+console.log(`ptime main job: ${calls} calls × ${seconds} s, mode ${values.mode}, lead ${values.lead}, io ${io} — ${m.cpu} × ${m.cores}, Node ${m.node}`);
 console.log('server: ptime serve in its own process; generator: this process (1 generator process)');
 const report = await runScenario({
   scenario: `main ${calls} calls`,
   pacer: 'ptime',
   lead: Number(values.lead),
+  io,
   calls,
   seconds,
   rampPerSec: 50,

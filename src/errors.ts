@@ -30,6 +30,10 @@ export const ErrorCodes = {
   SLOW_PEER: 'PTIME_ERR_SLOW_PEER',
   START_TIMEOUT: 'PTIME_ERR_START_TIMEOUT',
   PEER_GONE: 'PTIME_ERR_PEER_GONE',
+  /** io: 'worker': the I/O thread failed; its calls were closed (1011) and a new one serves new calls. */
+  IO_FAILED: 'PTIME_ERR_IO_FAILED',
+  /** io: 'worker': main fell so far behind that inbound media past the backlog bound was dropped. */
+  INBOUND_BACKLOG: 'PTIME_ERR_INBOUND_BACKLOG',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

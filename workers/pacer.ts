@@ -18,10 +18,13 @@ interface PacerWorkerData {
   control: SharedArrayBuffer;
   attentionSlots: number;
   commands: MessagePort;
+  /** Where batches go (main, or the I/O thread), and where their buffers come back from. */
+  handback: MessagePort;
   options: PacerOptions;
 }
 
 const { control, attentionSlots, commands, options } = workerData as PacerWorkerData;
+let handback = (workerData as PacerWorkerData).handback;
 const ctl = new Int32Array(control);
 const port = parentPort!;
 
@@ -59,8 +62,12 @@ port.postMessage({ type: 'hello', tid, nice, niceError } satisfies PacerHello);
 const loop = new PacerLoop(control, new PacerCore(options, new AttentionReader(control, attentionSlots)), options, {
   now: () => performance.now(),
   wait: (seq, ms) => Atomics.wait(ctl, C_WAKE, seq, ms),
-  post: (batch) => port.postMessage(batch, [batch]),
-  poll: () => receiveMessageOnPort(commands)?.message as PacerCommand | ArrayBuffer | undefined,
+  post: (batch) => handback.postMessage(batch, [batch]),
+  poll: () => (receiveMessageOnPort(commands) ?? receiveMessageOnPort(handback))?.message as PacerCommand | ArrayBuffer | undefined,
+  handback: (next) => {
+    handback.close();
+    handback = next;
+  },
   heapUsedBytes: () => getHeapStatistics().used_heap_size,
   crash: (kind) => {
     if (kind === 'exit') process.exit(1); // ends this thread only, with exit code 1
@@ -70,3 +77,4 @@ const loop = new PacerLoop(control, new PacerCore(options, new AttentionReader(c
 });
 loop.run();
 commands.close();
+handback.close();

@@ -20,6 +20,10 @@ export interface ScenarioSpec {
   seconds: number;
   rampPerSec?: number;
   mode?: string;
+  /** ptime's --io: where the sockets live (default main). */
+  io?: 'main' | 'worker';
+  /** ptime serve --audio-file (for mode "file"). */
+  audioFile?: string;
   /** ptime's pacer thread nice value (--pacer-nice). */
   pacerNice?: number;
   /** ptime serve --inject-stall, e.g. "50@500" */
@@ -77,6 +81,8 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & 
   if (spec.pacer !== 'ptime') args.push('--baseline', spec.pacer);
   else if (spec.lead !== undefined) args.push('--lead', String(spec.lead));
   if (spec.pacer === 'ptime' && spec.pacerNice !== undefined) args.push(`--pacer-nice=${spec.pacerNice}`);
+  if (spec.pacer === 'ptime' && spec.io === 'worker') args.push('--io', 'worker');
+  if (spec.audioFile) args.push('--audio-file', spec.audioFile);
   if (spec.injectStall) args.push('--inject-stall', spec.injectStall);
   if (spec.churnMBps) args.push('--churn', String(spec.churnMBps));
   const server = await ServerProcess.start(BENCH_SERVE, args);
@@ -100,11 +106,15 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & 
     const stallsMs = server.stalls.map((s): [number, number] => [s.atEpochMs - result.startedAtEpochMs, s.atEpochMs - result.startedAtEpochMs + s.blockMs]);
     const report = summarize(result, server.summary(), {
       scenario: spec.scenario,
-      pacer: spec.pacer === 'ptime' ? `ptime lead ${spec.lead ?? 3}${spec.pacerNice === undefined ? '' : ` nice ${spec.pacerNice}`}` : spec.pacer,
+      pacer:
+        spec.pacer === 'ptime'
+          ? `ptime lead ${spec.lead ?? 3}${spec.io === 'worker' ? ' io worker' : ''}${spec.pacerNice === undefined ? '' : ` nice ${spec.pacerNice}`}`
+          : spec.pacer,
       lead: spec.pacer === 'ptime' ? (spec.lead ?? 3) : spec.pacer === 'absolute' ? 8 : 0,
       seconds: spec.seconds,
       generatorProcesses: procs,
       stallsMs,
+      echo: (spec.mode ?? 'echo') === 'echo',
     });
     return {
       ...report,

@@ -8,9 +8,10 @@ import { runScenario, type ScenarioSpec } from './run-scenario.js';
 export const OUT_DIR = resolve(process.env['PTIME_BENCH_OUT'] ?? 'bench/out');
 
 /** The pacers every comparison runs, in the same run: ptime at lead 0 and 3, and the baselines. */
-export const ALL_PACERS: Pick<ScenarioSpec, 'pacer' | 'lead'>[] = [
+export const ALL_PACERS: Pick<ScenarioSpec, 'pacer' | 'lead' | 'io'>[] = [
   { pacer: 'ptime', lead: 0 },
   { pacer: 'ptime', lead: 3 },
+  { pacer: 'ptime', lead: 3, io: 'worker' },
   { pacer: 'interval' },
   { pacer: 'timeout' },
   { pacer: 'absolute' },

@@ -83,6 +83,9 @@ export class ServerProcess {
     return {
       cpuPct: mean(busy.map((f) => f.cpuPct)),
       pacerCpuPct: mean(pacerCpu),
+      mainCpuPct: mean(busy.map((f) => f.mainCpuPct).filter((x): x is number => x !== null && x !== undefined)),
+      ioCpuPct: mean(busy.map((f) => f.ioCpuPct).filter((x): x is number => x !== null && x !== undefined)),
+      ioLoopDelayP99Ms: busy.some((f) => f.ioLoopDelayP99Ms != null) ? Math.max(...busy.map((f) => f.ioLoopDelayP99Ms ?? 0)) : null,
       rssMb: busy.length ? Math.max(...busy.map((f) => f.rssMb)) : null,
       loopDelayP99Ms: busy.length ? Math.max(...busy.map((f) => f.loopDelayP99Ms)) : null,
       pacerTickErrorUs: tick ? { p50: tick.p50, p99: tick.p99, p999: tick.p999, max: tick.max, count: tick.count } : null,

@@ -11,6 +11,9 @@ Options:
   --port N          port to listen on (default 8080)
   --host H          address to bind (default all)
   --path P          WebSocket path (default /media)
+  --io main|worker  where the sockets live: main = on the application's thread (default),
+                    worker = on a dedicated I/O thread, so a stall of the application's
+                    thread does not delay a frame
   --queue N         per-call queue bound in 20 ms frames (default 120, max 1024)
   --lead N          frames sent ahead of real time (default 3; 0 = strict real time)
   --spin-us N       pacer busy-wait before each deadline, microseconds (default 300)
@@ -61,6 +64,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         port: { type: 'string' },
         host: { type: 'string' },
         path: { type: 'string' },
+        io: { type: 'string' },
         queue: { type: 'string' },
         lead: { type: 'string' },
         'spin-us': { type: 'string' },
@@ -89,6 +93,10 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const opts: ServeArgs = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel };
   if (values.host !== undefined) opts.host = values.host;
   if (values.path !== undefined) opts.path = values.path;
+  if (values.io !== undefined) {
+    if (values.io !== 'main' && values.io !== 'worker') throw new UsageError(`--io must be main or worker (got ${JSON.stringify(values.io)})`);
+    opts.io = values.io;
+  }
   const queue = integer('queue', values.queue);
   if (queue !== undefined) opts.queue = queue;
   const lead = integer('lead', values.lead);

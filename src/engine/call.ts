@@ -6,8 +6,9 @@ import { ErrorCodes, PtimeError } from '../errors.js';
 import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
 import type { LaneSink } from '../pacer/pacer-host.js';
-import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
-import { FRAME_BYTES, H_LATE, H_UNDERRUNS } from '../ring/lane-layout.js';
+import { FrameEgress, type EgressSocket } from '../server/frame-egress.js';
+import type { CarrierAdapter, InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
+import { FRAME_BYTES, HEADER_WORDS, H_LATE, H_TX_SENT, H_TX_SLOW, H_TX_STALE, H_UNDERRUNS } from '../ring/lane-layout.js';
 import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
 import { Framer, type FrameSink } from './framer.js';
 import type { Lane } from './lane-pool.js';
@@ -16,15 +17,21 @@ import { OutboundOrder } from './outbound-order.js';
 import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
 import { type CodecRunner, PcmSender } from './pcm-sender.js';
 
-/** Where a call's outbound messages go. Kept minimal so the socket may live on another thread. */
-export interface CallTransport {
-  send(data: Buffer | string): void;
+/**
+ * Where a call's outbound messages go. Kept minimal so the socket may live on another thread:
+ * with `io: 'main'` it is the socket itself; with `io: 'worker'` it is a proxy to the I/O thread,
+ * which also writes the frames the pacer hands it, so this call's onFrame/onMark are not used.
+ */
+export interface CallTransport extends EgressSocket {
   close(code: number, reason: string): void;
-  /**
-   * Bytes accepted by send() but not yet written to the network (ws's bufferedAmount). The call
-   * relies on it: after send(data) returns with bufferedAmount 0, nothing holds `data` any more.
-   */
-  readonly bufferedAmount: number;
+  /** Barge-in: send the carrier's clear now; no frame or mark of a generation before `gen` may follow it. */
+  clear(wire: string, gen: number): void;
+  /** 'main': handed-back frames come through this call's onFrame/onMark; 'io': the I/O thread sends them. */
+  readonly sender: 'main' | 'io';
+  /** A mark is about to be queued: the I/O thread needs its message before the pacer reaches it. */
+  markQueued(id: number, wire: string, gen: number): void;
+  /** The call got lane `lane` (before anything of it is queued or paced). */
+  bindLane(lane: number, sab: SharedArrayBuffer, owner: number, gen: number): void;
 }
 
 /** What a call needs from its engine. */
@@ -46,13 +53,7 @@ export interface CallContext {
   release(call: Call): void;
 }
 
-export interface InboundMedia {
-  /** One 160-byte mu-law frame. */
-  payload: Buffer;
-  track: string;
-  chunk: number;
-  timestamp: number;
-}
+export type { InboundMedia } from '../protocol/carrier-adapter.js';
 
 /** Inbound audio as PCM16, for STT (after enableInboundPcm16). */
 export interface InboundPcm16 {
@@ -115,17 +116,16 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   private receiver: PcmReceiver | null = null;
   private readonly marks: MarkBook;
   private readonly overflow: ThrottledCount;
-  private readonly baseline: { underruns: number; late: number; drops: number };
+  private readonly baseline: { underruns: number; late: number; drops: number; sent: number; slow: number; stale: number };
+  private readonly header: Int32Array;
+  /** Writes handed-back frames to the socket when this thread is the sender (io: 'main'). */
+  private readonly egress: FrameEgress | null;
   private readonly clearWire: string;
   private gen: number;
   private closed = false;
   private ending = false;
-  private slowPeerDrops = 0;
-  private stuckSince = -1;
   private readonly slowPeer: ThrottledCount;
   private needDrain = false;
-  private framesSent = 0;
-  private staleDiscarded = 0;
   private rejectedCount = 0;
   private lastSendAt = 0;
   /** Figures frozen at release: the lane's counters belong to the next call after that. */
@@ -157,7 +157,23 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       this.logger.warn({ dropped, maxBufferedBytes: ctx.maxBufferedBytes }, 'socket not draining, dropped media frames');
     });
     const ring = lane.ring;
-    this.baseline = { underruns: ring.read(H_UNDERRUNS), late: ring.read(H_LATE), drops: ring.drops };
+    this.header = new Int32Array(ring.sab, 0, HEADER_WORDS);
+    const h = this.header;
+    this.baseline = {
+      underruns: ring.read(H_UNDERRUNS),
+      late: ring.read(H_LATE),
+      drops: ring.drops,
+      sent: Atomics.load(h, H_TX_SENT),
+      slow: Atomics.load(h, H_TX_SLOW),
+      stale: Atomics.load(h, H_TX_STALE),
+    };
+    this.egress =
+      transport.sender === 'main'
+        ? new FrameEgress(transport, h, this.gen, ctx, {
+            slowDrop: (now) => this.slowPeer.add(now),
+            stuck: (message) => this.slowPeerStuck(message),
+          })
+        : null;
     this.intervals = this.logger.isLevelEnabled('debug')
       ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 })
       : null;
@@ -242,6 +258,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     const { id, done } = this.marks.add(name);
     this.endUtterance();
     this.order.run(() => {
+      // Before the push: once the mark is in the ring the pacer may hand it on at once.
+      if (this.transport.sender === 'io') this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
       this.handleDrop(this.lane.ring.pushMark(id));
       this.wakeIfIdle();
     }, 0);
@@ -259,7 +277,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.framer.reset();
     this.lane.ring.clear();
     this.gen = this.lane.ring.generation;
-    this.transport.send(this.clearWire);
+    if (this.egress) this.egress.gen = this.gen;
+    this.transport.clear(this.clearWire, this.gen);
     this.ctx.wakePacer(this.lane.index); // the pacer restarts this lane's schedule: the carrier's buffer is empty now
     this.settle(this.marks.clearQueued());
     this.marks.noteClearSent();
@@ -274,19 +293,20 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   stats(): CallStats {
-    if (this.final) return { ...this.final, staleDiscarded: this.staleDiscarded, rejected: this.rejectedCount };
+    if (this.final) return { ...this.final, rejected: this.rejectedCount };
     const ring = this.lane.ring;
+    const h = this.header;
     return {
-      framesSent: this.framesSent,
+      framesSent: (Atomics.load(h, H_TX_SENT) - this.baseline.sent) | 0,
       queueDepth: ring.depth(),
       // The lane's counters are int32 and outlive calls: a difference is exact across a wrap.
       drops: (ring.drops - this.baseline.drops) | 0,
       underruns: (ring.read(H_UNDERRUNS) - this.baseline.underruns) | 0,
       lateTicks: (ring.read(H_LATE) - this.baseline.late) | 0,
-      staleDiscarded: this.staleDiscarded,
+      staleDiscarded: (Atomics.load(h, H_TX_STALE) - this.baseline.stale) | 0,
       marksPending: this.marks.pending,
       codecPendingFrames: this.pcm.pendingFrames,
-      slowPeerDrops: this.slowPeerDrops,
+      slowPeerDrops: (Atomics.load(h, H_TX_SLOW) - this.baseline.slow) | 0,
       rejected: this.rejectedCount,
     };
   }
@@ -308,25 +328,10 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   /** Returns true when the socket kept a reference to `wire` (see LaneSink). */
   onFrame(gen: number, wire: Buffer | string): boolean {
-    if (gen !== this.gen || this.closed) {
-      this.staleDiscarded++;
-      return false;
-    }
-    const buffered = this.transport.bufferedAmount;
-    if (buffered > this.ctx.maxBufferedBytes) {
-      this.peerNotDraining();
-      return false;
-    }
-    this.stuckSince = -1;
-    // A socket that is behind queues what it is given: give it its own copy, so it does not pin
-    // the pacer's whole batch (which goes back to the pacer for reuse).
-    const copy = buffered > 0 && typeof wire !== 'string';
-    this.transport.send(copy ? Buffer.from(wire) : wire);
-    this.framesSent++;
-    // The write can also go partial now (the kernel buffer filled): then the view is still held.
-    const held = !copy && typeof wire !== 'string' && this.transport.bufferedAmount > 0;
-    if (this.intervals) {
-      const now = performance.now();
+    if (this.closed || !this.egress) return false;
+    const now = performance.now();
+    const held = this.egress.frame(gen, wire, now);
+    if (this.intervals && gen === this.gen) {
       if (this.lastSendAt > 0) this.intervals.recordValue(Math.round((now - this.lastSendAt) * 1000));
       this.lastSendAt = now;
     }
@@ -338,6 +343,16 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (gen !== this.gen || this.closed) return; // already reported as cleared
     const wire = this.marks.sent(markId);
     if (wire !== null) this.transport.send(wire);
+  }
+
+  /** io: 'worker': the I/O thread sent mark `markId` (it had its message from markQueued). */
+  markSent(markId: number): void {
+    if (!this.closed) this.marks.sent(markId);
+  }
+
+  /** io: 'worker': the I/O thread sent frames; the queue may have fallen to the low-water mark. */
+  checkDrain(): void {
+    if (this.needDrain) this.maybeDrain();
   }
 
   /** The engine is shutting down: refuse new audio, let what is queued play out. */
@@ -435,21 +450,16 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     for (const r of results) safeEmit(this, this.logger, 'mark', r);
   }
 
-  /**
-   * Dropping here, after the pacer took the frame, keeps the schedule of every other call exact
-   * and this socket's memory bounded; a peer stuck for slowPeerCloseMs is not coming back.
-   */
-  private peerNotDraining(): void {
-    const now = performance.now();
-    this.slowPeerDrops++;
+  /** A peer stuck over maxBufferedBytes for slowPeerCloseMs is not coming back. */
+  slowPeerStuck(message: string): void {
+    this.ctx.count(ErrorCodes.SLOW_PEER, message, this);
+    this.logger.warn({ dropped: this.stats().slowPeerDrops }, `closing call: ${message}`);
+    this.close(1008, 'peer not reading');
+  }
+
+  /** io: 'worker': the I/O thread dropped media for this call's socket (it counts them in the lane). */
+  noteSlowDrops(now: number): void {
     this.slowPeer.add(now);
-    if (this.stuckSince < 0) this.stuckSince = now;
-    else if (now - this.stuckSince >= this.ctx.slowPeerCloseMs) {
-      const message = `socket over maxBufferedBytes (${this.ctx.maxBufferedBytes}) for slowPeerCloseMs (${this.ctx.slowPeerCloseMs})`;
-      this.ctx.count(ErrorCodes.SLOW_PEER, message, this);
-      this.logger.warn({ dropped: this.slowPeerDrops }, `closing call: ${message}`);
-      this.close(1008, 'peer not reading');
-    }
   }
 
   private assertOpen(what: string, whileEnding = false): void {

@@ -102,6 +102,21 @@ export interface EngineOptions {
    * 0 = off. Default 500: 25 frame periods, far above any scheduling hiccup of a live thread.
    */
   pacerStallMs?: number;
+  /**
+   * Where the sockets live. 'main' (default): on this thread, beside the application; the pacer's
+   * frames are sent from here. 'worker': the HTTP and WebSocket server, admission and the sending
+   * of every frame run on a dedicated I/O thread, so a stall of this thread (a big JSON parse, a
+   * major GC) does not delay a frame. Needs ptime's own port: Node cannot hand an accepted socket
+   * to a worker thread, so `server` and `handleUpgrade()` are refused in this mode.
+   */
+  io?: 'main' | 'worker';
+  /**
+   * io: 'worker': inbound media frames main may be behind by (all calls together) while it is
+   * stalled; they are delivered in order after the stall. Past it media is dropped and counted
+   * (PTIME_ERR_INBOUND_BACKLOG); start, stop, marks, DTMF and closes are never dropped.
+   * Default 50 × 10 × maxCalls capped at 1,000,000: ten seconds of every call.
+   */
+  inboundBacklogFrames?: number;
   /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
   pacer?: PacerFactory;
   /**
@@ -133,6 +148,16 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either port or server, not both');
   }
   if (o.pacerNice !== undefined) int('pacerNice', o.pacerNice, 0, -20, 19);
+  const io = o.io ?? 'main';
+  if (io !== 'main' && io !== 'worker') throw new PtimeError(ErrorCodes.INVALID_OPTION, `io must be 'main' or 'worker' (got ${String(io)})`);
+  if (io === 'worker' && o.server !== undefined) {
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      "io: 'worker' needs ptime's own listening port (give port, not server): Node cannot hand a socket accepted on this thread to the I/O thread",
+    );
+  }
+  if (io === 'worker' && o.pacer !== undefined) throw new PtimeError(ErrorCodes.INVALID_OPTION, "io: 'worker' needs the pacer worker (pacer replacements hand frames to main)");
+  const maxCalls = int('maxCalls', o.maxCalls, 2000, 1, 100_000);
   if (o.twilioAuthToken !== undefined && (typeof o.twilioAuthToken !== 'string' || o.twilioAuthToken.length === 0)) {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'twilioAuthToken must be a non-empty string (an empty key would let anyone sign)');
   }
@@ -151,7 +176,9 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     catchUpFrames: int('catchUpFrames', o.catchUpFrames, 2, 0, 50),
     highWaterMark,
     lowWaterMark: int('lowWaterMark', o.lowWaterMark, Math.floor(highWaterMark / 2), 0, highWaterMark - 1),
-    maxCalls: int('maxCalls', o.maxCalls, 2000, 1, 100_000),
+    maxCalls,
+    io,
+    inboundBacklogFrames: int('inboundBacklogFrames', o.inboundBacklogFrames, Math.min(1_000_000, 500 * maxCalls), 50, 100_000_000),
     maxPayload: int('maxPayload', o.maxPayload, 64 * 1024, 1024, 16 * 1024 * 1024),
     maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, MAX_MARK_NAME_CHARS),
     logLevel: o.logLevel ?? 'info',

@@ -18,9 +18,11 @@ import { StreamSession, type SessionHost } from '../server/stream-session.js';
 import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
 import { attachUpgrades, listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
 import { Call, type CallContext, type CallTransport } from './call.js';
+import { linkTo } from './call-link.js';
 import { CodecPool, type CodecPoolFigures } from './codec-pool.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js';
 import { FiguresReporter, type EngineFigures } from './figures-reporter.js';
+import { IoHost } from '../io/io-host.js';
 import { LanePool } from './lane-pool.js';
 
 export interface Rejection {
@@ -38,6 +40,8 @@ export interface EngineEvents {
   pacerRestart: [PacerRestart];
   /** The pacer failed for good (restart limit hit): every call was closed with 1011. */
   error: [Error];
+  /** io: 'worker': the I/O thread failed; its calls were closed (1011) and a new thread took over. */
+  ioRestart: [{ reason: string; callsClosed: number }];
 }
 
 export interface EngineStats {
@@ -50,6 +54,10 @@ export interface EngineStats {
   pacerRestarts: number;
   /** Of those, the ones the watchdog forced because the pacer thread hung. */
   pacerHangs: number;
+  /** Where the sockets live ('main' or 'worker'). */
+  io: 'main' | 'worker';
+  /** io: 'worker': times the I/O thread failed and was replaced. */
+  ioRestarts: number;
   codec: CodecPoolFigures;
 }
 
@@ -79,6 +87,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly sessionHost: SessionHost;
   private readonly callContext: CallContext;
   private readonly codecPool: CodecPool;
+  /** The I/O thread's host (io: 'worker'), or null when the sockets are on this thread. */
+  private readonly io: IoHost | null;
   private ownServer: Server | null = null;
   private detach: (() => void) | null = null;
   private closing: Promise<void> | null = null;
@@ -99,6 +109,38 @@ export class Engine extends EventEmitter<EngineEvents> {
     const o = this.options;
     this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime' });
     this.lanes = new LanePool(o.queue, o.maxCalls, o.counterStart);
+    this.io =
+      o.io === 'worker'
+        ? new IoHost(
+            {
+              port: o.port ?? 0,
+              host: o.host,
+              path: o.path,
+              maxPayload: o.maxPayload,
+              keepaliveMs: o.keepaliveMs,
+              admission: { twilioAuthToken: o.twilioAuthToken, publicUrl: o.publicUrl, maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
+              session: {
+                maxMarkNameBytes: o.maxMarkNameBytes,
+                maxCustomParametersBytes: o.maxCustomParametersBytes,
+                inboundPerSec: o.inboundPerSec,
+                inboundBurst: o.inboundBurst,
+                inboundFloodCloseSec: o.inboundFloodCloseSec,
+                startTimeoutMs: o.startTimeoutMs,
+              },
+              egress: { maxBufferedBytes: o.maxBufferedBytes, slowPeerCloseMs: o.slowPeerCloseMs },
+              backlogFrames: o.inboundBacklogFrames,
+            },
+            {
+              logger: this.logger,
+              startCall: (start, transport) => this.startCall(start, transport),
+              count: (code, message, streamSid, call) => this.count(code, message, streamSid, call),
+              newHandback: () => {
+                if (this.pacer instanceof PacerHost) this.pacer.newHandback();
+              },
+            },
+          )
+        : null;
+    this.io?.on('restart', (r) => safeEmit(this, this.logger, 'ioRestart', r));
     const pacerOptions = {
       lead: o.lead,
       spinUs: o.spinUs,
@@ -113,7 +155,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     };
     this.pacer = o.pacer
       ? o.pacer(pacerOptions)
-      : new PacerHost(pacerOptions, { maxLanes: o.maxCalls, stallMs: o.pacerStallMs, statsPeriodMs: o.figuresIntervalMs, counterStart: o.counterStart });
+      : new PacerHost(pacerOptions, {
+          maxLanes: o.maxCalls,
+          stallMs: o.pacerStallMs,
+          statsPeriodMs: o.figuresIntervalMs,
+          counterStart: o.counterStart,
+          handbackTo: this.io ? (port, control) => this.io?.usePacer(port, control) : null,
+        });
     this.pacer.on('stats', (s) => {
       if (!this.lastPacerStats && s.niceError) this.logger.warn({ nice: o.pacerNice, error: s.niceError }, 'could not set the pacer thread priority');
       this.lastPacerStats = s;
@@ -148,7 +196,10 @@ export class Engine extends EventEmitter<EngineEvents> {
         inboundFloodCloseSec: o.inboundFloodCloseSec,
         startTimeoutMs: o.startTimeoutMs,
       },
-      startCall: (start, transport) => this.startCall(start, transport),
+      startCall: (start, session) => {
+        const call = this.startCall(start, session);
+        return call instanceof Call ? linkTo(call) : call;
+      },
       reject: (err, session) => this.reject(err, session),
       ended: (session) => this.sessions.delete(session),
     };
@@ -172,10 +223,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   async start(): Promise<void> {
     const o = this.options;
     const handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.handleUpgrade(req, socket, head);
-    if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.path, handle);
+    if (this.io) await this.io.start();
+    else if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.path, handle);
     else if (o.server) this.detach = attachUpgrades(o.server, o.path, handle);
     this.figures.start();
-    if (o.keepaliveMs > 0) {
+    if (o.keepaliveMs > 0 && !this.io) {
       this.keepaliveTimer = setInterval(() => {
         for (const s of this.sessions) s.keepalive(o.keepaliveMs);
       }, o.keepaliveMs).unref();
@@ -185,6 +237,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Hand over an HTTP upgrade from your own server (Express, Fastify, a bare http.Server). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const o = this.options;
+    if (this.io) {
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        "handleUpgrade() is not available with io: 'worker': the sockets live on ptime's I/O thread, which needs its own port, and Node cannot hand it a socket accepted here",
+      );
+    }
     const refusal = admitUpgrade(
       req,
       { twilioAuthToken: o.twilioAuthToken, publicUrl: o.publicUrl, maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
@@ -218,6 +276,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Where ptime's own server listens (null when attached or embedded). */
   address(): AddressInfo | null {
+    if (this.io) return { address: this.options.host ?? '::', family: this.options.host?.includes(':') ? 'IPv6' : 'IPv4', port: this.io.port };
     const a = this.ownServer?.address();
     return a && typeof a === 'object' ? a : null;
   }
@@ -246,6 +305,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       pacerTicks: this.pacer.ticks,
       pacerRestarts: this.pacerRestarts,
       pacerHangs: this.pacer instanceof PacerHost ? this.pacer.hangs : 0,
+      io: this.options.io,
+      ioRestarts: this.io?.restarts ?? 0,
       codec: this.codecPool.stats(),
     };
   }
@@ -267,8 +328,31 @@ export class Engine extends EventEmitter<EngineEvents> {
    * socket with 1001, end the pacer and codec threads and free every handle.
    */
   close(options: { drainMs?: number } = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.drainMs ?? this.options.drainMs);
+    if (!this.closing) {
+      this.closing = this.shutdown(options.drainMs ?? this.options.drainMs);
+      this.io?.setState(this.unavailable());
+    }
     return this.closing;
+  }
+
+  /** io: 'worker': the I/O thread's CPU and event-loop delay (null with io: 'main'). */
+  ioFigures(): { cpuPct: number | null; loopDelayP99Ms: number; loopDelayMaxMs: number } | null {
+    return this.io?.figures() ?? null;
+  }
+
+  /**
+   * Resolves once every socket event that happened before this call (inbound messages, refusals,
+   * closes) has reached the calls and `stats()`. With io: 'main' they already have; with
+   * io: 'worker' they come from the I/O thread one loop turn later.
+   */
+  settled(): Promise<void> {
+    return this.io ? this.io.settled() : Promise.resolve();
+  }
+
+  /** Diagnostics and tests (io: 'worker'): make the I/O thread fail; resolves once a new one serves. */
+  crashIoForDiagnostics(): Promise<void> {
+    if (!this.io) return Promise.reject(new PtimeError(ErrorCodes.INVALID_OPTION, "crashIoForDiagnostics needs io: 'worker'"));
+    return this.io.crashForDiagnostics();
   }
 
   private async shutdown(drainMs: number): Promise<void> {
@@ -277,6 +361,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.detach?.();
     this.figures.stop();
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    if (this.io) {
+      await this.io.closeAll(1001, 'server shutting down');
+      for (const call of [...this.liveCalls]) call.release(1001, 'engine closed');
+      await Promise.all([this.pacer.stop(), this.codecPool.destroy()]);
+      await this.io.stop();
+      return;
+    }
     const sockets = [...this.sessions].map((s) => s.ws);
     const closed = sockets.map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
     for (const ws of sockets) ws.close(1001, 'server shutting down');
@@ -315,6 +406,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private pacerGaveUp(err: Error): void {
     if (this.pacerFailed) return;
     this.pacerFailed = true;
+    this.io?.setState(this.unavailable());
     this.logger.fatal({ err }, 'pacer worker failed for good; closing every call');
     for (const call of [...this.liveCalls]) call.close(1011, 'pacer failed');
     if (this.listenerCount('error') > 0) this.emit('error', err);
@@ -326,6 +418,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (unavailable) return new ProtocolRejection(unavailable.code, `stream started while ${unavailable.message}`);
     const lane = this.lanes.acquire();
     if (!lane) return new ProtocolRejection(ErrorCodes.TOO_MANY_CALLS, 'no free lane (maxCalls reached)');
+    transport.bindLane(lane.index, lane.ring.sab, lane.ring.owner, lane.ring.generation);
     const call = new Call(start, lane, transport, this.callContext);
     const wire = this.adapter.mediaWire(call.streamSid);
     this.pacer.open(lane.index, lane.ring.sab, Buffer.from(wire.prefix), Buffer.from(wire.suffix), call);
@@ -350,7 +443,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Every refusal (upgrade, message, slow peer) is counted by code and logged at most once per code per 2 s. */
-  private count(code: ErrorCode, message: string, streamSid: string | null, call?: Call): void {
+  private count(code: ErrorCode, message: string, streamSid: string | null, call?: { countRejection(): void } | undefined): void {
     this.rejectedByCode.set(code, (this.rejectedByCode.get(code) ?? 0) + 1);
     call?.countRejection();
     let log = this.rejectionLogs.get(code);

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { safeEmit } from '../log/safe-emit.js';
 import type { HistogramFigures, PacerLoopFigures } from '../pacer/pacer-layout.js';
+import { threadSchedstat } from '../pacer/pacer-stats-reader.js';
 import type { Call } from './call.js';
 import type { Engine } from './engine.js';
 
@@ -26,6 +27,11 @@ export interface EngineFigures {
   pacerBatchAllocations: number | null;
   /** Process CPU over the period, % of one core (main + pacer + everything else). */
   cpuPct: number;
+  /** The main thread's own CPU over the period, % of one core (null where /proc is not readable). */
+  mainCpuPct: number | null;
+  /** io: 'worker': the I/O thread's CPU, % of one core, and its event-loop delay p99 (null with io: 'main'). */
+  ioCpuPct: number | null;
+  ioLoopDelayP99Ms: number | null;
   rssMb: number;
   /** V8 heap in use now, garbage not yet collected included: its lows track live data, where a leak shows before it shows in RSS. */
   heapUsedMb: number;
@@ -58,6 +64,8 @@ export class FiguresReporter {
   private readonly seen = new WeakMap<Call, Seen>();
   private last = 0;
   private lastCpu = process.cpuUsage();
+  /** The main thread's scheduler CPU time (its kernel id is the process id). */
+  private lastMainNs = threadSchedstat(process.pid)?.cpuNs ?? null;
   private dropsTotal = 0;
 
   constructor(
@@ -123,6 +131,10 @@ export class FiguresReporter {
     this.lastCpu = process.cpuUsage();
     const pacer = this.engine.pacerStats;
     const mem = process.memoryUsage();
+    const mainNs = threadSchedstat(process.pid)?.cpuNs ?? null;
+    const mainCpuPct = mainNs !== null && this.lastMainNs !== null ? round(((mainNs - this.lastMainNs) / 1e6 / (secs * 1000)) * 100) : null;
+    this.lastMainNs = mainNs;
+    const io = this.engine.ioFigures();
     const figures: EngineFigures = {
       calls,
       framesSentPerSec: round(frames / secs),
@@ -139,6 +151,9 @@ export class FiguresReporter {
       pacerLoop: pacer?.loop ?? null,
       pacerBatchAllocations: pacer?.batchAllocations ?? null,
       cpuPct: round(((cpu.user + cpu.system) / 1000 / (secs * 1000)) * 100),
+      mainCpuPct,
+      ioCpuPct: io?.cpuPct ?? null,
+      ioLoopDelayP99Ms: io?.loopDelayP99Ms ?? null,
       rssMb: round(mem.rss / 1048576),
       heapUsedMb: round(mem.heapUsed / 1048576),
       heapTotalMb: round(mem.heapTotal / 1048576),

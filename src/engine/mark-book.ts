@@ -51,6 +51,11 @@ export class MarkBook {
     return { id, done };
   }
 
+  /** The message of a queued mark (io: 'worker' hands it to the I/O thread before the push). */
+  wireOf(id: number): string {
+    return this.queued.get(id)?.wire ?? '';
+  }
+
   /** The pacer reached the mark: returns the message to send, or null if it was settled meanwhile. */
   sent(id: number): string | null {
     const m = this.queued.get(id);

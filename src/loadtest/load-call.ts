@@ -34,6 +34,8 @@ export class ArrivalLog {
  */
 export class LoadCall {
   readonly arrivals = new ArrivalLog();
+  /** When each inbound frame was sent: in echo mode outbound frame k is inbound frame k come back. */
+  readonly sends = new ArrivalLog();
   readonly streamSid: string;
   readonly callSid: string;
   private chunk = 0;
@@ -77,6 +79,7 @@ export class LoadCall {
   sendMedia(): void {
     if (this.closed) return;
     this.chunk++;
+    this.sends.push(performance.now());
     this.ws.send(`${this.mediaHead}${this.chunk}","timestamp":"${this.chunk * 20}","payload":"${SILENCE_B64}"},"sequenceNumber":"${this.chunk + 1}"}`);
   }
 

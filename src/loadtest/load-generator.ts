@@ -24,6 +24,8 @@ export interface CallData {
   index: number;
   streamSid: string;
   arrivals: number[];
+  /** Send times of the inbound frames (same clock as arrivals). */
+  sends?: number[];
   spurtStarts: number[];
   closeCode: number | null;
   marks: number;
@@ -117,6 +119,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       index: c.index,
       streamSid: c.streamSid,
       arrivals: Array.from(c.arrivals.view(), (t) => t - t0),
+      sends: Array.from(c.sends.view(), (t) => t - t0),
       spurtStarts: [...new Set(c.arrivals.spurtStarts)].filter((s) => s < c.arrivals.count),
       closeCode: c.closeCode,
       marks: c.marks,

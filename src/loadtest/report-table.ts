@@ -9,15 +9,15 @@ export function ratio(ours: number, theirs: number): string {
 }
 
 export const TABLE_HEAD =
-  '| scenario | pacer | lead | calls | fps/call p50 | interval p50/p99/p99.9/max ms | sched |err| p99 ms | late@0 % | late@20 % | late@60 % | drift max ms | CPU % | pacer CPU % | RSS MB | loop p99 ms | tick err p99/p99.9 µs |';
-export const TABLE_RULE = '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|';
+  '| scenario | pacer | lead | calls | fps/call p50 | interval p50/p99/p99.9/max ms | sched |err| p99 ms | late@0 % | late@20 % | late@60 % | echo ms p50/p99 | drift max ms | CPU % | main / pacer / I/O CPU % | RSS MB | loop p99 ms main / I/O | tick err p99/p99.9 µs |';
+export const TABLE_RULE = '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|---:|---|---|';
 
 export function tableRow(r: ScenarioReport): string {
   const a = r.aggregate;
   const s = r.server;
   const late = (b: number) => f(a.late.find((l) => l.bufferMs === b)?.latePct, 3);
   const tick = s.pacerTickErrorUs ? `${s.pacerTickErrorUs.p99}/${s.pacerTickErrorUs.p999}` : 'n/a';
-  return `| ${r.scenario} | ${r.pacer} | ${r.lead ?? 'n/a'} | ${r.calls} | ${f(a.framesPerSecPerCall.p50)} | ${f(a.intervalMs.p50)}/${f(a.intervalMs.p99)}/${f(a.intervalMs.p999)}/${f(a.intervalMs.max)} | ${f(a.scheduleErrorMs.p99)} | ${late(0)} | ${late(20)} | ${late(60)} | ${f(a.maxFinalDriftMs, 1)} | ${f(s.cpuPct, 1)} | ${f(s.pacerCpuPct, 2)} | ${f(s.rssMb, 0)} | ${f(s.loopDelayP99Ms)} | ${tick} |`;
+  return `| ${r.scenario} | ${r.pacer} | ${r.lead ?? 'n/a'} | ${r.calls} | ${f(a.framesPerSecPerCall.p50)} | ${f(a.intervalMs.p50)}/${f(a.intervalMs.p99)}/${f(a.intervalMs.p999)}/${f(a.intervalMs.max)} | ${f(a.scheduleErrorMs.p99)} | ${late(0)} | ${late(20)} | ${late(60)} | ${a.echoLatencyMs ? `${f(a.echoLatencyMs.p50, 1)}/${f(a.echoLatencyMs.p99, 1)}` : 'n/a'} | ${f(a.maxFinalDriftMs, 1)} | ${f(s.cpuPct, 1)} | ${f(s.mainCpuPct, 1)} / ${f(s.pacerCpuPct, 2)} / ${f(s.ioCpuPct, 1)} | ${f(s.rssMb, 0)} | ${f(s.loopDelayP99Ms)} / ${f(s.ioLoopDelayP99Ms)} | ${tick} |`;
 }
 
 /** Ratios of ptime rows against each baseline row of the same scenario. */

@@ -36,6 +36,11 @@ export interface ServerFigures {
   /** process CPU, % of one core, mean over the run */
   cpuPct: number | null;
   pacerCpuPct: number | null;
+  /** the main thread's own CPU, % of one core, mean over the run (older reports: absent) */
+  mainCpuPct?: number | null;
+  /** io: 'worker': the I/O thread's CPU, % of one core, mean, and its worst per-second loop delay p99 */
+  ioCpuPct?: number | null;
+  ioLoopDelayP99Ms?: number | null;
   rssMb: number | null;
   loopDelayP99Ms: number | null;
   pacerTickErrorUs: Percentiles | null;
@@ -59,6 +64,8 @@ export interface ScenarioReport {
     scheduleErrorMs: Percentiles;
     late: LateFigures[];
     maxFinalDriftMs: number;
+    /** Echo mode: inbound frame sent → its echo received, ms (absent in other modes). */
+    echoLatencyMs?: Percentiles;
     /** interval histogram for plotting: [bucket upper bound ms, count] */
     intervalHistogram: [number, number][];
   };

@@ -12,6 +12,8 @@ export interface ScenarioMeta {
   generatorProcesses: number;
   /** Stall windows [start, end] in ms on the generator's clock (offsets from its start). */
   stallsMs?: [number, number][];
+  /** Echo mode: report how long each inbound frame took to come back. */
+  echo?: boolean;
 }
 
 function concat(parts: Float64Array[]): Float64Array {
@@ -36,8 +38,16 @@ export function summarize(load: LoadResult, server: ServerFigures, meta: Scenari
   const lateTotals = JITTER_BUFFERS_MS.map(() => ({ frames: 0, late: 0 }));
   let maxDrift = 0;
   let framesReceived = 0;
+  const echoLatencies: Float64Array[] = [];
   for (const c of load.calls) {
     const a = c.arrivals;
+    if (meta.echo && c.sends) {
+      // Echoed frames come back in order, one for one, while nothing is dropped or cleared.
+      const n = Math.min(a.length, c.sends.length);
+      const lat = new Float64Array(n);
+      for (let k = 0; k < n; k++) lat[k] = a[k]! - c.sends[k]!;
+      echoLatencies.push(lat);
+    }
     framesReceived += a.length;
     const iv = intervals(a, c.spurtStarts);
     const err = scheduleErrors(a, c.spurtStarts);
@@ -79,6 +89,7 @@ export function summarize(load: LoadResult, server: ServerFigures, meta: Scenari
       scheduleErrorMs: percentiles(concat(allErrors)),
       late: JITTER_BUFFERS_MS.map((b, i) => lateFigures(b, lateTotals[i]!.frames, lateTotals[i]!.late)),
       maxFinalDriftMs: maxDrift,
+      ...(meta.echo ? { echoLatencyMs: percentiles(concat(echoLatencies)) } : {}),
       intervalHistogram: histogram(iv, 1, 100),
     },
     server,

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { ErrorCodes, PtimeError } from '../errors.js';
-import { H_OWNER, H_RD, H_WR } from '../ring/lane-layout.js';
+import { HEADER_WORDS, H_OWNER, H_RD, H_WR } from '../ring/lane-layout.js';
 import { AttentionWriter } from './attention-ring.js';
 import { readBatch, type BatchVisitor } from './batch-reader.js';
 import type { LaneSink, PacerHostEvents, PacerPort } from './pacer-port.js';
@@ -39,9 +39,15 @@ export interface PacerHostOptions extends RestartLimits {
   statsPeriodMs: number;
   /** Start every shared counter here instead of 0 (tests run them through the int32 wrap). */
   counterStart: number;
+  /**
+   * io: 'worker': batches go to the I/O thread, not to main. Called with the main end of each new
+   * hand-back channel (at every worker start) and the control block, whose ACKED word that thread
+   * then advances. Unset: main dispatches the batches to the lane sinks.
+   */
+  handbackTo: ((port: MessagePort, control: SharedArrayBuffer) => void) | null;
 }
 
-const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0 } as const;
+const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0, handbackTo: null };
 
 /** How crashForDiagnostics kills the worker ('hang' loops for ever until the watchdog acts). */
 export type PacerCrashKind = 'throw' | 'exit' | 'terminate' | 'hang';
@@ -101,6 +107,8 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private worker: Worker | null = null;
   private workerOnline = false;
   private commands: MessagePort | null = null;
+  /** Main's end of the hand-back channel when main dispatches the batches (io: 'main'). */
+  private handback: MessagePort | null = null;
   private workerError: Error | null = null;
   private hungWorker: Worker | null = null;
   private hostState: PacerHostState = 'running';
@@ -150,8 +158,8 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     hostOptions: Partial<PacerHostOptions> = {},
   ) {
     super();
-    const { maxLanes, stallMs, statsPeriodMs, counterStart, ...limits } = { ...DEFAULT_HOST_OPTIONS, ...hostOptions };
-    this.hostOptions = { maxLanes, stallMs, statsPeriodMs, counterStart, ...(limits as RestartLimits) };
+    const { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, ...limits } = { ...DEFAULT_HOST_OPTIONS, ...hostOptions };
+    this.hostOptions = { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, ...(limits as RestartLimits) };
     this.attentionSlots = attentionSlots(maxLanes);
     this.control = new SharedArrayBuffer(controlBytes(this.attentionSlots));
     this.ctl = new Int32Array(this.control);
@@ -206,7 +214,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     if (!Number.isInteger(lane) || lane < 0 || lane >= this.hostOptions.maxLanes) {
       throw new PtimeError(ErrorCodes.INVALID_OPTION, `lane index must be an integer from 0 to maxLanes - 1 (${this.hostOptions.maxLanes - 1}); got ${lane}`);
     }
-    const header = new Int32Array(sab, 0, 64);
+    const header = new Int32Array(sab, 0, HEADER_WORDS);
     this.headers[lane] = header;
     const owner = Atomics.load(header, H_OWNER);
     this.lanes[lane] = { sab, header, owner, prefix, suffix, sink };
@@ -271,20 +279,40 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     return this.ended.then(() => clearTimeout(timer));
   }
 
+  /**
+   * io: 'worker': the I/O thread was replaced; give the running pacer a new hand-back channel (the
+   * old one's reader is gone, with whatever batches it had not read).
+   */
+  newHandback(): void {
+    const to = this.hostOptions.handbackTo;
+    if (!to || !this.commands) return;
+    const { port1, port2 } = new MessageChannel();
+    to(port1, this.control);
+    this.command({ op: 'handback', port: port2 }, [port2]);
+  }
+
   private spawn(): void {
     this.restartTimer = null;
     const { port1, port2 } = new MessageChannel();
+    const hb = new MessageChannel();
     let worker: Worker;
     try {
       worker = new Worker(WORKER_URL, {
-        workerData: { control: this.control, attentionSlots: this.attentionSlots, commands: port2, options: this.options },
-        transferList: [port2],
+        workerData: { control: this.control, attentionSlots: this.attentionSlots, commands: port2, handback: hb.port2, options: this.options },
+        transferList: [port2, hb.port2],
         name: 'ptime-pacer',
       });
     } catch (err) {
       port1.close();
+      hb.port1.close();
       this.failed(`could not start the pacer worker: ${(err as Error).message}`);
       return;
+    }
+    const to = this.hostOptions.handbackTo;
+    if (to) to(hb.port1, this.control);
+    else {
+      this.handback = hb.port1;
+      hb.port1.on('message', (batch: ArrayBuffer) => this.dispatch(batch, hb.port1));
     }
     this.worker = worker;
     this.workerOnline = false;
@@ -299,9 +327,8 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       const l = this.lanes[i];
       if (l) port1.postMessage({ op: 'open', lane: i, owner: l.owner, sab: l.sab, prefix: l.prefix, suffix: l.suffix } satisfies PacerCommand);
     }
-    worker.on('message', (msg: ArrayBuffer | PacerHello) => {
-      if (msg instanceof ArrayBuffer) this.dispatch(msg);
-      else if (msg.type === 'hello') this.statsReader.hello(msg);
+    worker.on('message', (msg: PacerHello) => {
+      if (msg.type === 'hello') this.statsReader.hello(msg);
     });
     worker.on('error', (err) => {
       if (this.worker === worker) this.workerError ??= err;
@@ -317,8 +344,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       this.restartCount++;
       this.emit('restart', { attempt: outage.attempt, reason: outage.reason, downMs: performance.now() - outage.at });
     });
-    // Node dispatches every message the worker posted before it emits 'exit', so by now each
-    // batch of this worker has been handed to the sinks and acknowledged.
     worker.once('exit', (code) => this.exited(worker, code));
   }
 
@@ -328,6 +353,14 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     this.workerOnline = false;
     this.commands?.close();
     this.commands = null;
+    // Every batch the worker posted is in the channel by now: dispatch (and acknowledge) them
+    // before the port goes, so the next worker's backlog starts at zero (pacer-layout.ts).
+    const hb = this.handback;
+    if (hb) {
+      for (let m = receiveMessageOnPort(hb); m; m = receiveMessageOnPort(hb)) this.dispatch(m.message as ArrayBuffer, null);
+      hb.close();
+      this.handback = null;
+    }
     this.lastExitCode = code;
     if (this.stopping) {
       this.end('stopped');
@@ -384,10 +417,10 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     Atomics.notify(this.ctl, C_WAKE);
   }
 
-  private command(cmd: PacerCommand): void {
+  private command(cmd: PacerCommand, transfer: MessagePort[] = []): void {
     // No worker (between a crash and its replacement): the lane table carries open/close over.
     if (!this.commands) return;
-    this.commands.postMessage(cmd);
+    this.commands.postMessage(cmd, transfer);
     this.notify();
   }
 
@@ -458,7 +491,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     if (this.listenerCount('sinkError') > 0) this.emit('sinkError', { lane, error });
   }
 
-  private dispatch(batch: ArrayBuffer): void {
+  private dispatch(batch: ArrayBuffer, giveBack: MessagePort | null): void {
     let held = true;
     try {
       held = readBatch(batch, this.visitor);
@@ -466,6 +499,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       Atomics.add(this.ctl, C_ACKED, 1); // a throwing sink must not leave the backlog owed forever
     }
     // Back to the pacer for reuse unless a socket still holds a view into it.
-    if (!held && this.commands) this.commands.postMessage(batch, [batch]);
+    if (!held && giveBack) giveBack.postMessage(batch, [batch]);
   }
 }

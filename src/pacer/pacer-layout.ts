@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 /**
  * What the main thread and the pacer worker share besides the lanes: the control block and the
  * format of the hand-back batches. Both sides import only this file for it.
@@ -113,6 +114,8 @@ export interface PacerOptions {
 export type PacerCommand =
   | { op: 'open'; lane: number; owner: number; sab: SharedArrayBuffer; prefix: Uint8Array; suffix: Uint8Array }
   | { op: 'close'; lane: number }
+  /** Post batches to this port from now on (the I/O thread that received them was replaced). */
+  | { op: 'handback'; port: MessagePort }
   | { op: 'stop' }
   /** Diagnostics only (PacerHost.crashForDiagnostics): fail the way a bug or an abort would. */
   | { op: 'crash'; kind: PacerWorkerCrashKind };

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { PacerCore } from './pacer-core.js';
 import {
   C_ACKED,
@@ -33,6 +34,8 @@ export interface LoopDeps {
   post(batch: ArrayBuffer): void;
   /** The next message from main (a command, or a batch buffer given back), or undefined. */
   poll(): PacerCommand | ArrayBuffer | undefined;
+  /** Post batches to `port` from now on (and read returned buffers from it). */
+  handback(port: MessagePort): void;
   /** The thread's V8 heap in use, bytes (read once a second). */
   heapUsedBytes(): number;
   /** A diagnostic crash was asked for. */
@@ -198,6 +201,11 @@ export class PacerLoop {
       if (msg.op === 'open') this.core.open(msg.lane, msg.sab, msg.prefix, msg.suffix, msg.owner);
       else if (msg.op === 'close') this.core.close(msg.lane);
       else if (msg.op === 'crash') this.deps.crash(msg.kind);
+      else if (msg.op === 'handback') {
+        this.deps.handback(msg.port);
+        // Batches posted to the old port were lost with the thread that read it: owed by no one.
+        this.posted = Atomics.load(this.ctl, C_ACKED);
+      }
       else this.running = false;
     }
   }

@@ -11,6 +11,14 @@ export interface StartInfo {
   customParameters: Record<string, string>;
 }
 
+export interface InboundMedia {
+  /** One 160-byte mu-law frame. */
+  payload: Buffer;
+  track: string;
+  chunk: number;
+  timestamp: number;
+}
+
 export type InboundEvent =
   | { event: 'connected'; protocol: string; version: string }
   | { event: 'start'; streamSid: string; start: StartInfo }

@@ -10,7 +10,9 @@
  *             | RD (compareExchange) | ATTN (main: exchange 0→1, pacer: store 0)    |
  *   byte 128  +------------- line 2: written by the PACER only -------------------+
  *             | STATE | - | UNDERRUNS | LATE                                         |
- *   byte 192  +------------- SLOTS slots of SLOT_BYTES each ----------------------+
+ *   byte 192  +------------- line 3: written by the SENDER only ------------------+
+ *             | TX_SENT | TX_SLOW | TX_STALE                                         |
+ *   byte 256  +------------- SLOTS slots of SLOT_BYTES each ----------------------+
  *             | slot i:  KIND u32 | GEN u32 | VALUE u32 | pad u32 | 160 data bytes   |
  *             +--------------------------------------------------------------------+
  *
@@ -31,11 +33,15 @@
  * parked lane gets audio or the lane is cleared, the pacer resets it when it takes the entry, so
  * a lane is never in the ring twice and the ring cannot overflow.
  *
+ * The SENDER is the thread that writes the handed-back frames to the call's socket: main, or the
+ * I/O thread with `io: 'worker'`. It counts what it sent and what it did not (a slow peer, a stale
+ * generation) here, so main reads a call's figures the same way in both modes.
+ *
  * Every counter here is int32 and compared only by difference `(a - b) | 0`, so they wrap freely.
  */
 
 export const LANE_MAGIC = 0x7054_6d65; // "pTme"
-export const LANE_VERSION = 2;
+export const LANE_VERSION = 3;
 
 export const FRAME_BYTES = 160; // 20 ms of G.711 at 8 kHz
 export const FRAME_MS = 20;
@@ -58,8 +64,14 @@ export const H_ATTN = 17;
 export const H_STATE = 32;
 export const H_UNDERRUNS = 34;
 export const H_LATE = 35;
+// line 3 (sender)
+export const H_TX_SENT = 48;
+export const H_TX_SLOW = 49;
+export const H_TX_STALE = 50;
 
-export const HEADER_BYTES = 192;
+export const HEADER_BYTES = 256;
+/** Int32 words of the header (the view PacerHost and the I/O thread keep per lane). */
+export const HEADER_WORDS = HEADER_BYTES / 4;
 
 export const SLOT_HEADER_BYTES = 16;
 export const SLOT_BYTES = SLOT_HEADER_BYTES + FRAME_BYTES; // 176, a multiple of 16

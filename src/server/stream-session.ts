@@ -1,11 +1,26 @@
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
 import type { WebSocket, RawData } from 'ws';
 import { ErrorCodes, ProtocolRejection, PtimeError } from '../errors.js';
-import type { Call, CallTransport } from '../engine/call.js';
-import type { CarrierAdapter, InboundEvent, StartInfo } from '../protocol/carrier-adapter.js';
-import { safeEmit } from '../log/safe-emit.js';
+import type { CarrierAdapter, InboundEvent, InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
 import { InboundRateLimit } from './inbound-rate-limit.js';
+
+/**
+ * The call a stream feeds: the Call itself when the socket lives on main, a proxy that forwards
+ * each event to main when it lives on the I/O thread (io: 'worker').
+ */
+export interface CallLink {
+  readonly streamSid: string;
+  readonly isClosed: boolean;
+  deliverMedia(media: InboundMedia): void;
+  dtmf(digit: string, track: string): void;
+  /** The carrier echoed a mark; false if it is not one we sent. */
+  markEchoed(name: string): boolean;
+  /** The carrier sent `stop`. */
+  stopped(): void;
+  /** The socket closed (either side). */
+  socketClosed(code: number, reason: string): void;
+  countRejection(): void;
+}
 
 /** Per-stream input limits (EngineOptions). */
 export interface SessionLimits {
@@ -21,9 +36,10 @@ export interface SessionLimits {
 export interface SessionHost {
   readonly adapter: CarrierAdapter;
   readonly limits: SessionLimits;
-  readonly logger: Logger;
+  /** Only for a bug of ours (a parser that threw); everything else is a counted rejection. */
+  readonly logger: { error(obj: object, msg: string): void };
   /** A call for this stream, or why not: no free lane (TOO_MANY_CALLS), shutting down (SHUTTING_DOWN) or no pacer (PACER_FAILED). */
-  startCall(start: StartInfo, transport: CallTransport, session: StreamSession): Call | PtimeError;
+  startCall(start: StartInfo, session: StreamSession): CallLink | PtimeError;
   reject(err: PtimeError, session: StreamSession): void;
   ended(session: StreamSession): void;
 }
@@ -37,8 +53,8 @@ const CLOSE_GRACE_MS = 2000;
  * machine (start once, then media/dtmf/mark for that streamSid, then stop), and routes events to
  * the call. Bad messages are rejected (counted and logged by the host) and the stream carries on.
  */
-export class StreamSession implements CallTransport {
-  call: Call | null = null;
+export class StreamSession {
+  call: CallLink | null = null;
   private stopped = false;
   /** We closed the socket: what the peer sent before it saw our close is not its fault, and not read. */
   private closing = false;
@@ -70,13 +86,28 @@ export class StreamSession implements CallTransport {
     ws.on('close', (code, reason) => {
       if (this.killTimer) clearTimeout(this.killTimer);
       if (this.startTimer) clearTimeout(this.startTimer);
-      this.call?.release(code, reason.toString() || 'socket closed');
+      this.call?.socketClosed(code, reason.toString() || 'socket closed');
       this.host.ended(this);
     });
   }
 
+  /** The socket's send and buffered amount, as the call's transport (io: 'main'). */
+  readonly sender = 'main';
+
   send(data: Buffer | string): void {
     this.ws.send(data, TEXT);
+  }
+
+  clear(wire: string): void {
+    this.ws.send(wire, TEXT);
+  }
+
+  markQueued(): void {
+    // The mark's message is sent from this thread when the pacer reaches it (Call.onMark).
+  }
+
+  bindLane(): void {
+    // Frames reach this socket through its Call (PacerHost's sinks): nothing to bind here.
   }
 
   /** Counts against maxCalls: from the upgrade until the stream stops or its call ends. */
@@ -186,7 +217,7 @@ export class StreamSession implements CallTransport {
         this.close(1008, 'customParameters too large');
         return;
       }
-      const call = this.host.startCall(msg.start, this, this);
+      const call = this.host.startCall(msg.start, this);
       if (call instanceof PtimeError) {
         this.host.reject(call, this);
         if (call.code === ErrorCodes.TOO_MANY_CALLS) this.close(1013, 'too many calls');
@@ -213,19 +244,18 @@ export class StreamSession implements CallTransport {
         call.deliverMedia({ payload: msg.payload, track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp });
         return;
       case 'dtmf':
-        safeEmit(call, call.logger, 'dtmf', { digit: msg.digit, track: msg.track });
+        call.dtmf(msg.digit, msg.track);
         return;
       case 'mark':
         if (Buffer.byteLength(msg.name) > this.host.limits.maxMarkNameBytes) {
           this.host.reject(new ProtocolRejection(ErrorCodes.MARK_NAME, `echoed mark name is longer than maxMarkNameBytes (${this.host.limits.maxMarkNameBytes}): not one we sent`), this);
-        } else if (!call.markEchoed(msg.name)) {
-          call.logger.debug({ name: msg.name.slice(0, 64) }, 'echo of a mark we did not send');
+        } else {
+          call.markEchoed(msg.name);
         }
         return;
       case 'stop':
         this.stopped = true;
-        safeEmit(call, call.logger, 'stop');
-        call.release(1000, 'stream stopped');
+        call.stopped();
         return;
     }
   }

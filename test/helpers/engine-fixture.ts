@@ -18,6 +18,12 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+/**
+ * Where the fixture's engines put their sockets: the socket-level suites run once per mode
+ * (`npm test` runs test/server again with PTIME_IO=worker). A test that sets `io` itself keeps it.
+ */
+export const IO_MODE: 'main' | 'worker' = process.env['PTIME_IO'] === 'worker' ? 'worker' : 'main';
+
 /** A real engine on a loopback port with its pino output captured for assertions. */
 export async function startEngine(opts: EngineOptions = {}, level = 'info'): Promise<Fixture> {
   const logs: LogLine[] = [];
@@ -27,7 +33,7 @@ export async function startEngine(opts: EngineOptions = {}, level = 'info'): Pro
       done();
     },
   });
-  const engine = await createEngine({ port: 0, host: '127.0.0.1', logger: pino({ level }, sink), ...opts });
+  const engine = await createEngine({ port: 0, host: '127.0.0.1', io: opts.server || opts.pacer ? 'main' : IO_MODE, logger: pino({ level }, sink), ...opts });
   const url = `ws://127.0.0.1:${engine.address()!.port}${engine.options.path}`;
   const clients: TwilioClient[] = [];
   return {

@@ -44,10 +44,11 @@ export class TwilioClient {
     });
   }
 
-  static async connect(url: string): Promise<TwilioClient> {
+  /** `id` names the stream (MZ000…id); by default the next of this thread's sequence. */
+  static async connect(url: string, id = ++seq): Promise<TwilioClient> {
     const ws = new WebSocket(url);
     await once(ws, 'open');
-    return new TwilioClient(ws, ++seq);
+    return new TwilioClient(ws, id);
   }
 
   get media(): Outbound[] {

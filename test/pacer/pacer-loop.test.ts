@@ -60,6 +60,10 @@ class FakeThread implements LoopDeps {
   poll(): PacerCommand | ArrayBuffer | undefined {
     return this.inbox.shift();
   }
+  readonly handbacks: unknown[] = [];
+  handback(port: unknown): void {
+    this.handbacks.push(port);
+  }
   heapUsedBytes(): number {
     return 1 << 20;
   }
@@ -130,6 +134,18 @@ test('the hand-back gate: past maxInflightBatches unacknowledged the loop stops 
   ack(5);
   for (let i = 0; i < 10; i++) loop.turn();
   assert.ok(thread.posted.length > 5, 'resumes once main caught up');
+});
+
+test('a new hand-back port (the I/O thread was replaced): batches owed to the old one are written off', () => {
+  const { thread, loop, push } = setup();
+  push(30);
+  for (let i = 0; i < 40 && thread.posted.length < 5; i++) loop.turn();
+  assert.equal(thread.posted.length, 5, 'gated: the reader of the old port died and acknowledged none');
+  const port = { name: 'new hand-back port' };
+  thread.inbox.push({ op: 'handback', port } as unknown as PacerCommand); // a plain object stands in for the MessagePort
+  for (let i = 0; i < 10; i++) loop.turn();
+  assert.deepEqual(thread.handbacks, [port], 'the loop switched ports');
+  assert.ok(thread.posted.length > 5, 'and posts again without an acknowledgement of the lost batches');
 });
 
 test('the batch and tick counters run through the int32 wrap without stopping the pacer', () => {

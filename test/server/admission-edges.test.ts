@@ -127,6 +127,7 @@ test('keepalive: a peer that answers no ping and sends nothing is terminated and
     gone.send(startMessage('MZgone', 'CAgone', {}));
     await started;
     assert.equal(await goneClosed, 1006, 'terminated, no close handshake');
+    await until(() => fx.engine.stats().rejected[ErrorCodes.PEER_GONE] !== undefined, 2000, 'the termination counted');
     assert.equal(fx.engine.stats().rejected[ErrorCodes.PEER_GONE], 1);
     await until(() => fx.engine.calls.size === 1, 5000, 'the silent call released');
     await new Promise((r) => setTimeout(r, 500)); // more rounds: the live peer keeps answering

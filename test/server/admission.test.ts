@@ -36,6 +36,7 @@ test('X-Twilio-Signature: valid for the public URL opens, missing/wrong/other-to
     assert.equal(await upgrade(fx.url, { 'X-Twilio-Signature': sign(publicUrl, 'another-account-token') }), 403);
     assert.equal(await upgrade(fx.url, { 'X-Twilio-Signature': sign(fx.url) }), 403, 'signed for the wrong URL');
     assert.equal(await upgrade(fx.url, { 'X-Twilio-Signature': 'not base64 at all' }), 403);
+    await fx.engine.settled();
     assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_SIGNATURE], 4);
     await until(() => fx.logs.some((l) => l.msg === 'rejected' && l['code'] === ErrorCodes.BAD_SIGNATURE), 5000, 'the log line');
     assert.ok(!JSON.stringify(fx.logs).includes(TOKEN), 'the token is never logged');

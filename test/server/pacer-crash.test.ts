@@ -65,6 +65,7 @@ test('a pacer that keeps crashing is given up on: calls are closed with 1011, ne
     assert.equal(fx.engine.calls.size, 0);
     assert.equal(fx.engine.stats().pacerRestarts, 5);
     await assert.rejects(fx.connect(), /503/);
+    await fx.engine.settled(); // io: 'worker': counted one I/O turn after the answer
     assert.equal(fx.engine.stats().rejected[ErrorCodes.PACER_FAILED], 1, 'the refusal is counted under the real reason, not as a shutdown');
   } finally {
     await fx.close();

@@ -1,0 +1,30 @@
+import { safeEmit } from '../log/safe-emit.js';
+import type { CallLink } from '../server/stream-session.js';
+import type { Call } from './call.js';
+
+/**
+ * A stream's events applied to its Call, on main. With io: 'main' the stream session calls this
+ * directly; with io: 'worker' the I/O host calls it for each event the I/O thread forwarded, so
+ * both modes apply the same rules.
+ */
+export function linkTo(call: Call): CallLink {
+  return {
+    streamSid: call.streamSid,
+    get isClosed() {
+      return call.isClosed;
+    },
+    deliverMedia: (media) => call.deliverMedia(media),
+    dtmf: (digit, track) => safeEmit(call, call.logger, 'dtmf', { digit, track }),
+    markEchoed: (name) => {
+      const ours = call.markEchoed(name);
+      if (!ours) call.logger.debug({ name: name.slice(0, 64) }, 'echo of a mark we did not send');
+      return ours;
+    },
+    stopped: () => {
+      safeEmit(call, call.logger, 'stop');
+      call.release(1000, 'stream stopped');
+    },
+    socketClosed: (code, reason) => call.release(code, reason),
+    countRejection: () => call.countRejection(),
+  };
+}

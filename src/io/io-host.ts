@@ -1,0 +1,354 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { ErrorCodes, PtimeError, type ErrorCode } from '../errors.js';
+import type { Call, CallTransport } from '../engine/call.js';
+import { linkTo } from '../engine/call-link.js';
+import type { StartInfo } from '../protocol/carrier-adapter.js';
+import type { Unavailable } from '../server/upgrade-admission.js';
+import { threadSchedstat } from '../pacer/pacer-stats-reader.js';
+import { BACKLOG_BYTES, B_LOOP_MAX_US, B_LOOP_P99_US, B_MEDIA_TAKEN, type IoCommand, type IoEvent, type IoMessage, type IoSettings } from './io-protocol.js';
+
+/** What the I/O host needs from the engine. */
+export interface IoHooks {
+  readonly logger: Logger;
+  /** A Call for a stream that started on the I/O thread, or why not. */
+  startCall(start: StartInfo, transport: CallTransport): Call | PtimeError;
+  count(code: ErrorCode, message: string, streamSid: string | null, call?: Call): void;
+  /** The I/O thread was replaced: the pacer must hand its batches to the new one. */
+  newHandback(): void;
+}
+
+export interface IoHostEvents {
+  /** The I/O thread failed; its calls were closed (1011) and a new thread serves new calls. */
+  restart: [{ reason: string; callsClosed: number }];
+  error: [Error];
+}
+
+interface RemoteStream {
+  readonly sid: number;
+  call: Call | null;
+}
+
+const WORKER_URL = new URL('../../workers/io.js', import.meta.url);
+const DRAIN_CHECK_MS = 20;
+const STOP_GRACE_MS = 2000;
+const RESTART_DELAY_MS = 100;
+
+/** Close code and reason for a stream main refused at `start`, by the refusal's code. */
+function refusalClose(code: ErrorCode): [number, string] {
+  if (code === ErrorCodes.TOO_MANY_CALLS) return [1013, 'too many calls'];
+  if (code === ErrorCodes.PACER_FAILED) return [1011, 'pacer failed'];
+  return [1001, 'server shutting down'];
+}
+
+/**
+ * Main's side of the I/O thread (io: 'worker'): starts it, turns its events into Call events
+ * (through the same CallLink rules as io: 'main'), and gives each Call a transport that forwards
+ * to it. If the thread dies, its calls close with 1011 (counted as PTIME_ERR_IO_FAILED), and a new
+ * thread listens on the same port and takes the pacer's hand-back.
+ */
+export class IoHost extends EventEmitter<IoHostEvents> {
+  private worker: Worker | null = null;
+  private commands: MessagePort | null = null;
+  private readonly backlog = new SharedArrayBuffer(BACKLOG_BYTES);
+  private readonly backlogWords = new Int32Array(this.backlog);
+  private readonly streams = new Map<number, RemoteStream>();
+  private listening: { resolve: (port: number) => void; reject: (err: Error) => void } | null = null;
+  private allClosed: (() => void) | null = null;
+  private boundPort = 0;
+  private stopping = false;
+  private exited: Promise<void> = Promise.resolve();
+  private state: Unavailable = null;
+  /** A pacer hand-back port that came before the thread was started (the pacer starts first). */
+  private pendingPacer: { port: MessagePort; control: SharedArrayBuffer } | null = null;
+  private readonly drainTimer: NodeJS.Timeout;
+  private restartCount = 0;
+  private tid = 0;
+  private lastCpu: { at: number; cpuNs: number } | null = null;
+  private nextSync = 1;
+  private readonly syncs = new Map<number, () => void>();
+
+  constructor(
+    private readonly settings: IoSettings,
+    private readonly hooks: IoHooks,
+  ) {
+    super();
+    this.boundPort = settings.port;
+    this.drainTimer = setInterval(() => {
+      for (const s of this.streams.values()) s.call?.checkDrain();
+    }, DRAIN_CHECK_MS).unref();
+  }
+
+  /** Start the thread and wait until it listens; rejects with the listen error (EADDRINUSE, …). */
+  start(): Promise<number> {
+    const listening = new Promise<number>((resolve, reject) => (this.listening = { resolve, reject }));
+    this.spawn(this.settings.port);
+    return listening;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  /** The I/O thread's CPU (% of one core) since the last call, and its event-loop delay over its last second. */
+  figures(): { cpuPct: number | null; loopDelayP99Ms: number; loopDelayMaxMs: number } {
+    const now = performance.now();
+    const cpuNs = threadSchedstat(this.tid)?.cpuNs ?? null;
+    const last = this.lastCpu;
+    this.lastCpu = cpuNs === null ? null : { at: now, cpuNs };
+    const cpuPct = cpuNs !== null && last ? Math.round(((cpuNs - last.cpuNs) / 1e6 / (now - last.at)) * 10000) / 100 : null;
+    return {
+      cpuPct,
+      loopDelayP99Ms: Atomics.load(this.backlogWords, B_LOOP_P99_US) / 1000,
+      loopDelayMaxMs: Atomics.load(this.backlogWords, B_LOOP_MAX_US) / 1000,
+    };
+  }
+
+  /** The pacer's hand-back port (at every pacer start, and again after an I/O restart). */
+  usePacer(port: MessagePort, control: SharedArrayBuffer): void {
+    if (!this.commands) this.pendingPacer = { port, control };
+    else this.command({ op: 'pacer', port, control }, [port]);
+  }
+
+  setState(unavailable: Unavailable): void {
+    this.state = unavailable;
+    this.command({ op: 'state', unavailable });
+  }
+
+  /** Close every socket (1001 on shutdown) and wait until they are closed. */
+  closeAll(code: number, reason: string): Promise<void> {
+    if (!this.worker) return Promise.resolve();
+    const done = new Promise<void>((resolve) => (this.allClosed = resolve));
+    this.command({ op: 'closeAll', code, reason });
+    return done;
+  }
+
+  /** Resolves once every event the I/O thread saw before this call has been applied here. */
+  settled(): Promise<void> {
+    if (!this.commands) return Promise.resolve();
+    const id = this.nextSync++;
+    const done = new Promise<void>((resolve) => this.syncs.set(id, resolve));
+    this.command({ op: 'sync', id });
+    return done;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.drainTimer);
+    const worker = this.worker;
+    if (!worker) return;
+    this.command({ op: 'stop' });
+    const timer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** Diagnostics and tests: make the I/O thread throw, to watch its calls close and a new one take over. */
+  crashForDiagnostics(): Promise<void> {
+    if (!this.worker) return Promise.reject(new PtimeError(ErrorCodes.IO_FAILED, 'no I/O thread is running to crash'));
+    const restarted = new Promise<void>((resolve) => this.once('restart', () => resolve()));
+    this.command({ op: 'crash' });
+    return restarted;
+  }
+
+  private spawn(port: number): void {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(WORKER_URL, {
+      workerData: { settings: { ...this.settings, port }, commands: port2, backlog: this.backlog },
+      transferList: [port2],
+      name: 'ptime-io',
+    });
+    this.worker = worker;
+    this.commands = port1;
+    if (this.state) this.command({ op: 'state', unavailable: this.state });
+    const pacer = this.pendingPacer;
+    this.pendingPacer = null;
+    if (pacer) this.command({ op: 'pacer', port: pacer.port, control: pacer.control }, [pacer.port]);
+    let exitResolve!: () => void;
+    this.exited = new Promise<void>((resolve) => (exitResolve = resolve));
+    let error: Error | null = null;
+    worker.on('message', (msg: IoMessage) => this.message(msg));
+    worker.on('error', (err) => (error ??= err));
+    worker.once('exit', (code) => {
+      exitResolve();
+      if (this.worker !== worker) return;
+      for (const resolve of this.syncs.values()) resolve(); // what it saw is all there will be
+      this.syncs.clear();
+      this.worker = null;
+      this.commands?.close();
+      this.commands = null;
+      const listening = this.listening;
+      if (listening) {
+        this.listening = null;
+        listening.reject(error ?? new Error(`the I/O thread exited with code ${code} before it listened`));
+        return;
+      }
+      if (this.stopping) return;
+      this.failed(error ? `I/O thread threw: ${error.message}` : `I/O thread exited with code ${code}`);
+    });
+  }
+
+  /** The thread died mid-service: close its calls, and serve new ones from a new thread. */
+  private failed(reason: string): void {
+    const calls = [...this.streams.values()].map((s) => s.call).filter((c): c is Call => c !== null);
+    this.streams.clear();
+    for (const call of calls) {
+      this.hooks.count(ErrorCodes.IO_FAILED, `the I/O thread failed (${reason}): call closed`, call.streamSid, call);
+      call.release(1011, 'I/O thread failed');
+    }
+    this.hooks.logger.error({ reason, callsClosed: calls.length }, 'I/O thread failed; its calls were closed, starting a new one');
+    this.allClosed?.();
+    this.allClosed = null;
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.restartCount++;
+      // 'restart' once the new thread listens, so a caller may connect as soon as it hears it.
+      this.listening = {
+        resolve: () => this.emit('restart', { reason, callsClosed: calls.length }),
+        reject: (err) => {
+          this.hooks.logger.fatal({ err, port: this.boundPort }, 'the new I/O thread could not listen; no new calls can be served');
+          if (this.listenerCount('error') > 0) this.emit('error', err);
+        },
+      };
+      this.spawn(this.boundPort);
+      this.hooks.newHandback();
+    }, RESTART_DELAY_MS).unref();
+  }
+
+  private message(msg: IoMessage): void {
+    switch (msg.t) {
+      case 'listening': {
+        this.boundPort = msg.port;
+        this.tid = msg.tid;
+        this.lastCpu = null;
+        const l = this.listening;
+        this.listening = null;
+        l?.resolve(msg.port);
+        return;
+      }
+      case 'listenError': {
+        const l = this.listening;
+        this.listening = null;
+        const err = Object.assign(new Error(msg.message), { code: msg.code });
+        if (l) l.reject(err);
+        else this.hooks.logger.error({ err }, 'the new I/O thread could not listen');
+        return;
+      }
+      case 'allClosed':
+        this.allClosed?.();
+        this.allClosed = null;
+        return;
+      case 'synced':
+        this.syncs.get(msg.id)?.();
+        this.syncs.delete(msg.id);
+        return;
+      case 'events':
+        for (const ev of msg.list) this.event(ev);
+        return;
+    }
+  }
+
+  private event(ev: IoEvent): void {
+    if (ev.e === 'log') {
+      this.hooks.logger[ev.level](ev.obj, ev.msg);
+      return;
+    }
+    if (ev.e === 'reject') {
+      const call = this.streams.get(ev.sid)?.call ?? undefined;
+      this.hooks.count(ev.code, ev.message, ev.streamSid, call);
+      return;
+    }
+    if (ev.e === 'start') {
+      this.streamStarted(ev.sid, ev.start);
+      return;
+    }
+    const stream = this.streams.get(ev.sid);
+    const call = stream?.call ?? null;
+    switch (ev.e) {
+      case 'media':
+        Atomics.add(this.backlogWords, B_MEDIA_TAKEN, 1);
+        if (call && !call.isClosed) {
+          const p = ev.payload;
+          call.deliverMedia({ payload: Buffer.from(p.buffer, p.byteOffset, p.byteLength), track: ev.track, chunk: ev.chunk, timestamp: ev.timestamp });
+        }
+        return;
+      case 'dtmf':
+        if (call && !call.isClosed) linkTo(call).dtmf(ev.digit, ev.track);
+        return;
+      case 'mark':
+        if (call) linkTo(call).markEchoed(ev.name);
+        return;
+      case 'markSent':
+        call?.markSent(ev.id);
+        return;
+      case 'stop':
+        if (call && !call.isClosed) linkTo(call).stopped();
+        return;
+      case 'closed':
+        this.streams.delete(ev.sid);
+        call?.release(ev.code, ev.reason);
+        return;
+      case 'slow':
+        call?.noteSlowDrops(performance.now());
+        return;
+      case 'stuck':
+        call?.slowPeerStuck(ev.message);
+        return;
+    }
+  }
+
+  private streamStarted(sid: number, start: StartInfo): void {
+    const stream: RemoteStream = { sid, call: null };
+    this.streams.set(sid, stream);
+    const result = this.hooks.startCall(start, new RemoteTransport(sid, (cmd, transfer) => this.command(cmd, transfer)));
+    if (result instanceof PtimeError) {
+      this.hooks.count(result.code, result.message, start.streamSid);
+      const [code, reason] = refusalClose(result.code);
+      this.command({ op: 'close', sid, code, reason });
+      this.streams.delete(sid);
+      return;
+    }
+    stream.call = result;
+  }
+
+  private command(cmd: IoCommand, transfer: MessagePort[] = []): void {
+    this.commands?.postMessage(cmd, transfer);
+  }
+}
+
+/** A Call's transport when its socket is on the I/O thread: every call is a command. */
+class RemoteTransport implements CallTransport {
+  readonly sender = 'io';
+  readonly bufferedAmount = 0;
+
+  constructor(
+    private readonly sid: number,
+    private readonly post: (cmd: IoCommand, transfer?: MessagePort[]) => void,
+  ) {}
+
+  bindLane(lane: number, sab: SharedArrayBuffer, owner: number, gen: number): void {
+    this.post({ op: 'bind', sid: this.sid, lane, owner, gen, sab });
+  }
+
+  send(data: Buffer | string): void {
+    this.post({ op: 'send', sid: this.sid, data: typeof data === 'string' ? data : data.toString() });
+  }
+
+  close(code: number, reason: string): void {
+    this.post({ op: 'close', sid: this.sid, code, reason });
+  }
+
+  clear(wire: string, gen: number): void {
+    this.post({ op: 'clear', sid: this.sid, wire, gen });
+  }
+
+  markQueued(id: number, wire: string, gen: number): void {
+    this.post({ op: 'mark', sid: this.sid, id, wire, gen });
+  }
+}

@@ -1,0 +1,87 @@
+import { H_TX_SENT, H_TX_SLOW, H_TX_STALE } from '../ring/lane-layout.js';
+
+/** The part of a socket the egress writes to (ws's WebSocket, or a test double of one). */
+export interface EgressSocket {
+  send(data: Buffer | string): void;
+  /** Bytes accepted by send() but not yet written to the network. */
+  readonly bufferedAmount: number;
+}
+
+export interface EgressLimits {
+  /** Above this many unsent bytes on the socket, media frames are dropped. */
+  readonly maxBufferedBytes: number;
+  /** A socket over maxBufferedBytes this long is given up on. */
+  readonly slowPeerCloseMs: number;
+}
+
+/** What the egress tells its owner; it never closes anything itself. */
+export interface EgressEvents {
+  /** A frame was dropped because the socket is not draining (log it, throttled). */
+  slowDrop(now: number): void;
+  /** The socket has been over the limit for slowPeerCloseMs: close the call (1008). */
+  stuck(message: string): void;
+}
+
+/**
+ * Writes one call's handed-back frames to its socket: drops frames of a generation a clear() made
+ * stale, drops media for a socket that stopped draining (the pacer's schedule for every other call
+ * stays exact and this socket's memory bounded), and counts both in the lane header (H_TX_*), where
+ * main reads them. The same code runs on main (`io: 'main'`) and on the I/O thread (`io: 'worker'`).
+ */
+export class FrameEgress {
+  private stuckSince = -1;
+  private sent: number;
+  private slow: number;
+  private stale: number;
+
+  constructor(
+    private readonly socket: EgressSocket,
+    private readonly header: Int32Array,
+    /** Frames of any other generation are stale. */
+    public gen: number,
+    private readonly limits: EgressLimits,
+    private readonly events: EgressEvents,
+  ) {
+    this.sent = Atomics.load(header, H_TX_SENT);
+    this.slow = Atomics.load(header, H_TX_SLOW);
+    this.stale = Atomics.load(header, H_TX_STALE);
+  }
+
+  /**
+   * Send one frame of generation `gen`. Returns true when the socket kept a reference to `wire`
+   * (it queued it without copying), so the batch it points into must not be reused yet.
+   */
+  frame(gen: number, wire: Buffer | string, now: number): boolean {
+    if (gen !== this.gen) {
+      this.stale = (this.stale + 1) | 0;
+      Atomics.store(this.header, H_TX_STALE, this.stale);
+      return false;
+    }
+    const buffered = this.socket.bufferedAmount;
+    if (buffered > this.limits.maxBufferedBytes) {
+      this.notDraining(now);
+      return false;
+    }
+    this.stuckSince = -1;
+    // A socket that is behind queues what it is given: give it its own copy, so it does not pin
+    // the pacer's whole batch (which goes back to the pacer for reuse).
+    const copy = buffered > 0 && typeof wire !== 'string';
+    // Counted before the write: a peer that reads the frame at once must find it counted.
+    this.sent = (this.sent + 1) | 0;
+    Atomics.store(this.header, H_TX_SENT, this.sent);
+    this.socket.send(copy ? Buffer.from(wire) : wire);
+    // The write can also go partial now (the kernel buffer filled): then the view is still held.
+    return !copy && typeof wire !== 'string' && this.socket.bufferedAmount > 0;
+  }
+
+  private notDraining(now: number): void {
+    this.slow = (this.slow + 1) | 0;
+    Atomics.store(this.header, H_TX_SLOW, this.slow);
+    this.events.slowDrop(now);
+    if (this.stuckSince < 0) this.stuckSince = now;
+    else if (now - this.stuckSince >= this.limits.slowPeerCloseMs) {
+      this.stuckSince = -1;
+      this.events.stuck(`socket over maxBufferedBytes (${this.limits.maxBufferedBytes}) for slowPeerCloseMs (${this.limits.slowPeerCloseMs})`);
+    }
+  }
+}
