@@ -58,6 +58,8 @@ export interface EngineStats {
   io: 'main' | 'worker';
   /** io: 'worker': times the I/O thread failed and was replaced. */
   ioRestarts: number;
+  /** io: 'worker': the I/O thread's CPU (% of one core) and event-loop delay over the last figures period; null with io: 'main'. */
+  ioThread: { cpuPct: number | null; loopDelayP99Ms: number; loopDelayMaxMs: number } | null;
   codec: CodecPoolFigures;
 }
 
@@ -307,6 +309,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       pacerHangs: this.pacer instanceof PacerHost ? this.pacer.hangs : 0,
       io: this.options.io,
       ioRestarts: this.io?.restarts ?? 0,
+      ioThread: this.io?.lastFigures ?? null,
       codec: this.codecPool.stats(),
     };
   }

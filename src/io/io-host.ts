@@ -96,6 +96,9 @@ export class IoHost extends EventEmitter<IoHostEvents> {
     return this.restartCount;
   }
 
+  /** What figures() last returned (engine.stats() shows it without starting a new period). */
+  lastFigures: { cpuPct: number | null; loopDelayP99Ms: number; loopDelayMaxMs: number } | null = null;
+
   /** The I/O thread's CPU (% of one core) since the last call, and its event-loop delay over its last second. */
   figures(): { cpuPct: number | null; loopDelayP99Ms: number; loopDelayMaxMs: number } {
     const now = performance.now();
@@ -103,11 +106,12 @@ export class IoHost extends EventEmitter<IoHostEvents> {
     const last = this.lastCpu;
     this.lastCpu = cpuNs === null ? null : { at: now, cpuNs };
     const cpuPct = cpuNs !== null && last ? Math.round(((cpuNs - last.cpuNs) / 1e6 / (now - last.at)) * 10000) / 100 : null;
-    return {
+    this.lastFigures = {
       cpuPct,
       loopDelayP99Ms: Atomics.load(this.backlogWords, B_LOOP_P99_US) / 1000,
       loopDelayMaxMs: Atomics.load(this.backlogWords, B_LOOP_MAX_US) / 1000,
     };
+    return this.lastFigures;
   }
 
   /** The pacer's hand-back port (at every pacer start, and again after an I/O restart). */

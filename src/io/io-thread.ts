@@ -59,6 +59,8 @@ export class IoThread {
   private readonly backlog: Int32Array;
   private mediaPosted: number;
   private readonly host: SessionHost;
+  private sendErrors = 0;
+  private sendErrorLoggedAt = Number.NEGATIVE_INFINITY;
   private readonly visitor: BatchVisitor;
 
   constructor(
@@ -92,7 +94,12 @@ export class IoThread {
       frame: (lane, gen, owner, wire) => {
         const b = this.lanes[lane];
         if (!b || b.owner !== owner) return false; // built for a call that has left this lane
-        return b.egress.frame(gen, wire, performance.now());
+        try {
+          return b.egress.frame(gen, wire, performance.now());
+        } catch (err) {
+          this.sendFailed(err);
+          return true; // it may have kept the view before it threw: do not reuse the batch
+        }
       },
       mark: (lane, gen, owner, markId) => {
         const b = this.lanes[lane];
@@ -100,7 +107,12 @@ export class IoThread {
         const m = b.marks.get(markId);
         if (!m) return;
         b.marks.delete(markId);
-        b.session.send(m.wire);
+        try {
+          b.session.send(m.wire);
+        } catch (err) {
+          this.sendFailed(err);
+          return;
+        }
         this.event({ e: 'markSent', sid: b.sid, id: markId });
       },
     };
@@ -256,6 +268,16 @@ export class IoThread {
       if (port === this.pacerPort && this.pacerCtl) Atomics.add(this.pacerCtl, C_ACKED, 1);
     }
     if (!held && port === this.pacerPort) port.postMessage(batch, [batch]);
+  }
+
+  /** One socket's send threw: that record is lost, the rest of the batch goes out; logged at most once per 2 s. */
+  private sendFailed(err: unknown): void {
+    this.sendErrors++;
+    const now = performance.now();
+    if (now - this.sendErrorLoggedAt < SLOW_EVENT_MS) return;
+    this.sendErrorLoggedAt = now;
+    this.event({ e: 'log', level: 'error', obj: plain({ err, count: this.sendErrors }), msg: 'sending a frame threw on the I/O thread; the other calls of the batch were sent' });
+    this.sendErrors = 0;
   }
 
   /** Media is dropped, not queued, once main is this far behind (a stall longer than the bound). */

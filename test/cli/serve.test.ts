@@ -46,8 +46,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function startServer(): Promise<Server> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startServer(extra: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = track(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -284,4 +284,27 @@ test('SIGTERM drains queued audio before closing with 1001; a second signal exit
   assert.equal(await withTimeout(d.closed(), WAIT_MS, 'client close'), 1001);
   assert.equal(d.media.length, 50, 'all 50 frames before the close');
   assert.deepEqual(await withTimeout(t.exited, WAIT_MS, 'server exit'), { code: 0, signal: null });
+});
+
+test('--io worker: echo through the I/O thread, then SIGTERM plays the queue out, closes with 1001 and exits 0', async () => {
+  const s = await startServer(['--io', 'worker']);
+  const c = await TwilioClient.connect(s.url);
+  c.start();
+  for (let seq = 0; seq < 50; seq++) c.media160(stampedFrame(seq));
+  await c.waitFor(mediaCount(5), WAIT_MS, 'playback under way');
+  s.child.kill('SIGTERM');
+  assert.equal(await withTimeout(c.closed(), WAIT_MS, 'client close'), 1001);
+  assert.deepEqual(
+    c.media.map((m) => readStamp(assertMediaFor(c, m))),
+    Array.from({ length: 50 }, (_, k) => k),
+    'all 50 frames, in order, before the close',
+  );
+  assert.deepEqual(await withTimeout(s.exited, WAIT_MS, 'server exit'), { code: 0, signal: null }, `stderr: ${s.stderr()}`);
+  assert.ok(s.logs.some((l) => l['msg'] === 'figures' && typeof l['ioCpuPct'] !== 'undefined'), 'the figures line carries the I/O thread');
+});
+
+test('serve --io sideways exits 2 with a usage error that names the flag', async () => {
+  const r = await runCli(['serve', '--port', '0', '--io', 'sideways']);
+  assert.equal(r.code, 2, `stderr: ${r.stderr}`);
+  assert.match(r.stderr, /--io must be main or worker/);
 });
