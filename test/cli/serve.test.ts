@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TONE_FRAME } from '../../src/demo/demo-frames.js';
-import { stampedFrame } from '../helpers/seeded.js';
+import { readStamp, stampedFrame } from '../helpers/seeded.js';
 import { TwilioClient, payloadBytes, type Outbound } from '../helpers/twilio-client.js';
 
 /** This file runs from dist/test/cli/, so this is the compiled CLI, as `ptime` would run it. */
