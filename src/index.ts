@@ -9,8 +9,9 @@ export type { PacerStats } from './pacer/pacer-layout.js';
 export type { PacerRestart } from './pacer/pacer-host.js';
 export { PtimeError, ProtocolRejection, ErrorCodes, type ErrorCode } from './errors.js';
 export { FRAME_BYTES, FRAME_MS, MULAW_SILENCE, DEFAULT_QUEUE_FRAMES, MAX_QUEUE_FRAMES } from './ring/lane-layout.js';
-export type { CarrierAdapter, InboundEvent, StartInfo } from './protocol/carrier-adapter.js';
-export { TwilioAdapter } from './protocol/twilio-adapter.js';
+export { CARRIER_NAMES, type CarrierAdapter, type CarrierName, type InboundEvent, type StartInfo } from './protocol/carrier-adapter.js';
+export { SignalWireAdapter, TwilioAdapter } from './protocol/twilio-adapter.js';
+export { TelnyxAdapter } from './protocol/telnyx-adapter.js';
 export {
   mulawEncode,
   mulawDecode,

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { EngineOptions } from '../engine/engine-options.js';
+import { CARRIER_NAMES, type CarrierName } from '../protocol/carrier-adapter.js';
+import { DEFAULT_CARRIER_PATHS, isCarrierName } from '../protocol/carriers.js';
 import { parseStall, type StallSpec } from './stall-injector.js';
 
 export const SERVE_USAGE = `Usage: ptime serve [options]
@@ -10,7 +12,13 @@ Runs the ptime engine with its demo application (mode per call from the TwiML
 Options:
   --port N          port to listen on (default 8080)
   --host H          address to bind (default all)
-  --path P          WebSocket path (default /media)
+  --path P          WebSocket path of the Twilio route (default /media)
+  --carriers LIST   carriers to serve, each on its own path: twilio (/media), signalwire
+                    (/signalwire), telnyx (/telnyx); comma-separated (default: all)
+  --signalwire-token T  SignalWire: require Authorization: Bearer T on upgrades
+                    (default: the SIGNALWIRE_TOKEN environment variable, else no check)
+  --telnyx-token T  Telnyx: require x-telnyx-streaming-auth-token: T on upgrades
+                    (default: the TELNYX_STREAM_TOKEN environment variable, else no check)
   --io main|worker  where the sockets live: main = on the application's thread (default),
                     worker = on a dedicated I/O thread, so a stall of the application's
                     thread does not delay a frame
@@ -65,6 +73,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         host: { type: 'string' },
         path: { type: 'string' },
         io: { type: 'string' },
+        carriers: { type: 'string' },
+        'signalwire-token': { type: 'string' },
+        'telnyx-token': { type: 'string' },
         queue: { type: 'string' },
         lead: { type: 'string' },
         'spin-us': { type: 'string' },
@@ -92,7 +103,22 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
   const opts: ServeArgs = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel };
   if (values.host !== undefined) opts.host = values.host;
-  if (values.path !== undefined) opts.path = values.path;
+  const carriers = (values.carriers ?? CARRIER_NAMES.join(',')).split(',').map((c) => c.trim());
+  if (carriers.length === 0 || carriers.some((c) => !isCarrierName(c))) {
+    throw new UsageError(`--carriers takes a comma-separated list of ${CARRIER_NAMES.join(', ')} (got ${JSON.stringify(values.carriers)})`);
+  }
+  const routes: Record<string, CarrierName> = {};
+  for (const c of carriers as CarrierName[]) routes[c === 'twilio' ? (values.path ?? DEFAULT_CARRIER_PATHS.twilio) : DEFAULT_CARRIER_PATHS[c]] = c;
+  if (Object.keys(routes).length !== carriers.length) throw new UsageError(`--path ${values.path} collides with another carrier's path`);
+  opts.routes = routes;
+  for (const [flag, envName, key] of [
+    ['signalwire-token', 'SIGNALWIRE_TOKEN', 'signalwireToken'],
+    ['telnyx-token', 'TELNYX_STREAM_TOKEN', 'telnyxStreamToken'],
+  ] as const) {
+    const v = values[flag] ?? env[envName];
+    if (v !== undefined && v !== '') opts[key] = v;
+    else if (values[flag] !== undefined) throw new UsageError(`--${flag} must not be empty`);
+  }
   if (values.io !== undefined) {
     if (values.io !== 'main' && values.io !== 'worker') throw new UsageError(`--io must be main or worker (got ${JSON.stringify(values.io)})`);
     opts.io = values.io;

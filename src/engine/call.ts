@@ -7,7 +7,8 @@ import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
 import type { LaneSink } from '../pacer/pacer-host.js';
 import { FrameEgress, type EgressSocket } from '../server/frame-egress.js';
-import type { CarrierAdapter, InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
+import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
+import { adapterFor } from '../protocol/carriers.js';
 import { FRAME_BYTES, HEADER_WORDS, H_LATE, H_TX_SENT, H_TX_SLOW, H_TX_STALE, H_UNDERRUNS } from '../ring/lane-layout.js';
 import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
 import { Framer, type FrameSink } from './framer.js';
@@ -36,7 +37,6 @@ export interface CallTransport extends EgressSocket {
 
 /** What a call needs from its engine. */
 export interface CallContext {
-  readonly adapter: CarrierAdapter;
   readonly logger: Logger;
   readonly highWaterMark: number;
   readonly lowWaterMark: number;
@@ -147,9 +147,10 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.tracks = Object.freeze([...start.tracks]);
     this.logger = ctx.logger.child({ streamSid: this.streamSid, callSid: this.callSid });
     this.gen = lane.ring.generation;
-    this.clearWire = ctx.adapter.clearMessage(this.streamSid);
+    const adapter = adapterFor(start.carrier);
+    this.clearWire = adapter.clearMessage(this.streamSid);
     this.pcm = new PcmSender(this.order, (mulaw) => this.writeNow(mulaw), ctx.codec, this.logger, () => this.maybeDrain());
-    this.marks = new MarkBook(ctx.maxMarkNameBytes, (name) => ctx.adapter.markMessage(this.streamSid, name));
+    this.marks = new MarkBook(ctx.maxMarkNameBytes, (name) => adapter.markMessage(this.streamSid, name));
     this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
       this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
     });

@@ -6,6 +6,8 @@ import { DEFAULT_QUEUE_FRAMES } from '../ring/lane-layout.js';
 import { validateBound } from '../ring/lane-ring.js';
 import type { PacerFactory } from '../pacer/pacer-port.js';
 import { MAX_MARK_NAME_CHARS } from '../protocol/twilio-adapter.js';
+import type { CarrierName } from '../protocol/carrier-adapter.js';
+import { isCarrierName } from '../protocol/carriers.js';
 
 export interface EngineOptions {
   /** Listen on this port (0 = any free port). */
@@ -13,8 +15,17 @@ export interface EngineOptions {
   host?: string;
   /** Attach to an existing HTTP server, handling upgrades on `path` only. */
   server?: Server;
-  /** Upgrade path when ptime owns or attaches to a server. Default '/media'. */
+  /** Upgrade path of the Twilio route when ptime owns or attaches to a server. Default '/media'. */
   path?: string;
+  /**
+   * Carriers by path, e.g. `{ '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire' }`.
+   * Default: `{ [path]: 'twilio' }`. Each route parses, answers and authenticates its carrier's dialect.
+   */
+  routes?: Record<string, CarrierName>;
+  /** SignalWire: when set, an upgrade on a SignalWire route must carry `Authorization: Bearer <this>` (403 otherwise). */
+  signalwireToken?: string;
+  /** Telnyx: when set, an upgrade on a Telnyx route must carry `x-telnyx-streaming-auth-token: <this>` (403 otherwise). */
+  telnyxStreamToken?: string;
   /** Per-call queue bound in frames (20 ms each). Default 120 (2.4 s); 1..1024. */
   queue?: number;
   /** Frames sent ahead of real time. Default 3; 0 = strict real time. */
@@ -126,7 +137,7 @@ export interface EngineOptions {
   counterStart?: number;
 }
 
-type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'twilioAuthToken' | 'publicUrl';
+type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'twilioAuthToken' | 'publicUrl' | 'signalwireToken' | 'telnyxStreamToken';
 export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -141,8 +152,19 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   const queue = o.queue ?? DEFAULT_QUEUE_FRAMES;
   validateBound(queue);
   const highWaterMark = int('highWaterMark', o.highWaterMark, Math.min(50, queue), 1, queue);
-  const path = o.path ?? '/media';
-  if (!path.startsWith('/')) throw new PtimeError(ErrorCodes.INVALID_OPTION, `path must start with '/' (got ${path})`);
+  if (o.routes !== undefined && o.path !== undefined) throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either path (one Twilio route) or routes, not both');
+  const routes: Record<string, CarrierName> = o.routes ? { ...o.routes } : { [o.path ?? '/media']: 'twilio' };
+  const entries = Object.entries(routes);
+  if (entries.length === 0) throw new PtimeError(ErrorCodes.INVALID_OPTION, 'routes must name at least one path');
+  for (const [p, carrier] of entries) {
+    if (!p.startsWith('/')) throw new PtimeError(ErrorCodes.INVALID_OPTION, `a route path must start with '/' (got ${p})`);
+    if (!isCarrierName(carrier)) throw new PtimeError(ErrorCodes.INVALID_OPTION, `route ${p}: unknown carrier ${JSON.stringify(carrier)} (one of twilio, signalwire, telnyx)`);
+  }
+  // The path tests and logs show: the Twilio route's, else the first.
+  const path = entries.find(([, c]) => c === 'twilio')?.[0] ?? entries[0]![0];
+  for (const [name, v] of [['signalwireToken', o.signalwireToken], ['telnyxStreamToken', o.telnyxStreamToken]] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new PtimeError(ErrorCodes.INVALID_OPTION, `${name} must be a non-empty string`);
+  }
   if (o.port !== undefined) int('port', o.port, 0, 0, 65535);
   if (o.port !== undefined && o.server !== undefined) {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either port or server, not both');
@@ -167,6 +189,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   return {
     ...o,
     path,
+    routes,
     queue,
     lead: int('lead', o.lead, 3, 0, 50),
     spinUs: int('spinUs', o.spinUs, 300, 0, 20_000),

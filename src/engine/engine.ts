@@ -12,11 +12,12 @@ import { safeEmit } from '../log/safe-emit.js';
 import { PacerHost, type PacerCrashKind, type PacerRestart } from '../pacer/pacer-host.js';
 import type { PacerStats } from '../pacer/pacer-layout.js';
 import type { PacerPort } from '../pacer/pacer-port.js';
-import type { CarrierAdapter, StartInfo } from '../protocol/carrier-adapter.js';
-import { TwilioAdapter } from '../protocol/twilio-adapter.js';
+import type { CarrierName, StartInfo } from '../protocol/carrier-adapter.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
 import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
-import { attachUpgrades, listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
+import { attachUpgrades, listenUpgrades, pathOf, refuseUpgrade } from '../server/upgrade-routes.js';
+import { carrierAuth } from './carrier-settings.js';
+import { adapterFor } from '../protocol/carriers.js';
 import { Call, type CallContext, type CallTransport } from './call.js';
 import { linkTo } from './call-link.js';
 import { CodecPool, type CodecPoolFigures } from './codec-pool.js';
@@ -75,7 +76,6 @@ const DRAIN_POLL_MS = 20;
 export class Engine extends EventEmitter<EngineEvents> {
   readonly options: ResolvedOptions;
   readonly logger: Logger;
-  readonly adapter: CarrierAdapter = new TwilioAdapter();
   private readonly pacer: PacerPort;
   private readonly lanes: LanePool;
   private readonly wss: WebSocketServer;
@@ -117,10 +117,10 @@ export class Engine extends EventEmitter<EngineEvents> {
             {
               port: o.port ?? 0,
               host: o.host,
-              path: o.path,
               maxPayload: o.maxPayload,
               keepaliveMs: o.keepaliveMs,
-              admission: { twilioAuthToken: o.twilioAuthToken, publicUrl: o.publicUrl, maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
+              routes: o.routes,
+              admission: { auth: carrierAuth(o), maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
               session: {
                 maxMarkNameBytes: o.maxMarkNameBytes,
                 maxCustomParametersBytes: o.maxCustomParametersBytes,
@@ -188,7 +188,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
     this.sessionHost = {
-      adapter: this.adapter,
       logger: this.logger,
       limits: {
         maxMarkNameBytes: o.maxMarkNameBytes,
@@ -207,7 +206,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     };
     this.codecPool = new CodecPool(o.codecThreads, this.logger);
     this.callContext = {
-      adapter: this.adapter,
       codec: { poolMinMs: o.codecPoolMinMs, run: (job) => this.codecPool.run(job) },
       logger: this.logger,
       highWaterMark: o.highWaterMark,
@@ -224,10 +222,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Start listening or attach, as the options say. Called by createEngine. */
   async start(): Promise<void> {
     const o = this.options;
-    const handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.handleUpgrade(req, socket, head);
+    const handle = (req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName): void => this.handleUpgrade(req, socket, head, carrier);
     if (this.io) await this.io.start();
-    else if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.path, handle);
-    else if (o.server) this.detach = attachUpgrades(o.server, o.path, handle);
+    else if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.routes, handle);
+    else if (o.server) this.detach = attachUpgrades(o.server, o.routes, handle);
     this.figures.start();
     if (o.keepaliveMs > 0 && !this.io) {
       this.keepaliveTimer = setInterval(() => {
@@ -236,8 +234,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  /** Hand over an HTTP upgrade from your own server (Express, Fastify, a bare http.Server). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Hand over an HTTP upgrade from your own server (Express, Fastify, a bare http.Server). The
+   * carrier is the one routed on the request's path, else `carrier`, else Twilio.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, carrier?: CarrierName): void {
     const o = this.options;
     if (this.io) {
       throw new PtimeError(
@@ -245,11 +246,10 @@ export class Engine extends EventEmitter<EngineEvents> {
         "handleUpgrade() is not available with io: 'worker': the sockets live on ptime's I/O thread, which needs its own port, and Node cannot hand it a socket accepted here",
       );
     }
-    const refusal = admitUpgrade(
-      req,
-      { twilioAuthToken: o.twilioAuthToken, publicUrl: o.publicUrl, maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
-      { openStreams: this.openStreams(), unavailable: this.unavailable() },
-    );
+    const path = pathOf(req);
+    const routed = Object.hasOwn(o.routes, path) ? o.routes[path] : undefined;
+    const speaks = routed ?? carrier ?? 'twilio';
+    const refusal = admitUpgrade(req, speaks, { auth: carrierAuth(o), maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec }, { openStreams: this.openStreams(), unavailable: this.unavailable() });
     if (refusal) {
       refuseUpgrade(socket, refusal.status, refusal.text, refusal.headers);
       this.count(refusal.code, refusal.message, null);
@@ -260,7 +260,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         ws.close(1001, 'server shutting down');
         return;
       }
-      this.sessions.add(new StreamSession(ws, this.sessionHost));
+      this.sessions.add(new StreamSession(ws, this.sessionHost, adapterFor(speaks)));
     });
   }
 
@@ -423,7 +423,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (!lane) return new ProtocolRejection(ErrorCodes.TOO_MANY_CALLS, 'no free lane (maxCalls reached)');
     transport.bindLane(lane.index, lane.ring.sab, lane.ring.owner, lane.ring.generation);
     const call = new Call(start, lane, transport, this.callContext);
-    const wire = this.adapter.mediaWire(call.streamSid);
+    const wire = adapterFor(start.carrier).mediaWire(call.streamSid);
     this.pacer.open(lane.index, lane.ring.sab, Buffer.from(wire.prefix), Buffer.from(wire.suffix), call);
     this.liveCalls.add(call);
     call.logger.info({ customParameters: call.customParameters, lane: lane.index }, 'call started');

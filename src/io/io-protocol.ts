@@ -8,7 +8,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ErrorCode } from '../errors.js';
 import type { StartInfo } from '../protocol/carrier-adapter.js';
-import type { Unavailable } from '../server/upgrade-admission.js';
+import type { AdmissionRules, Unavailable } from '../server/upgrade-admission.js';
+import type { Routes } from '../server/upgrade-routes.js';
 import type { SessionLimits } from '../server/stream-session.js';
 import type { EgressLimits } from '../server/frame-egress.js';
 
@@ -16,10 +17,10 @@ import type { EgressLimits } from '../server/frame-egress.js';
 export interface IoSettings {
   port: number;
   host: string | undefined;
-  path: string;
+  routes: Routes;
   maxPayload: number;
   keepaliveMs: number;
-  admission: { twilioAuthToken: string | undefined; publicUrl: string | undefined; maxCalls: number; retryAfterSec: number };
+  admission: AdmissionRules;
   session: SessionLimits;
   egress: EgressLimits;
   /** Inbound media events main may be behind by before media is dropped (control events never are). */

@@ -7,7 +7,8 @@ import { WebSocketServer } from 'ws';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { readBatch, type BatchVisitor } from '../pacer/batch-reader.js';
 import { C_ACKED } from '../pacer/pacer-layout.js';
-import { TwilioAdapter } from '../protocol/twilio-adapter.js';
+import type { CarrierName } from '../protocol/carrier-adapter.js';
+import { adapterFor } from '../protocol/carriers.js';
 import { HEADER_WORDS } from '../ring/lane-layout.js';
 import { FrameEgress } from '../server/frame-egress.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
@@ -41,7 +42,6 @@ const SLOW_EVENT_MS = 2000;
 export class IoThread {
   private server: Server | null = null;
   private readonly wss: WebSocketServer;
-  private readonly adapter = new TwilioAdapter();
   private readonly sessions = new Map<StreamSession, number>();
   private readonly links = new Map<number, RemoteLink>();
   private readonly bySid = new Map<number, StreamSession>();
@@ -73,7 +73,6 @@ export class IoThread {
     this.mediaPosted = Atomics.load(this.backlog, B_MEDIA_POSTED);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.host = {
-      adapter: this.adapter,
       limits: settings.session,
       logger: { error: (obj, msg) => this.event({ e: 'log', level: 'error', obj: plain(obj), msg }) },
       startCall: (start, session) => {
@@ -122,7 +121,7 @@ export class IoThread {
   async start(): Promise<void> {
     const s = this.settings;
     try {
-      this.server = await listenUpgrades(s.port, s.host, s.path, (req, socket, head) => this.upgrade(req, socket, head));
+      this.server = await listenUpgrades(s.port, s.host, s.routes, (req, socket, head, carrier) => this.upgrade(req, socket, head, carrier));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       this.post({ t: 'listenError', message: e.message, code: e.code });
@@ -145,10 +144,10 @@ export class IoThread {
     this.post({ t: 'listening', port: a && typeof a === 'object' ? a.port : s.port, tid: threadId() });
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName): void {
     let open = 0;
     for (const session of this.sessions.keys()) if (session.holdsSlot) open++;
-    const refusal = admitUpgrade(req, this.settings.admission, { openStreams: open, unavailable: this.unavailable });
+    const refusal = admitUpgrade(req, carrier, this.settings.admission, { openStreams: open, unavailable: this.unavailable });
     if (refusal) {
       refuseUpgrade(socket, refusal.status, refusal.text, refusal.headers);
       this.event({ e: 'reject', sid: -1, code: refusal.code, message: refusal.message, streamSid: null });
@@ -160,7 +159,7 @@ export class IoThread {
         return;
       }
       const sid = this.nextSid++;
-      const session = new StreamSession(ws, this.host);
+      const session = new StreamSession(ws, this.host, adapterFor(carrier));
       this.sessions.set(session, sid);
       this.bySid.set(sid, session);
     });

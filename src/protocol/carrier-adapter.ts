@@ -1,14 +1,24 @@
 /**
- * What the engine needs from a carrier protocol. Twilio is the only one today; Telnyx, Plivo,
- * Exotel and others differ in names and casing, so everything carrier-specific stays behind this.
- * Nothing here touches a socket or assumes the main thread.
+ * What the engine needs from a carrier protocol: each carrier's dialect (names, casing, framing)
+ * stays behind this. Nothing here touches a socket or assumes the main thread.
  */
+
+/** The carriers ptime speaks (src/protocol/carriers.ts maps each to its adapter). */
+export const CARRIER_NAMES = ['twilio', 'signalwire', 'telnyx'] as const;
+export type CarrierName = (typeof CARRIER_NAMES)[number];
+
+/** A stream's start in one shape for every carrier; `raw` is the carrier's own start message. */
 export interface StartInfo {
+  carrier: CarrierName;
+  /** The carrier's id for this stream (Twilio/SignalWire streamSid, Telnyx stream_id). */
   streamSid: string;
+  /** The account (Twilio/SignalWire accountSid; Telnyx: '' as it sends none on the socket). */
   accountSid: string;
+  /** The call (Twilio/SignalWire callSid, Telnyx call_control_id). */
   callSid: string;
   tracks: string[];
   customParameters: Record<string, string>;
+  raw: Record<string, unknown>;
 }
 
 export interface InboundMedia {
@@ -28,6 +38,7 @@ export type InboundEvent =
   | { event: 'stop'; streamSid: string; accountSid: string; callSid: string };
 
 export interface CarrierAdapter {
+  readonly name: CarrierName;
   /** Parse and validate one inbound text message; throws ProtocolRejection with a PTIME_ERR_* code. */
   parse(text: string): InboundEvent;
   /** Outbound media is `prefix + base64(frame) + suffix`, built once per call. */

@@ -1,6 +1,6 @@
 import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../errors.js';
 import { FRAME_BYTES } from '../ring/lane-layout.js';
-import type { CarrierAdapter, InboundEvent, StartInfo } from './carrier-adapter.js';
+import type { CarrierAdapter, CarrierName, InboundEvent, StartInfo } from './carrier-adapter.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const DTMF_DIGIT = /^[0-9*#A-D]$/;
@@ -52,7 +52,7 @@ function decodeFrame(payload: unknown): Buffer {
   return Buffer.from(payload, 'base64');
 }
 
-function parseStart(msg: Json): InboundEvent {
+function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
   const start = object(msg['start'], 'start');
   const format = object(start['mediaFormat'], 'start.mediaFormat');
   const encoding = format['encoding'];
@@ -72,6 +72,8 @@ function parseStart(msg: Json): InboundEvent {
   }
   const tracks = Array.isArray(start['tracks']) ? start['tracks'].filter((t): t is string => typeof t === 'string') : [];
   const info: StartInfo = {
+    carrier,
+    raw: msg,
     streamSid: text(start, 'streamSid', 'start'),
     accountSid: text(start, 'accountSid', 'start'),
     callSid: text(start, 'callSid', 'start'),
@@ -85,6 +87,8 @@ function parseStart(msg: Json): InboundEvent {
 
 /** Twilio Media Streams, bidirectional (see shared/reference/twilio-media-streams.md). */
 export class TwilioAdapter implements CarrierAdapter {
+  readonly name: CarrierName = 'twilio';
+
   parse(raw: string): InboundEvent {
     let parsed: unknown;
     try {
@@ -109,7 +113,7 @@ export class TwilioAdapter implements CarrierAdapter {
           version: typeof msg['version'] === 'string' ? msg['version'] : '',
         };
       case 'start':
-        return parseStart(msg);
+        return parseStart(msg, this.name);
       case 'dtmf': {
         const sid = streamSid(msg);
         const dtmf = object(msg['dtmf'], 'dtmf');
@@ -148,4 +152,12 @@ export class TwilioAdapter implements CarrierAdapter {
   clearMessage(streamSid: string): string {
     return JSON.stringify({ event: 'clear', streamSid });
   }
+}
+
+/**
+ * SignalWire's `<Connect><Stream>` (cXML) speaks Twilio's Media Streams messages; only the name,
+ * the auth (a bearer token on the upgrade) and the codec choices differ.
+ */
+export class SignalWireAdapter extends TwilioAdapter {
+  override readonly name: CarrierName = 'signalwire';
 }

@@ -34,7 +34,6 @@ export interface SessionLimits {
 
 /** What a session needs from its engine. */
 export interface SessionHost {
-  readonly adapter: CarrierAdapter;
   readonly limits: SessionLimits;
   /** Only for a bug of ours (a parser that threw); everything else is a counted rejection. */
   readonly logger: { error(obj: object, msg: string): void };
@@ -67,6 +66,8 @@ export class StreamSession {
   constructor(
     readonly ws: WebSocket,
     private readonly host: SessionHost,
+    /** The carrier dialect of the route this socket came in on. */
+    private readonly adapter: CarrierAdapter,
   ) {
     const l = host.limits;
     this.rate = new InboundRateLimit(l.inboundPerSec, l.inboundBurst, l.inboundFloodCloseSec, performance.now());
@@ -164,7 +165,7 @@ export class StreamSession {
     }
     let msg: InboundEvent;
     try {
-      msg = this.host.adapter.parse(data.toString());
+      msg = this.adapter.parse(data.toString());
     } catch (err) {
       if (err instanceof PtimeError && err.code === ErrorCodes.MEDIA_FORMAT && !this.call) {
         this.host.reject(err, this);
@@ -193,7 +194,7 @@ export class StreamSession {
 
   private tryParse(data: RawData): InboundEvent | null {
     try {
-      return this.host.adapter.parse(data.toString());
+      return this.adapter.parse(data.toString());
     } catch {
       return null; // counted as over the rate by the caller
     }

@@ -1,9 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { CarrierName } from '../protocol/carrier-adapter.js';
 
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** An upgrade on a route, with the carrier that route speaks. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName) => void;
 
-function pathOf(req: IncomingMessage): string {
+/** Path → carrier, e.g. { '/media': 'twilio', '/telnyx': 'telnyx' }. */
+export type Routes = Readonly<Record<string, CarrierName>>;
+
+export function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
@@ -24,26 +29,32 @@ function refuse(socket: Duplex, status: number, text: string, headers: Readonly<
 }
 
 /**
- * Attach to someone else's HTTP server: handle upgrades on `path` and leave every other upgrade to
- * the server's other listeners (an Express or Fastify app may serve its own WebSockets).
+ * Attach to someone else's HTTP server: handle upgrades on the routes' paths and leave every other
+ * upgrade to the server's other listeners (an Express or Fastify app may serve its own WebSockets).
  * Returns the detach function.
  */
-export function attachUpgrades(server: Server, path: string, handle: UpgradeHandler): () => void {
+export function attachUpgrades(server: Server, routes: Routes, handle: UpgradeHandler): () => void {
   const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (pathOf(req) === path) handle(req, socket, head);
+    const path = pathOf(req);
+    const carrier = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (carrier !== undefined) handle(req, socket, head, carrier);
   };
   server.on('upgrade', listener);
   return () => server.off('upgrade', listener);
 }
 
-/** ptime's own server: upgrades on `path`, 404 for any other path, 426 for plain HTTP. */
-export async function listenUpgrades(port: number, host: string | undefined, path: string, handle: UpgradeHandler): Promise<Server> {
+/** ptime's own server: upgrades on the routes' paths, 404 for any other path, 426 for plain HTTP. */
+export async function listenUpgrades(port: number, host: string | undefined, routes: Routes, handle: UpgradeHandler): Promise<Server> {
+  const paths = Object.keys(routes).join(', ');
   const server = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
-    res.end(`ptime: connect with a WebSocket on ${path}\n`);
+    res.end(`ptime: connect with a WebSocket on ${paths}\n`);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (pathOf(req) === path) handle(req, socket, head);
+    // Own properties only: a path like /constructor must not find Object.prototype's.
+    const path = pathOf(req);
+    const carrier = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (carrier !== undefined) handle(req, socket, head, carrier);
     else refuse(socket, 404, 'Not Found');
   });
   await new Promise<void>((resolve, reject) => {

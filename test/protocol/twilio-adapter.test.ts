@@ -73,10 +73,11 @@ test('connected parses with protocol and version', () => {
 });
 
 test('start parses ids, tracks and customParameters; string sampleRate/channels are accepted', () => {
-  assert.deepEqual(adapter.parse(startMsg(MULAW_8K)), {
+  const raw = startMsg(MULAW_8K);
+  assert.deepEqual(adapter.parse(raw), {
     event: 'start',
     streamSid: SID,
-    start: { streamSid: SID, accountSid: ACCOUNT, callSid: CALL, tracks: ['inbound'], customParameters: { mode: 'tone', lang: 'en' } },
+    start: { carrier: 'twilio', raw: JSON.parse(raw), streamSid: SID, accountSid: ACCOUNT, callSid: CALL, tracks: ['inbound'], customParameters: { mode: 'tone', lang: 'en' } },
   });
   // Twilio sends number-like fields as strings, so "8000"/"1" must be read as the numbers.
   const ev = adapter.parse(startMsg({ encoding: 'audio/x-mulaw', sampleRate: '8000', channels: '1' }));

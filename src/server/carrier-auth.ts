@@ -1,0 +1,59 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ErrorCodes } from '../errors.js';
+import type { CarrierName } from '../protocol/carrier-adapter.js';
+import { checkTwilioSignature, requestUrl, SIGNATURE_HEADER } from './twilio-signature.js';
+import type { Refusal } from './upgrade-admission.js';
+
+/** Who may connect, per carrier: each check runs only when its secret is configured. */
+export interface CarrierAuth {
+  /** Twilio: X-Twilio-Signature, HMAC-SHA1 of the URL keyed with the auth token. */
+  readonly twilioAuthToken: string | undefined;
+  readonly publicUrl: string | undefined;
+  /** SignalWire: the `authBearerToken` of `<Stream>`, sent as `Authorization: Bearer …`. */
+  readonly signalwireToken: string | undefined;
+  /** Telnyx: the `stream_auth_token`, sent as the `x-telnyx-streaming-auth-token` header. */
+  readonly telnyxStreamToken: string | undefined;
+}
+
+export const TELNYX_TOKEN_HEADER = 'x-telnyx-streaming-auth-token';
+
+function forbidden(code: Refusal['code'], message: string): Refusal {
+  return { status: 403, text: 'Forbidden', headers: {}, code, message };
+}
+
+/** Constant-time: a wrong token takes as long to refuse as a nearly right one. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The refusal for an upgrade on a route of `carrier`, or null when it may connect. */
+export function checkCarrierAuth(carrier: CarrierName, req: IncomingMessage, auth: CarrierAuth): Refusal | null {
+  switch (carrier) {
+    case 'twilio': {
+      if (auth.twilioAuthToken === undefined) return null;
+      const url = requestUrl(auth.publicUrl, req);
+      const check = checkTwilioSignature(auth.twilioAuthToken, url, req.headers[SIGNATURE_HEADER]);
+      return check.ok ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `X-Twilio-Signature ${check.reason} for ${url.slice(0, 200)}`);
+    }
+    case 'signalwire': {
+      if (auth.signalwireToken === undefined) return null;
+      const given = /^Bearer (.+)$/i.exec(header(req, 'authorization') ?? '')?.[1];
+      if (given === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, 'SignalWire upgrade without an Authorization: Bearer token');
+      return sameSecret(given, auth.signalwireToken) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, 'SignalWire bearer token does not match signalwireToken');
+    }
+    case 'telnyx': {
+      if (auth.telnyxStreamToken === undefined) return null;
+      const given = header(req, TELNYX_TOKEN_HEADER);
+      if (given === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, `Telnyx upgrade without ${TELNYX_TOKEN_HEADER}`);
+      return sameSecret(given, auth.telnyxStreamToken) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `${TELNYX_TOKEN_HEADER} does not match telnyxStreamToken`);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import { ErrorCodes, type Call, type MarkResult } from '../../src/index.js';
+import { attachDemoApp } from '../../src/demo/demo-app.js';
+import { connectedMessage, startMessage } from '../../src/loadtest/twilio-side.js';
+import { startEngine, until, type Fixture } from '../helpers/engine-fixture.js';
+import { readStamp, stampedFrame } from '../helpers/seeded.js';
+import { TelnyxClient, type TelnyxOutbound } from '../helpers/telnyx-client.js';
+
+const ROUTES = { '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire' } as const;
+const TELNYX_TOKEN = 'telnyx-secret-1';
+const SIGNALWIRE_TOKEN = 'sw-secret-1';
+
+function urlOf(fx: Fixture, path: string): string {
+  return `ws://127.0.0.1:${fx.engine.address()!.port}${path}`;
+}
+
+async function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  const ws = new WebSocket(url, { headers });
+  return new Promise((resolve) => {
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => undefined);
+  });
+}
+
+const stampOf = (m: TelnyxOutbound): number => readStamp(Buffer.from(m.media!.payload, 'base64'));
+
+test('Telnyx: start, echo with well-formed Telnyx media, DTMF → clear then mark, nothing queued before the clear after it, the mark settles', async () => {
+  const fx = await startEngine({ routes: { ...ROUTES }, telnyxStreamToken: TELNYX_TOKEN });
+  attachDemoApp(fx.engine);
+  try {
+    const calling = once(fx.engine, 'call') as Promise<[Call]>;
+    const peer = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-stream-1', { 'x-telnyx-streaming-auth-token': TELNYX_TOKEN });
+    peer.start({ mode: 'echo', lang: 'en' });
+    const [call] = await calling;
+    assert.equal(call.streamSid, 'tx-stream-1');
+    assert.equal(call.callSid, 'v3:tx-stream-1');
+    assert.deepEqual(call.customParameters, { mode: 'echo', lang: 'en' });
+    const marks: MarkResult[] = [];
+    call.on('mark', (r) => marks.push(r));
+
+    for (let s = 0; s < 20; s++) peer.media160(stampedFrame(s));
+    await peer.waitFor(() => peer.media.length >= 20, 5000, '20 echoed frames');
+    for (const m of peer.media) {
+      assert.deepEqual(Object.keys(m).filter((k) => k !== 'at').sort(), ['event', 'media'], 'Telnyx media: event and media only');
+      assert.deepEqual(Object.keys(m.media!), ['payload']);
+      assert.equal(Buffer.from(m.media!.payload, 'base64').length, 160);
+    }
+    assert.deepEqual(peer.media.map(stampOf), Array.from({ length: 20 }, (_, k) => k), 'in order, bytes unchanged');
+
+    // A backlog queued on the server, then barge-in.
+    for (let s = 100; s < 200; s++) peer.media160(stampedFrame(s));
+    await until(() => call.queueDepth > 20, 5000, 'a backlog queued');
+    peer.dtmf('5');
+    await peer.waitFor(() => peer.received.some((m) => m.event === 'mark'), 5000, 'the clear and the mark');
+    const clearAt = peer.received.findIndex((m) => m.event === 'clear');
+    const markAt = peer.received.findIndex((m) => m.event === 'mark');
+    assert.ok(clearAt >= 0 && clearAt < markAt, 'clear, then the mark');
+    assert.deepEqual(peer.received[clearAt]!['event'], 'clear');
+    assert.deepEqual(Object.keys(peer.received[clearAt]!).filter((k) => k !== 'at'), ['event'], 'Telnyx clear is {"event":"clear"}');
+    assert.deepEqual(peer.received[markAt]!.mark, { name: 'dtmf-5' });
+    // One socket is read in order: the whole backlog was queued before the DTMF, so after the
+    // clear nothing of it may follow, and the fresh audio comes after the mark.
+    const afterClear = (): number[] => peer.received.slice(clearAt + 1).filter((m) => m.event === 'media').map(stampOf);
+    assert.deepEqual(afterClear(), [], 'no frame queued before the clear is sent after it');
+    for (let s = 1000; s < 1005; s++) peer.media160(stampedFrame(s));
+    await peer.waitFor(() => afterClear().length >= 5, 5000, 'the audio sent after the barge-in');
+    assert.deepEqual(afterClear(), [1000, 1001, 1002, 1003, 1004]);
+    peer.echoMark('dtmf-5');
+    await until(() => marks.some((r) => r.name === 'dtmf-5'), 5000, 'the mark to settle');
+    assert.deepEqual(marks.find((r) => r.name === 'dtmf-5'), { name: 'dtmf-5', status: 'played' });
+
+    const closed = once(call, 'close') as Promise<[{ code: number }]>;
+    peer.stop();
+    await closed;
+    await until(() => fx.engine.calls.size === 0, 5000, 'the lane released');
+    assert.deepEqual(peer.badInbound, [], 'Telnyx gets text JSON only');
+  } finally {
+    await fx.close();
+  }
+});
+
+test('Telnyx: bad input gets coded rejections, a PCMA start is refused (1003), and a control call streams on', async () => {
+  const fx = await startEngine({ routes: { ...ROUTES } });
+  attachDemoApp(fx.engine);
+  try {
+    const calling = once(fx.engine, 'call') as Promise<[Call]>;
+    const control = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-control');
+    control.start({ mode: 'echo' });
+    await calling;
+
+    const bad = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-bad');
+    bad.media160(stampedFrame(1)); // before start
+    bad.ws.send('{"event":"media"'); // not JSON
+    bad.ws.send(JSON.stringify({ event: 'hello', stream_id: 'tx-bad' }));
+    bad.start({}, 'PCMA');
+    assert.equal(await new Promise<number>((r) => bad.ws.once('close', (code) => r(code))), 1003);
+
+    const short = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-short');
+    const shortCall = once(fx.engine, 'call');
+    short.start({ mode: 'echo' });
+    await shortCall;
+    short.ws.send(JSON.stringify({ event: 'media', stream_id: 'tx-short', media: { chunk: '1', timestamp: '20', payload: Buffer.alloc(80).toString('base64') } }));
+    short.ws.send(JSON.stringify({ event: 'media', stream_id: 'not-this-one', media: { chunk: '2', timestamp: '40', payload: Buffer.alloc(160).toString('base64') } }));
+
+    for (let s = 0; s < 30; s++) control.media160(stampedFrame(s));
+    await control.waitFor(() => control.media.length >= 30, 5000, 'the control call echoed');
+    assert.deepEqual(control.media.map(stampOf), Array.from({ length: 30 }, (_, k) => k));
+    await fx.engine.settled();
+    const r = fx.engine.stats().rejected;
+    assert.equal(r[ErrorCodes.NOT_STARTED], 1);
+    assert.equal(r[ErrorCodes.BAD_JSON], 1);
+    assert.equal(r[ErrorCodes.UNKNOWN_EVENT], 1);
+    assert.equal(r[ErrorCodes.MEDIA_FORMAT], 1);
+    assert.equal(r[ErrorCodes.PAYLOAD_SIZE], 1);
+    assert.equal(r[ErrorCodes.STREAM_SID], 1);
+  } finally {
+    await fx.close();
+  }
+});
+
+test('who may connect: Telnyx stream token and SignalWire bearer token, each checked on its own route (403, counted); Twilio route unaffected', async () => {
+  const fx = await startEngine({ routes: { ...ROUTES }, telnyxStreamToken: TELNYX_TOKEN, signalwireToken: SIGNALWIRE_TOKEN });
+  try {
+    const telnyx = urlOf(fx, '/telnyx');
+    const sw = urlOf(fx, '/signalwire');
+    assert.equal(await upgradeStatus(telnyx, {}), 403);
+    assert.equal(await upgradeStatus(telnyx, { 'x-telnyx-streaming-auth-token': 'wrong' }), 403);
+    assert.equal(await upgradeStatus(telnyx, { 'x-telnyx-streaming-auth-token': TELNYX_TOKEN }), 101);
+    assert.equal(await upgradeStatus(sw, {}), 403);
+    assert.equal(await upgradeStatus(sw, { authorization: `Bearer ${TELNYX_TOKEN}` }), 403, "another carrier's token");
+    assert.equal(await upgradeStatus(sw, { authorization: `Bearer ${SIGNALWIRE_TOKEN}` }), 101);
+    assert.equal(await upgradeStatus(urlOf(fx, '/media'), {}), 101, 'no Twilio token configured: no check there');
+    assert.equal(await upgradeStatus(urlOf(fx, '/plivo'), {}), 404, 'a carrier not routed');
+    await fx.engine.settled();
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_SIGNATURE], 4);
+
+    // SignalWire speaks Twilio's messages: a call starts and echoes under its own carrier name.
+    const ws = new WebSocket(sw, { headers: { authorization: `Bearer ${SIGNALWIRE_TOKEN}` } });
+    await once(ws, 'open');
+    const calling = once(fx.engine, 'call') as Promise<[Call]>;
+    ws.send(connectedMessage());
+    ws.send(startMessage('MZsignalwire1', 'CAsignalwire1', { mode: 'echo' }));
+    const [call] = await calling;
+    assert.equal(call.streamSid, 'MZsignalwire1');
+    const got: string[] = [];
+    ws.on('message', (d) => got.push(d.toString()));
+    call.send(stampedFrame(7));
+    await until(() => got.length >= 1, 5000, 'a frame on the SignalWire socket');
+    const m = JSON.parse(got[0]!) as { event: string; streamSid: string; media: { payload: string } };
+    assert.equal(m.event, 'media');
+    assert.equal(m.streamSid, 'MZsignalwire1');
+    assert.equal(readStamp(Buffer.from(m.media.payload, 'base64')), 7);
+    ws.close();
+  } finally {
+    await fx.close();
+  }
+});
+
+test('routes are checked: a path without a slash, an unknown carrier, or path and routes together are refused with a coded error', async () => {
+  const { createEngine, PtimeError } = await import('../../src/index.js');
+  for (const [opts, re] of [
+    [{ routes: { telnyx: 'telnyx' } }, /must start with '\/'/],
+    [{ routes: { '/x': 'skype' } }, /unknown carrier "skype"/],
+    [{ routes: { '/x': 'telnyx' }, path: '/media' }, /either path .* or routes/],
+  ] as const) {
+    await assert.rejects(createEngine({ port: 0, ...(opts as object) }), (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && re.test(err.message));
+  }
+});
