@@ -16,7 +16,7 @@ import type { CarrierName, StartInfo } from '../protocol/carrier-adapter.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
 import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
 import { attachUpgrades, listenUpgrades, pathOf, refuseUpgrade } from '../server/upgrade-routes.js';
-import { carrierAuth } from './carrier-settings.js';
+import { carrierAuth, sessionLimits } from './server-settings.js';
 import { adapterFor } from '../protocol/carriers.js';
 import { Call, type CallContext, type CallTransport } from './call.js';
 import { linkTo } from './call-link.js';
@@ -121,14 +121,7 @@ export class Engine extends EventEmitter<EngineEvents> {
               keepaliveMs: o.keepaliveMs,
               routes: o.routes,
               admission: { auth: carrierAuth(o), maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
-              session: {
-                maxMarkNameBytes: o.maxMarkNameBytes,
-                maxCustomParametersBytes: o.maxCustomParametersBytes,
-                inboundPerSec: o.inboundPerSec,
-                inboundBurst: o.inboundBurst,
-                inboundFloodCloseSec: o.inboundFloodCloseSec,
-                startTimeoutMs: o.startTimeoutMs,
-              },
+              session: sessionLimits(o),
               egress: { maxBufferedBytes: o.maxBufferedBytes, slowPeerCloseMs: o.slowPeerCloseMs },
               backlogFrames: o.inboundBacklogFrames,
             },
@@ -189,14 +182,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
     this.sessionHost = {
       logger: this.logger,
-      limits: {
-        maxMarkNameBytes: o.maxMarkNameBytes,
-        maxCustomParametersBytes: o.maxCustomParametersBytes,
-        inboundPerSec: o.inboundPerSec,
-        inboundBurst: o.inboundBurst,
-        inboundFloodCloseSec: o.inboundFloodCloseSec,
-        startTimeoutMs: o.startTimeoutMs,
-      },
+      limits: sessionLimits(o),
       startCall: (start, session) => {
         const call = this.startCall(start, session);
         return call instanceof Call ? linkTo(call) : call;

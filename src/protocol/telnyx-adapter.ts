@@ -1,55 +1,17 @@
-import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../errors.js';
-import { FRAME_BYTES } from '../ring/lane-layout.js';
+import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, StartInfo } from './carrier-adapter.js';
+import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
 import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const DTMF_DIGIT = /^[0-9*#A-D]$/;
-const MAX_ID_CHARS = 128;
-
-type Json = Record<string, unknown>;
-
-function reject(code: ErrorCode, message: string): never {
-  throw new ProtocolRejection(code, message);
-}
-
-function object(v: unknown, where: string): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) reject(ErrorCodes.BAD_MESSAGE, `${where} must be an object`);
-  return v as Json;
-}
-
-function text(o: Json, key: string, where: string, maxChars = MAX_ID_CHARS): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-empty string`);
-  if (v.length > maxChars) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} is longer than ${maxChars} characters`);
-  return v;
-}
 
 function optionalText(o: Json, key: string): string {
   const v = o[key];
   return typeof v === 'string' && v.length <= MAX_ID_CHARS ? v : '';
 }
 
-/** Telnyx sends counters as strings; accept either, reject anything else. */
-function count(o: Json, key: string, where: string): number {
-  const v = o[key];
-  const n = typeof v === 'string' && v.length > 0 && v.length < 16 ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-negative number`);
-  return n;
-}
-
 function streamId(o: Json): string {
   const v = o['stream_id'];
   if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.STREAM_SID, 'message has no stream_id');
   return v;
-}
-
-function decodeFrame(payload: unknown): Buffer {
-  if (typeof payload !== 'string') reject(ErrorCodes.BAD_PAYLOAD, 'media.payload must be a base64 string');
-  if (payload.length % 4 !== 0 || !BASE64.test(payload)) reject(ErrorCodes.BAD_PAYLOAD, 'media.payload is not base64');
-  const bytes = (payload.length / 4) * 3 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
-  if (bytes !== FRAME_BYTES) reject(ErrorCodes.PAYLOAD_SIZE, `media.payload must be ${FRAME_BYTES} bytes (20 ms of 8 kHz PCMU), got ${bytes}`);
-  return Buffer.from(payload, 'base64');
 }
 
 /**
@@ -63,13 +25,7 @@ export class TelnyxAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'telnyx';
 
   parse(raw: string): InboundEvent {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      reject(ErrorCodes.BAD_JSON, 'message is not JSON');
-    }
-    const msg = object(parsed, 'message');
+    const msg = parseJson(raw);
     const event = msg['event'];
     switch (event) {
       case 'connected':
@@ -79,7 +35,7 @@ export class TelnyxAdapter implements CarrierAdapter {
       case 'media': {
         const sid = streamId(msg);
         const media = object(msg['media'], 'media');
-        const payload = decodeFrame(media['payload']);
+        const payload = decodeFrame(media['payload'], 'PCMU');
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
         return { event, streamSid: sid, track, chunk: count(media, 'chunk', 'media'), timestamp: count(media, 'timestamp', 'media'), payload };
       }
@@ -97,7 +53,7 @@ export class TelnyxAdapter implements CarrierAdapter {
         return { event, streamSid: sid, accountSid: optionalText(stop, 'user_id'), callSid: optionalText(stop, 'call_control_id') };
       }
       default:
-        reject(ErrorCodes.UNKNOWN_EVENT, `unknown event ${typeof event === 'string' ? JSON.stringify(event.slice(0, 64)) : `of type ${Array.isArray(event) ? 'array' : typeof event}`}`);
+        unknownEvent(event);
     }
   }
 

@@ -1,55 +1,14 @@
-import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../errors.js';
-import { FRAME_BYTES } from '../ring/lane-layout.js';
+import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, StartInfo } from './carrier-adapter.js';
+import { count, decodeFrame, DTMF_DIGIT, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const DTMF_DIGIT = /^[0-9*#A-D]$/;
-/** Ids Twilio sends are short; anything longer is not Twilio. */
-const MAX_ID_CHARS = 128;
 /** Mark names are ours, echoed back: the protocol cap is the largest maxMarkNameBytes allowed. */
 export const MAX_MARK_NAME_CHARS = 4096;
-
-type Json = Record<string, unknown>;
-
-function reject(code: ErrorCode, message: string): never {
-  throw new ProtocolRejection(code, message);
-}
-
-function object(v: unknown, where: string): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) reject(ErrorCodes.BAD_MESSAGE, `${where} must be an object`);
-  return v as Json;
-}
-
-function text(o: Json, key: string, where: string, maxChars = MAX_ID_CHARS): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-empty string`);
-  if (v.length > maxChars) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} is longer than ${maxChars} characters`);
-  return v;
-}
-
-/** Twilio sends number-like fields as strings; accept either, reject anything else. */
-function count(o: Json, key: string, where: string): number {
-  const v = o[key];
-  const n = typeof v === 'string' && v.length > 0 && v.length < 16 ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-negative number`);
-  return n;
-}
 
 function streamSid(o: Json): string {
   const v = o['streamSid'];
   if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.STREAM_SID, 'message has no streamSid');
   return v;
-}
-
-function decodeFrame(payload: unknown): Buffer {
-  if (typeof payload !== 'string') reject(ErrorCodes.BAD_PAYLOAD, 'media.payload must be a base64 string');
-  if (payload.length % 4 !== 0 || !BASE64.test(payload)) reject(ErrorCodes.BAD_PAYLOAD, 'media.payload is not base64');
-  // 160, 161 and 162 bytes all encode to 216 characters: the padding tells them apart.
-  const bytes = (payload.length / 4) * 3 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
-  if (bytes !== FRAME_BYTES) {
-    reject(ErrorCodes.PAYLOAD_SIZE, `media.payload must be ${FRAME_BYTES} bytes (20 ms of 8 kHz mu-law), got ${bytes}`);
-  }
-  return Buffer.from(payload, 'base64');
 }
 
 function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
@@ -90,19 +49,13 @@ export class TwilioAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'twilio';
 
   parse(raw: string): InboundEvent {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      reject(ErrorCodes.BAD_JSON, 'message is not JSON');
-    }
-    const msg = object(parsed, 'message');
+    const msg = parseJson(raw);
     const event = msg['event'];
     switch (event) {
       case 'media': {
         const media = object(msg['media'], 'media');
         const sid = streamSid(msg);
-        const payload = decodeFrame(media['payload']);
+        const payload = decodeFrame(media['payload'], 'mu-law');
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
         return { event, streamSid: sid, track, chunk: count(media, 'chunk', 'media'), timestamp: count(media, 'timestamp', 'media'), payload };
       }
@@ -136,8 +89,7 @@ export class TwilioAdapter implements CarrierAdapter {
         };
       }
       default:
-        // Never String() an arbitrary value: a deeply nested array overflows the stack doing it.
-        reject(ErrorCodes.UNKNOWN_EVENT, `unknown event ${typeof event === 'string' ? JSON.stringify(event.slice(0, 64)) : `of type ${Array.isArray(event) ? 'array' : typeof event}`}`);
+        unknownEvent(event);
     }
   }
 

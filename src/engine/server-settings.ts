@@ -1,0 +1,22 @@
+import type { CarrierAuth } from '../server/carrier-auth.js';
+import type { SessionLimits } from '../server/stream-session.js';
+import type { ResolvedOptions } from './engine-options.js';
+
+/** The socket side's settings from the engine options, the same whether it runs on main or on the I/O thread. */
+
+/** The credential checks of every carrier route. */
+export function carrierAuth(o: ResolvedOptions): CarrierAuth {
+  return { twilioAuthToken: o.twilioAuthToken, publicUrl: o.publicUrl, signalwireToken: o.signalwireToken, telnyxStreamToken: o.telnyxStreamToken };
+}
+
+/** Per-stream input limits. */
+export function sessionLimits(o: ResolvedOptions): SessionLimits {
+  return {
+    maxMarkNameBytes: o.maxMarkNameBytes,
+    maxCustomParametersBytes: o.maxCustomParametersBytes,
+    inboundPerSec: o.inboundPerSec,
+    inboundBurst: o.inboundBurst,
+    inboundFloodCloseSec: o.inboundFloodCloseSec,
+    startTimeoutMs: o.startTimeoutMs,
+  };
+}
