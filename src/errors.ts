@@ -32,6 +32,8 @@ export const ErrorCodes = {
   PEER_GONE: 'PTIME_ERR_PEER_GONE',
   /** io: 'worker': the I/O thread failed; its calls were closed (1011) and a new one serves new calls. */
   IO_FAILED: 'PTIME_ERR_IO_FAILED',
+  /** A media frame that arrived after later ones were delivered (carriers without ordered delivery: Telnyx). */
+  INBOUND_ORDER: 'PTIME_ERR_INBOUND_ORDER',
   /** io: 'worker': main fell so far behind that inbound media past the backlog bound was dropped. */
   INBOUND_BACKLOG: 'PTIME_ERR_INBOUND_BACKLOG',
 } as const;

@@ -32,13 +32,16 @@ export interface InboundMedia {
 export type InboundEvent =
   | { event: 'connected'; protocol: string; version: string }
   | { event: 'start'; streamSid: string; start: StartInfo }
-  | { event: 'media'; streamSid: string; track: string; chunk: number; timestamp: number; payload: Buffer }
+  /** `seq`: the carrier's sequence number, where it may deliver media out of order. */
+  | { event: 'media'; streamSid: string; track: string; chunk: number; timestamp: number; payload: Buffer; seq?: number }
   | { event: 'dtmf'; streamSid: string; track: string; digit: string }
   | { event: 'mark'; streamSid: string; name: string }
   | { event: 'stop'; streamSid: string; accountSid: string; callSid: string };
 
 export interface CarrierAdapter {
   readonly name: CarrierName;
+  /** Frames held to put media back in `seq` order, for a carrier that does not guarantee it (0 or absent: none). */
+  readonly reorderWindow?: number;
   /** Parse and validate one inbound text message; throws ProtocolRejection with a PTIME_ERR_* code. */
   parse(text: string): InboundEvent;
   /** Outbound media is `prefix + base64(frame) + suffix`, built once per call. */

@@ -23,6 +23,8 @@ function streamId(o: Json): string {
  */
 export class TelnyxAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'telnyx';
+  /** Four frames (80 ms): held only while one is missing, so in-order streams wait for nothing. */
+  readonly reorderWindow = 4;
 
   parse(raw: string): InboundEvent {
     const msg = parseJson(raw);
@@ -37,7 +39,11 @@ export class TelnyxAdapter implements CarrierAdapter {
         const media = object(msg['media'], 'media');
         const payload = decodeFrame(media['payload'], 'PCMU');
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
-        return { event, streamSid: sid, track, chunk: count(media, 'chunk', 'media'), timestamp: count(media, 'timestamp', 'media'), payload };
+        // Without a sequence number a frame is taken in arrival order.
+        const seq = msg['sequence_number'] === undefined ? undefined : count(msg, 'sequence_number', 'message');
+        const chunk = count(media, 'chunk', 'media');
+        const timestamp = count(media, 'timestamp', 'media');
+        return seq === undefined ? { event, streamSid: sid, track, chunk, timestamp, payload } : { event, streamSid: sid, track, chunk, timestamp, payload, seq };
       }
       case 'dtmf': {
         const sid = streamId(msg);

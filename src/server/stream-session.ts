@@ -3,6 +3,7 @@ import type { WebSocket, RawData } from 'ws';
 import { ErrorCodes, ProtocolRejection, PtimeError } from '../errors.js';
 import type { CarrierAdapter, InboundEvent, InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
 import { InboundRateLimit } from './inbound-rate-limit.js';
+import { ReorderWindow } from './reorder-window.js';
 
 /**
  * The call a stream feeds: the Call itself when the socket lives on main, a proxy that forwards
@@ -60,6 +61,8 @@ export class StreamSession {
   private readonly rate: InboundRateLimit;
   private killTimer: NodeJS.Timeout | null = null;
   private startTimer: NodeJS.Timeout | null;
+  /** Media back in sequence order, for a carrier that does not keep it (null: delivered as read). */
+  private readonly reorder: ReorderWindow<Extract<InboundEvent, { event: 'media' }>> | null;
   /** Heard from the peer (a message or a pong) since the last keepalive ping. */
   private heard = true;
 
@@ -70,6 +73,7 @@ export class StreamSession {
     private readonly adapter: CarrierAdapter,
   ) {
     const l = host.limits;
+    this.reorder = adapter.reorderWindow ? new ReorderWindow(adapter.reorderWindow) : null;
     this.rate = new InboundRateLimit(l.inboundPerSec, l.inboundBurst, l.inboundFloodCloseSec, performance.now());
     ws.on('message', (data, isBinary) => {
       this.heard = true;
@@ -206,6 +210,23 @@ export class StreamSession {
   }
 
   private route(msg: InboundEvent): void {
+    const reorder = this.reorder;
+    if (reorder && this.call) {
+      if (msg.event === 'media' && msg.seq !== undefined) {
+        const late = reorder.late;
+        reorder.push(msg.seq, msg, (m) => this.dispatch(m));
+        if (reorder.late !== late) {
+          this.host.reject(new ProtocolRejection(ErrorCodes.INBOUND_ORDER, `media sequence_number ${msg.seq} arrived after later frames were delivered: dropped`), this);
+        }
+        return;
+      }
+      // Anything else comes after the media before it: deliver what is held first.
+      reorder.flush((m) => this.dispatch(m));
+    }
+    this.dispatch(msg);
+  }
+
+  private dispatch(msg: InboundEvent): void {
     if (msg.event === 'connected') return;
     if (msg.event === 'start') {
       if (this.call || this.stopped) {

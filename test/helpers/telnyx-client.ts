@@ -47,8 +47,17 @@ export class TelnyxClient {
     return this.received.filter((m) => m.event === 'media');
   }
 
-  private send(msg: Record<string, unknown>): void {
-    this.ws.send(JSON.stringify({ ...msg, sequence_number: String(++this.seq) }));
+  private send(msg: Record<string, unknown>, seq = ++this.seq): void {
+    this.ws.send(JSON.stringify({ ...msg, sequence_number: String(seq) }));
+  }
+
+  /** A media frame with an explicit sequence number (Telnyx does not guarantee order). */
+  mediaAt(frame: Uint8Array, seq: number): void {
+    this.seq = Math.max(this.seq, seq);
+    this.send(
+      { event: 'media', stream_id: this.streamId, media: { track: 'inbound', chunk: String(seq), timestamp: String(seq * 20), payload: Buffer.from(frame).toString('base64') } },
+      seq,
+    );
   }
 
   start(customParameters: Record<string, string> = {}, encoding = 'PCMU'): void {

@@ -125,6 +125,27 @@ test('Telnyx: bad input gets coded rejections, a PCMA start is refused (1003), a
   }
 });
 
+test('Telnyx: media out of sequence order reaches the app in order; a frame older than what was delivered is dropped and counted', async () => {
+  const fx = await startEngine({ routes: { ...ROUTES } });
+  try {
+    const calling = once(fx.engine, 'call') as Promise<[Call]>;
+    const peer = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-order');
+    peer.start();
+    const [call] = await calling;
+    const got: number[] = [];
+    call.on('media', (m) => got.push(readStamp(m.payload)));
+    // start was sequence 1 (connected carries none): media from 2 on, with two swaps and a straggler
+    for (const seq of [2, 4, 3, 5, 7, 6, 8, 3]) peer.mediaAt(stampedFrame(seq), seq);
+    peer.dtmf('1'); // a non-media event: anything held goes first
+    await until(() => got.length >= 7, 5000, 'the seven frames');
+    assert.deepEqual(got, [2, 3, 4, 5, 6, 7, 8]);
+    await fx.engine.settled();
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.INBOUND_ORDER], 1, 'the repeated 3 was dropped, counted');
+  } finally {
+    await fx.close();
+  }
+});
+
 test('who may connect: Telnyx stream token and SignalWire bearer token, each checked on its own route (403, counted); Twilio route unaffected', async () => {
   const fx = await startEngine({ routes: { ...ROUTES }, telnyxStreamToken: TELNYX_TOKEN, signalwireToken: SIGNALWIRE_TOKEN });
   try {
