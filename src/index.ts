@@ -12,6 +12,7 @@ export { FRAME_BYTES, FRAME_MS, MULAW_SILENCE, DEFAULT_QUEUE_FRAMES, MAX_QUEUE_F
 export { CARRIER_NAMES, type CarrierAdapter, type CarrierName, type InboundEvent, type StartInfo } from './protocol/carrier-adapter.js';
 export { SignalWireAdapter, TwilioAdapter } from './protocol/twilio-adapter.js';
 export { TelnyxAdapter } from './protocol/telnyx-adapter.js';
+export { PlivoAdapter } from './protocol/plivo-adapter.js';
 export {
   mulawEncode,
   mulawDecode,

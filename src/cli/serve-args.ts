@@ -14,11 +14,14 @@ Options:
   --host H          address to bind (default all)
   --path P          WebSocket path of the Twilio route (default /media)
   --carriers LIST   carriers to serve, each on its own path: twilio (/media), signalwire
-                    (/signalwire), telnyx (/telnyx); comma-separated (default: all)
+                    (/signalwire), telnyx (/telnyx), plivo (/plivo); comma-separated
+                    (default: all)
   --signalwire-token T  SignalWire: require Authorization: Bearer T on upgrades
                     (default: the SIGNALWIRE_TOKEN environment variable, else no check)
   --telnyx-token T  Telnyx: require x-telnyx-streaming-auth-token: T on upgrades
                     (default: the TELNYX_STREAM_TOKEN environment variable, else no check)
+  --plivo-auth-token T  Plivo: check X-Plivo-Signature-V3 on upgrades (default: the
+                    PLIVO_AUTH_TOKEN environment variable, else no check)
   --io main|worker  where the sockets live: main = on the application's thread (default),
                     worker = on a dedicated I/O thread, so a stall of the application's
                     thread does not delay a frame
@@ -76,6 +79,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         carriers: { type: 'string' },
         'signalwire-token': { type: 'string' },
         'telnyx-token': { type: 'string' },
+        'plivo-auth-token': { type: 'string' },
         queue: { type: 'string' },
         lead: { type: 'string' },
         'spin-us': { type: 'string' },
@@ -114,6 +118,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   for (const [flag, envName, key] of [
     ['signalwire-token', 'SIGNALWIRE_TOKEN', 'signalwireToken'],
     ['telnyx-token', 'TELNYX_STREAM_TOKEN', 'telnyxStreamToken'],
+    ['plivo-auth-token', 'PLIVO_AUTH_TOKEN', 'plivoAuthToken'],
   ] as const) {
     const v = values[flag] ?? env[envName];
     if (v !== undefined && v !== '') opts[key] = v;

@@ -6,7 +6,7 @@ import { DEFAULT_QUEUE_FRAMES } from '../ring/lane-layout.js';
 import { validateBound } from '../ring/lane-ring.js';
 import type { PacerFactory } from '../pacer/pacer-port.js';
 import { MAX_MARK_NAME_CHARS } from '../protocol/twilio-adapter.js';
-import type { CarrierName } from '../protocol/carrier-adapter.js';
+import { CARRIER_NAMES, type CarrierName } from '../protocol/carrier-adapter.js';
 import { isCarrierName } from '../protocol/carriers.js';
 
 export interface EngineOptions {
@@ -26,6 +26,8 @@ export interface EngineOptions {
   signalwireToken?: string;
   /** Telnyx: when set, an upgrade on a Telnyx route must carry `x-telnyx-streaming-auth-token: <this>` (403 otherwise). */
   telnyxStreamToken?: string;
+  /** Plivo: the auth token; when set, an upgrade on a Plivo route must carry a valid `X-Plivo-Signature-V3` (403 otherwise). */
+  plivoAuthToken?: string;
   /** Per-call queue bound in frames (20 ms each). Default 120 (2.4 s); 1..1024. */
   queue?: number;
   /** Frames sent ahead of real time. Default 3; 0 = strict real time. */
@@ -137,7 +139,7 @@ export interface EngineOptions {
   counterStart?: number;
 }
 
-type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'twilioAuthToken' | 'publicUrl' | 'signalwireToken' | 'telnyxStreamToken';
+type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'twilioAuthToken' | 'publicUrl' | 'signalwireToken' | 'telnyxStreamToken' | 'plivoAuthToken';
 export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -158,11 +160,11 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (entries.length === 0) throw new PtimeError(ErrorCodes.INVALID_OPTION, 'routes must name at least one path');
   for (const [p, carrier] of entries) {
     if (!p.startsWith('/')) throw new PtimeError(ErrorCodes.INVALID_OPTION, `a route path must start with '/' (got ${p})`);
-    if (!isCarrierName(carrier)) throw new PtimeError(ErrorCodes.INVALID_OPTION, `route ${p}: unknown carrier ${JSON.stringify(carrier)} (one of twilio, signalwire, telnyx)`);
+    if (!isCarrierName(carrier)) throw new PtimeError(ErrorCodes.INVALID_OPTION, `route ${p}: unknown carrier ${JSON.stringify(carrier)} (one of ${CARRIER_NAMES.join(', ')})`);
   }
   // The path tests and logs show: the Twilio route's, else the first.
   const path = entries.find(([, c]) => c === 'twilio')?.[0] ?? entries[0]![0];
-  for (const [name, v] of [['signalwireToken', o.signalwireToken], ['telnyxStreamToken', o.telnyxStreamToken]] as const) {
+  for (const [name, v] of [['signalwireToken', o.signalwireToken], ['telnyxStreamToken', o.telnyxStreamToken], ['plivoAuthToken', o.plivoAuthToken]] as const) {
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new PtimeError(ErrorCodes.INVALID_OPTION, `${name} must be a non-empty string`);
   }
   if (o.port !== undefined) int('port', o.port, 0, 0, 65535);

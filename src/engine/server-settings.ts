@@ -6,7 +6,13 @@ import type { ResolvedOptions } from './engine-options.js';
 
 /** The credential checks of every carrier route. */
 export function carrierAuth(o: ResolvedOptions): CarrierAuth {
-  return { twilioAuthToken: o.twilioAuthToken, publicUrl: o.publicUrl, signalwireToken: o.signalwireToken, telnyxStreamToken: o.telnyxStreamToken };
+  return {
+    twilioAuthToken: o.twilioAuthToken,
+    publicUrl: o.publicUrl,
+    signalwireToken: o.signalwireToken,
+    telnyxStreamToken: o.telnyxStreamToken,
+    plivoAuthToken: o.plivoAuthToken,
+  };
 }
 
 /** Per-stream input limits. */

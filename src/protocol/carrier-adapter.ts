@@ -4,7 +4,7 @@
  */
 
 /** The carriers ptime speaks (src/protocol/carriers.ts maps each to its adapter). */
-export const CARRIER_NAMES = ['twilio', 'signalwire', 'telnyx'] as const;
+export const CARRIER_NAMES = ['twilio', 'signalwire', 'telnyx', 'plivo'] as const;
 export type CarrierName = (typeof CARRIER_NAMES)[number];
 
 /** A stream's start in one shape for every carrier; `raw` is the carrier's own start message. */
@@ -29,6 +29,10 @@ export interface InboundMedia {
   timestamp: number;
 }
 
+/**
+ * An inbound event. `streamSid` '' means the carrier does not name the stream on this event (Plivo's
+ * DTMF may not): it is taken as the socket's own stream.
+ */
 export type InboundEvent =
   | { event: 'connected'; protocol: string; version: string }
   | { event: 'start'; streamSid: string; start: StartInfo }
@@ -36,7 +40,9 @@ export type InboundEvent =
   | { event: 'media'; streamSid: string; track: string; chunk: number; timestamp: number; payload: Buffer; seq?: number }
   | { event: 'dtmf'; streamSid: string; track: string; digit: string }
   | { event: 'mark'; streamSid: string; name: string }
-  | { event: 'stop'; streamSid: string; accountSid: string; callSid: string };
+  | { event: 'stop'; streamSid: string; accountSid: string; callSid: string }
+  /** A carrier's acknowledgement that needs no action (Plivo's clearedAudio). */
+  | { event: 'ack'; what: string };
 
 export interface CarrierAdapter {
   readonly name: CarrierName;

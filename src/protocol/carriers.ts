@@ -1,4 +1,5 @@
 import { CARRIER_NAMES, type CarrierAdapter, type CarrierName } from './carrier-adapter.js';
+import { PlivoAdapter } from './plivo-adapter.js';
 import { TelnyxAdapter } from './telnyx-adapter.js';
 import { SignalWireAdapter, TwilioAdapter } from './twilio-adapter.js';
 
@@ -7,6 +8,7 @@ const ADAPTERS: Record<CarrierName, CarrierAdapter> = {
   twilio: new TwilioAdapter(),
   signalwire: new SignalWireAdapter(),
   telnyx: new TelnyxAdapter(),
+  plivo: new PlivoAdapter(),
 };
 
 export function adapterFor(name: CarrierName): CarrierAdapter {
@@ -22,4 +24,5 @@ export const DEFAULT_CARRIER_PATHS: Record<CarrierName, string> = {
   twilio: '/media',
   signalwire: '/signalwire',
   telnyx: '/telnyx',
+  plivo: '/plivo',
 };

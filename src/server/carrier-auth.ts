@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
@@ -14,9 +14,29 @@ export interface CarrierAuth {
   readonly signalwireToken: string | undefined;
   /** Telnyx: the `stream_auth_token`, sent as the `x-telnyx-streaming-auth-token` header. */
   readonly telnyxStreamToken: string | undefined;
+  /** Plivo: the account's auth token, for `X-Plivo-Signature-V3` with its nonce. */
+  readonly plivoAuthToken: string | undefined;
 }
 
 export const TELNYX_TOKEN_HEADER = 'x-telnyx-streaming-auth-token';
+export const PLIVO_SIGNATURE_HEADER = 'x-plivo-signature-v3';
+export const PLIVO_NONCE_HEADER = 'x-plivo-signature-v3-nonce';
+
+/**
+ * The URL Plivo signs for a GET (its SDKs' validateV3Signature): scheme, host and path, then `?`
+ * and the query parameters sorted by key and value, if there are any.
+ */
+export function plivoSignedUrl(url: string): string {
+  const u = new URL(url);
+  const pairs = [...u.searchParams.entries()].sort(([ka, va], [kb, vb]) => (ka === kb ? (va < vb ? -1 : va > vb ? 1 : 0) : ka < kb ? -1 : 1));
+  const query = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+  return `${u.protocol}//${u.host}${u.pathname}${query ? `?${query}` : ''}`;
+}
+
+/** base64(HMAC-SHA256(authToken, signedUrl + '.' + nonce)). */
+export function plivoSignatureV3(authToken: string, url: string, nonce: string): string {
+  return createHmac('sha256', authToken).update(`${plivoSignedUrl(url)}.${nonce}`).digest('base64');
+}
 
 function forbidden(code: Refusal['code'], message: string): Refusal {
   return { status: 403, text: 'Forbidden', headers: {}, code, message };
@@ -54,6 +74,17 @@ export function checkCarrierAuth(carrier: CarrierName, req: IncomingMessage, aut
       const given = header(req, TELNYX_TOKEN_HEADER);
       if (given === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, `Telnyx upgrade without ${TELNYX_TOKEN_HEADER}`);
       return sameSecret(given, auth.telnyxStreamToken) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `${TELNYX_TOKEN_HEADER} does not match telnyxStreamToken`);
+    }
+    case 'plivo': {
+      if (auth.plivoAuthToken === undefined) return null;
+      const given = header(req, PLIVO_SIGNATURE_HEADER);
+      const nonce = header(req, PLIVO_NONCE_HEADER);
+      if (given === undefined || nonce === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, `Plivo upgrade without ${PLIVO_SIGNATURE_HEADER} and its nonce`);
+      // The URL as Plivo dialled it: publicUrl's scheme and host when set (behind a proxy), and this request's path and query.
+      const url = auth.publicUrl !== undefined ? new URL(req.url ?? '/', auth.publicUrl).toString() : requestUrl(undefined, req);
+      const expected = plivoSignatureV3(auth.plivoAuthToken, url, nonce);
+      // Plivo may send several signatures, comma-separated: any one matching is enough.
+      return given.split(',').some((s) => sameSecret(s.trim(), expected)) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `X-Plivo-Signature-V3 does not match for ${plivoSignedUrl(url).slice(0, 200)}`);
     }
   }
 }

@@ -227,7 +227,7 @@ export class StreamSession {
   }
 
   private dispatch(msg: InboundEvent): void {
-    if (msg.event === 'connected') return;
+    if (msg.event === 'connected' || msg.event === 'ack') return;
     if (msg.event === 'start') {
       if (this.call || this.stopped) {
         this.host.reject(new ProtocolRejection(ErrorCodes.DUPLICATE_START, 'second start on one stream'), this);
@@ -257,7 +257,7 @@ export class StreamSession {
       this.host.reject(new ProtocolRejection(ErrorCodes.NOT_STARTED, `${msg.event} before start or after stop`), this);
       return;
     }
-    if (msg.streamSid !== call.streamSid) {
+    if (msg.streamSid !== '' && msg.streamSid !== call.streamSid) {
       this.host.reject(new ProtocolRejection(ErrorCodes.STREAM_SID, `streamSid ${msg.streamSid.slice(0, 64)} is not this stream's`), this);
       return;
     }

@@ -8,8 +8,11 @@ import { connectedMessage, startMessage } from '../../src/loadtest/twilio-side.j
 import { startEngine, until, type Fixture } from '../helpers/engine-fixture.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 import { TelnyxClient, type TelnyxOutbound } from '../helpers/telnyx-client.js';
+import { PlivoClient } from '../helpers/plivo-client.js';
+import { plivoSignatureV3 } from '../../src/server/carrier-auth.js';
 
-const ROUTES = { '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire' } as const;
+const ROUTES = { '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire', '/plivo': 'plivo' } as const;
+const PLIVO_TOKEN = 'plivo-auth-token-1';
 const TELNYX_TOKEN = 'telnyx-secret-1';
 const SIGNALWIRE_TOKEN = 'sw-secret-1';
 
@@ -158,7 +161,7 @@ test('who may connect: Telnyx stream token and SignalWire bearer token, each che
     assert.equal(await upgradeStatus(sw, { authorization: `Bearer ${TELNYX_TOKEN}` }), 403, "another carrier's token");
     assert.equal(await upgradeStatus(sw, { authorization: `Bearer ${SIGNALWIRE_TOKEN}` }), 101);
     assert.equal(await upgradeStatus(urlOf(fx, '/media'), {}), 101, 'no Twilio token configured: no check there');
-    assert.equal(await upgradeStatus(urlOf(fx, '/plivo'), {}), 404, 'a carrier not routed');
+    assert.equal(await upgradeStatus(urlOf(fx, '/exotel'), {}), 404, 'a carrier not routed');
     await fx.engine.settled();
     assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_SIGNATURE], 4);
 
@@ -192,5 +195,55 @@ test('routes are checked: a path without a slash, an unknown carrier, or path an
     [{ routes: { '/x': 'telnyx' }, path: '/media' }, /either path .* or routes/],
   ] as const) {
     await assert.rejects(createEngine({ port: 0, ...(opts as object) }), (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && re.test(err.message));
+  }
+});
+
+test('Plivo: start with extra_headers, playAudio frames, DTMF → clearAudio then checkpoint, playedStream settles the mark, the close ends the call', async () => {
+  const fx = await startEngine({ routes: { ...ROUTES }, plivoAuthToken: PLIVO_TOKEN });
+  attachDemoApp(fx.engine);
+  try {
+    const url = `${urlOf(fx, '/plivo')}?b=2&a=1`;
+    const nonce = '81237';
+    const signature = plivoSignatureV3(PLIVO_TOKEN, url, nonce);
+    assert.equal(await upgradeStatus(url, { 'x-plivo-signature-v3': 'AAAA', 'x-plivo-signature-v3-nonce': nonce }), 403, 'a wrong signature');
+    assert.equal(await upgradeStatus(url, { 'x-plivo-signature-v3': signature }), 403, 'no nonce');
+    const calling = once(fx.engine, 'call') as Promise<[Call]>;
+    const peer = await PlivoClient.connect(url, 'pl-stream-1', { 'x-plivo-signature-v3': `other,${signature}`, 'x-plivo-signature-v3-nonce': nonce });
+    peer.start('mode=echo;lang=de');
+    const [call] = await calling;
+    assert.equal(call.streamSid, 'pl-stream-1');
+    assert.equal(call.callSid, 'call-pl-stream-1');
+    assert.deepEqual(call.customParameters, { mode: 'echo', lang: 'de' });
+    const marks: MarkResult[] = [];
+    call.on('mark', (r) => marks.push(r));
+    for (let s = 0; s < 10; s++) peer.media160(stampedFrame(s));
+    await peer.waitFor(() => peer.media.length >= 10, 5000, '10 echoed frames');
+    for (const m of peer.media) {
+      assert.deepEqual({ ...m.media, payload: undefined }, { contentType: 'audio/x-mulaw', sampleRate: 8000, payload: undefined });
+    }
+    assert.deepEqual(peer.media.map((m) => readStamp(Buffer.from(m.media!.payload, 'base64'))), Array.from({ length: 10 }, (_, k) => k));
+    for (let s = 100; s < 180; s++) peer.media160(stampedFrame(s));
+    await until(() => call.queueDepth > 20, 5000, 'a backlog queued');
+    peer.dtmf('7');
+    await peer.waitFor(() => peer.received.some((m) => m.event === 'checkpoint'), 5000, 'the clear and the checkpoint');
+    const clearAt = peer.received.findIndex((m) => m.event === 'clearAudio');
+    const cpAt = peer.received.findIndex((m) => m.event === 'checkpoint');
+    assert.ok(clearAt >= 0 && clearAt < cpAt, 'clearAudio, then the checkpoint');
+    assert.deepEqual(peer.received[clearAt], { event: 'clearAudio', streamId: 'pl-stream-1' });
+    assert.deepEqual(peer.received[cpAt], { event: 'checkpoint', streamId: 'pl-stream-1', name: 'dtmf-7' });
+    assert.equal(peer.received.slice(clearAt + 1).filter((m) => m.event === 'playAudio').length, 0, 'nothing queued before the clear after it');
+    peer.clearedAudio();
+    peer.playedStream('dtmf-7');
+    await until(() => marks.length > 0, 5000, 'the mark to settle');
+    assert.deepEqual(marks, [{ name: 'dtmf-7', status: 'played' }]);
+    const closed = once(call, 'close');
+    peer.ws.close();
+    await closed;
+    await until(() => fx.engine.calls.size === 0, 5000, 'the lane released');
+    await fx.engine.settled();
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_SIGNATURE], 2);
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.UNKNOWN_EVENT], undefined, 'clearedAudio is understood');
+  } finally {
+    await fx.close();
   }
 });
