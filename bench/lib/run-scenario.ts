@@ -8,6 +8,8 @@ import { runLoad, type LoadOptions, type LoadResult } from '../../src/loadtest/l
 import type { ScenarioReport } from '../../src/loadtest/report-types.js';
 import { summarize } from '../../src/loadtest/summarize.js';
 import { ServerProcess } from './server-process.js';
+import type { CarrierName } from '../../src/protocol/carrier-adapter.js';
+import { DEFAULT_CARRIER_PATHS } from '../../src/protocol/carriers.js';
 
 export type PacerChoice = 'ptime' | 'interval' | 'timeout' | 'absolute';
 
@@ -20,6 +22,8 @@ export interface ScenarioSpec {
   seconds: number;
   rampPerSec?: number;
   mode?: string;
+  /** Whose side the generator plays, on that carrier's path (default twilio on /media). */
+  carrier?: CarrierName;
   /** ptime's --io: where the sockets live (default main). */
   io?: 'main' | 'worker';
   /** ptime serve --audio-file (for mode "file"). */
@@ -90,7 +94,8 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & 
   const procs = spec.generatorProcesses ?? 1;
   try {
     const load: LoadOptions = {
-      url: server.url(),
+      url: server.url(DEFAULT_CARRIER_PATHS[spec.carrier ?? 'twilio']),
+      carrier: spec.carrier ?? 'twilio',
       calls: spec.calls,
       seconds: spec.seconds,
       rampPerSec: spec.rampPerSec ?? 100,
@@ -105,7 +110,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & 
     const serverExit = await server.stop();
     const stallsMs = server.stalls.map((s): [number, number] => [s.atEpochMs - result.startedAtEpochMs, s.atEpochMs - result.startedAtEpochMs + s.blockMs]);
     const report = summarize(result, server.summary(), {
-      scenario: spec.scenario,
+      scenario: spec.carrier && spec.carrier !== 'twilio' ? `${spec.scenario} (${spec.carrier})` : spec.scenario,
       pacer:
         spec.pacer === 'ptime'
           ? `ptime lead ${spec.lead ?? 3}${spec.io === 'worker' ? ' io worker' : ''}${spec.pacerNice === undefined ? '' : ` nice ${spec.pacerNice}`}`

@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs';
+import { CARRIER_NAMES } from '../protocol/carrier-adapter.js';
+import { isCarrierName } from '../protocol/carriers.js';
 import { parseArgs } from 'node:util';
 import { renderHtmlReport } from '../loadtest/html-report.js';
 import { runLoad } from '../loadtest/load-generator.js';
@@ -19,7 +21,9 @@ Options:
   --calls N         simultaneous calls (default 10)
   --secs S          seconds each call streams (default 10)
   --ramp R          new calls per second (default 50)
-  --mode M          start.customParameters.mode (default echo)
+  --mode M          the demo mode asked for in the start (default echo)
+  --carrier C       whose side to play: twilio, signalwire, telnyx or plivo (default twilio);
+                    point --url at that carrier's path (/media, /signalwire, /telnyx, /plivo)
   --dtmf-every S    send DTMF "5" on every call each S seconds (default 0 = never)
   --json F          write the report as JSON
   --html F          write a self-contained HTML report
@@ -42,6 +46,7 @@ export async function loadtest(argv: string[]): Promise<boolean> {
         secs: { type: 'string', default: '10' },
         ramp: { type: 'string', default: '50' },
         mode: { type: 'string', default: 'echo' },
+        carrier: { type: 'string', default: 'twilio' },
         'dtmf-every': { type: 'string', default: '0' },
         json: { type: 'string' },
         html: { type: 'string' },
@@ -57,6 +62,8 @@ export async function loadtest(argv: string[]): Promise<boolean> {
     return true;
   }
   if (!values.url || !/^wss?:\/\//.test(values.url)) throw new UsageError('--url ws://… is required');
+  if (!isCarrierName(values.carrier)) throw new UsageError(`--carrier must be one of ${CARRIER_NAMES.join(', ')} (got ${JSON.stringify(values.carrier)})`);
+  const carrier = values.carrier;
   const calls = num('calls', values.calls, 1);
   const seconds = num('secs', values.secs, 1);
   const tty = process.stdout.isTTY && !process.env['CI'];
@@ -66,6 +73,7 @@ export async function loadtest(argv: string[]): Promise<boolean> {
     seconds,
     rampPerSec: num('ramp', values.ramp, 1),
     mode: values.mode,
+    carrier,
     dtmfEverySec: num('dtmf-every', values['dtmf-every'], 0),
     ...(tty
       ? {

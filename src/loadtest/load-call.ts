@@ -1,9 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { MULAW_SILENCE, FRAME_BYTES } from '../ring/lane-layout.js';
-import { connectedMessage, startMessage } from './twilio-side.js';
-
-const MEDIA_PREFIX = Buffer.from('{"event":"media"');
+import type { CarrierSide } from './carrier-side.js';
 const SILENCE_B64 = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE).toString('base64');
 
 /** Arrival times of one call's outbound frames, grown in place (no per-frame allocation). */
@@ -39,7 +37,8 @@ export class LoadCall {
   readonly streamSid: string;
   readonly callSid: string;
   private chunk = 0;
-  private readonly mediaHead: string;
+  /** After stop nothing more is sent: the server would rightly reject it (NOT_STARTED). */
+  private stopped = false;
   closed = false;
   closeCode: number | null = null;
   marks = 0;
@@ -49,11 +48,11 @@ export class LoadCall {
     readonly index: number,
     readonly ws: WebSocket,
     private readonly mode: string,
+    private readonly side: CarrierSide,
   ) {
     const id = `${process.pid.toString(16)}${String(index).padStart(8, '0')}`.padStart(32, '0');
     this.streamSid = `MZ${id}`;
     this.callSid = `CA${id}`;
-    this.mediaHead = `{"event":"media","streamSid":"${this.streamSid}","media":{"track":"inbound","chunk":"`;
     ws.on('message', (data: Buffer, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', (code) => {
       this.closed = true;
@@ -62,54 +61,56 @@ export class LoadCall {
     ws.on('error', () => undefined); // surfaced through the close code
   }
 
-  static open(index: number, url: string, mode: string): Promise<LoadCall> {
+  static open(index: number, url: string, mode: string, side: CarrierSide): Promise<LoadCall> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
-      ws.once('open', () => resolve(new LoadCall(index, ws, mode)));
+      ws.once('open', () => resolve(new LoadCall(index, ws, mode, side)));
       ws.once('error', reject);
     });
   }
 
   start(): void {
-    this.ws.send(connectedMessage());
-    this.ws.send(startMessage(this.streamSid, this.callSid, { mode: this.mode }));
+    for (const m of this.side.opening(this.streamSid, this.callSid, this.mode)) this.ws.send(m);
   }
 
   /** One inbound 20 ms frame of silence, numbered like Twilio's. */
   sendMedia(): void {
-    if (this.closed) return;
+    if (this.closed || this.stopped) return;
     this.chunk++;
     this.sends.push(performance.now());
-    this.ws.send(`${this.mediaHead}${this.chunk}","timestamp":"${this.chunk * 20}","payload":"${SILENCE_B64}"},"sequenceNumber":"${this.chunk + 1}"}`);
+    this.ws.send(this.side.media(this.streamSid, this.chunk, SILENCE_B64));
   }
 
   dtmf(digit: string): void {
-    if (!this.closed) this.send({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: '0', dtmf: { track: 'inbound_track', digit } });
+    if (!this.closed && !this.stopped) this.ws.send(this.side.dtmf(this.streamSid, digit));
   }
 
   stop(): void {
-    if (this.closed) return;
-    this.send({ event: 'stop', streamSid: this.streamSid, sequenceNumber: '0', stop: { accountSid: 'AC0', callSid: this.callSid } });
-  }
-
-  private send(msg: unknown): void {
-    this.ws.send(JSON.stringify(msg));
+    if (this.closed || this.stopped) return;
+    this.stopped = true;
+    const stop = this.side.stop(this.streamSid, this.callSid);
+    if (stop !== null) this.ws.send(stop);
+    else this.ws.close(1000, 'hang-up'); // a carrier without a stop message hangs up by closing
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     const t = performance.now();
-    if (!isBinary && data.length > MEDIA_PREFIX.length && data.compare(MEDIA_PREFIX, 0, MEDIA_PREFIX.length, 0, MEDIA_PREFIX.length) === 0) {
+    const prefix = this.side.mediaPrefix;
+    if (!isBinary && data.length > prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0) {
       this.arrivals.push(t);
       return;
     }
-    const msg = JSON.parse(data.toString()) as { event?: string; mark?: { name?: string } };
-    if (msg.event === 'clear') {
+    const msg = JSON.parse(data.toString()) as Record<string, unknown>;
+    if (this.side.isClear(msg)) {
       this.clears++;
       this.arrivals.spurtStarts.push(this.arrivals.count);
-    } else if (msg.event === 'mark') {
+      return;
+    }
+    // The carrier echoes marks once played; the generator plays instantly.
+    const echo = this.side.markEcho(msg, this.streamSid);
+    if (echo !== null) {
       this.marks++;
-      // Twilio echoes marks once played; the generator plays instantly.
-      this.send({ event: 'mark', streamSid: this.streamSid, sequenceNumber: '0', mark: { name: msg.mark?.name ?? '' } });
+      this.ws.send(echo);
     }
   }
 }

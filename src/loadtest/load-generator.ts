@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { FRAME_MS } from '../ring/lane-layout.js';
 import { LiveProgress } from './live-progress.js';
 import { LoadCall } from './load-call.js';
+import { CARRIER_SIDES } from './carrier-side.js';
+import type { CarrierName } from '../protocol/carrier-adapter.js';
 
 export interface LoadOptions {
   url: string;
@@ -12,6 +14,8 @@ export interface LoadOptions {
   rampPerSec: number;
   /** start.customParameters.mode */
   mode: string;
+  /** Whose side to play (default twilio): its messages, and how it answers marks and clears. */
+  carrier?: CarrierName;
   /** Send a DTMF digit on every call this often (0 = never). */
   dtmfEverySec: number;
   /** Called once a second with live figures (the CLI prints a progress line). */
@@ -87,7 +91,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     try {
-      const call = await LoadCall.open((o.indexBase ?? 0) + i, o.url, o.mode);
+      const call = await LoadCall.open((o.indexBase ?? 0) + i, o.url, o.mode, CARRIER_SIDES[o.carrier ?? 'twilio']);
       call.start();
       calls.push(call);
       const at = performance.now();

@@ -247,3 +247,24 @@ test('Plivo: start with extra_headers, playAudio frames, DTMF → clearAudio the
     await fx.close();
   }
 });
+
+test('the load generator plays each carrier’s side: echo frames come back, DTMF gives that carrier’s clear and a mark it answers', async () => {
+  const { runLoad } = await import('../../src/loadtest/load-generator.js');
+  const fx = await startEngine({ routes: { ...ROUTES } });
+  attachDemoApp(fx.engine);
+  try {
+    for (const [carrier, path] of [['twilio', '/media'], ['signalwire', '/signalwire'], ['telnyx', '/telnyx'], ['plivo', '/plivo']] as const) {
+      const r = await runLoad({ url: urlOf(fx, path), calls: 3, seconds: 2, rampPerSec: 50, mode: 'echo', carrier, dtmfEverySec: 1 });
+      assert.equal(r.failedToConnect, 0, carrier);
+      for (const c of r.calls) {
+        assert.ok(c.arrivals.length >= 50, `${carrier}: ${c.arrivals.length} echoed frames`);
+        assert.ok(c.clears >= 1 && c.marks >= 1, `${carrier}: ${c.clears} clears, ${c.marks} marks`);
+      }
+      await until(() => fx.engine.calls.size === 0, 5000, `${carrier} calls ended`);
+    }
+    await fx.engine.settled();
+    assert.deepEqual(fx.engine.stats().rejected, {}, 'every dialect spoken without a rejection');
+  } finally {
+    await fx.close();
+  }
+});
