@@ -110,7 +110,7 @@ export class LoadCall {
     const echo = this.side.markEcho(msg, this.streamSid);
     if (echo !== null) {
       this.marks++;
-      this.ws.send(echo);
+      if (!this.stopped) this.ws.send(echo); // a stream that has stopped echoes nothing
     }
   }
 }
