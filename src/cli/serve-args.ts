@@ -46,6 +46,8 @@ Options:
   --drain-ms N      on SIGTERM/SIGINT, let queued audio play for up to N ms before closing
                     sockets with 1001 (default 5000); a second signal exits at once
   --pacer-nice=N    nice value for the pacer thread only (-20..19; below 0 needs CAP_SYS_NICE)
+  --pacer-rt N      run the pacer thread alone under SCHED_FIFO at priority N (1..99; Linux,
+                    CAP_SYS_NICE and util-linux chrt; refused → logged, pacing goes on)
   --inject-stall B@E  diagnostic: block the main thread B ms every E ms (e.g. 50@500)
   -h, --help        show this help
 `;
@@ -90,6 +92,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'log-level': { type: 'string' },
         'inject-stall': { type: 'string' },
         'pacer-nice': { type: 'string' },
+        'pacer-rt': { type: 'string' },
         'audio-file': { type: 'string' },
         'max-calls': { type: 'string' },
         'twilio-auth-token': { type: 'string' },
@@ -146,6 +149,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (!/^-?\d+$/.test(values['pacer-nice'])) throw new UsageError('--pacer-nice takes a whole number from -20 to 19');
     opts.pacerNice = Number(values['pacer-nice']);
   }
+  const rt = integer('pacer-rt', values['pacer-rt']);
+  if (rt !== undefined) opts.pacerRealtime = rt;
   const maxCalls = integer('max-calls', values['max-calls']);
   if (maxCalls !== undefined) opts.maxCalls = maxCalls;
   const drainMs = integer('drain-ms', values['drain-ms']);

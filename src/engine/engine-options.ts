@@ -67,6 +67,12 @@ export interface EngineOptions {
    * CAP_SYS_NICE to go below 0). Default: unchanged. */
   pacerNice?: number;
   /**
+   * Run the pacer thread alone under SCHED_FIFO at this priority (1..99): a woken pacer then
+   * preempts ordinary threads at once instead of waiting out their time slice. Linux only, needs
+   * CAP_SYS_NICE and util-linux `chrt`; a refusal is logged and pacing goes on. Default: off.
+   */
+  pacerRealtime?: number;
+  /**
    * sendPcm16 chunks of at least this many ms of audio convert on the codec pool, shorter ones
    * inline on the main thread. Default 100: measured crossover on a 2-core VM
    * (bench/codec-throughput.ts); 0 sends every chunk to the pool, a huge value none.
@@ -139,7 +145,7 @@ export interface EngineOptions {
   counterStart?: number;
 }
 
-type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'twilioAuthToken' | 'publicUrl' | 'signalwireToken' | 'telnyxStreamToken' | 'plivoAuthToken';
+type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'pacerRealtime' | 'twilioAuthToken' | 'publicUrl' | 'signalwireToken' | 'telnyxStreamToken' | 'plivoAuthToken';
 export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -172,6 +178,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either port or server, not both');
   }
   if (o.pacerNice !== undefined) int('pacerNice', o.pacerNice, 0, -20, 19);
+  if (o.pacerRealtime !== undefined) int('pacerRealtime', o.pacerRealtime, 1, 1, 99);
   const io = o.io ?? 'main';
   if (io !== 'main' && io !== 'worker') throw new PtimeError(ErrorCodes.INVALID_OPTION, `io must be 'main' or 'worker' (got ${String(io)})`);
   if (io === 'worker' && o.server !== undefined) {

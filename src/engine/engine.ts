@@ -156,6 +156,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           statsPeriodMs: o.figuresIntervalMs,
           counterStart: o.counterStart,
           handbackTo: this.io ? (port, control) => this.io?.usePacer(port, control) : null,
+          realtimePriority: o.pacerRealtime ?? null,
         });
     this.pacer.on('stats', (s) => {
       if (!this.lastPacerStats && s.niceError) this.logger.warn({ nice: o.pacerNice, error: s.niceError }, 'could not set the pacer thread priority');
@@ -168,6 +169,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       safeEmit(this, this.logger, 'pacerRestart', r);
     });
     this.pacer.on('error', (err) => this.pacerGaveUp(err));
+    this.pacer.on('realtime', ({ priority, tid, error }) => {
+      if (error) this.logger.warn({ priority, tid, error }, 'could not put the pacer thread under SCHED_FIFO; it runs with the normal scheduler');
+      else this.logger.info({ priority, tid }, 'pacer thread runs under SCHED_FIFO');
+    });
     this.pacer.on('hung', ({ stalledMs }) => {
       this.logger.error({ stalledMs: Math.round(stalledMs), pacerStallMs: o.pacerStallMs }, 'pacer thread hung: no tick with audio queued; terminating it to restart');
     });

@@ -21,6 +21,8 @@ import { RemoteLink } from './remote-link.js';
 interface Bound {
   readonly sid: number;
   readonly session: StreamSession;
+  /** The stream's call as this thread knows it: closed once it stopped or main closed it. */
+  readonly link: RemoteLink | undefined;
   readonly owner: number;
   readonly egress: FrameEgress;
   /** Mark messages by mark id, from main before the mark was queued. */
@@ -92,7 +94,9 @@ export class IoThread {
     this.visitor = {
       frame: (lane, gen, owner, wire) => {
         const b = this.lanes[lane];
-        if (!b || b.owner !== owner) return false; // built for a call that has left this lane
+        // Built for a call that has left this lane, or whose stream has ended (as with io: 'main',
+        // where the closed Call drops it): nothing goes out after a stop.
+        if (!b || b.owner !== owner || b.link?.isClosed === true) return false;
         try {
           return b.egress.frame(gen, wire, performance.now());
         } catch (err) {
@@ -102,7 +106,7 @@ export class IoThread {
       },
       mark: (lane, gen, owner, markId) => {
         const b = this.lanes[lane];
-        if (!b || b.owner !== owner || gen !== b.egress.gen) return;
+        if (!b || b.owner !== owner || gen !== b.egress.gen || b.link?.isClosed === true) return;
         const m = b.marks.get(markId);
         if (!m) return;
         b.marks.delete(markId);
@@ -187,6 +191,7 @@ export class IoThread {
         const bound: Bound = {
           sid,
           session,
+          link: this.links.get(sid),
           owner: cmd.owner,
           marks: new Map(),
           lastSlowAt: Number.NEGATIVE_INFINITY,

@@ -24,6 +24,7 @@ import {
 } from './pacer-layout.js';
 import { PacerStatsReader, threadSchedstat } from './pacer-stats-reader.js';
 import { RestartPolicy, type RestartLimits } from './restart-policy.js';
+import { setThreadFifo } from './thread-realtime.js';
 
 /** How the host runs its worker, besides the pacing options. */
 export interface PacerHostOptions extends RestartLimits {
@@ -45,9 +46,14 @@ export interface PacerHostOptions extends RestartLimits {
    * then advances. Unset: main dispatches the batches to the lane sinks.
    */
   handbackTo: ((port: MessagePort, control: SharedArrayBuffer) => void) | null;
+  /**
+   * Run the pacer thread under SCHED_FIFO at this priority (1..99; Linux, CAP_SYS_NICE, util-linux
+   * chrt), applied to every worker started. null: the normal scheduler.
+   */
+  realtimePriority: number | null;
 }
 
-const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0, handbackTo: null };
+const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0, handbackTo: null, realtimePriority: null };
 
 /** How crashForDiagnostics kills the worker ('hang' loops for ever until the watchdog acts). */
 export type PacerCrashKind = 'throw' | 'exit' | 'terminate' | 'hang';
@@ -158,8 +164,8 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     hostOptions: Partial<PacerHostOptions> = {},
   ) {
     super();
-    const { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, ...limits } = { ...DEFAULT_HOST_OPTIONS, ...hostOptions };
-    this.hostOptions = { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, ...(limits as RestartLimits) };
+    const { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, realtimePriority, ...limits } = { ...DEFAULT_HOST_OPTIONS, ...hostOptions };
+    this.hostOptions = { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, realtimePriority, ...(limits as RestartLimits) };
     this.attentionSlots = attentionSlots(maxLanes);
     this.control = new SharedArrayBuffer(controlBytes(this.attentionSlots));
     this.ctl = new Int32Array(this.control);
@@ -328,7 +334,10 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       if (l) port1.postMessage({ op: 'open', lane: i, owner: l.owner, sab: l.sab, prefix: l.prefix, suffix: l.suffix } satisfies PacerCommand);
     }
     worker.on('message', (msg: PacerHello) => {
-      if (msg.type === 'hello') this.statsReader.hello(msg);
+      if (msg.type !== 'hello') return;
+      this.statsReader.hello(msg);
+      const priority = this.hostOptions.realtimePriority;
+      if (priority !== null) void setThreadFifo(msg.tid, priority).then((error) => this.emit('realtime', { priority, tid: msg.tid, error }));
     });
     worker.on('error', (err) => {
       if (this.worker === worker) this.workerError ??= err;

@@ -33,6 +33,8 @@ export interface PacerHostEvents {
   starved: [{ stalledMs: number; waitMs: number }];
   /** A crashed worker was replaced; the lanes kept their queues. */
   restart: [PacerRestart];
+  /** pacerRealtime: the pacer thread was put under SCHED_FIFO (error null), or could not be. */
+  realtime: [{ priority: number; tid: number; error: string | null }];
   /** The restart limit was hit: no pacer runs any more (PTIME_ERR_PACER_FAILED). Then 'error'. */
   fatal: [PtimeError];
   /** Only the fatal failure, after 'fatal', and only when someone listens to either event. */

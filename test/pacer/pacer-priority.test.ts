@@ -19,3 +19,35 @@ test('pacerNice changes the pacer thread only, and the pacer reports it', async 
     await engine.close();
   }
 });
+
+test('pacerRealtime puts the pacer thread alone under SCHED_FIFO (or says why not), and pacing goes on', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { startCall, startEngine } = await import('../helpers/engine-fixture.js');
+  const { stampedFrame } = await import('../helpers/seeded.js');
+  const fx = await startEngine({ pacerRealtime: 5 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const t0 = Date.now();
+      const check = (): void => {
+        if (fx.logs.some((l) => l.msg === 'pacer thread runs under SCHED_FIFO' || l.msg.startsWith('could not put the pacer thread under SCHED_FIFO'))) resolve();
+        else if (Date.now() - t0 > 5000) reject(new Error('no line about SCHED_FIFO within 5 s'));
+        else setTimeout(check, 20);
+      };
+      check();
+    });
+    const ok = fx.logs.find((l) => l.msg === 'pacer thread runs under SCHED_FIFO');
+    if (ok) {
+      // The kernel agrees, for that thread only.
+      const policy = execFileSync('chrt', ['-p', String(ok['tid'])], { encoding: 'utf8' });
+      assert.match(policy, /SCHED_FIFO/);
+      assert.match(policy, /priority: 5/);
+      assert.match(execFileSync('chrt', ['-p', String(process.pid)], { encoding: 'utf8' }), /SCHED_OTHER/, 'main keeps the normal scheduler');
+    }
+    const c = await fx.connect();
+    const call = await startCall(fx.engine, c);
+    for (let s = 0; s < 10; s++) call.send(stampedFrame(s));
+    await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 10, 5000, 'frames paced');
+  } finally {
+    await fx.close();
+  }
+});
