@@ -1,8 +1,10 @@
 // Picks the pacer-worker → main hand-back channel by measurement:
 //   A: one fresh ArrayBuffer per tick, transferred with postMessage (main takes zero-copy Buffer views)
 //   B: SharedArrayBuffer SPSC ring of 320-byte slots, Atomics.notify → Atomics.waitAsync (main copies out)
+// The receiving thread is main (io: 'main') or a worker thread of its own (io: 'worker': the I/O
+// thread), with --receiver.
 // Build: npx tsc -p tsconfig.json      Run: node dist/bench/handback-channel.js [--chan A,B]
-//        [--n 100,500,1000] [--secs 5] [--reps 2] [--slots 8192]
+//        [--n 100,500,1000] [--secs 5] [--reps 2] [--slots 8192] [--receiver main,worker]
 // Every (channel, N, rep) runs in a fresh child process so JIT/GC state never leaks between configs.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
@@ -20,10 +22,10 @@ const SPIN_MS = 0.3, WARMUP_MS = 500, STALL_MS = 200, TAIL_MS = 1000;
 const W = 0, R = 16, WAKE = 32, STOP = 48, STALL = 64, SLEEP = 80, CTRL_BYTES = 384;
 const KIND_MEDIA = 1, KIND_STALL = 0x100;
 
-interface Cfg { chan: 'A' | 'B'; n: number; secs: number; slots: number }
+interface Cfg { chan: 'A' | 'B'; n: number; secs: number; slots: number; receiver: 'main' | 'worker' }
 interface Done { type: 'done'; produced: number; stallProduced: number; ringPeak: number; ringFullTicks: number; lateMaxUs: number }
 interface Result {
-  chan: string; n: number; fps: number; hdlUs: number; eluUs: number; thrUs: number; procUs: number;
+  chan: string; receiver: string; n: number; fps: number; hdlUs: number; eluUs: number; thrUs: number; procUs: number;
   elu: number; p50: number; p99: number; p999: number; max: number; stallProduced: number;
   stallRecvAfter: number; lost: number; reordered: number; recvVsProduced: number; catchUpMs: number;
   stallMaxLatMs: number; ringPeak: number; ringFullTicks: number; lateMaxUs: number; skewUs: number; sink: number;
@@ -117,9 +119,9 @@ function pacer(cfg: Cfg, ctrl: Int32Array, ringSab: SharedArrayBuffer | null): v
 
 // ---------------------------------------------------------------- main-thread side (one config)
 // process.cpuUsage() is process-wide (worker spin included), so read the main thread alone.
-// Linux only; the main thread's tid == pid. schedstat is ns-resolution, stat only 10 ms ticks.
+// Linux only; the calling thread (main or the receiver worker). schedstat is ns-resolution, stat only 10 ms ticks.
 function threadCpuMs(): number {
-  const task = `/proc/self/task/${process.pid}`;
+  const task = '/proc/thread-self';
   try { return Number(readFileSync(`${task}/schedstat`, 'utf8').split(' ')[0]) / 1e6; } catch { /* fall through */ }
   try {
     const st = readFileSync(`${task}/stat`, 'utf8');
@@ -240,7 +242,7 @@ async function runOne(cfg: Cfg): Promise<Result> {
   if (cfg.chan === 'B') drain();
   const us = (ms: number): number => (ms * 1000) / frames;
   return {
-    chan: cfg.chan, n: cfg.n, fps: frames / secs, hdlUs: us(hdl), eluUs: us(elu.active), thrUs: us(thr),
+    chan: cfg.chan, receiver: cfg.receiver, n: cfg.n, fps: frames / secs, hdlUs: us(hdl), eluUs: us(elu.active), thrUs: us(thr),
     procUs: us(proc), elu: elu.utilization, p50: hist.getValueAtPercentile(50), p99: hist.getValueAtPercentile(99),
     p999: hist.getValueAtPercentile(99.9), max: hist.maxValue, stallProduced: d.stallProduced,
     stallRecvAfter, lost, reordered, recvVsProduced: recv - d.produced, catchUpMs: lastStallT - stallEnd,
@@ -261,44 +263,57 @@ function orchestrate(): void {
   const chans = arg('--chan', 'A,B').split(',') as Cfg['chan'][];
   const ns = arg('--n', '100,500,1000').split(',').map(Number);
   const secs = Number(arg('--secs', '5')), reps = Number(arg('--reps', '2')), slots = Number(arg('--slots', '8192'));
+  const receivers = arg('--receiver', 'main').split(',') as Cfg['receiver'][];
   if (slots & (slots - 1)) throw new Error('--slots must be a power of two');
   const script = fileURLToPath(import.meta.url);
   const results: Result[] = [];
   console.log(`payload ${wirePayload(0).length} B, tick ${TICK_MS} ms, ${secs} s measured + ${STALL_MS} ms stall, ring ${slots} slots`);
-  console.log('chan    N  rep   frames/s  hdl µs/f  ELU µs/f  thr µs/f proc µs/f   ELU%    p50µs    p99µs  p99.9µs    maxµs');
-  for (let rep = 1; rep <= reps; rep++) for (const n of ns) for (const chan of chans) {
-    const cfg: Cfg = { chan, n, secs, slots };
+  console.log('recv   chan    N  rep   frames/s  hdl µs/f  ELU µs/f  thr µs/f proc µs/f   ELU%    p50µs    p99µs  p99.9µs    maxµs');
+  for (let rep = 1; rep <= reps; rep++) for (const receiver of receivers) for (const n of ns) for (const chan of chans) {
+    const cfg: Cfg = { chan, n, secs, slots, receiver };
     const out = spawnSync(process.execPath, [script, '--child', JSON.stringify(cfg)], { encoding: 'utf8' });
     const line = out.stdout.trim().split('\n').pop() ?? '';
     if (out.status !== 0 || !line.startsWith('{')) { console.error(out.stderr); throw new Error(`child failed: ${chan} ${n}`); }
     const r = JSON.parse(line) as Result;
     results.push(r);
-    console.log(`${s(chan, 4)} ${s(n, 5)} ${s(rep, 4)} ${f1(r.fps, 10)} ${f1(r.hdlUs, 9)} ${f1(r.eluUs, 9)} ${f1(r.thrUs, 9)}` +
+    console.log(`${s(receiver, 6)} ${s(chan, 4)} ${s(n, 5)} ${s(rep, 4)} ${f1(r.fps, 10)} ${f1(r.hdlUs, 9)} ${f1(r.eluUs, 9)} ${f1(r.thrUs, 9)}` +
       ` ${f1(r.procUs, 9)} ${f1(r.elu * 100, 6)} ${s(r.p50, 8)} ${s(r.p99, 8)} ${s(r.p999, 8)} ${s(r.max, 8)}`);
   }
   console.log('\nstall (200 ms main busy-loop):');
-  console.log('chan    N  produced-in-stall  recv-after  lost  reord  recv-prod  catch-up ms  max lat ms  ring peak  ring-full ticks  wkr late max µs  clk skew µs');
+  console.log('recv   chan    N  produced-in-stall  recv-after  lost  reord  recv-prod  catch-up ms  max lat ms  ring peak  ring-full ticks  wkr late max µs  clk skew µs');
   for (const r of results) {
-    console.log(`${s(r.chan, 4)} ${s(r.n, 5)} ${s(r.stallProduced, 18)} ${s(r.stallRecvAfter, 11)} ${s(r.lost, 5)} ${s(r.reordered, 6)}` +
+    console.log(`${s(r.receiver, 6)} ${s(r.chan, 4)} ${s(r.n, 5)} ${s(r.stallProduced, 18)} ${s(r.stallRecvAfter, 11)} ${s(r.lost, 5)} ${s(r.reordered, 6)}` +
       ` ${s(r.recvVsProduced, 10)} ${f1(r.catchUpMs, 12)} ${f1(r.stallMaxLatMs, 11)} ${s(r.chan === 'B' ? `${r.ringPeak}/${slots}` : '-', 10)}` +
       ` ${s(r.chan === 'B' ? r.ringFullTicks : '-', 16)} ${s(r.lateMaxUs, 16)} ${f1(r.skewUs, 12)}`);
   }
   console.log('\nmean over reps (B relative to A):');
-  for (const n of ns) {
+  for (const receiver of receivers) for (const n of ns) {
     const m = (c: string, k: keyof Result): number => {
-      const rs = results.filter((r) => r.chan === c && r.n === n);
+      const rs = results.filter((r) => r.chan === c && r.n === n && r.receiver === receiver);
       return rs.reduce((a, r) => a + (r[k] as number), 0) / rs.length;
     };
     const cmp = (k: keyof Result): string => `${f1(m('A', k), 6)} vs ${f1(m('B', k), 6)} (${(m('B', k) / m('A', k)).toFixed(2)}x)`;
-    console.log(`N=${s(n, 4)}  ELU µs/f A ${cmp('eluUs')}  thr µs/f ${cmp('thrUs')}  proc µs/f ${cmp('procUs')}  p99 µs ${cmp('p99')}`);
+    console.log(`${receiver} N=${s(n, 4)}  ELU µs/f A ${cmp('eluUs')}  thr µs/f ${cmp('thrUs')}  proc µs/f ${cmp('procUs')}  p99 µs ${cmp('p99')}`);
   }
 }
 
-if (!isMainThread) {
+if (!isMainThread && (workerData as { role?: string }).role === 'receiver') {
+  // The receiver on a thread of its own, as ptime's I/O thread is: it starts the producer itself.
+  const r = await runOne((workerData as { cfg: Cfg }).cfg);
+  parentPort!.postMessage(r);
+} else if (!isMainThread) {
   const wd = workerData as { cfg: Cfg; ctrlSab: SharedArrayBuffer; ringSab: SharedArrayBuffer | null };
   pacer(wd.cfg, new Int32Array(wd.ctrlSab), wd.ringSab);
 } else if (process.argv[2] === '--child') {
-  const r = await runOne(JSON.parse(process.argv[3]!) as Cfg);
+  const cfg = JSON.parse(process.argv[3]!) as Cfg;
+  const r =
+    cfg.receiver === 'worker'
+      ? await new Promise<Result>((resolve, reject) => {
+          const w = new Worker(new URL(import.meta.url), { workerData: { role: 'receiver', cfg } });
+          w.once('message', (m: Result) => resolve(m));
+          w.once('error', reject);
+        })
+      : await runOne(cfg);
   process.stdout.write(JSON.stringify(r) + '\n');
   process.exit(0);
 } else {

@@ -16,7 +16,7 @@ import { renderTable } from '../src/loadtest/report-table.js';
 import type { LoadReport, ScenarioReport } from '../src/loadtest/report-types.js';
 import { OUT_DIR } from './lib/scenario-file.js';
 
-const ORDER = ['idle', 'calls-100', 'calls-500', 'calls-1000', 'max-calls', 'stall-50-500', 'stall-200-2000', 'io-stall', 'io-idle', 'carriers', 'gc-churn', 'busy-core'];
+const ORDER = ['idle', 'calls-100', 'calls-500', 'calls-1000', 'max-calls', 'stall-50-500', 'stall-200-2000', 'io-stall', 'io-stall-file', 'io-idle', 'carriers', 'gc-churn', 'busy-core'];
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-run': { type: 'boolean', default: false } } });
 const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
 const resultsDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');
