@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import WebSocket from 'ws';
+import { Waiters } from './waiters.js';
 
 export interface PlivoOutbound {
   event: string;
@@ -17,7 +18,7 @@ export class PlivoClient {
   readonly received: PlivoOutbound[] = [];
   private seq = 0;
   private chunk = 0;
-  private waiters: { pred: () => boolean; resolve: () => void }[] = [];
+  private readonly waiters = new Waiters(() => `got ${this.received.length} messages`);
 
   private constructor(
     readonly ws: WebSocket,
@@ -25,7 +26,7 @@ export class PlivoClient {
   ) {
     ws.on('message', (data) => {
       this.received.push(JSON.parse(data.toString()) as PlivoOutbound);
-      this.check();
+      this.waiters.check();
     });
   }
 
@@ -75,24 +76,6 @@ export class PlivoClient {
   }
 
   waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; got ${this.received.length} messages`)), ms);
-      this.waiters.push({
-        pred,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
-  }
-
-  private check(): void {
-    this.waiters = this.waiters.filter((w) => {
-      if (!w.pred()) return true;
-      w.resolve();
-      return false;
-    });
+    return this.waiters.wait(pred, ms, what);
   }
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { Waiters } from './waiters.js';
 
 export interface TelnyxOutbound {
   event: string;
@@ -20,7 +21,7 @@ export class TelnyxClient {
   closeCode: number | null = null;
   private seq = 0;
   private chunk = 0;
-  private waiters: { pred: () => boolean; resolve: () => void }[] = [];
+  private readonly waiters = new Waiters(() => `got ${this.received.length} messages`);
 
   private constructor(
     readonly ws: WebSocket,
@@ -29,11 +30,11 @@ export class TelnyxClient {
     ws.on('message', (data, isBinary) => {
       if (isBinary) this.badInbound.push('binary frame');
       else this.received.push({ ...(JSON.parse(data.toString()) as TelnyxOutbound), at: performance.now() });
-      this.check();
+      this.waiters.check();
     });
     ws.on('close', (code) => {
       this.closeCode = code;
-      this.check();
+      this.waiters.check();
     });
   }
 
@@ -99,24 +100,6 @@ export class TelnyxClient {
   }
 
   waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; got ${this.received.length} messages`)), ms);
-      this.waiters.push({
-        pred,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
-  }
-
-  private check(): void {
-    this.waiters = this.waiters.filter((w) => {
-      if (!w.pred()) return true;
-      w.resolve();
-      return false;
-    });
+    return this.waiters.wait(pred, ms, what);
   }
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { Waiters } from './waiters.js';
 import { MULAW_8K, connectedMessage, startMessage } from '../../src/loadtest/twilio-side.js';
 
 export interface Outbound {
@@ -24,7 +25,7 @@ export class TwilioClient {
   readonly streamSid: string;
   readonly callSid: string;
   private chunk = 0;
-  private waiters: { pred: (m: Outbound[]) => boolean; resolve: () => void }[] = [];
+  private readonly waiters = new Waiters(() => `got ${this.received.length} messages`);
   closeCode: number | null = null;
 
   private constructor(ws: WebSocket, id: number) {
@@ -36,11 +37,11 @@ export class TwilioClient {
       const msg = JSON.parse(data.toString()) as Outbound;
       msg.at = performance.now();
       this.received.push(msg);
-      this.check();
+      this.waiters.check();
     });
     ws.on('close', (code) => {
       this.closeCode = code;
-      this.check();
+      this.waiters.check();
     });
   }
 
@@ -86,19 +87,10 @@ export class TwilioClient {
     this.sendJson({ event: 'stop', streamSid: this.streamSid, sequenceNumber: '99', stop: { accountSid: 'AC0', callSid: this.callSid } });
   }
 
+
   /** Resolve when `pred(received)` holds; reject after `ms`. */
   waitFor(pred: (m: Outbound[]) => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-    if (pred(this.received)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; got ${this.received.length} messages`)), ms);
-      this.waiters.push({
-        pred,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
+    return this.waiters.wait(() => pred(this.received), ms, what);
   }
 
   async closed(): Promise<number> {
@@ -111,13 +103,6 @@ export class TwilioClient {
     this.ws.close();
   }
 
-  private check(): void {
-    this.waiters = this.waiters.filter((w) => {
-      if (!w.pred(this.received)) return true;
-      w.resolve();
-      return false;
-    });
-  }
 }
 
 export function payloadBytes(m: Outbound): Buffer {
