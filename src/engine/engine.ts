@@ -184,7 +184,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.lastSinkError = { lane, error };
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
-    this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs);
+    this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f));
     this.sessionHost = {
       logger: this.logger,
       limits: sessionLimits(o),

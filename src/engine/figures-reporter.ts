@@ -1,9 +1,17 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
-import { safeEmit } from '../log/safe-emit.js';
-import type { HistogramFigures, PacerLoopFigures } from '../pacer/pacer-layout.js';
+import type { HistogramFigures, PacerLoopFigures, PacerStats } from '../pacer/pacer-layout.js';
 import { threadSchedstat } from '../pacer/pacer-stats-reader.js';
 import type { Call } from './call.js';
-import type { Engine } from './engine.js';
+import type { Logger } from 'pino';
+
+/** What the reporter reads from its engine (the engine depends on this file, not the other way). */
+export interface FiguresSource {
+  readonly logger: Logger;
+  readonly pacerStats: PacerStats | null;
+  ioFigures(): { cpuPct: number | null; loopDelayP99Ms: number } | null;
+  stats(): { framesSent: number };
+  tickRejections(now: number): void;
+}
 
 /** The once-a-second process line (also emitted as the engine's 'figures' event). */
 export interface EngineFigures {
@@ -69,9 +77,11 @@ export class FiguresReporter {
   private dropsTotal = 0;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: FiguresSource,
     private readonly calls: () => Iterable<Call>,
     private readonly periodMs: number,
+    /** Where each period's figures go besides the log line (the engine's 'figures' event). */
+    private readonly publish: (figures: EngineFigures) => void,
   ) {}
 
   start(): void {
@@ -164,7 +174,7 @@ export class FiguresReporter {
     };
     this.loopDelay?.reset();
     this.engine.logger.info(figures, 'figures');
-    safeEmit(this.engine, this.engine.logger, 'figures', figures);
+    this.publish(figures);
   }
 }
 

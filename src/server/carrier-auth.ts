@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
 import { checkTwilioSignature, requestUrl, SIGNATURE_HEADER } from './twilio-signature.js';
-import type { Refusal } from './upgrade-admission.js';
+import type { Refusal } from './refusal.js';
 
 /** Who may connect, per carrier: each check runs only when its secret is configured. */
 export interface CarrierAuth {

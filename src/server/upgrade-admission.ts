@@ -2,15 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { ErrorCodes, type ErrorCode } from '../errors.js';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
 import { checkCarrierAuth, type CarrierAuth } from './carrier-auth.js';
+import type { Refusal } from './refusal.js';
 
-/** Why an upgrade was turned away, as the HTTP answer and the counted code. */
-export interface Refusal {
-  status: number;
-  text: string;
-  headers: Record<string, string>;
-  code: ErrorCode;
-  message: string;
-}
+export type { Refusal } from './refusal.js';
 
 export interface AdmissionRules {
   /** Each carrier's credential check (carrier-auth.ts). */
