@@ -459,8 +459,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** io: 'worker': the I/O thread dropped media for this call's socket (it counts them in the lane). */
-  noteSlowDrops(now: number): void {
-    this.slowPeer.add(now);
+  noteSlowDrops(now: number, dropped: number): void {
+    this.slowPeer.add(now, dropped);
   }
 
   private assertOpen(what: string, whileEnding = false): void {

@@ -70,6 +70,8 @@ export interface EngineOptions {
    * Run the pacer thread alone under SCHED_FIFO at this priority (1..99): a woken pacer then
    * preempts ordinary threads at once instead of waiting out their time slice. Linux only, needs
    * CAP_SYS_NICE and util-linux `chrt`; a refusal is logged and pacing goes on. Default: off.
+   * The risk: a SCHED_FIFO thread that hangs (a bug) takes its core until the kernel's RT
+   * throttle (95 % by default) lets others run, so on a 1–2 core machine main's watchdog acts late.
    */
   pacerRealtime?: number;
   /**

@@ -269,7 +269,10 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Where ptime's own server listens (null when attached or embedded). */
   address(): AddressInfo | null {
-    if (this.io) return { address: this.options.host ?? '::', family: this.options.host?.includes(':') ? 'IPv6' : 'IPv4', port: this.io.port };
+    if (this.io) {
+      const host = this.options.host ?? '::'; // no host: Node listens on :: (every address)
+      return { address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port: this.io.port };
+    }
     const a = this.ownServer?.address();
     return a && typeof a === 'object' ? a : null;
   }

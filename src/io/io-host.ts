@@ -8,7 +8,7 @@ import { linkTo } from '../engine/call-link.js';
 import type { StartInfo } from '../protocol/carrier-adapter.js';
 import type { Unavailable } from '../server/upgrade-admission.js';
 import { threadSchedstat } from '../pacer/pacer-stats-reader.js';
-import { BACKLOG_BYTES, B_LOOP_MAX_US, B_LOOP_P99_US, B_MEDIA_TAKEN, type IoCommand, type IoEvent, type IoMessage, type IoSettings } from './io-protocol.js';
+import { BACKLOG_BYTES, B_LOOP_MAX_US, B_LOOP_P99_US, B_MEDIA_POSTED, B_MEDIA_TAKEN, type IoCommand, type IoEvent, type IoMessage, type IoSettings } from './io-protocol.js';
 
 /** What the I/O host needs from the engine. */
 export interface IoHooks {
@@ -35,6 +35,9 @@ const WORKER_URL = new URL('../../workers/io.js', import.meta.url);
 const DRAIN_CHECK_MS = 20;
 const STOP_GRACE_MS = 2000;
 const RESTART_DELAY_MS = 100;
+const MAX_RESTART_DELAY_MS = 5000;
+/** A thread that served this long resets the backoff. */
+const HEALTHY_MS = 30_000;
 
 /** Close code and reason for a stream main refused at `start`, by the refusal's code. */
 function refusalClose(code: ErrorCode): [number, string] {
@@ -65,6 +68,8 @@ export class IoHost extends EventEmitter<IoHostEvents> {
   private pendingPacer: { port: MessagePort; control: SharedArrayBuffer } | null = null;
   private readonly drainTimer: NodeJS.Timeout;
   private restartCount = 0;
+  private failStreak = 0;
+  private startedAt = performance.now();
   private tid = 0;
   private lastCpu: { at: number; cpuNs: number } | null = null;
   private nextSync = 1;
@@ -162,6 +167,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
   }
 
   private spawn(port: number): void {
+    this.startedAt = performance.now();
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(WORKER_URL, {
       workerData: { settings: { ...this.settings, port }, commands: port2, backlog: this.backlog },
@@ -206,23 +212,40 @@ export class IoHost extends EventEmitter<IoHostEvents> {
       this.hooks.count(ErrorCodes.IO_FAILED, `the I/O thread failed (${reason}): call closed`, call.streamSid, call);
       call.release(1011, 'I/O thread failed');
     }
-    this.hooks.logger.error({ reason, callsClosed: calls.length }, 'I/O thread failed; its calls were closed, starting a new one');
+    // Media the dead thread counted but never posted is owed by no one: the new one starts even.
+    Atomics.store(this.backlogWords, B_MEDIA_POSTED, Atomics.load(this.backlogWords, B_MEDIA_TAKEN));
     this.allClosed?.();
     this.allClosed = null;
+    this.restartLater(reason, calls.length);
+  }
+
+  /**
+   * A new thread after a backoff: 100 ms, doubling per failure up to 5 s, back to 100 ms once a
+   * thread has served for 30 s. It keeps trying (a port still held by the dying thread, a
+   * transient error): without it no new call could be served at all.
+   */
+  private restartLater(reason: string, callsClosed: number): void {
+    const now = performance.now();
+    if (now - this.startedAt >= HEALTHY_MS) this.failStreak = 0;
+    const delayMs = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** this.failStreak);
+    this.failStreak++;
+    this.hooks.logger.error({ reason, callsClosed, attempt: this.failStreak, delayMs }, 'I/O thread failed; its calls were closed, starting a new one');
     setTimeout(() => {
       if (this.stopping) return;
       this.restartCount++;
       // 'restart' once the new thread listens, so a caller may connect as soon as it hears it.
       this.listening = {
-        resolve: () => this.emit('restart', { reason, callsClosed: calls.length }),
+        resolve: () => this.emit('restart', { reason, callsClosed }),
         reject: (err) => {
-          this.hooks.logger.fatal({ err, port: this.boundPort }, 'the new I/O thread could not listen; no new calls can be served');
-          if (this.listenerCount('error') > 0) this.emit('error', err);
+          const w = this.worker;
+          this.worker = null; // its exit is this failure, already handled
+          void w?.terminate();
+          this.restartLater(`the new I/O thread could not listen on port ${this.boundPort}: ${err.message}`, 0);
         },
       };
       this.spawn(this.boundPort);
       this.hooks.newHandback();
-    }, RESTART_DELAY_MS).unref();
+    }, delayMs).unref();
   }
 
   private message(msg: IoMessage): void {
@@ -299,7 +322,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
         call?.release(ev.code, ev.reason);
         return;
       case 'slow':
-        call?.noteSlowDrops(performance.now());
+        call?.noteSlowDrops(performance.now(), ev.dropped);
         return;
       case 'stuck':
         call?.slowPeerStuck(ev.message);

@@ -66,7 +66,7 @@ export type IoEvent =
   /** A refused message, upgrade (sid -1) or stream. */
   | { e: 'reject'; sid: number; code: ErrorCode; message: string; streamSid: string | null }
   /** Media frames dropped for this stream's slow socket since the last such event. */
-  | { e: 'slow'; sid: number }
+  | { e: 'slow'; sid: number; dropped: number }
   /** This stream's socket stayed over maxBufferedBytes for slowPeerCloseMs. */
   | { e: 'stuck'; sid: number; message: string }
   | { e: 'log'; level: 'error' | 'warn' | 'info' | 'debug'; obj: Record<string, unknown>; msg: string };

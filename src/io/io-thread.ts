@@ -28,9 +28,12 @@ interface Bound {
   /** Mark messages by mark id, from main before the mark was queued. */
   readonly marks: Map<number, { wire: string; gen: number }>;
   lastSlowAt: number;
+  /** Media frames dropped for a slow socket since the last 'slow' event. */
+  slowDrops: number;
 }
 
 const CLOSE_GRACE_MS = 1000;
+const RETIRE_PORT_MS = 1000;
 const LOOP_RESOLUTION_MS = 10;
 const LOOP_PERIOD_MS = 1000;
 const SLOW_EVENT_MS = 2000;
@@ -195,11 +198,14 @@ export class IoThread {
           owner: cmd.owner,
           marks: new Map(),
           lastSlowAt: Number.NEGATIVE_INFINITY,
+          slowDrops: 0,
           egress: new FrameEgress(session, header, cmd.gen, this.settings.egress, {
             slowDrop: (now) => {
+              bound.slowDrops++;
               if (now - bound.lastSlowAt < SLOW_EVENT_MS) return;
               bound.lastSlowAt = now;
-              this.event({ e: 'slow', sid });
+              this.event({ e: 'slow', sid, dropped: bound.slowDrops });
+              bound.slowDrops = 0;
             },
             stuck: (message) => this.event({ e: 'stuck', sid, message }),
           }),
@@ -251,12 +257,17 @@ export class IoThread {
 
   private boundOf(sid: number): Bound | undefined {
     const lane = this.laneOf.get(sid);
-    return lane === undefined ? undefined : this.lanes[lane];
+    const b = lane === undefined ? undefined : this.lanes[lane];
+    // The lane may have gone to another call since: a command for this stream must not touch it.
+    return b?.sid === sid ? b : undefined;
   }
 
   private usePacer(port: MessagePort, control: SharedArrayBuffer): void {
-    // The previous pacer is gone: what it posted and we did not read went with it.
-    this.pacerPort?.close();
+    // The previous pacer is gone, but batches it posted may still be queued on its port: its
+    // listener keeps sending them, in order (no acknowledgement, no reuse: the new pacer counts
+    // from ACKED), and the port is closed once they have had time to arrive.
+    const old = this.pacerPort;
+    if (old) setTimeout(() => old.close(), RETIRE_PORT_MS).unref();
     this.pacerPort = port;
     this.pacerCtl = new Int32Array(control);
     port.on('message', (batch: ArrayBuffer) => this.batch(batch, port));

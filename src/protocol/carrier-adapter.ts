@@ -36,7 +36,7 @@ export interface InboundMedia {
 export type InboundEvent =
   | { event: 'connected'; protocol: string; version: string }
   | { event: 'start'; streamSid: string; start: StartInfo }
-  /** `seq`: the carrier's sequence number, where it may deliver media out of order. */
+  /** `seq`: the media frame's number in the carrier's order, where it may deliver media out of order. */
   | { event: 'media'; streamSid: string; track: string; chunk: number; timestamp: number; payload: Buffer; seq?: number }
   | { event: 'dtmf'; streamSid: string; track: string; digit: string }
   | { event: 'mark'; streamSid: string; name: string }

@@ -18,8 +18,8 @@ function streamId(o: Json): string {
  * Telnyx Media Streaming over WebSocket, bidirectional in RTP mode with PCMU at 8 kHz
  * (`stream_bidirectional_mode: "rtp"`, `stream_bidirectional_codec: "PCMU"`): snake_case, the
  * stream named by `stream_id`, counters as strings. Outbound `media`, `mark` and `clear` carry no
- * stream id (one stream per socket). Telnyx does not guarantee inbound order: each media event
- * carries `sequence_number`, which the session may use to reorder.
+ * stream id (one stream per socket). Telnyx does not guarantee inbound order: each media event's
+ * `chunk` (a media-only counter) is its `seq`, by which the session reorders.
  */
 export class TelnyxAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'telnyx';
@@ -39,11 +39,11 @@ export class TelnyxAdapter implements CarrierAdapter {
         const media = object(msg['media'], 'media');
         const payload = decodeFrame(media['payload'], 'PCMU');
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
-        // Without a sequence number a frame is taken in arrival order.
-        const seq = msg['sequence_number'] === undefined ? undefined : count(msg, 'sequence_number', 'message');
         const chunk = count(media, 'chunk', 'media');
         const timestamp = count(media, 'timestamp', 'media');
-        return seq === undefined ? { event, streamSid: sid, track, chunk, timestamp, payload } : { event, streamSid: sid, track, chunk, timestamp, payload, seq };
+        // Ordered by chunk, which counts media only: sequence_number also counts start, DTMF and
+        // mark messages, so media alone would show gaps the window waits for in vain.
+        return { event, streamSid: sid, track, chunk, timestamp, payload, seq: chunk };
       }
       case 'dtmf': {
         const sid = streamId(msg);

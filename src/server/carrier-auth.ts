@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
@@ -42,11 +42,17 @@ function forbidden(code: Refusal['code'], message: string): Refusal {
   return { status: 403, text: 'Forbidden', headers: {}, code, message };
 }
 
-/** Constant-time: a wrong token takes as long to refuse as a nearly right one. */
+/** A per-process key, so the compared digests say nothing about the secret. */
+const COMPARE_KEY = randomBytes(32);
+
+/**
+ * Constant-time: a wrong token takes as long to refuse as a nearly right one, and its length does
+ * not show either (both sides are compared as fixed-size HMACs).
+ */
 function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const a = createHmac('sha256', COMPARE_KEY).update(given).digest();
+  const b = createHmac('sha256', COMPARE_KEY).update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

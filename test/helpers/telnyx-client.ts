@@ -48,17 +48,13 @@ export class TelnyxClient {
     return this.received.filter((m) => m.event === 'media');
   }
 
-  private send(msg: Record<string, unknown>, seq = ++this.seq): void {
-    this.ws.send(JSON.stringify({ ...msg, sequence_number: String(seq) }));
+  private send(msg: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify({ ...msg, sequence_number: String(++this.seq) }));
   }
 
-  /** A media frame with an explicit sequence number (Telnyx does not guarantee order). */
-  mediaAt(frame: Uint8Array, seq: number): void {
-    this.seq = Math.max(this.seq, seq);
-    this.send(
-      { event: 'media', stream_id: this.streamId, media: { track: 'inbound', chunk: String(seq), timestamp: String(seq * 20), payload: Buffer.from(frame).toString('base64') } },
-      seq,
-    );
+  /** Media frame number `chunk`, sent now (Telnyx does not guarantee order); its sequence_number is the next one. */
+  mediaAt(frame: Uint8Array, chunk: number): void {
+    this.send({ event: 'media', stream_id: this.streamId, media: { track: 'inbound', chunk: String(chunk), timestamp: String(chunk * 20), payload: Buffer.from(frame).toString('base64') } });
   }
 
   start(customParameters: Record<string, string> = {}, encoding = 'PCMU'): void {
