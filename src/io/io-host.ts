@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError, type ErrorCode } from '../errors.js';
 import type { Call, CallTransport } from '../engine/call.js';
 import { linkTo } from '../engine/call-link.js';
+import type { CallLink } from '../server/stream-session.js';
 import type { StartInfo } from '../protocol/carrier-adapter.js';
 import type { Unavailable } from '../server/upgrade-admission.js';
 import { threadSchedstat } from '../pacer/pacer-stats-reader.js';
@@ -29,6 +30,8 @@ export interface IoHostEvents {
 interface RemoteStream {
   readonly sid: number;
   call: Call | null;
+  /** The call's event rules (call-link.ts), built once per stream. */
+  link: CallLink | null;
 }
 
 const WORKER_URL = new URL('../../workers/io.js', import.meta.url);
@@ -306,16 +309,16 @@ export class IoHost extends EventEmitter<IoHostEvents> {
         }
         return;
       case 'dtmf':
-        if (call && !call.isClosed) linkTo(call).dtmf(ev.digit, ev.track);
+        if (call && !call.isClosed) stream?.link?.dtmf(ev.digit, ev.track);
         return;
       case 'mark':
-        if (call) linkTo(call).markEchoed(ev.name);
+        stream?.link?.markEchoed(ev.name);
         return;
       case 'markSent':
         call?.markSent(ev.id);
         return;
       case 'stop':
-        if (call && !call.isClosed) linkTo(call).stopped();
+        if (call && !call.isClosed) stream?.link?.stopped();
         return;
       case 'closed':
         this.streams.delete(ev.sid);
@@ -331,7 +334,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
   }
 
   private streamStarted(sid: number, start: StartInfo): void {
-    const stream: RemoteStream = { sid, call: null };
+    const stream: RemoteStream = { sid, call: null, link: null };
     this.streams.set(sid, stream);
     const result = this.hooks.startCall(start, new RemoteTransport(sid, (cmd, transfer) => this.command(cmd, transfer)));
     if (result instanceof PtimeError) {
@@ -342,6 +345,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
       return;
     }
     stream.call = result;
+    stream.link = linkTo(result);
   }
 
   private command(cmd: IoCommand, transfer: MessagePort[] = []): void {

@@ -101,7 +101,7 @@ export class IoThread {
         // where the closed Call drops it): nothing goes out after a stop.
         if (!b || b.owner !== owner || b.link?.isClosed === true) return false;
         try {
-          return b.egress.frame(gen, wire, performance.now());
+          return b.egress.frame(gen, wire);
         } catch (err) {
           this.sendFailed(err);
           return true; // it may have kept the view before it threw: do not reuse the batch

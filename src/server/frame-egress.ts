@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { H_TX_SENT, H_TX_SLOW, H_TX_STALE } from '../ring/lane-layout.js';
 
 /** The part of a socket the egress writes to (ws's WebSocket, or a test double of one). */
@@ -51,7 +52,7 @@ export class FrameEgress {
    * Send one frame of generation `gen`. Returns true when the socket kept a reference to `wire`
    * (it queued it without copying), so the batch it points into must not be reused yet.
    */
-  frame(gen: number, wire: Buffer | string, now: number): boolean {
+  frame(gen: number, wire: Buffer | string): boolean {
     if (gen !== this.gen) {
       this.stale = (this.stale + 1) | 0;
       Atomics.store(this.header, H_TX_STALE, this.stale);
@@ -59,7 +60,7 @@ export class FrameEgress {
     }
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.limits.maxBufferedBytes) {
-      this.notDraining(now);
+      this.notDraining(performance.now()); // the clock is read only for a socket that is behind
       return false;
     }
     this.stuckSince = -1;
