@@ -63,6 +63,7 @@ test('customParameters over maxCustomParametersBytes: the stream is closed with 
     const big = await fx.connect();
     big.start({ note: 'x'.repeat(300) });
     assert.equal(await big.closed(), 1008);
+    await fx.engine.settled(); // io: 'worker': counted one I/O turn after the close
     assert.equal(fx.engine.stats().rejected[ErrorCodes.CUSTOM_PARAMETERS], 1);
     assert.equal(fx.engine.calls.size, 1);
   } finally {
