@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { MULAW_8K } from '../src/codec/audio-format.js';
 import { CodecPool } from '../src/engine/codec-pool.js';
 import { OutboundOrder } from '../src/engine/outbound-order.js';
 import { PcmSender } from '../src/engine/pcm-sender.js';
@@ -60,7 +61,7 @@ async function run(mode: Row['mode'], chunkMs: number): Promise<Row> {
   const pool = new CodecPool(Math.max(1, availableParallelism() - 1), logger);
   const codec = { poolMinMs: mode === 'inline' ? Number.POSITIVE_INFINITY : 0, run: pool.run.bind(pool) };
   let bytesOut = 0;
-  const senders = Array.from({ length: CALLS }, () => new PcmSender(new OutboundOrder(), (mu) => (bytesOut += mu.length), codec, logger, () => undefined));
+  const senders = Array.from({ length: CALLS }, () => new PcmSender(new OutboundOrder(), (mu) => (bytesOut += mu.length), codec, logger, () => undefined, MULAW_8K));
   const chunk = chunkOf(Math.round((RATE * chunkMs) / 1000), chunkMs);
   const perCall = Math.round(1000 / chunkMs) * SECS; // chunks per call in the run
 

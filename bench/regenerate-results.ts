@@ -60,7 +60,7 @@ for (const name of ORDER) {
   if (!existsSync(file)) continue;
   const reports = JSON.parse(readFileSync(file, 'utf8')) as ScenarioReport[];
   all.push(...reports);
-  sections.push(`## ${name}\n\n\`node dist/bench/scenarios/${name}.js\`\n\n${renderTable(reports)}\n`);
+  sections.push(`## ${name}\n\n\`node dist/bench/scenarios/${name}.js\`\n\n${renderTable(reports, { costPerFrame: name === 'carriers' })}\n`);
 }
 const md = `# ptime benchmark results
 

@@ -13,6 +13,10 @@ export { CARRIER_NAMES, type CarrierAdapter, type CarrierName, type InboundEvent
 export { SignalWireAdapter, TwilioAdapter } from './protocol/twilio-adapter.js';
 export { TelnyxAdapter } from './protocol/telnyx-adapter.js';
 export { PlivoAdapter } from './protocol/plivo-adapter.js';
+export { ExotelAdapter } from './protocol/exotel-adapter.js';
+export { VonageAdapter } from './protocol/vonage-adapter.js';
+export { AsteriskAdapter } from './protocol/asterisk-adapter.js';
+export { audioFormat, MULAW_8K, WIRE_ENCODINGS, WIRE_RATES, type AudioFormat, type WireEncoding, type WireRate } from './codec/audio-format.js';
 export {
   mulawEncode,
   mulawDecode,

@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { LaneSink, PacerHostEvents } from '../../src/pacer/pacer-host.js';
 import type { PacerPort } from '../../src/pacer/pacer-port.js';
+import type { LaneWire } from '../../src/pacer/pacer-layout.js';
 import { FRAME_BYTES, FRAME_MS, KIND_FRAME, KIND_MARK } from '../../src/ring/lane-layout.js';
 import { LaneReader } from '../../src/ring/lane-reader.js';
 
@@ -64,9 +65,9 @@ export class MainThreadPacer extends EventEmitter<PacerHostEvents> implements Pa
     return this.tickCount;
   }
 
-  open(lane: number, sab: SharedArrayBuffer, prefix: Uint8Array, _suffix: Uint8Array, sink: LaneSink): void {
+  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink): void {
     // The streamSid is inside ptime's pre-built prefix; typical code has it as a plain string.
-    const streamSid = /"streamSid":("(?:[^"\\]|\\.)*")/.exec(Buffer.from(prefix).toString())![1]!;
+    const streamSid = /"streamSid":("(?:[^"\\]|\\.)*")/.exec(Buffer.from(wire.prefix).toString())![1]!;
     const l = new BaselineLane(new LaneReader(sab), JSON.parse(streamSid) as string, sink);
     this.lanes.set(lane, l);
     l.t0 = performance.now();

@@ -24,7 +24,7 @@ export const PTIME_NICE: Pick<ScenarioSpec, 'pacer' | 'lead' | 'pacerNice'> = { 
  * Run one scenario file's specs, each with a fresh server process, print the table and write
  * bench/out/<name>.json (bench/regenerate-results.js collects those into RESULTS.md).
  */
-export async function runScenarioFile(name: string, specs: ScenarioSpec[]): Promise<void> {
+export async function runScenarioFile(name: string, specs: ScenarioSpec[], options: { costPerFrame?: boolean } = {}): Promise<void> {
   const reports: ScenarioReport[] = [];
   for (const spec of specs) {
     const onProgress = progressLine(`${spec.scenario} ${spec.pacer}`, spec.calls);
@@ -37,7 +37,7 @@ export async function runScenarioFile(name: string, specs: ScenarioSpec[]): Prom
     reports.push(report);
     console.log(`${spec.scenario} ${report.pacer}: done (${report.aggregate.framesReceived} frames)`);
   }
-  console.log(renderTable(reports));
+  console.log(renderTable(reports, options));
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(resolve(OUT_DIR, `${name}.json`), JSON.stringify(reports));
 }

@@ -22,8 +22,10 @@ Options:
   --secs S          seconds each call streams (default 10)
   --ramp R          new calls per second (default 50)
   --mode M          the demo mode asked for in the start (default echo)
-  --carrier C       whose side to play: twilio, signalwire, telnyx or plivo (default twilio);
-                    point --url at that carrier's path (/media, /signalwire, /telnyx, /plivo)
+  --carrier C       whose side to play: twilio, signalwire, telnyx, plivo, exotel (L16 8 kHz),
+                    vonage (binary L16 16 kHz) or asterisk (binary ulaw) (default twilio); point
+                    --url at that carrier's path (/media, /signalwire, /telnyx, /plivo, /exotel,
+                    /vonage, /asterisk)
   --dtmf-every S    send DTMF "5" on every call each S seconds (default 0 = never)
   --json F          write the report as JSON
   --html F          write a self-contained HTML report

@@ -3,6 +3,7 @@ import type { EngineOptions } from '../engine/engine-options.js';
 import { CARRIER_NAMES, type CarrierName } from '../protocol/carrier-adapter.js';
 import { DEFAULT_CARRIER_PATHS, isCarrierName } from '../protocol/carriers.js';
 import { parseStall, type StallSpec } from './stall-injector.js';
+import { parseCredential } from '../server/upgrade-credential.js';
 
 export const SERVE_USAGE = `Usage: ptime serve [options]
 
@@ -14,14 +15,19 @@ Options:
   --host H          address to bind (default all)
   --path P          WebSocket path of the Twilio route (default /media)
   --carriers LIST   carriers to serve, each on its own path: twilio (/media), signalwire
-                    (/signalwire), telnyx (/telnyx), plivo (/plivo); comma-separated
-                    (default: all)
+                    (/signalwire), telnyx (/telnyx), plivo (/plivo), exotel (/exotel),
+                    vonage (/vonage), asterisk (/asterisk); comma-separated (default: all)
   --signalwire-token T  SignalWire: require Authorization: Bearer T on upgrades
                     (default: the SIGNALWIRE_TOKEN environment variable, else no check)
   --telnyx-token T  Telnyx: require x-telnyx-streaming-auth-token: T on upgrades
                     (default: the TELNYX_STREAM_TOKEN environment variable, else no check)
   --plivo-auth-token T  Plivo: check X-Plivo-Signature-V3 on upgrades (default: the
                     PLIVO_AUTH_TOKEN environment variable, else no check)
+  --exotel-credentials KEY:TOKEN  Exotel: require Authorization: Basic KEY:TOKEN
+                    (default: the EXOTEL_CREDENTIALS environment variable, else no check)
+  --vonage-auth C   Vonage: require this Authorization, C = bearer:TOKEN or
+                    basic:USER:PASSWORD (default: VONAGE_WS_AUTH, else no check)
+  --asterisk-auth C Asterisk: the same forms (default: ASTERISK_WS_AUTH, else no check)
   --io main|worker  where the sockets live: main = on the application's thread (default),
                     worker = on a dedicated I/O thread, so a stall of the application's
                     thread does not delay a frame
@@ -82,6 +88,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'signalwire-token': { type: 'string' },
         'telnyx-token': { type: 'string' },
         'plivo-auth-token': { type: 'string' },
+        'exotel-credentials': { type: 'string' },
+        'vonage-auth': { type: 'string' },
+        'asterisk-auth': { type: 'string' },
         queue: { type: 'string' },
         lead: { type: 'string' },
         'spin-us': { type: 'string' },
@@ -122,10 +131,26 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     ['signalwire-token', 'SIGNALWIRE_TOKEN', 'signalwireToken'],
     ['telnyx-token', 'TELNYX_STREAM_TOKEN', 'telnyxStreamToken'],
     ['plivo-auth-token', 'PLIVO_AUTH_TOKEN', 'plivoAuthToken'],
+    ['exotel-credentials', 'EXOTEL_CREDENTIALS', 'exotelCredentials'],
+    ['vonage-auth', 'VONAGE_WS_AUTH', 'vonageAuth'],
+    ['asterisk-auth', 'ASTERISK_WS_AUTH', 'asteriskAuth'],
   ] as const) {
     const v = values[flag] ?? env[envName];
     if (v !== undefined && v !== '') opts[key] = v;
     else if (values[flag] !== undefined) throw new UsageError(`--${flag} must not be empty`);
+  }
+  for (const [flag, key, form] of [
+    ['exotel-credentials', 'exotelCredentials', 'basic:'],
+    ['vonage-auth', 'vonageAuth', ''],
+    ['asterisk-auth', 'asteriskAuth', ''],
+  ] as const) {
+    const v = opts[key];
+    if (v === undefined) continue;
+    try {
+      parseCredential(`${form}${v}`, `--${flag}`);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
   }
   if (values.io !== undefined) {
     if (values.io !== 'main' && values.io !== 'worker') throw new UsageError(`--io must be main or worker (got ${JSON.stringify(values.io)})`);

@@ -1,4 +1,3 @@
-import { pcm16ToMulaw8k } from '../codec/telephony.js';
 import { readWavFile } from '../codec/wav-reader.js';
 import { attachDemoApp } from '../demo/demo-app.js';
 import { createEngine, type Engine } from '../engine/engine.js';
@@ -16,12 +15,11 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
     process.stdout.write(SERVE_USAGE);
     return null;
   }
-  // Read and convert the file once, before listening: a bad file fails the start, not a call,
-  // and no call pays for resampling audio every call plays the same.
+  // Read the file before listening: a bad file fails the start, not a call. The demo converts it
+  // once per wire format, so no call pays for resampling audio every call plays the same.
   const wav = audioFile === undefined ? null : await readAudioFile(audioFile);
-  const fileMulaw = wav === null ? undefined : pcm16ToMulaw8k(wav.samples, wav.sampleRate);
   const engine = await createEngine(pacer ? { ...opts, pacer } : opts);
-  attachDemoApp(engine, fileMulaw === undefined ? {} : { fileMulaw });
+  attachDemoApp(engine, wav === null ? {} : { file: { samples: wav.samples, sampleRate: wav.sampleRate } });
   if (wav !== null) {
     engine.logger.info(
       { audioFile, sampleRate: wav.sampleRate, channels: wav.channels, durationMs: Math.round(wav.durationMs) },

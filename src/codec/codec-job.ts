@@ -18,6 +18,7 @@
  * `state: null` (or absent) means one-shot: the input is a whole utterance and the tail is flushed.
  */
 import { type ErrorCode, PtimeError } from '../errors.js';
+import type { WireEncoding, WireRate } from './audio-format.js';
 import type { ResamplerState } from './resampler.js';
 
 export interface Pcm16ToMulawJob {
@@ -39,7 +40,18 @@ export interface MulawToPcm16Job {
   flush?: boolean;
 }
 
-export type CodecJob = Pcm16ToMulawJob | MulawToPcm16Job;
+/** PCM16 at `rate` → a call's wire format (`encoding` at `toRate`): what sendPcm16 runs for every carrier. */
+export interface Pcm16ToWireJob {
+  op: 'pcm16ToWire';
+  samples: Int16Array;
+  rate: number;
+  encoding: WireEncoding;
+  toRate: WireRate;
+  state?: ResamplerState | null;
+  flush?: boolean;
+}
+
+export type CodecJob = Pcm16ToMulawJob | MulawToPcm16Job | Pcm16ToWireJob;
 
 export interface MulawResult {
   op: 'pcm16ToMulaw8k';
@@ -64,7 +76,13 @@ export interface CodecErrorResult {
   message: string;
 }
 
-export type CodecResult = MulawResult | Pcm16Result;
+export interface WireResult {
+  op: 'pcm16ToWire';
+  wire: Uint8Array;
+  state: ResamplerState | null;
+}
+
+export type CodecResult = MulawResult | Pcm16Result | WireResult;
 export type CodecReply = CodecResult | CodecErrorResult;
 
 /** The result, or the PtimeError the worker reported (same class, code and message as inline). */
@@ -89,6 +107,7 @@ export function transferListOf(job: CodecJob | CodecResult): ArrayBuffer[] {
   };
   add('samples' in job ? job.samples : undefined);
   add('mulaw' in job ? job.mulaw : undefined);
+  add('wire' in job ? job.wire : undefined);
   add(job.state?.history);
   return list;
 }

@@ -4,6 +4,7 @@
  */
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { checkPcm16 } from './audio-input.js';
+import { audioFormat, encodeWire } from './audio-format.js';
 import type { CodecJob, CodecResult } from './codec-job.js';
 import { mulawDecode, mulawEncode } from './g711.js';
 import { Resampler, type ResamplerState } from './resampler.js';
@@ -29,12 +30,19 @@ export function runCodecJob(job: CodecJob): CodecResult {
       const pcm = streamStep(r, mulawDecode(job.mulaw), job.flush === true);
       return { op: job.op, samples: pcm, state: r.snapshot() };
     }
+    case 'pcm16ToWire': {
+      const rate = checkRate(job.rate, 'input sample rate');
+      const format = audioFormat(job.encoding, job.toRate);
+      const r = job.state == null ? new Resampler(rate, format.sampleRate) : restored(job.state, rate, format.sampleRate);
+      const pcm = streamStep(r, checkPcm16(job.samples), job.flush === true || job.state == null);
+      return { op: job.op, wire: encodeWire(pcm, format), state: job.state == null ? null : r.snapshot() };
+    }
     default: {
       // Jobs arrive by structured clone, so the type system cannot vouch for `op`.
       const op: unknown = (job as { op?: unknown }).op;
       throw new PtimeError(
         ErrorCodes.CODEC_JOB,
-        `unknown codec job op ${JSON.stringify(op) ?? String(op)}; expected pcm16ToMulaw8k or mulaw8kToPcm16`,
+        `unknown codec job op ${JSON.stringify(op) ?? String(op)}; expected pcm16ToMulaw8k, pcm16ToWire or mulaw8kToPcm16`,
       );
     }
   }

@@ -24,6 +24,7 @@ export function linkTo(call: Call): CallLink {
       safeEmit(call, call.logger, 'stop');
       call.release(1000, 'stream stopped');
     },
+    flow: (paused) => call.flow(paused),
     socketClosed: (code, reason) => call.release(code, reason),
     countRejection: () => call.countRejection(),
   };

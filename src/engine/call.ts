@@ -9,7 +9,8 @@ import type { LaneSink } from '../pacer/pacer-host.js';
 import { FrameEgress, type EgressSocket } from '../server/frame-egress.js';
 import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
 import { adapterFor } from '../protocol/carriers.js';
-import { FRAME_BYTES, HEADER_WORDS, H_LATE, H_TX_SENT, H_TX_SLOW, H_TX_STALE, H_UNDERRUNS } from '../ring/lane-layout.js';
+import type { AudioFormat } from '../codec/audio-format.js';
+import { HEADER_WORDS, H_LATE, H_TX_SENT, H_TX_SLOW, H_TX_STALE, H_UNDERRUNS } from '../ring/lane-layout.js';
 import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
 import { Framer, type FrameSink } from './framer.js';
 import type { Lane } from './lane-pool.js';
@@ -108,9 +109,12 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   readonly accountSid: string;
   readonly customParameters: Readonly<Record<string, string>>;
   readonly tracks: readonly string[];
+  /** The stream's wire audio: what send() takes, what 'media' events carry (see README's carrier table). */
+  readonly format: AudioFormat;
   readonly logger: Logger;
 
-  private readonly framer = new Framer(this);
+  private readonly framer: Framer;
+  private readonly clearEchoesMarks: boolean;
   private readonly order = new OutboundOrder();
   private readonly pcm: PcmSender;
   private receiver: PcmReceiver | null = null;
@@ -145,12 +149,19 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.accountSid = start.accountSid;
     this.customParameters = Object.freeze({ ...start.customParameters });
     this.tracks = Object.freeze([...start.tracks]);
+    this.format = start.format;
+    this.framer = new Framer(this, start.format);
     this.logger = ctx.logger.child({ streamSid: this.streamSid, callSid: this.callSid });
     this.gen = lane.ring.generation;
     const adapter = adapterFor(start.carrier);
     this.clearWire = adapter.clearMessage(this.streamSid);
-    this.pcm = new PcmSender(this.order, (mulaw) => this.writeNow(mulaw), ctx.codec, this.logger, () => this.maybeDrain());
-    this.marks = new MarkBook(ctx.maxMarkNameBytes, (name) => adapter.markMessage(this.streamSid, name));
+    this.clearEchoesMarks = adapter.clearEchoesMarks;
+    this.pcm = new PcmSender(this.order, (wire) => this.writeNow(wire), ctx.codec, this.logger, () => this.maybeDrain(), start.format);
+    const carrierCap = adapter.maxMarkNameBytes ?? Number.POSITIVE_INFINITY;
+    this.marks =
+      carrierCap < ctx.maxMarkNameBytes
+        ? new MarkBook(carrierCap, (name) => adapter.markMessage(this.streamSid, name), `${adapter.name}'s command size`)
+        : new MarkBook(ctx.maxMarkNameBytes, (name) => adapter.markMessage(this.streamSid, name));
     this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
       this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
     });
@@ -195,14 +206,15 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /**
-   * Queue mu-law audio of any length; it is cut into 160-byte frames, the remainder carried over.
+   * Queue audio in the call's wire format (`call.format`: mu-law for Twilio) of any length; it is
+   * cut into 20 ms frames (160 bytes of G.711, 320/640/960 of L16), the remainder carried over.
    * Returns false once the queue reaches highWaterMark: wait for 'drain' before sending more, as
    * with a stream. Beyond the queue bound the oldest audio is dropped (and counted), never the call.
    */
   send(audio: Uint8Array): boolean {
     this.assertOpen('send');
     if (!(audio instanceof Uint8Array)) {
-      throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'send() takes mu-law bytes as a Buffer or Uint8Array');
+      throw new PtimeError(ErrorCodes.INVALID_AUDIO, `send() takes ${this.format.encoding} bytes (the call's format) as a Buffer or Uint8Array`);
     }
     if (!this.order.busy) this.writeNow(audio);
     else {
@@ -216,7 +228,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /**
    * Queue PCM16 audio at its own rate (8, 16, 22.05, 24, 44.1 or 48 kHz): an Int16Array, s16le
    * bytes (a Buffer from a TTS API), or a Float32Array in [-1, 1]. It is resampled with an
-   * anti-aliasing filter, encoded to mu-law and framed; consecutive chunks form one stream with
+   * anti-aliasing filter to the call's rate, encoded to its wire format and framed; consecutive chunks form one stream with
    * no click at the joins. Chunks shorter than `codecPoolMinMs` convert inline; longer ones on
    * the codec pool, and their audio still plays in the order of the send/sendPcm16/mark calls.
    * A chunk that is refused (unsupported rate, odd byte count, empty, NaN or a float outside
@@ -228,7 +240,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     return this.belowHighWater();
   }
 
-  /** End of an utterance: the resampler's tail, then the carried remainder padded with mu-law silence (0xFF). */
+  /** End of an utterance: the resampler's tail, then the carried remainder padded with the format's silence. */
   flush(): boolean {
     this.assertOpen('flush');
     this.endUtterance();
@@ -237,12 +249,12 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   /**
    * Also deliver inbound audio as PCM16 at `sampleRate` (8000 or 16000, what STT engines take) in
-   * 'pcm16' events, alongside the mu-law 'media' events. Off by default: decoding costs CPU that
+   * 'pcm16' events, alongside the wire-format 'media' events. Off by default: decoding costs CPU that
    * a call not doing STT should not pay.
    */
   enableInboundPcm16(sampleRate: InboundPcmRate): void {
     this.assertOpen('enableInboundPcm16', true);
-    this.receiver = new PcmReceiver(checkInboundRate(sampleRate));
+    this.receiver = new PcmReceiver(checkInboundRate(sampleRate), this.format);
   }
 
   disableInboundPcm16(): void {
@@ -282,6 +294,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.transport.clear(this.clearWire, this.gen);
     this.ctx.wakePacer(this.lane.index); // the pacer restarts this lane's schedule: the carrier's buffer is empty now
     this.settle(this.marks.clearQueued());
+    // A carrier that does not echo flushed marks would leave them pending until the call ends.
+    if (!this.clearEchoesMarks) this.settle(this.marks.clearInFlight());
     this.marks.noteClearSent();
     if (this.needDrain) setImmediate(() => this.maybeDrain());
   }
@@ -379,6 +393,14 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     return true;
   }
 
+  /** Carrier flow control (Asterisk MEDIA_XOFF/XON): nothing is sent while paused; the queue's bound still holds. */
+  flow(paused: boolean): void {
+    if (this.closed || this.lane.ring.paused === paused) return;
+    this.lane.ring.setPaused(paused);
+    this.logger.info({ paused }, paused ? 'carrier asked to pause sending' : 'carrier resumed sending');
+    if (!paused) this.ctx.wakePacer(this.lane.index);
+  }
+
   countRejection(): void {
     this.rejectedCount++;
   }
@@ -426,7 +448,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   /** Frames the application has handed over that have not been sent: in the ring, converting, or waiting behind a pool job. */
   private get unsentFrames(): number {
-    return this.lane.ring.depth() + this.pcm.pendingFrames + Math.ceil(this.order.waitingBytes / FRAME_BYTES);
+    return this.lane.ring.depth() + this.pcm.pendingFrames + Math.ceil(this.order.waitingBytes / this.format.frameBytes);
   }
 
   /** Unsent audio against highWaterMark; false arms 'drain'. */

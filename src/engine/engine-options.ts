@@ -8,6 +8,7 @@ import type { PacerFactory } from '../pacer/pacer-port.js';
 import { MAX_MARK_NAME_CHARS } from '../protocol/twilio-adapter.js';
 import { CARRIER_NAMES, type CarrierName } from '../protocol/carrier-adapter.js';
 import { isCarrierName } from '../protocol/carriers.js';
+import { parseCredential } from '../server/upgrade-credential.js';
 
 export interface EngineOptions {
   /** Listen on this port (0 = any free port). */
@@ -28,6 +29,12 @@ export interface EngineOptions {
   telnyxStreamToken?: string;
   /** Plivo: the auth token; when set, an upgrade on a Plivo route must carry a valid `X-Plivo-Signature-V3` (403 otherwise). */
   plivoAuthToken?: string;
+  /** Exotel: `KEY:TOKEN`; when set, an upgrade on an Exotel route must carry it as `Authorization: Basic` (wss://KEY:TOKEN@host/…). */
+  exotelCredentials?: string;
+  /** Vonage: `bearer:TOKEN` or `basic:USER:PASSWORD`; when set, the upgrade's Authorization must match (the NCCO endpoint's `authorization` of type `custom`). */
+  vonageAuth?: string;
+  /** Asterisk: `bearer:TOKEN` or `basic:USER:PASSWORD` (websocket_client.conf `username`/`password` send Basic). */
+  asteriskAuth?: string;
   /** Per-call queue bound in frames (20 ms each). Default 120 (2.4 s); 1..1024. */
   queue?: number;
   /** Frames sent ahead of real time. Default 3; 0 = strict real time. */
@@ -147,7 +154,7 @@ export interface EngineOptions {
   counterStart?: number;
 }
 
-type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'pacerRealtime' | 'twilioAuthToken' | 'publicUrl' | 'signalwireToken' | 'telnyxStreamToken' | 'plivoAuthToken';
+type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'pacerRealtime' | 'twilioAuthToken' | 'publicUrl' | 'signalwireToken' | 'telnyxStreamToken' | 'plivoAuthToken' | 'exotelCredentials' | 'vonageAuth' | 'asteriskAuth';
 export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -175,6 +182,9 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   for (const [name, v] of [['signalwireToken', o.signalwireToken], ['telnyxStreamToken', o.telnyxStreamToken], ['plivoAuthToken', o.plivoAuthToken]] as const) {
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new PtimeError(ErrorCodes.INVALID_OPTION, `${name} must be a non-empty string`);
   }
+  if (o.exotelCredentials !== undefined) parseCredential(`basic:${String(o.exotelCredentials)}`, 'exotelCredentials');
+  if (o.vonageAuth !== undefined) parseCredential(o.vonageAuth, 'vonageAuth');
+  if (o.asteriskAuth !== undefined) parseCredential(o.asteriskAuth, 'asteriskAuth');
   if (o.port !== undefined) int('port', o.port, 0, 0, 65535);
   if (o.port !== undefined && o.server !== undefined) {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either port or server, not both');

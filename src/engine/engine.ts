@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { formatName } from '../codec/audio-format.js';
 import { ErrorCodes, ProtocolRejection, PtimeError, type ErrorCode } from '../errors.js';
 import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
@@ -413,14 +414,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     // A socket upgraded just before close() may still send its start.
     const unavailable = this.unavailable();
     if (unavailable) return new ProtocolRejection(unavailable.code, `stream started while ${unavailable.message}`);
-    const lane = this.lanes.acquire();
+    const lane = this.lanes.acquire(start.format.frameBytes);
     if (!lane) return new ProtocolRejection(ErrorCodes.TOO_MANY_CALLS, 'no free lane (maxCalls reached)');
     transport.bindLane(lane.index, lane.ring.sab, lane.ring.owner, lane.ring.generation);
     const call = new Call(start, lane, transport, this.callContext);
-    const wire = adapterFor(start.carrier).mediaWire(call.streamSid);
-    this.pacer.open(lane.index, lane.ring.sab, Buffer.from(wire.prefix), Buffer.from(wire.suffix), call);
+    const wire = adapterFor(start.carrier).mediaWire(call.streamSid, start.format);
+    this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: Buffer.from(wire.prefix), suffix: Buffer.from(wire.suffix) }, call);
     this.liveCalls.add(call);
-    call.logger.info({ customParameters: call.customParameters, lane: lane.index }, 'call started');
+    call.logger.info({ customParameters: call.customParameters, lane: lane.index, carrier: start.carrier, format: formatName(start.format) }, 'call started');
     safeEmit(this, this.logger, 'call', call);
     return call;
   }

@@ -1,20 +1,29 @@
-import { FRAME_BYTES, MULAW_SILENCE } from '../ring/lane-layout.js';
+import type { AudioFormat } from '../codec/audio-format.js';
 
 export interface FrameSink {
-  /** Take the frame at `src[offset..offset+160)`; it must be copied before returning. */
+  /** Take the frame at `src[offset..offset+frameBytes)`; it must be copied before returning. */
   pushFrame(src: Uint8Array, offset: number): void;
 }
 
 /**
- * Cuts mu-law chunks of any length into exact 160-byte frames, carrying the remainder to the next
- * write. Whole frames are passed to the sink straight from the caller's buffer, so only the
- * remainder is ever copied here.
+ * Cuts wire audio of any length into exact 20 ms frames of the call's format (160 bytes of G.711,
+ * 320/640/960 of L16), carrying the remainder to the next write. Whole frames are passed to the
+ * sink straight from the caller's buffer, so only the remainder is ever copied here.
  */
 export class Framer {
-  private readonly tail = new Uint8Array(FRAME_BYTES);
+  private readonly tail: Uint8Array;
+  private readonly frameBytes: number;
+  private readonly silence: number;
   private fill = 0;
 
-  constructor(private readonly sink: FrameSink) {}
+  constructor(
+    private readonly sink: FrameSink,
+    format: AudioFormat,
+  ) {
+    this.frameBytes = format.frameBytes;
+    this.silence = format.silence;
+    this.tail = new Uint8Array(format.frameBytes);
+  }
 
   /** Bytes held back until the next write completes a frame. */
   get pending(): number {
@@ -22,6 +31,7 @@ export class Framer {
   }
 
   write(bytes: Uint8Array): void {
+    const FRAME_BYTES = this.frameBytes;
     let i = 0;
     if (this.fill > 0) {
       i = Math.min(FRAME_BYTES - this.fill, bytes.length);
@@ -38,10 +48,10 @@ export class Framer {
     }
   }
 
-  /** Pad the remainder with mu-law silence (0xFF) and emit it; false when nothing was pending. */
+  /** Pad the remainder with the format's silence and emit it; false when nothing was pending. */
   flush(): boolean {
     if (this.fill === 0) return false;
-    this.tail.fill(MULAW_SILENCE, this.fill);
+    this.tail.fill(this.silence, this.fill);
     this.sink.pushFrame(this.tail, 0);
     this.fill = 0;
     return true;

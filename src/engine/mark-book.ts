@@ -29,6 +29,8 @@ export class MarkBook {
   constructor(
     private readonly maxNameBytes: number,
     private readonly buildWire: (name: string) => string,
+    /** What sets the limit, for the error (the option, or the carrier's own cap). */
+    private readonly limitLabel = 'maxMarkNameBytes',
   ) {}
 
   get pending(): number {
@@ -41,7 +43,7 @@ export class MarkBook {
     }
     const bytes = Buffer.byteLength(name);
     if (bytes > this.maxNameBytes) {
-      throw new PtimeError(ErrorCodes.MARK_NAME, `mark name is ${bytes} bytes; the limit (maxMarkNameBytes) is ${this.maxNameBytes}`);
+      throw new PtimeError(ErrorCodes.MARK_NAME, `mark name is ${bytes} bytes; the limit (${this.limitLabel}) is ${this.maxNameBytes}`);
     }
     const id = this.nextId;
     this.nextId = (this.nextId % 0x7fff_ffff) + 1;
@@ -77,6 +79,13 @@ export class MarkBook {
   clearQueued(): MarkResult[] {
     const out = [...this.queued.values()].map((m) => this.settle(m, 'cleared'));
     this.queued.clear();
+    return out;
+  }
+
+  /** Marks sent but not echoed, for a carrier whose clear drops them without a word. */
+  clearInFlight(): MarkResult[] {
+    const out = this.inFlight.map((m) => this.settle(m, 'cleared'));
+    this.inFlight.length = 0;
     return out;
   }
 

@@ -1,6 +1,5 @@
-import { mulawDecode } from '../codec/g711.js';
+import { decodeWire, type AudioFormat } from '../codec/audio-format.js';
 import { Resampler } from '../codec/resampler.js';
-import { TELEPHONY_RATE } from '../codec/sample-rates.js';
 import { ErrorCodes, PtimeError } from '../errors.js';
 
 /** Rates inbound audio can be delivered at: what STT engines take. */
@@ -18,7 +17,7 @@ export function checkInboundRate(rate: unknown): InboundPcmRate {
 }
 
 /**
- * Inbound mu-law → PCM16 at an STT rate, one resampler stream per track so a call carrying both
+ * Inbound wire audio (the call's format) → PCM16 at an STT rate, one resampler stream per track so a call carrying both
  * tracks never mixes their filter state. Each 20 ms frame is tiny (160 samples), so this always
  * runs inline: a pool round trip would cost more than the work.
  */
@@ -27,16 +26,19 @@ export class PcmReceiver {
   private inbound: Resampler | null = null;
   private outbound: Resampler | null = null;
 
-  constructor(readonly rate: InboundPcmRate) {}
+  constructor(
+    readonly rate: InboundPcmRate,
+    private readonly format: AudioFormat,
+  ) {}
 
   convert(frame: Uint8Array, track: string): Int16Array {
-    const pcm = mulawDecode(frame);
-    if (this.rate === TELEPHONY_RATE) return pcm;
+    const pcm = decodeWire(frame, this.format);
+    if (this.rate === this.format.sampleRate) return pcm;
     const stream = track === 'outbound' ? (this.outbound ??= this.newStream()) : (this.inbound ??= this.newStream());
     return stream.process(pcm);
   }
 
   private newStream(): Resampler {
-    return new Resampler(TELEPHONY_RATE, this.rate);
+    return new Resampler(this.format.sampleRate, this.rate);
   }
 }

@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import { toPcm16 } from '../codec/audio-input.js';
 import type { CodecJob, CodecResult } from '../codec/codec-job.js';
-import { mulawEncode } from '../codec/g711.js';
+import { encodeWire, type AudioFormat } from '../codec/audio-format.js';
 import { Resampler } from '../codec/resampler.js';
-import { checkRate, TELEPHONY_RATE } from '../codec/sample-rates.js';
+import { checkRate } from '../codec/sample-rates.js';
 import { ErrorCodes, PtimeError } from '../errors.js';
-import { FRAME_BYTES } from '../ring/lane-layout.js';
 import type { OutboundOrder } from './outbound-order.js';
 
 /** What a call's PCM path needs from the engine. */
@@ -15,12 +14,13 @@ export interface CodecRunner {
   run(job: CodecJob): Promise<CodecResult>;
 }
 
-/** Where converted audio goes: the call's framer, in order. */
-export type MulawSink = (mulaw: Uint8Array) => void;
+/** Where converted audio (in the call's wire format) goes: the call's framer, in order. */
+export type WireSink = (wire: Uint8Array) => void;
 
 /**
- * A call's TTS path: PCM16 at the producer's rate → 8 kHz mu-law → the framer, one resampler
- * stream per call so consecutive chunks join without a click.
+ * A call's TTS path: PCM16 at the producer's rate → the call's wire format (mu-law/A-law 8 kHz,
+ * or L16 at the carrier's rate) → the framer, one resampler stream per call so consecutive chunks
+ * join without a click.
  *
  * `stream` is always the state after every chunk accepted so far, even those still in the pool:
  * a pool chunk advances it with Resampler.advance (exact, and far cheaper than filtering), so the
@@ -36,16 +36,17 @@ export class PcmSender {
 
   constructor(
     private readonly order: OutboundOrder,
-    private readonly sink: MulawSink,
+    private readonly sink: WireSink,
     private readonly codec: CodecRunner,
     private readonly logger: Logger,
     /** A pool job settled without audio (failed): the call re-checks 'drain', as no frame will. */
     private readonly onJobSettled: () => void,
+    private readonly format: AudioFormat,
   ) {}
 
-  /** mu-law frames still being converted in the pool (counted against the high-water mark). */
+  /** Frames still being converted in the pool (counted against the high-water mark). */
   get pendingFrames(): number {
-    return Math.ceil(this.pendingBytes / FRAME_BYTES);
+    return Math.ceil(this.pendingBytes / this.format.frameBytes);
   }
 
   /** Validate everything first, so a refused chunk leaves nothing enqueued. */
@@ -59,11 +60,11 @@ export class PcmSender {
       this.flushTail();
       this.stream = null;
     }
-    const stream = (this.stream ??= new Resampler(fromRate, TELEPHONY_RATE));
+    const stream = (this.stream ??= new Resampler(fromRate, this.format.sampleRate));
     this.unflushed = true;
     if ((samples.length * 1000) / fromRate < this.codec.poolMinMs) {
-      const mulaw = mulawEncode(stream.process(samples));
-      this.order.run(() => this.sink(mulaw), mulaw.length);
+      const wire = encodeWire(stream.process(samples), this.format);
+      this.order.run(() => this.sink(wire), wire.length);
       return;
     }
     // toPcm16 may return the caller's own memory (an Int16Array, or a view of aligned s16le
@@ -81,8 +82,8 @@ export class PcmSender {
     this.unflushed = false;
     const tail = stream.flush(); // and the stream starts afresh, as a new utterance should
     if (tail.length === 0) return;
-    const mulaw = mulawEncode(tail);
-    this.order.run(() => this.sink(mulaw), mulaw.length);
+    const wire = encodeWire(tail, this.format);
+    this.order.run(() => this.sink(wire), wire.length);
   }
 
   /** Barge-in or close: forget the stream; results of jobs still in the pool are discarded. */
@@ -96,7 +97,8 @@ export class PcmSender {
   private dispatch(stream: Resampler, samples: Int16Array): void {
     const state = stream.snapshot();
     stream.advance(samples);
-    const bytes = Math.ceil((samples.length * TELEPHONY_RATE) / stream.fromRate);
+    const f = this.format;
+    const bytes = Math.ceil((samples.length * f.sampleRate) / stream.fromRate) * (f.frameBytes / (f.sampleRate / 50));
     this.pendingBytes += bytes;
     const epoch = this.epoch;
     const place = this.order.reserve();
@@ -112,10 +114,10 @@ export class PcmSender {
       place(noop, 0);
       this.onJobSettled();
     };
-    this.codec.run({ op: 'pcm16ToMulaw8k', samples, rate: stream.fromRate, state }).then((result) => {
-      if (result.op !== 'pcm16ToMulaw8k') return skipped(new Error(`codec pool answered ${result.op} to pcm16ToMulaw8k`));
+    this.codec.run({ op: 'pcm16ToWire', samples, rate: stream.fromRate, encoding: f.encoding, toRate: f.sampleRate, state }).then((result) => {
+      if (result.op !== 'pcm16ToWire') return skipped(new Error(`codec pool answered ${result.op} to pcm16ToWire`));
       settle();
-      place(() => this.sink(result.mulaw), result.mulaw.length);
+      place(() => this.sink(result.wire), result.wire.length);
     }, skipped);
   }
 }

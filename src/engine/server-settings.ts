@@ -1,4 +1,5 @@
 import type { CarrierAuth } from '../server/carrier-auth.js';
+import { parseCredential } from '../server/upgrade-credential.js';
 import type { SessionLimits } from '../server/stream-session.js';
 import type { ResolvedOptions } from './engine-options.js';
 
@@ -12,6 +13,9 @@ export function carrierAuth(o: ResolvedOptions): CarrierAuth {
     signalwireToken: o.signalwireToken,
     telnyxStreamToken: o.telnyxStreamToken,
     plivoAuthToken: o.plivoAuthToken,
+    exotel: o.exotelCredentials === undefined ? undefined : parseCredential(`basic:${o.exotelCredentials}`, 'exotelCredentials'),
+    vonage: o.vonageAuth === undefined ? undefined : parseCredential(o.vonageAuth, 'vonageAuth'),
+    asterisk: o.asteriskAuth === undefined ? undefined : parseCredential(o.asteriskAuth, 'asteriskAuth'),
   };
 }
 

@@ -320,6 +320,9 @@ export class IoHost extends EventEmitter<IoHostEvents> {
       case 'stop':
         if (call && !call.isClosed) stream?.link?.stopped();
         return;
+      case 'flow':
+        if (call && !call.isClosed) stream?.link?.flow(ev.paused);
+        return;
       case 'closed':
         this.streams.delete(ev.sid);
         call?.release(ev.code, ev.reason);

@@ -59,6 +59,7 @@ export type IoEvent =
   | { e: 'start'; sid: number; start: StartInfo }
   | { e: 'media'; sid: number; payload: Uint8Array; track: string; chunk: number; timestamp: number }
   | { e: 'dtmf'; sid: number; digit: string; track: string }
+  | { e: 'flow'; sid: number; paused: boolean }
   | { e: 'mark'; sid: number; name: string }
   | { e: 'markSent'; sid: number; id: number }
   | { e: 'stop'; sid: number }

@@ -50,6 +50,10 @@ export class RemoteLink implements CallLink {
     this.send({ e: 'dtmf', sid: this.sid, digit, track });
   }
 
+  flow(paused: boolean): void {
+    this.send({ e: 'flow', sid: this.sid, paused });
+  }
+
   markEchoed(name: string): boolean {
     this.send({ e: 'mark', sid: this.sid, name });
     return true; // main tells ours from not ours

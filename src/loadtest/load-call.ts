@@ -1,8 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { MULAW_SILENCE, FRAME_BYTES } from '../ring/lane-layout.js';
 import type { CarrierSide } from './carrier-side.js';
-const SILENCE_B64 = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE).toString('base64');
 
 /** Arrival times of one call's outbound frames, grown in place (no per-frame allocation). */
 export class ArrivalLog {
@@ -78,7 +76,7 @@ export class LoadCall {
     if (this.closed || this.stopped) return;
     this.chunk++;
     this.sends.push(performance.now());
-    this.ws.send(this.side.media(this.streamSid, this.chunk, SILENCE_B64));
+    this.ws.send(this.side.media(this.streamSid, this.chunk));
   }
 
   dtmf(digit: string): void {
@@ -96,8 +94,9 @@ export class LoadCall {
   private onMessage(data: Buffer, isBinary: boolean): void {
     const t = performance.now();
     const prefix = this.side.mediaPrefix;
-    if (!isBinary && data.length > prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0) {
-      this.arrivals.push(t);
+    if (prefix === null ? isBinary : !isBinary && data.length > prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0) {
+      // A batched message (Exotel) carries several frames, all here at once.
+      for (let n = this.side.framesIn(data); n > 0; n--) this.arrivals.push(t);
       return;
     }
     const msg = JSON.parse(data.toString()) as Record<string, unknown>;

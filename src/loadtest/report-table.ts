@@ -37,9 +37,24 @@ export function ratioRows(reports: ScenarioReport[]): string[] {
 export const RATIO_HEAD = '| scenario | ptime / baseline | late@0 ratio | interval p99 ratio | sched |err| p99 ratio | CPU ratio |';
 export const RATIO_RULE = '|---|---|---:|---:|---:|---:|';
 
-export function renderTable(reports: ScenarioReport[]): string {
+/**
+ * CPU per frame sent, per thread: a thread's CPU share over the frames per second the server sent
+ * (calls × the median frames/s per call). What one frame of a dialect costs, comparable across
+ * carriers whose messages differ in size and shape.
+ */
+export function costRow(r: ScenarioReport): string {
+  const fps = r.calls * r.aggregate.framesPerSecPerCall.p50;
+  const us = (pct: number | null | undefined): string => (pct === null || pct === undefined || fps === 0 ? 'n/a' : ((pct / 100) * 1e6 / fps).toFixed(2));
+  return `| ${r.scenario} | ${r.pacer} | ${f(fps, 0)} | ${us(r.server.mainCpuPct)} | ${us(r.server.pacerCpuPct)} | ${us(r.server.cpuPct)} |`;
+}
+
+export const COST_HEAD = '| scenario | pacer | frames/s sent | main µs/frame | pacer µs/frame | process µs/frame |';
+export const COST_RULE = '|---|---|---:|---:|---:|---:|';
+
+export function renderTable(reports: ScenarioReport[], options: { costPerFrame?: boolean } = {}): string {
   const lines = [TABLE_HEAD, TABLE_RULE, ...reports.map(tableRow)];
   const ratios = ratioRows(reports);
   if (ratios.length) lines.push('', RATIO_HEAD, RATIO_RULE, ...ratios);
+  if (options.costPerFrame) lines.push('', COST_HEAD, COST_RULE, ...reports.map(costRow));
   return lines.join('\n');
 }

@@ -1,12 +1,13 @@
-import { FRAME_BYTES, FRAME_MS, H_ATTN, H_LATE, H_UNDERRUNS, KIND_FRAME, KIND_MARK, STATE_IDLE, STATE_PLAYING } from '../ring/lane-layout.js';
+import { FRAME_MS, H_ATTN, H_LATE, H_UNDERRUNS, KIND_FRAME, KIND_MARK, STATE_IDLE, STATE_PLAYING } from '../ring/lane-layout.js';
 import { LaneReader } from '../ring/lane-reader.js';
 import type { AttentionReader } from './attention-ring.js';
 import { BatchWriter } from './batch-writer.js';
 import { base64Length, writeBase64 } from './base64-writer.js';
-import type { PacerOptions } from './pacer-layout.js';
+import type { LaneWire, PacerOptions } from './pacer-layout.js';
 import { VisitQueue } from './visit-queue.js';
 
-const FRAME_B64 = base64Length(FRAME_BYTES);
+/** The largest message payload: Exotel's batches of L16 (see LaneWire). */
+const MAX_BATCH_BYTES = 64 * 1024;
 
 /** The pacer's private view of one lane. */
 class PacedLane {
@@ -24,17 +25,29 @@ class PacedLane {
   stale = false;
   seenGen: number;
   framesThisSpell = 0;
+  readonly prefix: Uint8Array;
+  readonly suffix: Uint8Array;
+  readonly binary: boolean;
+  readonly frameBytes: number;
+  /** Frames one message may carry (1 but for batching carriers). */
+  readonly perMessage: number;
+  /** Bytes of the largest message this lane builds. */
   readonly wireBytes: number;
 
   constructor(
     readonly index: number,
     readonly owner: number,
     readonly reader: LaneReader,
-    readonly prefix: Uint8Array,
-    readonly suffix: Uint8Array,
+    wire: LaneWire,
   ) {
     this.seenGen = reader.laneGeneration();
-    this.wireBytes = prefix.length + FRAME_B64 + suffix.length;
+    this.prefix = wire.prefix;
+    this.suffix = wire.suffix;
+    this.binary = wire.binary;
+    this.frameBytes = reader.frameBytes;
+    this.perMessage = Math.max(1, Math.min(wire.framesPerMessage | 0, Math.floor(MAX_BATCH_BYTES / reader.frameBytes)));
+    const payload = this.frameBytes * this.perMessage;
+    this.wireBytes = this.prefix.length + (this.binary ? payload : base64Length(payload)) + this.suffix.length;
     reader.setState(STATE_IDLE);
   }
 }
@@ -59,6 +72,8 @@ export class PacerCore {
   private readonly queue = new VisitQueue<PacedLane>();
   private urgent: PacedLane[] = [];
   private spare: PacedLane[] = [];
+  /** Where a batching lane's frames are gathered before they are encoded as one payload. */
+  private scratch = new Uint8Array(0);
   private due: PacedLane[] = [];
   private openCount = 0;
   private readonly leadMs: number;
@@ -113,10 +128,10 @@ export class PacerCore {
   }
 
   /** Pace lane `index` for the call that owns it now (`owner`, the lane's OWNER word at open). */
-  open(index: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, owner: number): void {
+  open(index: number, sab: SharedArrayBuffer, wire: LaneWire, owner: number): void {
     this.close(index);
     const reader = this.newReader(sab);
-    const lane = new PacedLane(index, owner, reader, prefix, suffix);
+    const lane = new PacedLane(index, owner, reader, wire);
     this.lanes[index] = lane;
     this.headers[index] = reader.h;
     this.openCount++;
@@ -187,6 +202,12 @@ export class PacerCore {
       lane.seenGen = gen;
       this.park(lane);
     }
+    if (lane.reader.paused()) {
+      // The carrier asked us to stop (Asterisk MEDIA_XOFF): main wakes the lane when it may go on,
+      // and the schedule starts afresh then, as after a clear.
+      if (lane.state !== STATE_IDLE) this.park(lane);
+      return;
+    }
     if (lane.state === STATE_IDLE || lane.nextVisit <= now) this.visit(lane, now);
   }
 
@@ -210,7 +231,8 @@ export class PacerCore {
         // Too late to catch up without piling stale audio into the far end: re-base in phase.
         lane.nextSlot += FRAME_MS * Math.floor((now - lane.nextSlot) / FRAME_MS);
       }
-      if (!this.sendHead(lane)) {
+      const frames = this.sendHead(lane);
+      if (frames === 0) {
         if (lane.stale) return;
         if (lane.nextSlot <= now) {
           // The far end has played everything we sent: an underrun if this spell had audio.
@@ -223,8 +245,8 @@ export class PacerCore {
         lane.nextVisit = due + FRAME_MS * (Math.floor((now - due) / FRAME_MS) + 1);
         return;
       }
-      lane.nextSlot += FRAME_MS;
-      lane.framesThisSpell++;
+      lane.nextSlot += FRAME_MS * frames;
+      lane.framesThisSpell += frames;
       this.sendMarks(lane); // marks ride right behind the audio queued before them
     }
     lane.nextVisit = Math.max(now, lane.nextSlot - this.leadMs);
@@ -301,31 +323,84 @@ export class PacerCore {
     return lane.reader.commit();
   }
 
-  /** Send marks at the head, then one frame; false when no frame was sent. */
-  private sendHead(lane: PacedLane): boolean {
+  /** Send marks at the head, then one message of audio; returns the frames it carries (0: none sent). */
+  private sendHead(lane: PacedLane): number {
     const r = lane.reader;
     for (;;) {
-      if (!r.begin()) return false;
+      if (!r.begin()) return 0;
       const kind = r.kind();
       if (kind === KIND_MARK) {
-        if (!this.sendMark(lane)) return false;
+        if (!this.sendMark(lane)) return 0;
         continue;
       }
       if (kind !== KIND_FRAME) continue; // main moved RD while we looked: read the new head
+      if (lane.perMessage > 1) return this.sendBatch(lane);
       const at = this.batch.begin(lane.index, r.gen(), KIND_FRAME, lane.wireBytes, lane.owner, lane.wireBytes);
       const out = this.batch.bytes;
-      out.set(lane.prefix, at);
-      let end = writeBase64(r.bytes, r.dataOffset(), FRAME_BYTES, out, at + lane.prefix.length);
-      out.set(lane.suffix, end);
-      end += lane.suffix.length;
+      let end: number;
+      if (lane.binary) {
+        out.set(r.bytes.subarray(r.dataOffset(), r.dataOffset() + lane.frameBytes), at);
+        end = at + lane.frameBytes;
+      } else {
+        out.set(lane.prefix, at);
+        end = writeBase64(r.bytes, r.dataOffset(), lane.frameBytes, out, at + lane.prefix.length);
+        out.set(lane.suffix, end);
+        end += lane.suffix.length;
+      }
       if (this.commitOwned(lane)) {
         this.batch.end(end);
         this.framesBuilt++;
-        return true;
+        return 1;
       }
       this.batch.abandon();
-      if (lane.stale) return false;
+      if (lane.stale) return 0;
     }
+  }
+
+  /**
+   * Up to perMessage consecutive frames in one message, stopping at a mark or an empty lane. The
+   * frames are copied out of their slots (each before its commit, as for one frame) and encoded
+   * together: base64 of separate frames does not concatenate unless each is a multiple of 3 bytes.
+   */
+  private sendBatch(lane: PacedLane): number {
+    const r = lane.reader;
+    const payload = lane.frameBytes * lane.perMessage;
+    if (this.scratch.length < payload) this.scratch = new Uint8Array(payload);
+    const scratch = this.scratch;
+    let frames = 0;
+    let gen = 0;
+    while (frames < lane.perMessage && r.begin()) {
+      const kind = r.kind();
+      if (kind === KIND_MARK) break;
+      if (kind !== KIND_FRAME) continue;
+      const g = r.gen();
+      if (frames > 0 && g !== gen) break; // a clear between two frames: they go in separate messages
+      scratch.set(r.bytes.subarray(r.dataOffset(), r.dataOffset() + lane.frameBytes), frames * lane.frameBytes);
+      if (!this.commitOwned(lane)) {
+        if (lane.stale) return 0;
+        continue;
+      }
+      gen = g;
+      frames++;
+    }
+    if (frames === 0) return 0;
+    const bytes = frames * lane.frameBytes;
+    const size = lane.prefix.length + (lane.binary ? bytes : base64Length(bytes)) + lane.suffix.length;
+    const at = this.batch.begin(lane.index, gen, KIND_FRAME, size, lane.owner, size);
+    const out = this.batch.bytes;
+    let end: number;
+    if (lane.binary) {
+      out.set(scratch.subarray(0, bytes), at);
+      end = at + bytes;
+    } else {
+      out.set(lane.prefix, at);
+      end = writeBase64(scratch, 0, bytes, out, at + lane.prefix.length);
+      out.set(lane.suffix, end);
+      end += lane.suffix.length;
+    }
+    this.batch.end(end);
+    this.framesBuilt += frames;
+    return frames;
   }
 
   private sendMarks(lane: PacedLane): void {

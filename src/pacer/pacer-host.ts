@@ -18,6 +18,7 @@ import {
   C_WAKE,
   attentionSlots,
   controlBytes,
+  type LaneWire,
   type PacerCommand,
   type PacerHello,
   type PacerOptions,
@@ -68,8 +69,7 @@ interface OpenLane {
   readonly sab: SharedArrayBuffer;
   readonly header: Int32Array;
   readonly owner: number;
-  readonly prefix: Uint8Array;
-  readonly suffix: Uint8Array;
+  readonly wire: LaneWire;
   readonly sink: LaneSink;
 }
 
@@ -213,18 +213,18 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   }
 
   /**
-   * Start pacing a lane; each frame goes out as `prefix + base64(frame) + suffix`. The lane's
-   * OWNER word, set by main when it handed the lane to this call, binds the prefix to the call.
+   * Start pacing a lane; its frames go out as `wire` says (LaneWire). The lane's OWNER word, set
+   * by main when it handed the lane to this call, binds the wire prefix to the call.
    */
-  open(lane: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, sink: LaneSink): void {
+  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink): void {
     if (!Number.isInteger(lane) || lane < 0 || lane >= this.hostOptions.maxLanes) {
       throw new PtimeError(ErrorCodes.INVALID_OPTION, `lane index must be an integer from 0 to maxLanes - 1 (${this.hostOptions.maxLanes - 1}); got ${lane}`);
     }
     const header = new Int32Array(sab, 0, HEADER_WORDS);
     this.headers[lane] = header;
     const owner = Atomics.load(header, H_OWNER);
-    this.lanes[lane] = { sab, header, owner, prefix, suffix, sink };
-    this.command({ op: 'open', lane, owner, sab, prefix, suffix });
+    this.lanes[lane] = { sab, header, owner, wire, sink };
+    this.command({ op: 'open', lane, owner, sab, wire });
   }
 
   close(lane: number): void {
@@ -331,7 +331,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     // Queued on the port before the worker runs: its first drain opens every lane, then it steps.
     for (let i = 0; i < this.lanes.length; i++) {
       const l = this.lanes[i];
-      if (l) port1.postMessage({ op: 'open', lane: i, owner: l.owner, sab: l.sab, prefix: l.prefix, suffix: l.suffix } satisfies PacerCommand);
+      if (l) port1.postMessage({ op: 'open', lane: i, owner: l.owner, sab: l.sab, wire: l.wire } satisfies PacerCommand);
     }
     worker.on('message', (msg: PacerHello) => {
       if (msg.type !== 'hello') return;

@@ -111,8 +111,21 @@ export interface PacerOptions {
   nice: number | null;
 }
 
+/**
+ * How the pacer builds one call's outbound media messages. Text carriers: `prefix + base64(audio)
+ * + suffix`, the carrier's JSON around the payload. Binary carriers (`binary`): the raw frame,
+ * prefix and suffix empty. `framesPerMessage` above 1 puts up to that many consecutive frames in
+ * one message (Exotel's minimum message size); the schedule still advances 20 ms per frame.
+ */
+export interface LaneWire {
+  readonly prefix: Uint8Array;
+  readonly suffix: Uint8Array;
+  readonly binary: boolean;
+  readonly framesPerMessage: number;
+}
+
 export type PacerCommand =
-  | { op: 'open'; lane: number; owner: number; sab: SharedArrayBuffer; prefix: Uint8Array; suffix: Uint8Array }
+  | { op: 'open'; lane: number; owner: number; sab: SharedArrayBuffer; wire: LaneWire }
   | { op: 'close'; lane: number }
   /** Post batches to this port from now on (the I/O thread that received them was replaced). */
   | { op: 'handback'; port: MessagePort }

@@ -198,7 +198,7 @@ export class PacerLoop {
         this.core.batch.recycle(msg);
         continue;
       }
-      if (msg.op === 'open') this.core.open(msg.lane, msg.sab, msg.prefix, msg.suffix, msg.owner);
+      if (msg.op === 'open') this.core.open(msg.lane, msg.sab, msg.wire, msg.owner);
       else if (msg.op === 'close') this.core.close(msg.lane);
       else if (msg.op === 'crash') this.deps.crash(msg.kind);
       else if (msg.op === 'handback') {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { PtimeError } from '../errors.js';
-import type { PacerOptions, PacerStats } from './pacer-layout.js';
+import type { LaneWire, PacerOptions, PacerStats } from './pacer-layout.js';
 
 /** Receives the records the pacer hands back for one lane. */
 export interface LaneSink {
@@ -55,7 +55,7 @@ export interface PacerHostEvents {
 export interface PacerPort extends EventEmitter<PacerHostEvents> {
   /** Timed wakes so far. */
   readonly ticks: number;
-  open(lane: number, sab: SharedArrayBuffer, prefix: Uint8Array, suffix: Uint8Array, sink: LaneSink): void;
+  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink): void;
   close(lane: number): void;
   /** Lane `lane` needs the pacer now: a parked lane got audio, or the lane was cleared. */
   wake(lane: number): void;

@@ -1,28 +1,36 @@
+import type { AudioFormat } from '../codec/audio-format.js';
+
 /**
  * What the engine needs from a carrier protocol: each carrier's dialect (names, casing, framing)
  * stays behind this. Nothing here touches a socket or assumes the main thread.
  */
 
 /** The carriers ptime speaks (src/protocol/carriers.ts maps each to its adapter). */
-export const CARRIER_NAMES = ['twilio', 'signalwire', 'telnyx', 'plivo'] as const;
+export const CARRIER_NAMES = ['twilio', 'signalwire', 'telnyx', 'plivo', 'exotel', 'vonage', 'asterisk'] as const;
 export type CarrierName = (typeof CARRIER_NAMES)[number];
 
 /** A stream's start in one shape for every carrier; `raw` is the carrier's own start message. */
 export interface StartInfo {
   carrier: CarrierName;
-  /** The carrier's id for this stream (Twilio/SignalWire streamSid, Telnyx stream_id). */
+  /**
+   * The carrier's id for this stream: Twilio/SignalWire streamSid, Telnyx stream_id, Plivo
+   * streamId, Exotel stream_sid, Asterisk connection_id; Vonage names none, so ptime makes one.
+   */
   streamSid: string;
-  /** The account (Twilio/SignalWire accountSid; Telnyx: '' as it sends none on the socket). */
+  /** The account, where the carrier sends one on the socket ('' otherwise). */
   accountSid: string;
-  /** The call (Twilio/SignalWire callSid, Telnyx call_control_id). */
+  /** The call: callSid, call_control_id, callId, call_sid, Asterisk's channel_id ('' for Vonage). */
   callSid: string;
   tracks: string[];
+  /** The app's parameters, from wherever the carrier puts them (see README's carrier table). */
   customParameters: Record<string, string>;
   raw: Record<string, unknown>;
+  /** The stream's wire audio, both ways. */
+  format: AudioFormat;
 }
 
 export interface InboundMedia {
-  /** One 160-byte mu-law frame. */
+  /** One 20 ms frame in the call's wire format (`call.format`). */
   payload: Buffer;
   track: string;
   chunk: number;
@@ -42,16 +50,43 @@ export type InboundEvent =
   | { event: 'mark'; streamSid: string; name: string }
   | { event: 'stop'; streamSid: string; accountSid: string; callSid: string }
   /** A carrier's acknowledgement that needs no action (Plivo's clearedAudio). */
-  | { event: 'ack'; what: string };
+  | { event: 'ack'; what: string }
+  /** Carrier flow control (Asterisk MEDIA_XOFF / MEDIA_XON): stop or resume sending this stream's audio. */
+  | { event: 'flow'; streamSid: string; paused: boolean };
+
+/** How one call's outbound media is built (the pacer's LaneWire, as text). */
+export interface MediaWire {
+  /** Text carriers: the JSON before and after the base64 payload. Binary carriers: ''. */
+  prefix: string;
+  suffix: string;
+  /** Raw audio in binary WebSocket messages rather than base64 inside JSON text. */
+  binary: boolean;
+  /** Frames per message: 1 but where the carrier wants larger messages (Exotel). */
+  framesPerMessage: number;
+}
 
 export interface CarrierAdapter {
   readonly name: CarrierName;
   /** Frames held to put media back in `seq` order, for a carrier that does not guarantee it (0 or absent: none). */
   readonly reorderWindow?: number;
-  /** Parse and validate one inbound text message; throws ProtocolRejection with a PTIME_ERR_* code. */
-  parse(text: string): InboundEvent;
-  /** Outbound media is `prefix + base64(frame) + suffix`, built once per call. */
-  mediaWire(streamSid: string): { prefix: string; suffix: string };
+  /** Audio travels in binary messages both ways (text messages are control). */
+  readonly binaryMedia: boolean;
+  /**
+   * The carrier echoes the marks a clear flushed (Twilio, Telnyx). Where it does not, or its docs do
+   * not say, marks already sent settle 'cleared' at the clear and a late echo is ignored.
+   */
+  readonly clearEchoesMarks: boolean;
+  /** A tighter cap on mark names than maxMarkNameBytes, where the carrier limits its commands (Asterisk). */
+  readonly maxMarkNameBytes?: number;
+  /**
+   * Parse and validate one inbound text message; throws ProtocolRejection with a PTIME_ERR_* code.
+   * `format` is the stream's, once its start has been read (null before).
+   */
+  parse(text: string, format: AudioFormat | null): InboundEvent;
+  /** A binary message of a binary carrier: one 20 ms frame of `format` (null: before the start). */
+  parseBinary(data: Buffer, format: AudioFormat | null): InboundEvent;
+  /** How outbound media is built for this call, once per call. */
+  mediaWire(streamSid: string, format: AudioFormat): MediaWire;
   markMessage(streamSid: string, name: string): string;
   clearMessage(streamSid: string): string;
 }

@@ -1,7 +1,10 @@
 import { CARRIER_NAMES, type CarrierAdapter, type CarrierName } from './carrier-adapter.js';
+import { AsteriskAdapter } from './asterisk-adapter.js';
+import { ExotelAdapter } from './exotel-adapter.js';
 import { PlivoAdapter } from './plivo-adapter.js';
 import { TelnyxAdapter } from './telnyx-adapter.js';
 import { SignalWireAdapter, TwilioAdapter } from './twilio-adapter.js';
+import { VonageAdapter } from './vonage-adapter.js';
 
 /** Adapters are stateless: one of each serves every stream of that carrier, on any thread. */
 const ADAPTERS: Record<CarrierName, CarrierAdapter> = {
@@ -9,6 +12,9 @@ const ADAPTERS: Record<CarrierName, CarrierAdapter> = {
   signalwire: new SignalWireAdapter(),
   telnyx: new TelnyxAdapter(),
   plivo: new PlivoAdapter(),
+  exotel: new ExotelAdapter(),
+  vonage: new VonageAdapter(),
+  asterisk: new AsteriskAdapter(),
 };
 
 export function adapterFor(name: CarrierName): CarrierAdapter {
@@ -25,4 +31,7 @@ export const DEFAULT_CARRIER_PATHS: Record<CarrierName, string> = {
   signalwire: '/signalwire',
   telnyx: '/telnyx',
   plivo: '/plivo',
+  exotel: '/exotel',
+  vonage: '/vonage',
+  asterisk: '/asterisk',
 };

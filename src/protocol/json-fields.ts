@@ -1,5 +1,5 @@
 import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../errors.js';
-import { FRAME_BYTES } from '../ring/lane-layout.js';
+import { formatName, MAX_FRAME_BYTES, type AudioFormat } from '../codec/audio-format.js';
 
 /**
  * Field readers every JSON carrier dialect shares: each either returns the value or throws a
@@ -46,14 +46,51 @@ export function parseJson(raw: string): Json {
   return object(parsed, 'message');
 }
 
-/** One 20 ms frame of 8 kHz G.711, base64: the size is checked from the text before decoding. */
-export function decodeFrame(payload: unknown, codec: string): Buffer {
+/**
+ * One 20 ms frame of the stream's format, base64 (or up to `maxFrames` whole frames, for a carrier
+ * that batches them): the size is checked from the text before decoding. Before the start
+ * (`format` null) only the largest size of any format is enforced; the stream then refuses the
+ * media as not started.
+ */
+export function decodeFrame(payload: unknown, format: AudioFormat | null, maxFrames = 1): Buffer {
   if (typeof payload !== 'string') reject(ErrorCodes.BAD_PAYLOAD, 'media.payload must be a base64 string');
+  const maxBytes = MAX_FRAME_BYTES * maxFrames;
+  if (payload.length > Math.ceil(maxBytes / 3) * 4) reject(ErrorCodes.PAYLOAD_SIZE, `media.payload is over ${maxBytes} bytes (${maxFrames} of the largest 20 ms frame)`);
   if (payload.length % 4 !== 0 || !BASE64.test(payload)) reject(ErrorCodes.BAD_PAYLOAD, 'media.payload is not base64');
   // 160, 161 and 162 bytes all encode to 216 characters: the padding tells them apart.
   const bytes = (payload.length / 4) * 3 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
-  if (bytes !== FRAME_BYTES) reject(ErrorCodes.PAYLOAD_SIZE, `media.payload must be ${FRAME_BYTES} bytes (20 ms of 8 kHz ${codec}), got ${bytes}`);
+  checkFrameBytes(bytes, format, 'media.payload', maxFrames);
   return Buffer.from(payload, 'base64');
+}
+
+/** A frame's size against the stream's format (before the start: at most the largest frame). */
+export function checkFrameBytes(bytes: number, format: AudioFormat | null, what: string, maxFrames = 1): void {
+  if (format === null) {
+    if (bytes > MAX_FRAME_BYTES * maxFrames) reject(ErrorCodes.PAYLOAD_SIZE, `${what} is ${bytes} bytes, over ${MAX_FRAME_BYTES * maxFrames}`);
+    return;
+  }
+  const frames = bytes / format.frameBytes;
+  if (maxFrames === 1 && frames !== 1) reject(ErrorCodes.PAYLOAD_SIZE, `${what} must be ${format.frameBytes} bytes (20 ms of ${formatName(format)}), got ${bytes}`);
+  if (!Number.isInteger(frames) || frames < 1 || frames > maxFrames) {
+    reject(ErrorCodes.PAYLOAD_SIZE, `${what} must be 1 to ${maxFrames} whole 20 ms frames of ${formatName(format)} (${format.frameBytes} bytes each), got ${bytes} bytes`);
+  }
+}
+
+/** Parameters as a string map; a value of another type is refused by name. */
+export function stringMap(v: unknown, where: string): Record<string, string> {
+  if (v === undefined) return {};
+  const params = object(v, where);
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(params)) {
+    if (typeof val !== 'string') reject(ErrorCodes.BAD_MESSAGE, `${where}.${k} must be a string`);
+    out[k] = val;
+  }
+  return out;
+}
+
+/** For a text-only carrier: a binary message is not part of its protocol. */
+export function noBinary(): never {
+  reject(ErrorCodes.BINARY_FRAME, 'binary WebSocket frames are not part of the protocol');
 }
 
 /** An unknown event, named without ever stringifying an arbitrary value (a deep array overflows the stack). */

@@ -1,6 +1,7 @@
+import { audioFormat, MULAW_8K, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
-import type { CarrierAdapter, CarrierName, InboundEvent, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
+import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, noBinary, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
 import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
 
 /** Plivo's `extraHeaders` is capped at 512 bytes; anything longer is not Plivo's. */
@@ -27,15 +28,18 @@ function streamIdOf(msg: Json): string {
 }
 
 /**
- * Plivo Audio Streams, bidirectional, `audio/x-mulaw;rate=8000`: camelCase, the stream named by
+ * Plivo Audio Streams, bidirectional, `audio/x-mulaw;rate=8000` or `audio/x-l16;rate=8000|16000`: camelCase, the stream named by
  * `streamId`. Outbound audio is `playAudio`; a mark is a `checkpoint`, echoed as `playedStream`
  * once the audio before it has played; `clearAudio` is the clear (acknowledged by `clearedAudio`).
  * Plivo sends no `stop`: the socket's close ends the stream.
  */
 export class PlivoAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'plivo';
+  readonly binaryMedia = false;
+  /** Not documented: in-flight checkpoints settle 'cleared' at the clear, and a late playedStream is ignored. */
+  readonly clearEchoesMarks = false;
 
-  parse(raw: string): InboundEvent {
+  parse(raw: string, format: AudioFormat | null = null): InboundEvent {
     const msg = parseJson(raw);
     const event = msg['event'];
     switch (event) {
@@ -43,7 +47,7 @@ export class PlivoAdapter implements CarrierAdapter {
         return this.start(msg);
       case 'media': {
         const media = object(msg['media'], 'media');
-        const payload = decodeFrame(media['payload'], 'mu-law');
+        const payload = decodeFrame(media['payload'], format);
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
         return { event, streamSid: streamIdOf(msg), track, chunk: count(media, 'chunk', 'media'), timestamp: count(media, 'timestamp', 'media'), payload };
       }
@@ -64,11 +68,14 @@ export class PlivoAdapter implements CarrierAdapter {
 
   private start(msg: Json): InboundEvent {
     const start = object(msg['start'], 'start');
-    const format = object(start['mediaFormat'], 'start.mediaFormat');
-    const encoding = format['encoding'];
-    const rate = Number(format['sampleRate']);
-    if (encoding !== 'audio/x-mulaw' || rate !== 8000) {
-      reject(ErrorCodes.MEDIA_FORMAT, `unsupported media format ${String(encoding)}/${String(format['sampleRate'])}; ptime speaks audio/x-mulaw at 8000 Hz (contentType="audio/x-mulaw;rate=8000")`);
+    const mf = object(start['mediaFormat'], 'start.mediaFormat');
+    const encoding = mf['encoding'];
+    const rate = Number(mf['sampleRate']);
+    let format: AudioFormat;
+    if (encoding === 'audio/x-mulaw' && rate === 8000) format = MULAW_8K;
+    else if (encoding === 'audio/x-l16' && (rate === 8000 || rate === 16000)) format = audioFormat('l16', rate);
+    else {
+      reject(ErrorCodes.MEDIA_FORMAT, `unsupported media format ${String(encoding)}/${String(mf['sampleRate'])}; ptime speaks audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or 16000 Hz (the <Stream> contentType)`);
     }
     const tracks = Array.isArray(start['tracks']) ? start['tracks'].filter((t): t is string => typeof t === 'string') : ['inbound'];
     const info: StartInfo = {
@@ -79,12 +86,23 @@ export class PlivoAdapter implements CarrierAdapter {
       callSid: text(start, 'callId', 'start'),
       tracks,
       customParameters: extraHeaders(msg['extra_headers']),
+      format,
     };
     return { event: 'start', streamSid: info.streamSid, start: info };
   }
 
-  mediaWire(_streamSid: string): { prefix: string; suffix: string } {
-    return { prefix: '{"event":"playAudio","media":{"contentType":"audio/x-mulaw","sampleRate":8000,"payload":"', suffix: '"}}' };
+  parseBinary(): InboundEvent {
+    return noBinary();
+  }
+
+  mediaWire(_streamSid: string, format: AudioFormat): MediaWire {
+    const contentType = format.encoding === 'l16' ? 'audio/x-l16' : 'audio/x-mulaw';
+    return {
+      prefix: `{"event":"playAudio","media":{"contentType":"${contentType}","sampleRate":${format.sampleRate},"payload":"`,
+      suffix: '"}}',
+      binary: false,
+      framesPerMessage: 1,
+    };
   }
 
   markMessage(streamSid: string, name: string): string {

@@ -1,6 +1,7 @@
+import { audioFormat, type AudioFormat, type WireEncoding } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
-import type { CarrierAdapter, CarrierName, InboundEvent, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
+import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, noBinary, object, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
 import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
 
 function optionalText(o: Json, key: string): string {
@@ -15,8 +16,10 @@ function streamId(o: Json): string {
 }
 
 /**
- * Telnyx Media Streaming over WebSocket, bidirectional in RTP mode with PCMU at 8 kHz
- * (`stream_bidirectional_mode: "rtp"`, `stream_bidirectional_codec: "PCMU"`): snake_case, the
+ * Telnyx Media Streaming over WebSocket, bidirectional in RTP mode (`stream_bidirectional_mode:
+ * "rtp"`) with PCMU or PCMA at 8 kHz (`stream_bidirectional_codec`). Its L16 is an RTP payload,
+ * big-endian by RFC 3551, which ptime's little-endian L16 path does not speak, so it is refused
+ * at start rather than played as noise. Snake_case, the
  * stream named by `stream_id`, counters as strings. Outbound `media`, `mark` and `clear` carry no
  * stream id (one stream per socket). Telnyx does not guarantee inbound order: each media event's
  * `chunk` (a media-only counter) is its `seq`, by which the session reorders.
@@ -25,8 +28,11 @@ export class TelnyxAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'telnyx';
   /** Four frames (80 ms): held only while one is missing, so in-order streams wait for nothing. */
   readonly reorderWindow = 4;
+  readonly binaryMedia = false;
+  /** A Telnyx clear "returns its pending marks". */
+  readonly clearEchoesMarks = true;
 
-  parse(raw: string): InboundEvent {
+  parse(raw: string, format: AudioFormat | null = null): InboundEvent {
     const msg = parseJson(raw);
     const event = msg['event'];
     switch (event) {
@@ -37,7 +43,7 @@ export class TelnyxAdapter implements CarrierAdapter {
       case 'media': {
         const sid = streamId(msg);
         const media = object(msg['media'], 'media');
-        const payload = decodeFrame(media['payload'], 'PCMU');
+        const payload = decodeFrame(media['payload'], format);
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
         const chunk = count(media, 'chunk', 'media');
         const timestamp = count(media, 'timestamp', 'media');
@@ -65,22 +71,19 @@ export class TelnyxAdapter implements CarrierAdapter {
 
   private start(msg: Json): InboundEvent {
     const start = object(msg['start'], 'start');
-    const format = object(start['media_format'], 'start.media_format');
-    const encoding = format['encoding'];
-    const rate = Number(format['sample_rate']);
-    const channels = format['channels'] === undefined ? 1 : Number(format['channels']);
-    if (encoding !== 'PCMU' || rate !== 8000 || channels !== 1) {
+    const mf = object(start['media_format'], 'start.media_format');
+    const encoding = mf['encoding'];
+    const rate = Number(mf['sample_rate']);
+    const channels = mf['channels'] === undefined ? 1 : Number(mf['channels']);
+    const wire: WireEncoding | undefined = encoding === 'PCMU' ? 'mulaw' : encoding === 'PCMA' ? 'alaw' : undefined;
+    if (wire === undefined || channels !== 1 || rate !== 8000) {
       reject(
         ErrorCodes.MEDIA_FORMAT,
-        `unsupported media format ${String(encoding)}/${String(format['sample_rate'])}/${String(format['channels'])}; ptime speaks PCMU, 8000 Hz, 1 channel (stream_bidirectional_codec: "PCMU")`,
+        `unsupported media format ${String(encoding)}/${String(mf['sample_rate'])}/${String(mf['channels'])}; ptime speaks PCMU or PCMA at 8000 Hz, 1 channel`,
       );
     }
-    const params = start['custom_parameters'] === undefined ? {} : object(start['custom_parameters'], 'start.custom_parameters');
-    const customParameters: Record<string, string> = {};
-    for (const [k, v] of Object.entries(params)) {
-      if (typeof v !== 'string') reject(ErrorCodes.BAD_MESSAGE, `start.custom_parameters.${k} must be a string`);
-      customParameters[k] = v;
-    }
+    const format = audioFormat(wire, rate);
+    const customParameters = stringMap(start['custom_parameters'], 'start.custom_parameters');
     const info: StartInfo = {
       carrier: this.name,
       raw: msg,
@@ -89,12 +92,17 @@ export class TelnyxAdapter implements CarrierAdapter {
       callSid: text(start, 'call_control_id', 'start'),
       tracks: ['inbound'],
       customParameters,
+      format,
     };
     return { event: 'start', streamSid: info.streamSid, start: info };
   }
 
-  mediaWire(_streamSid: string): { prefix: string; suffix: string } {
-    return { prefix: '{"event":"media","media":{"payload":"', suffix: '"}}' };
+  parseBinary(): InboundEvent {
+    return noBinary();
+  }
+
+  mediaWire(): MediaWire {
+    return { prefix: '{"event":"media","media":{"payload":"', suffix: '"}}', binary: false, framesPerMessage: 1 };
   }
 
   markMessage(_streamSid: string, name: string): string {

@@ -1,6 +1,7 @@
+import { audioFormat, MULAW_8K, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
-import type { CarrierAdapter, CarrierName, InboundEvent, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
+import { count, decodeFrame, DTMF_DIGIT, noBinary, object, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
 
 /** Mark names are ours, echoed back: the protocol cap is the largest maxMarkNameBytes allowed. */
 export const MAX_MARK_NAME_CHARS = 4096;
@@ -11,24 +12,31 @@ function streamSid(o: Json): string {
   return v;
 }
 
-function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
-  const start = object(msg['start'], 'start');
+/**
+ * Twilio streams mu-law at 8 kHz only; SignalWire also L16 at 16 or 24 kHz (its `codec`
+ * attribute `L16@16000h`), named in `mediaFormat` as `audio/x-l16` (unsure: its docs show no
+ * start message for L16, so `audio/l16` and `L16` are accepted too).
+ */
+function parseFormat(start: Json, carrier: CarrierName): AudioFormat {
   const format = object(start['mediaFormat'], 'start.mediaFormat');
   const encoding = format['encoding'];
   const rate = Number(format['sampleRate']);
-  const channels = Number(format['channels']);
-  if (encoding !== 'audio/x-mulaw' || rate !== 8000 || channels !== 1) {
-    reject(
-      ErrorCodes.MEDIA_FORMAT,
-      `unsupported media format ${String(encoding)}/${String(format['sampleRate'])}/${String(format['channels'])}; ptime speaks audio/x-mulaw, 8000 Hz, 1 channel`,
-    );
+  const channels = format['channels'] === undefined ? 1 : Number(format['channels']);
+  const supported = carrier === 'twilio' ? 'audio/x-mulaw, 8000 Hz, 1 channel' : 'audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000, 16000 or 24000 Hz, 1 channel';
+  const refuse = (): never =>
+    reject(ErrorCodes.MEDIA_FORMAT, `unsupported media format ${String(encoding)}/${String(format['sampleRate'])}/${String(format['channels'])}; ptime speaks ${supported}`);
+  if (channels !== 1) refuse();
+  if (encoding === 'audio/x-mulaw' && rate === 8000) return MULAW_8K;
+  if (carrier === 'signalwire' && typeof encoding === 'string' && /^(audio\/(x-)?)?l16$/i.test(encoding) && (rate === 8000 || rate === 16000 || rate === 24000)) {
+    return audioFormat('l16', rate);
   }
-  const params = start['customParameters'] === undefined ? {} : object(start['customParameters'], 'start.customParameters');
-  const customParameters: Record<string, string> = {};
-  for (const [k, v] of Object.entries(params)) {
-    if (typeof v !== 'string') reject(ErrorCodes.BAD_MESSAGE, `start.customParameters.${k} must be a string`);
-    customParameters[k] = v;
-  }
+  return refuse();
+}
+
+function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
+  const start = object(msg['start'], 'start');
+  const format = parseFormat(start, carrier);
+  const customParameters = stringMap(start['customParameters'], 'start.customParameters');
   const tracks = Array.isArray(start['tracks']) ? start['tracks'].filter((t): t is string => typeof t === 'string') : [];
   const info: StartInfo = {
     carrier,
@@ -38,6 +46,7 @@ function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
     callSid: text(start, 'callSid', 'start'),
     tracks,
     customParameters,
+    format,
   };
   const outer = msg['streamSid'];
   if (outer !== undefined && outer !== info.streamSid) reject(ErrorCodes.STREAM_SID, 'start.streamSid does not match streamSid');
@@ -47,15 +56,18 @@ function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
 /** Twilio Media Streams, bidirectional (see shared/reference/twilio-media-streams.md). */
 export class TwilioAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'twilio';
+  readonly binaryMedia = false;
+  /** Twilio sends back the marks a clear flushed. */
+  readonly clearEchoesMarks: boolean = true;
 
-  parse(raw: string): InboundEvent {
+  parse(raw: string, format: AudioFormat | null = null): InboundEvent {
     const msg = parseJson(raw);
     const event = msg['event'];
     switch (event) {
       case 'media': {
         const media = object(msg['media'], 'media');
         const sid = streamSid(msg);
-        const payload = decodeFrame(media['payload'], 'mu-law');
+        const payload = decodeFrame(media['payload'], this.name === 'twilio' ? MULAW_8K : format);
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
         return { event, streamSid: sid, track, chunk: count(media, 'chunk', 'media'), timestamp: count(media, 'timestamp', 'media'), payload };
       }
@@ -93,8 +105,12 @@ export class TwilioAdapter implements CarrierAdapter {
     }
   }
 
-  mediaWire(streamSid: string): { prefix: string; suffix: string } {
-    return { prefix: `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"`, suffix: '"}}' };
+  parseBinary(): InboundEvent {
+    return noBinary();
+  }
+
+  mediaWire(streamSid: string, _format?: AudioFormat): MediaWire {
+    return { prefix: `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"`, suffix: '"}}', binary: false, framesPerMessage: 1 };
   }
 
   markMessage(streamSid: string, name: string): string {
@@ -112,4 +128,6 @@ export class TwilioAdapter implements CarrierAdapter {
  */
 export class SignalWireAdapter extends TwilioAdapter {
   override readonly name: CarrierName = 'signalwire';
+  /** Not documented for SignalWire: in-flight marks settle 'cleared' at the clear, and a late echo is ignored. */
+  override readonly clearEchoesMarks: boolean = false;
 }

@@ -5,22 +5,28 @@
  * One lane = one SharedArrayBuffer:
  *
  *   byte 0    +------------- line 0: written by MAIN only -------------------------+
- *             | MAGIC | VERSION | SLOTS | BOUND | WR | GEN | DROPS | OWNER         |
+ *             | MAGIC | VERSION | SLOTS | BOUND | WR | GEN | DROPS | OWNER          |
+ *             | FRAME_BYTES | PAUSED                                                  |
  *   byte 64   +------------- line 1: changed by both, atomically -----------------+
  *             | RD (compareExchange) | ATTN (main: exchange 0→1, pacer: store 0)    |
  *   byte 128  +------------- line 2: written by the PACER only -------------------+
  *             | STATE | - | UNDERRUNS | LATE                                         |
  *   byte 192  +------------- line 3: written by the SENDER only ------------------+
  *             | TX_SENT | TX_SLOW | TX_STALE                                         |
- *   byte 256  +------------- SLOTS slots of SLOT_BYTES each ----------------------+
- *             | slot i:  KIND u32 | GEN u32 | VALUE u32 | pad u32 | 160 data bytes   |
+ *   byte 256  +------------- SLOTS slots of slotBytes(FRAME_BYTES) each ------------+
+ *             | slot i:  KIND u32 | GEN u32 | VALUE u32 | pad u32 | FRAME_BYTES data  |
  *             +--------------------------------------------------------------------+
  *
  * WR and RD are free-running 32-bit counters; a slot is `counter & (SLOTS - 1)` (SLOTS is a power
  * of two), depth is `(WR - RD) | 0`, so no slot is wasted and no `%` is needed. The three lines
  * are 64 bytes apart so the producer's and consumer's hot words never share a cache line.
  *
- * KIND is a frame (VALUE = byte length, always FRAME_BYTES) or a mark (VALUE = mark id, the name
+ * FRAME_BYTES is the lane's 20 ms frame in its call's wire format (160 for G.711, 320/640/960 for
+ * L16 at 8/16/24 kHz), fixed for the lane's life: a call needing another size gets another lane.
+ * PAUSED is set by main while the carrier asked us to stop sending (Asterisk MEDIA_XOFF): the
+ * pacer sends nothing from the lane, and the ring's drop-oldest bounds what piles up meanwhile.
+ *
+ * KIND is a frame (VALUE = byte length, the lane's FRAME_BYTES) or a mark (VALUE = mark id, the name
  * stays on main). GEN stamps every slot with the lane generation at write time: main bumps the
  * generation on clear() and on lane reuse, and drops any handed-back record whose GEN is stale.
  *
@@ -41,9 +47,10 @@
  */
 
 export const LANE_MAGIC = 0x7054_6d65; // "pTme"
-export const LANE_VERSION = 3;
+export const LANE_VERSION = 4;
 
-export const FRAME_BYTES = 160; // 20 ms of G.711 at 8 kHz
+/** 20 ms of G.711 at 8 kHz: Twilio's frame, and the default lane's. */
+export const FRAME_BYTES = 160;
 export const FRAME_MS = 20;
 /** mu-law silence; 0x00 is a loud negative sample, not silence. */
 export const MULAW_SILENCE = 0xff;
@@ -57,6 +64,8 @@ export const H_WR = 4;
 export const H_GEN = 5;
 export const H_DROPS = 6;
 export const H_OWNER = 7;
+export const H_FRAME_BYTES = 8;
+export const H_PAUSED = 9;
 // line 1 (both)
 export const H_RD = 16;
 export const H_ATTN = 17;
@@ -74,8 +83,10 @@ export const HEADER_BYTES = 256;
 export const HEADER_WORDS = HEADER_BYTES / 4;
 
 export const SLOT_HEADER_BYTES = 16;
-export const SLOT_BYTES = SLOT_HEADER_BYTES + FRAME_BYTES; // 176, a multiple of 16
-export const SLOT_WORDS = SLOT_BYTES / 4;
+/** A slot for frames of `frameBytes`, rounded to 16 bytes (176 for G.711, 976 for L16 at 24 kHz). */
+export function slotBytes(frameBytes: number): number {
+  return (SLOT_HEADER_BYTES + frameBytes + 15) & ~15;
+}
 export const S_KIND = 0;
 export const S_GEN = 1;
 export const S_VALUE = 2;
@@ -98,16 +109,16 @@ export function slotsForBound(bound: number): number {
   return slots;
 }
 
-export function laneBytes(slots: number): number {
-  return HEADER_BYTES + slots * SLOT_BYTES;
+export function laneBytes(slots: number, frameBytes = FRAME_BYTES): number {
+  return HEADER_BYTES + slots * slotBytes(frameBytes);
 }
 
-/** Word index of slot `counter`'s header inside the lane's Int32Array. */
-export function slotWord(counter: number, mask: number): number {
-  return (HEADER_BYTES >> 2) + (counter & mask) * SLOT_WORDS;
+/** Word index of slot `counter`'s header inside the lane's Int32Array (`slotWords` = slotBytes / 4). */
+export function slotWord(counter: number, mask: number, slotWords: number): number {
+  return (HEADER_BYTES >> 2) + (counter & mask) * slotWords;
 }
 
 /** Byte offset of slot `counter`'s data. */
-export function slotDataByte(counter: number, mask: number): number {
-  return HEADER_BYTES + (counter & mask) * SLOT_BYTES + SLOT_HEADER_BYTES;
+export function slotDataByte(counter: number, mask: number, slotBytes: number): number {
+  return HEADER_BYTES + (counter & mask) * slotBytes + SLOT_HEADER_BYTES;
 }

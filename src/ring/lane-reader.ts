@@ -1,7 +1,9 @@
 import {
+  H_FRAME_BYTES,
   H_GEN,
   H_MAGIC,
   H_OWNER,
+  H_PAUSED,
   H_RD,
   H_SLOTS,
   H_STATE,
@@ -12,6 +14,7 @@ import {
   S_GEN,
   S_KIND,
   S_VALUE,
+  slotBytes,
   slotDataByte,
   slotWord,
 } from './lane-layout.js';
@@ -26,6 +29,10 @@ export class LaneReader {
   readonly h: Int32Array;
   readonly bytes: Uint8Array;
   private readonly mask: number;
+  /** One frame of this lane's wire format (fixed for the lane's life). */
+  readonly frameBytes: number;
+  private readonly slotBytes: number;
+  private readonly slotWords: number;
   private rd = 0;
 
   constructor(sab: SharedArrayBuffer) {
@@ -35,6 +42,13 @@ export class LaneReader {
       throw new Error('lane buffer has the wrong magic or version');
     }
     this.mask = this.h[H_SLOTS]! - 1;
+    this.frameBytes = this.h[H_FRAME_BYTES]!;
+    this.slotBytes = slotBytes(this.frameBytes);
+    this.slotWords = this.slotBytes >> 2;
+  }
+
+  paused(): boolean {
+    return Atomics.load(this.h, H_PAUSED) !== 0;
   }
 
   isEmpty(): boolean {
@@ -49,20 +63,20 @@ export class LaneReader {
 
   /** Kind of the head slot, or 0 when main moved RD since begin() (the read may be torn). */
   kind(): number {
-    const kind = this.h[slotWord(this.rd, this.mask) + S_KIND]!;
+    const kind = this.h[slotWord(this.rd, this.mask, this.slotWords) + S_KIND]!;
     return Atomics.load(this.h, H_RD) === this.rd ? kind : 0;
   }
 
   gen(): number {
-    return this.h[slotWord(this.rd, this.mask) + S_GEN]!;
+    return this.h[slotWord(this.rd, this.mask, this.slotWords) + S_GEN]!;
   }
 
   value(): number {
-    return this.h[slotWord(this.rd, this.mask) + S_VALUE]!;
+    return this.h[slotWord(this.rd, this.mask, this.slotWords) + S_VALUE]!;
   }
 
   dataOffset(): number {
-    return slotDataByte(this.rd, this.mask);
+    return slotDataByte(this.rd, this.mask, this.slotBytes);
   }
 
   /** Take the head slot; false means it was dropped or cleared while we read it. */

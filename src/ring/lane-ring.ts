@@ -3,10 +3,12 @@ import {
   FRAME_BYTES,
   H_BOUND,
   H_DROPS,
+  H_FRAME_BYTES,
   H_GEN,
   H_LATE,
   H_MAGIC,
   H_OWNER,
+  H_PAUSED,
   H_RD,
   H_SLOTS,
   H_STATE,
@@ -23,10 +25,12 @@ import {
   S_VALUE,
   STATE_IDLE,
   laneBytes,
+  slotBytes,
   slotDataByte,
   slotWord,
   slotsForBound,
 } from './lane-layout.js';
+import { MAX_FRAME_BYTES } from '../codec/audio-format.js';
 
 /** What a push had to drop to stay within the bound. */
 export const DROPPED_NONE = 0;
@@ -57,6 +61,10 @@ export class LaneRing {
   readonly sab: SharedArrayBuffer;
   readonly slots: number;
   readonly bound: number;
+  /** One 20 ms frame of this lane's wire format. */
+  readonly frameBytes: number;
+  private readonly slotBytes: number;
+  private readonly slotWords: number;
   private readonly h: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly mask: number;
@@ -69,12 +77,18 @@ export class LaneRing {
    * `counterStart` (new buffers only) starts every free-running counter of the lane there instead
    * of 0: tests start them just below the int32 wrap to run through it.
    */
-  constructor(bound: number, sab?: SharedArrayBuffer, counterStart = 0) {
+  constructor(bound: number, sab?: SharedArrayBuffer, counterStart = 0, frameBytes = FRAME_BYTES) {
     validateBound(bound);
+    if (!Number.isInteger(frameBytes) || frameBytes < 1 || frameBytes > MAX_FRAME_BYTES) {
+      throw new PtimeError(ErrorCodes.INVALID_OPTION, `lane frame size must be 1 to ${MAX_FRAME_BYTES} bytes (got ${String(frameBytes)})`);
+    }
     this.bound = bound;
+    this.frameBytes = frameBytes;
+    this.slotBytes = slotBytes(frameBytes);
+    this.slotWords = this.slotBytes >> 2;
     this.slots = slotsForBound(bound);
-    this.sab = sab ?? new SharedArrayBuffer(laneBytes(this.slots));
-    if (this.sab.byteLength !== laneBytes(this.slots)) {
+    this.sab = sab ?? new SharedArrayBuffer(laneBytes(this.slots, frameBytes));
+    if (this.sab.byteLength !== laneBytes(this.slots, frameBytes)) {
       throw new PtimeError(ErrorCodes.INVALID_OPTION, 'lane buffer does not match the queue bound');
     }
     this.h = new Int32Array(this.sab);
@@ -87,6 +101,7 @@ export class LaneRing {
     Atomics.store(this.h, H_VERSION, LANE_VERSION);
     Atomics.store(this.h, H_SLOTS, this.slots);
     Atomics.store(this.h, H_BOUND, bound);
+    Atomics.store(this.h, H_FRAME_BYTES, frameBytes);
     this.wr = Atomics.load(this.h, H_WR);
   }
 
@@ -122,26 +137,45 @@ export class LaneRing {
     return owner;
   }
 
+  /**
+   * This new ring takes over lane index of `old` (a lane rebuilt for another frame size): its
+   * generation and owner continue from the old ring's, so nothing the old ring handed out (a
+   * record in flight, a sender's stale check) can match the new one by accident.
+   */
+  continueFrom(old: LaneRing): void {
+    Atomics.store(this.h, H_GEN, (old.generation + 1) | 0);
+    Atomics.store(this.h, H_OWNER, old.owner);
+  }
+
+  /** Carrier flow control (Asterisk MEDIA_XOFF/XON): while paused the pacer sends nothing from the lane. */
+  setPaused(paused: boolean): void {
+    Atomics.store(this.h, H_PAUSED, paused ? 1 : 0);
+  }
+
+  get paused(): boolean {
+    return Atomics.load(this.h, H_PAUSED) !== 0;
+  }
+
   /** True when the pacer has parked this lane, so a write must wake it. */
   pacerIdle(): boolean {
     return Atomics.load(this.h, H_STATE) === STATE_IDLE;
   }
 
-  /** Queue one 160-byte frame copied from `src[offset..offset+160)`. Never blocks, never throws. */
+  /** Queue one frame copied from `src[offset..offset+frameBytes)`. Never blocks, never throws. */
   pushFrame(src: Uint8Array, offset: number): number {
     const dropped = this.makeRoom();
-    const w = slotWord(this.wr, this.mask);
+    const w = slotWord(this.wr, this.mask, this.slotWords);
     this.h[w + S_KIND] = KIND_FRAME;
     this.h[w + S_GEN] = this.h[H_GEN]!;
-    this.h[w + S_VALUE] = FRAME_BYTES;
-    this.bytes.set(src.subarray(offset, offset + FRAME_BYTES), slotDataByte(this.wr, this.mask));
+    this.h[w + S_VALUE] = this.frameBytes;
+    this.bytes.set(src.subarray(offset, offset + this.frameBytes), slotDataByte(this.wr, this.mask, this.slotBytes));
     this.publish();
     return dropped;
   }
 
   pushMark(markId: number): number {
     const dropped = this.makeRoom();
-    const w = slotWord(this.wr, this.mask);
+    const w = slotWord(this.wr, this.mask, this.slotWords);
     this.h[w + S_KIND] = KIND_MARK;
     this.h[w + S_GEN] = this.h[H_GEN]!;
     this.h[w + S_VALUE] = markId;
@@ -169,7 +203,7 @@ export class LaneRing {
     let rd = Atomics.load(this.h, H_RD);
     while (((this.wr - rd) | 0) >= this.bound) {
       // Only main writes slots, so the kind read here is stable even if the pacer races us for RD.
-      const w = slotWord(rd, this.mask);
+      const w = slotWord(rd, this.mask, this.slotWords);
       const kind = this.h[w + S_KIND]!;
       const value = this.h[w + S_VALUE]!;
       const seen = Atomics.compareExchange(this.h, H_RD, rd, (rd + 1) | 0);

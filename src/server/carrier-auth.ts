@@ -3,6 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
 import { checkTwilioSignature, requestUrl, SIGNATURE_HEADER } from './twilio-signature.js';
+import { presented, type UpgradeCredential } from './upgrade-credential.js';
+import { NonceMemory } from './nonce-memory.js';
 import type { Refusal } from './refusal.js';
 
 /** Who may connect, per carrier: each check runs only when its secret is configured. */
@@ -16,6 +18,12 @@ export interface CarrierAuth {
   readonly telnyxStreamToken: string | undefined;
   /** Plivo: the account's auth token, for `X-Plivo-Signature-V3` with its nonce. */
   readonly plivoAuthToken: string | undefined;
+  /** Exotel: `Authorization: Basic` of KEY:TOKEN. */
+  readonly exotel: UpgradeCredential | undefined;
+  /** Vonage: the NCCO's custom `authorization` value, Bearer or Basic. */
+  readonly vonage: UpgradeCredential | undefined;
+  /** Asterisk: websocket_client.conf username/password (Basic), or a bearer token. */
+  readonly asterisk: UpgradeCredential | undefined;
 }
 
 export const TELNYX_TOKEN_HEADER = 'x-telnyx-streaming-auth-token';
@@ -41,6 +49,9 @@ export function plivoSignatureV3(authToken: string, url: string, nonce: string):
 function forbidden(code: Refusal['code'], message: string): Refusal {
   return { status: 403, text: 'Forbidden', headers: {}, code, message };
 }
+
+/** Plivo nonces accepted recently (per process: each I/O thread or main checks its own upgrades). */
+const plivoNonces = new NonceMemory();
 
 /** A per-process key, so the compared digests say nothing about the secret. */
 const COMPARE_KEY = randomBytes(32);
@@ -90,7 +101,22 @@ export function checkCarrierAuth(carrier: CarrierName, req: IncomingMessage, aut
       const url = auth.publicUrl !== undefined ? new URL(req.url ?? '/', auth.publicUrl).toString() : requestUrl(undefined, req);
       const expected = plivoSignatureV3(auth.plivoAuthToken, url, nonce);
       // Plivo may send several signatures, comma-separated: any one matching is enough.
-      return given.split(',').some((s) => sameSecret(s.trim(), expected)) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `X-Plivo-Signature-V3 does not match for ${plivoSignedUrl(url).slice(0, 200)}`);
+      if (!given.split(',').some((s) => sameSecret(s.trim(), expected))) return forbidden(ErrorCodes.BAD_SIGNATURE, `X-Plivo-Signature-V3 does not match for ${plivoSignedUrl(url).slice(0, 200)}`);
+      // Checked after the signature, so only a genuine nonce is remembered.
+      return plivoNonces.firstUse(nonce, Date.now()) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, 'X-Plivo-Signature-V3-Nonce already used: a replayed upgrade');
     }
+    case 'exotel':
+      return checkCredential('Exotel', 'exotelCredentials', auth.exotel, req);
+    case 'vonage':
+      return checkCredential('Vonage', 'vonageAuth', auth.vonage, req);
+    case 'asterisk':
+      return checkCredential('Asterisk', 'asteriskAuth', auth.asterisk, req);
   }
+}
+
+function checkCredential(carrier: string, setting: string, expected: UpgradeCredential | undefined, req: IncomingMessage): Refusal | null {
+  if (expected === undefined) return null;
+  const given = presented(header(req, 'authorization'), expected.scheme);
+  if (given === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, `${carrier} upgrade without an Authorization: ${expected.scheme} credential`);
+  return sameSecret(given, expected.secret) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `${carrier} ${expected.scheme} credential does not match ${setting}`);
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { WebSocket, RawData } from 'ws';
 import { ErrorCodes, ProtocolRejection, PtimeError } from '../errors.js';
+import type { AudioFormat } from '../codec/audio-format.js';
 import type { CarrierAdapter, InboundEvent, InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
 import { InboundRateLimit } from './inbound-rate-limit.js';
 import { ReorderWindow } from './reorder-window.js';
@@ -18,6 +19,8 @@ export interface CallLink {
   markEchoed(name: string): boolean;
   /** The carrier sent `stop`. */
   stopped(): void;
+  /** Carrier flow control: pause or resume sending (Asterisk MEDIA_XOFF/XON). */
+  flow(paused: boolean): void;
   /** The socket closed (either side). */
   socketClosed(code: number, reason: string): void;
   countRejection(): void;
@@ -45,6 +48,7 @@ export interface SessionHost {
 }
 
 const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
 /** A peer that does not answer our close frame within this is cut off (ws alone waits 30 s). */
 const CLOSE_GRACE_MS = 2000;
 
@@ -65,6 +69,8 @@ export class StreamSession {
   private readonly reorder: ReorderWindow<Extract<InboundEvent, { event: 'media' }>> | null;
   /** Heard from the peer (a message or a pong) since the last keepalive ping. */
   private heard = true;
+  /** The stream's wire audio, from its start (null before). */
+  private format: AudioFormat | null = null;
 
   constructor(
     readonly ws: WebSocket,
@@ -99,8 +105,9 @@ export class StreamSession {
   /** The socket's send and buffered amount, as the call's transport (io: 'main'). */
   readonly sender = 'main';
 
+  /** Media frames of a binary carrier go as binary messages; everything else (JSON) as text. */
   send(data: Buffer | string): void {
-    this.ws.send(data, TEXT);
+    this.ws.send(data, typeof data !== 'string' && this.adapter.binaryMedia ? BINARY : TEXT);
   }
 
   clear(wire: string): void {
@@ -159,17 +166,13 @@ export class StreamSession {
       // Over the rate, everything is dropped but a mark echo or a stop: dropping those would
       // leave a mark unsettled or a finished call holding its lane.
       const msg = isBinary ? null : this.tryParse(data);
-      if (msg !== null && (msg.event === 'mark' || msg.event === 'stop')) this.route(msg);
+      if (msg !== null && (msg.event === 'mark' || msg.event === 'stop' || msg.event === 'flow')) this.route(msg);
       else this.rateRejection(': message dropped');
-      return;
-    }
-    if (isBinary) {
-      this.host.reject(new ProtocolRejection(ErrorCodes.BINARY_FRAME, 'binary WebSocket frames are not part of the protocol'), this);
       return;
     }
     let msg: InboundEvent;
     try {
-      msg = this.adapter.parse(data.toString());
+      msg = isBinary ? this.adapter.parseBinary(asBuffer(data), this.format) : this.adapter.parse(data.toString(), this.format);
     } catch (err) {
       if (err instanceof PtimeError && err.code === ErrorCodes.MEDIA_FORMAT && !this.call) {
         this.host.reject(err, this);
@@ -198,7 +201,7 @@ export class StreamSession {
 
   private tryParse(data: RawData): InboundEvent | null {
     try {
-      return this.adapter.parse(data.toString());
+      return this.adapter.parse(data.toString(), this.format);
     } catch {
       return null; // counted as over the rate by the caller
     }
@@ -248,6 +251,7 @@ export class StreamSession {
         return;
       }
       this.call = call;
+      this.format = msg.start.format;
       if (this.startTimer) clearTimeout(this.startTimer);
       this.startTimer = null;
       return;
@@ -262,8 +266,20 @@ export class StreamSession {
       return;
     }
     switch (msg.event) {
-      case 'media':
-        call.deliverMedia({ payload: msg.payload, track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp });
+      case 'media': {
+        const frame = this.format!.frameBytes;
+        if (msg.payload.length === frame) {
+          call.deliverMedia({ payload: msg.payload, track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp });
+          return;
+        }
+        // A carrier that batches inbound audio (Exotel): the call still sees one 20 ms frame per event.
+        for (let i = 0; i * frame < msg.payload.length; i++) {
+          call.deliverMedia({ payload: msg.payload.subarray(i * frame, (i + 1) * frame), track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp + 20 * i });
+        }
+        return;
+      }
+      case 'flow':
+        call.flow(msg.paused);
         return;
       case 'dtmf':
         call.dtmf(msg.digit, msg.track);
@@ -281,4 +297,10 @@ export class StreamSession {
         return;
     }
   }
+}
+
+/** ws hands a binary message as a Buffer, or as fragments / an ArrayBuffer when so configured. */
+function asBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Framer, type FrameSink } from '../../src/engine/framer.js';
+import { MULAW_8K } from '../../src/codec/audio-format.js';
 import { seeded } from '../helpers/seeded.js';
 
 const FRAME = 160;
@@ -50,7 +51,7 @@ interface Run {
  */
 function feed(stream: Uint8Array, rand: () => number): Run {
   const sink = new CopyingSink();
-  const framer = new Framer(sink);
+  const framer = new Framer(sink, MULAW_8K);
   const scratch = new Uint8Array(700 + 16);
   let zeroChunks = 0;
   let exactChunks = 0;
@@ -115,7 +116,7 @@ for (const [seed, n] of [
 
 test('flush pads with 0xFF even where an earlier, longer remainder left other bytes', () => {
   const sink = new CopyingSink();
-  const framer = new Framer(sink);
+  const framer = new Framer(sink, MULAW_8K);
   framer.write(new Uint8Array(150).fill(0x11));
   framer.write(new Uint8Array(10 + 3).fill(0x22)); // completes a frame, leaves 3 behind
   assert.equal(framer.pending, 3);
@@ -126,7 +127,7 @@ test('flush pads with 0xFF even where an earlier, longer remainder left other by
 
 test('flush with nothing pending emits nothing and returns false', () => {
   const sink = new CopyingSink();
-  const framer = new Framer(sink);
+  const framer = new Framer(sink, MULAW_8K);
   assert.equal(framer.flush(), false);
   framer.write(new Uint8Array(0));
   assert.equal(framer.flush(), false);
@@ -138,7 +139,7 @@ test('flush with nothing pending emits nothing and returns false', () => {
 
 test('writing after a flush starts a fresh frame rather than continuing the padded one', () => {
   const sink = new CopyingSink();
-  const framer = new Framer(sink);
+  const framer = new Framer(sink, MULAW_8K);
   framer.write(new Uint8Array(5).fill(1));
   framer.flush();
   framer.write(new Uint8Array(FRAME).fill(2));
@@ -149,7 +150,7 @@ test('writing after a flush starts a fresh frame rather than continuing the padd
 
 test('reset drops the remainder: the next frame holds only bytes written after it', () => {
   const sink = new CopyingSink();
-  const framer = new Framer(sink);
+  const framer = new Framer(sink, MULAW_8K);
   framer.write(new Uint8Array(70).fill(9));
   framer.reset();
   assert.equal(framer.pending, 0);
@@ -161,7 +162,7 @@ test('reset drops the remainder: the next frame holds only bytes written after i
 
 test('one byte at a time still yields whole frames in order', () => {
   const sink = new CopyingSink();
-  const framer = new Framer(sink);
+  const framer = new Framer(sink, MULAW_8K);
   const stream = Uint8Array.from({ length: FRAME * 3 + 1 }, (_, i) => i & 0xff);
   for (let i = 0; i < stream.length; i++) framer.write(stream.subarray(i, i + 1));
   assert.equal(sink.frames.length, 3);

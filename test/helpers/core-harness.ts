@@ -1,7 +1,7 @@
 import { AttentionReader, AttentionWriter } from '../../src/pacer/attention-ring.js';
 import { readBatch } from '../../src/pacer/batch-reader.js';
 import { PacerCore } from '../../src/pacer/pacer-core.js';
-import { attentionSlots, controlBytes, type PacerOptions } from '../../src/pacer/pacer-layout.js';
+import { attentionSlots, controlBytes, type LaneWire, type PacerOptions } from '../../src/pacer/pacer-layout.js';
 import type { LaneRing } from '../../src/ring/lane-ring.js';
 import { readStamp } from './seeded.js';
 
@@ -9,6 +9,8 @@ export type Out = { kind: 'frame'; lane: number; sid: string; seq: number; gen: 
 
 export const SUFFIX = Buffer.from('"}}');
 export const prefixFor = (sid: string): Buffer => Buffer.from(`{"event":"media","streamSid":"${sid}","media":{"payload":"`);
+/** Twilio's media message for `sid`, one frame each, as the engine opens a lane. */
+export const wireFor = (sid: string, framesPerMessage = 1): LaneWire => ({ prefix: prefixFor(sid), suffix: SUFFIX, binary: false, framesPerMessage });
 
 export const CORE_OPTIONS: PacerOptions = { lead: 0, spinUs: 0, phases: 4, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 100, nice: null };
 
@@ -28,7 +30,7 @@ export class CoreHarness {
   }
 
   open(index: number, ring: LaneRing, sid: string): void {
-    this.core.open(index, ring.sab, prefixFor(sid), SUFFIX, ring.owner);
+    this.core.open(index, ring.sab, wireFor(sid), ring.owner);
   }
 
   /** What Call.wakeIfIdle / clear() do on main. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PacerHost, type LaneSink } from '../../src/pacer/pacer-host.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { until } from '../helpers/engine-fixture.js';
-import { prefixFor, SUFFIX } from '../helpers/core-harness.js';
+import { wireFor } from '../helpers/core-harness.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
 // Batches go back to the pacer for reuse once every sink has returned, unless a sink says it still
@@ -56,7 +56,7 @@ test('steady state: batches are recycled, the pacer stops allocating; a held vie
         onMark: () => undefined,
       },
     ];
-    feeders.forEach((f, i) => host.open(i, f.ring.sab, prefixFor(`MZ${i}`), SUFFIX, sinks[i]!));
+    feeders.forEach((f, i) => host.open(i, f.ring.sab, wireFor(`MZ${i}`), sinks[i]!));
     const timer = setInterval(() => feeders.forEach((f) => f.topUp()), 5);
     try {
       await until(() => got[1]!.length >= 150, 10_000, '3 s of frames');
@@ -83,7 +83,7 @@ test('no view held: after warm-up the pacer allocates no batch buffer at all', a
   try {
     const feeder = new Feeder(0, new LaneRing(120), host);
     let got = 0;
-    host.open(0, feeder.ring.sab, prefixFor('MZ0'), SUFFIX, { onFrame: () => ++got < 0, onMark: () => undefined });
+    host.open(0, feeder.ring.sab, wireFor('MZ0'), { onFrame: () => ++got < 0, onMark: () => undefined });
     const timer = setInterval(() => feeder.topUp(), 5);
     try {
       await until(() => got >= 50, 10_000, '1 s of frames');

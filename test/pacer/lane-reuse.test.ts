@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { LanePool } from '../../src/engine/lane-pool.js';
 import { PacerCore } from '../../src/pacer/pacer-core.js';
 import { LaneReader } from '../../src/ring/lane-reader.js';
-import { CORE_OPTIONS, CoreHarness, prefixFor, SUFFIX } from '../helpers/core-harness.js';
+import { CORE_OPTIONS, CoreHarness, wireFor } from '../helpers/core-harness.js';
 import { stampedFrame } from '../helpers/seeded.js';
 
 // The pacer reads open/close commands only between steps, so main can release a lane, hand it to
@@ -75,7 +75,7 @@ test('owner changes after the pacer read a slot and before it commits: the commi
   const core = new RacingCore(CORE_OPTIONS);
   const pool = new LanePool(120, 4);
   const a = pool.acquire()!;
-  core.open(a.index, a.ring.sab, prefixFor('MZ-A'), SUFFIX, a.ring.owner);
+  core.open(a.index, a.ring.sab, wireFor('MZ-A'), a.ring.owner);
   for (const f of range(0, 3)) a.ring.pushFrame(f, 0);
   // Only OWNER moves (no clear), so the ring's own commit would succeed: the owner check must stop it.
   core.race = () => a.ring.newOwner();

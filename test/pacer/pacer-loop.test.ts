@@ -17,7 +17,7 @@ import {
 } from '../../src/pacer/pacer-layout.js';
 import { PacerLoop, type LoopDeps } from '../../src/pacer/pacer-loop.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
-import { prefixFor, SUFFIX } from '../helpers/core-harness.js';
+import { wireFor } from '../helpers/core-harness.js';
 import { stampedFrame } from '../helpers/seeded.js';
 
 // The pacer thread's loop with a fake clock, wait and post: what it sleeps, when it refuses to
@@ -83,7 +83,7 @@ function setup(opts: Partial<PacerOptions> = {}, counterStart = 0) {
   const loop = new PacerLoop(control, core, options, thread);
   const attention = new AttentionWriter(control, slots);
   const ring = new LaneRing(120, undefined, counterStart);
-  thread.inbox.push({ op: 'open', lane: 0, owner: ring.owner, sab: ring.sab, prefix: prefixFor('MZ1'), suffix: SUFFIX });
+  thread.inbox.push({ op: 'open', lane: 0, owner: ring.owner, sab: ring.sab, wire: wireFor('MZ1') });
   const push = (n: number, from = 0): void => {
     for (let i = 0; i < n; i++) {
       ring.pushFrame(stampedFrame(from + i), 0);

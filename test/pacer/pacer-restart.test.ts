@@ -6,6 +6,7 @@ import { ErrorCodes, PtimeError } from '../../src/errors.js';
 import { PacerHost, type LaneSink, type PacerCrashKind, type PacerRestart } from '../../src/pacer/pacer-host.js';
 import type { PacerOptions } from '../../src/pacer/pacer-layout.js';
 import { TwilioAdapter } from '../../src/protocol/twilio-adapter.js';
+import { MULAW_8K } from '../../src/codec/audio-format.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
 // A real PacerHost and worker, lanes made the way the engine makes them (LanePool + the Twilio
@@ -34,8 +35,8 @@ class TestLane implements LaneSink {
   }
 
   open(): void {
-    const wire = adapter.mediaWire(this.streamSid);
-    this.host.open(this.lane.index, this.lane.ring.sab, Buffer.from(wire.prefix), Buffer.from(wire.suffix), this);
+    const wire = adapter.mediaWire(this.streamSid, MULAW_8K);
+    this.host.open(this.lane.index, this.lane.ring.sab, { ...wire, prefix: Buffer.from(wire.prefix), suffix: Buffer.from(wire.suffix) }, this);
   }
 
   push(): void {

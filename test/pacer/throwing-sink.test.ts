@@ -4,9 +4,8 @@ import { PacerHost } from '../../src/pacer/pacer-host.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { until } from '../helpers/engine-fixture.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
+import { wireFor } from '../helpers/core-harness.js';
 
-const SUFFIX = Buffer.from('"}}');
-const prefix = (sid: string): Buffer => Buffer.from(`{"event":"media","streamSid":"${sid}","media":{"payload":"`);
 const seqOf = (wire: Buffer | string): number =>
   readStamp(Buffer.from((JSON.parse(wire.toString()) as { media: { payload: string } }).media.payload, 'base64'));
 
@@ -18,13 +17,13 @@ test('a sink that throws loses only its own frames: the other calls of the same 
     const bad = new LaneRing(120);
     const good = new LaneRing(120);
     const got: number[] = [];
-    host.open(0, bad.sab, prefix('MZ-BAD'), SUFFIX, {
+    host.open(0, bad.sab, wireFor('MZ-BAD'), {
       onFrame: () => {
         throw new Error('application bug in a sink');
       },
       onMark: () => undefined,
     });
-    host.open(1, good.sab, prefix('MZ-GOOD'), SUFFIX, {
+    host.open(1, good.sab, wireFor('MZ-GOOD'), {
       onFrame: (_g, wire) => {
         got.push(seqOf(wire));
         return false;

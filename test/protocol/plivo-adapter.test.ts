@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { audioFormat, MULAW_8K } from '../../src/codec/audio-format.js';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { ErrorCodes, PtimeError } from '../../src/errors.js';
@@ -9,7 +10,7 @@ const a = new PlivoAdapter();
 const frame = Buffer.alloc(160, 0x7f).toString('base64');
 
 function rejects(raw: string, code: string): void {
-  assert.throws(() => a.parse(raw), (err: unknown) => err instanceof PtimeError && err.code === code, raw.slice(0, 80));
+  assert.throws(() => a.parse(raw, MULAW_8K), (err: unknown) => err instanceof PtimeError && err.code === code, raw.slice(0, 80));
 }
 
 test('Plivo start: streamId, callId, accountId, and extra_headers k=v;k=v as parameters', () => {
@@ -40,13 +41,15 @@ test('Plivo bad input: coded rejections', () => {
   rejects(JSON.stringify({ event: 'stop', streamId: 's' }), ErrorCodes.UNKNOWN_EVENT);
   rejects(JSON.stringify({ event: 'media', streamId: 7, media: { chunk: 1, timestamp: 1, payload: frame } }), ErrorCodes.STREAM_SID);
   rejects(JSON.stringify({ event: 'media', streamId: 's', media: { chunk: 1, timestamp: 1, payload: Buffer.alloc(320).toString('base64') } }), ErrorCodes.PAYLOAD_SIZE);
-  rejects(JSON.stringify({ event: 'start', start: { callId: 'c', streamId: 's', mediaFormat: { encoding: 'audio/x-l16', sampleRate: 16000 } } }), ErrorCodes.MEDIA_FORMAT);
+  rejects(JSON.stringify({ event: 'start', start: { callId: 'c', streamId: 's', mediaFormat: { encoding: 'audio/x-l16', sampleRate: 24000 } } }), ErrorCodes.MEDIA_FORMAT);
   rejects(JSON.stringify({ event: 'start', start: { callId: 'c', streamId: 's', mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000 } }, extra_headers: 'x'.repeat(513) }), ErrorCodes.BAD_MESSAGE);
 });
 
 test('Plivo outbound: playAudio with its content type, checkpoint and clearAudio naming the stream', () => {
-  const w = a.mediaWire('s-1');
+  const w = a.mediaWire('s-1', MULAW_8K);
   assert.deepEqual(JSON.parse(`${w.prefix}${frame}${w.suffix}`), { event: 'playAudio', media: { contentType: 'audio/x-mulaw', sampleRate: 8000, payload: frame } });
+  const l16 = a.mediaWire('s-1', audioFormat('l16', 16000));
+  assert.deepEqual(JSON.parse(`${l16.prefix}${frame}${l16.suffix}`), { event: 'playAudio', media: { contentType: 'audio/x-l16', sampleRate: 16000, payload: frame } });
   assert.deepEqual(JSON.parse(a.markMessage('s-1', 'm')), { event: 'checkpoint', streamId: 's-1', name: 'm' });
   assert.deepEqual(JSON.parse(a.clearMessage('s-1')), { event: 'clearAudio', streamId: 's-1' });
 });

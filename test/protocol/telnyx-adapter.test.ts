@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCodes, PtimeError } from '../../src/errors.js';
+import { MULAW_8K } from '../../src/codec/audio-format.js';
 import { TelnyxAdapter } from '../../src/protocol/telnyx-adapter.js';
 
 const a = new TelnyxAdapter();
 const frame = Buffer.alloc(160, 0x7f).toString('base64');
 
 function rejects(raw: string, code: string): void {
-  assert.throws(() => a.parse(raw), (err: unknown) => err instanceof PtimeError && err.code === code, raw.slice(0, 80));
+  assert.throws(() => a.parse(raw, MULAW_8K), (err: unknown) => err instanceof PtimeError && err.code === code, raw.slice(0, 80));
 }
 
 test('Telnyx start: stream_id, call_control_id, custom_parameters and the raw message in the common shape', () => {
@@ -20,7 +21,7 @@ test('Telnyx start: stream_id, call_control_id, custom_parameters and the raw me
   const ev = a.parse(JSON.stringify(raw));
   assert.equal(ev.event, 'start');
   if (ev.event !== 'start') return;
-  assert.deepEqual({ ...ev.start, raw: undefined }, { carrier: 'telnyx', raw: undefined, streamSid: '32DE0DEA-53CB', accountSid: 'u-9', callSid: 'v3:abc', tracks: ['inbound'], customParameters: { mode: 'tone' } });
+  assert.deepEqual({ ...ev.start, raw: undefined }, { carrier: 'telnyx', raw: undefined, streamSid: '32DE0DEA-53CB', accountSid: 'u-9', callSid: 'v3:abc', tracks: ['inbound'], customParameters: { mode: 'tone' }, format: MULAW_8K });
   assert.deepEqual(ev.start.raw, raw);
 });
 
@@ -40,12 +41,12 @@ test('Telnyx bad input: each a coded rejection naming what is wrong', () => {
   rejects(JSON.stringify({ event: 'media', stream_id: 's', media: { chunk: '1', timestamp: '1', payload: Buffer.alloc(161).toString('base64') } }), ErrorCodes.PAYLOAD_SIZE);
   rejects(JSON.stringify({ event: 'media', stream_id: 's', media: { chunk: '1', timestamp: '1', payload: '!!!!' } }), ErrorCodes.BAD_PAYLOAD);
   rejects(JSON.stringify({ event: 'dtmf', stream_id: 's', dtmf: { digit: 'X' } }), ErrorCodes.BAD_MESSAGE);
-  rejects(JSON.stringify({ event: 'start', stream_id: 's', start: { call_control_id: 'v3:a', media_format: { encoding: 'PCMA', sample_rate: 8000, channels: 1 } } }), ErrorCodes.MEDIA_FORMAT);
+  rejects(JSON.stringify({ event: 'start', stream_id: 's', start: { call_control_id: 'v3:a', media_format: { encoding: 'OPUS', sample_rate: 8000, channels: 1 } } }), ErrorCodes.MEDIA_FORMAT);
   rejects(JSON.stringify({ event: 'start', stream_id: 's', start: { media_format: { encoding: 'PCMU', sample_rate: 8000 } } }), ErrorCodes.BAD_MESSAGE);
 });
 
 test('Telnyx outbound: media, mark and clear carry no stream id (one stream per socket)', () => {
-  const w = a.mediaWire('s1');
+  const w = a.mediaWire();
   const msg = JSON.parse(`${w.prefix}${frame}${w.suffix}`) as unknown;
   assert.deepEqual(msg, { event: 'media', media: { payload: frame } });
   assert.deepEqual(JSON.parse(a.markMessage('s1', 'dtmf-5')), { event: 'mark', mark: { name: 'dtmf-5' } });

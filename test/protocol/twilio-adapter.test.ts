@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../../src/errors.js';
 import { TwilioAdapter } from '../../src/protocol/twilio-adapter.js';
+import { MULAW_8K as WIRE_MULAW } from '../../src/codec/audio-format.js';
 
 const SID = 'MZ00000000000000000000000000000001';
 const CALL = 'CA00000000000000000000000000000001';
@@ -77,7 +78,7 @@ test('start parses ids, tracks and customParameters; string sampleRate/channels 
   assert.deepEqual(adapter.parse(raw), {
     event: 'start',
     streamSid: SID,
-    start: { carrier: 'twilio', raw: JSON.parse(raw), streamSid: SID, accountSid: ACCOUNT, callSid: CALL, tracks: ['inbound'], customParameters: { mode: 'tone', lang: 'en' } },
+    start: { carrier: 'twilio', raw: JSON.parse(raw), streamSid: SID, accountSid: ACCOUNT, callSid: CALL, tracks: ['inbound'], customParameters: { mode: 'tone', lang: 'en' }, format: WIRE_MULAW },
   });
   // Twilio sends number-like fields as strings, so "8000"/"1" must be read as the numbers.
   const ev = adapter.parse(startMsg({ encoding: 'audio/x-mulaw', sampleRate: '8000', channels: '1' }));

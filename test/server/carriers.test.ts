@@ -11,7 +11,7 @@ import { TelnyxClient, type TelnyxOutbound } from '../helpers/telnyx-client.js';
 import { PlivoClient } from '../helpers/plivo-client.js';
 import { plivoSignatureV3 } from '../../src/server/carrier-auth.js';
 
-const ROUTES = { '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire', '/plivo': 'plivo' } as const;
+const ROUTES = { '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire', '/plivo': 'plivo', '/exotel': 'exotel', '/vonage': 'vonage', '/asterisk': 'asterisk' } as const;
 const PLIVO_TOKEN = 'plivo-auth-token-1';
 const TELNYX_TOKEN = 'telnyx-secret-1';
 const SIGNALWIRE_TOKEN = 'sw-secret-1';
@@ -89,7 +89,7 @@ test('Telnyx: start, echo with well-formed Telnyx media, DTMF → clear then mar
   }
 });
 
-test('Telnyx: bad input gets coded rejections, a PCMA start is refused (1003), and a control call streams on', async () => {
+test('Telnyx: bad input gets coded rejections, an OPUS start is refused (1003), and a control call streams on', async () => {
   const fx = await startEngine({ routes: { ...ROUTES } });
   attachDemoApp(fx.engine);
   try {
@@ -102,7 +102,7 @@ test('Telnyx: bad input gets coded rejections, a PCMA start is refused (1003), a
     bad.media160(stampedFrame(1)); // before start
     bad.ws.send('{"event":"media"'); // not JSON
     bad.ws.send(JSON.stringify({ event: 'hello', stream_id: 'tx-bad' }));
-    bad.start({}, 'PCMA');
+    bad.start({}, 'OPUS');
     assert.equal(await new Promise<number>((r) => bad.ws.once('close', (code) => r(code))), 1003);
 
     const short = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-short');
@@ -167,7 +167,7 @@ test('who may connect: Telnyx stream token and SignalWire bearer token, each che
     assert.equal(await upgradeStatus(sw, { authorization: `Bearer ${TELNYX_TOKEN}` }), 403, "another carrier's token");
     assert.equal(await upgradeStatus(sw, { authorization: `Bearer ${SIGNALWIRE_TOKEN}` }), 101);
     assert.equal(await upgradeStatus(urlOf(fx, '/media'), {}), 101, 'no Twilio token configured: no check there');
-    assert.equal(await upgradeStatus(urlOf(fx, '/exotel'), {}), 404, 'a carrier not routed');
+    assert.equal(await upgradeStatus(urlOf(fx, '/genesys'), {}), 404, 'a path of no route');
     await fx.engine.settled();
     assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_SIGNATURE], 4);
 
@@ -217,6 +217,7 @@ test('Plivo: start with extra_headers, playAudio frames, DTMF → clearAudio the
     const peer = await PlivoClient.connect(url, 'pl-stream-1', { 'x-plivo-signature-v3': `other,${signature}`, 'x-plivo-signature-v3-nonce': nonce });
     peer.start('mode=echo;lang=de');
     const [call] = await calling;
+    assert.equal(await upgradeStatus(url, { 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce }), 403, 'the same signed upgrade replayed');
     assert.equal(call.streamSid, 'pl-stream-1');
     assert.equal(call.callSid, 'call-pl-stream-1');
     assert.deepEqual(call.customParameters, { mode: 'echo', lang: 'de' });
@@ -247,7 +248,7 @@ test('Plivo: start with extra_headers, playAudio frames, DTMF → clearAudio the
     await closed;
     await until(() => fx.engine.calls.size === 0, 5000, 'the lane released');
     await fx.engine.settled();
-    assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_SIGNATURE], 2);
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_SIGNATURE], 3);
     assert.equal(fx.engine.stats().rejected[ErrorCodes.UNKNOWN_EVENT], undefined, 'clearedAudio is understood');
   } finally {
     await fx.close();
@@ -259,7 +260,7 @@ test('the load generator plays each carrier’s side: echo frames come back, DTM
   const fx = await startEngine({ routes: { ...ROUTES } });
   attachDemoApp(fx.engine);
   try {
-    for (const [carrier, path] of [['twilio', '/media'], ['signalwire', '/signalwire'], ['telnyx', '/telnyx'], ['plivo', '/plivo']] as const) {
+    for (const [path, carrier] of Object.entries(ROUTES)) {
       const r = await runLoad({ url: urlOf(fx, path), calls: 3, seconds: 2, rampPerSec: 50, mode: 'echo', carrier, dtmfEverySec: 1 });
       assert.equal(r.failedToConnect, 0, carrier);
       for (const c of r.calls) {

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AttentionReader, AttentionWriter } from '../../src/pacer/attention-ring.js';
+import { readBatch } from '../../src/pacer/batch-reader.js';
+import { PacerCore } from '../../src/pacer/pacer-core.js';
+import { attentionSlots, controlBytes, type LaneWire } from '../../src/pacer/pacer-layout.js';
+import { LaneRing } from '../../src/ring/lane-ring.js';
+import { CORE_OPTIONS } from '../helpers/core-harness.js';
+import { readStamp, stampedFrame } from '../helpers/seeded.js';
+
+/** A core and one lane of `frameBytes`, opened with `wire`; `step` returns each message's bytes. */
+function rig(frameBytes: number, wire: LaneWire, lead = 0) {
+  const slots = attentionSlots(4);
+  const control = new SharedArrayBuffer(controlBytes(slots));
+  const attention = new AttentionWriter(control, slots);
+  const core = new PacerCore({ ...CORE_OPTIONS, lead, phases: 1 }, new AttentionReader(control, slots));
+  const ring = new LaneRing(120, undefined, 0, frameBytes);
+  core.open(0, ring.sab, wire, ring.owner);
+  const wakeLane = (): void => {
+    attention.push(0, new Int32Array(ring.sab, 0, 64));
+  };
+  const push = (from: number, n: number): void => {
+    for (let i = 0; i < n; i++) {
+      ring.pushFrame(stampedFrame(from + i, new Uint8Array(frameBytes)), 0);
+      if (ring.pacerIdle()) wakeLane();
+    }
+  };
+  const step = (now: number): Buffer[] => {
+    core.step(now);
+    const out: Buffer[] = [];
+    const batch = core.batch.take();
+    if (batch) {
+      readBatch(batch, {
+        frame: (_l, _g, _o, w) => {
+          out.push(Buffer.from(w));
+          return false;
+        },
+        mark: () => undefined,
+      });
+      core.batch.recycle(batch);
+    }
+    return out;
+  };
+  return { core, ring, push, step, wake: wakeLane };
+}
+
+const none = new Uint8Array(0);
+
+test('binary lanes: each message is the raw frame of the lane’s size (640 bytes of L16 16 kHz), one per 20 ms', () => {
+  const r = rig(640, { prefix: none, suffix: none, binary: true, framesPerMessage: 1 });
+  r.push(0, 5);
+  const msgs = [...r.step(0), ...r.step(20), ...r.step(40)];
+  assert.deepEqual(msgs.map((m) => m.length), [640, 640, 640]);
+  assert.deepEqual(msgs.map((m) => readStamp(m, 0, 640)), [0, 1, 2]);
+});
+
+test('batching lanes (Exotel): up to framesPerMessage frames in one base64 payload, the schedule advancing 20 ms per frame; a mark ends a batch', () => {
+  const prefix = Buffer.from('{"p":"');
+  const suffix = Buffer.from('"}');
+  const r = rig(320, { prefix, suffix, binary: false, framesPerMessage: 4 }, 0);
+  r.push(0, 6);
+  r.ring.pushMark(7);
+  r.push(6, 3);
+  const decode = (m: Buffer): number[] => {
+    const bytes = Buffer.from((JSON.parse(m.toString()) as { p: string }).p, 'base64');
+    return Array.from({ length: bytes.length / 320 }, (_, i) => readStamp(bytes, i * 320, 320));
+  };
+  const first = r.step(0);
+  assert.deepEqual(first.map(decode), [[0, 1, 2, 3]], 'four frames at once');
+  assert.deepEqual(r.step(60).map(decode), [], 'the next message is due 80 ms (four frames) later, not 20');
+  assert.deepEqual(r.step(80).map(decode), [[4, 5]], 'a mark ends the batch: the audio before it goes alone');
+  assert.deepEqual(r.step(120).map(decode), [[6, 7, 8]]);
+});
+
+test('a paused lane (Asterisk MEDIA_XOFF) sends nothing and keeps its queue; resumed, it plays on from where it stopped', () => {
+  const r = rig(160, { prefix: none, suffix: none, binary: true, framesPerMessage: 1 });
+  r.push(0, 3);
+  assert.equal(r.step(0).length, 1);
+  r.ring.setPaused(true);
+  assert.deepEqual([...r.step(20), ...r.step(40), ...r.step(60)], []);
+  r.push(3, 2);
+  assert.deepEqual(r.step(80), [], 'new audio on a paused lane waits too');
+  assert.equal(r.ring.depth(), 4);
+  r.ring.setPaused(false);
+  r.wake();
+  const msgs = [...r.step(100), ...r.step(120), ...r.step(140), ...r.step(160)];
+  assert.deepEqual(msgs.map((m) => readStamp(m, 0, 160)), [1, 2, 3, 4]);
+});
