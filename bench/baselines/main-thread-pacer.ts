@@ -47,7 +47,7 @@ class BaselineLane {
       const payload = Buffer.from(r.bytes.subarray(at, at + FRAME_BYTES)).toString('base64');
       const gen = r.gen();
       if (!r.commit()) continue;
-      this.sink.onFrame(gen, JSON.stringify({ event: 'media', streamSid: this.streamSid, media: { payload } }));
+      this.sink.onFrame(gen, JSON.stringify({ event: 'media', streamSid: this.streamSid, media: { payload } }), 1);
       return true;
     }
   }

@@ -342,9 +342,9 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** Returns true when the socket kept a reference to `wire` (see LaneSink). */
-  onFrame(gen: number, wire: Buffer | string): boolean {
+  onFrame(gen: number, wire: Buffer | string, frames = 1): boolean {
     if (this.closed || !this.egress) return false;
-    const held = this.egress.frame(gen, wire);
+    const held = this.egress.frame(gen, wire, frames);
     if (this.intervals && gen === this.gen) {
       const now = performance.now();
       if (this.lastSendAt > 0) this.intervals.recordValue(Math.round((now - this.lastSendAt) * 1000));

@@ -95,13 +95,13 @@ export class IoThread {
       ended: (session) => this.ended(session),
     };
     this.visitor = {
-      frame: (lane, gen, owner, wire) => {
+      frame: (lane, gen, owner, wire, frames) => {
         const b = this.lanes[lane];
         // Built for a call that has left this lane, or whose stream has ended (as with io: 'main',
         // where the closed Call drops it): nothing goes out after a stop.
         if (!b || b.owner !== owner || b.link?.isClosed === true) return false;
         try {
-          return b.egress.frame(gen, wire);
+          return b.egress.frame(gen, wire, frames);
         } catch (err) {
           this.sendFailed(err);
           return true; // it may have kept the view before it threw: do not reuse the batch

@@ -1,12 +1,13 @@
 import { KIND_MARK } from '../ring/lane-layout.js';
-import { BATCH_HEADER_BYTES, RECORD_HEADER_BYTES, R_GEN, R_KIND, R_LANE, R_OWNER, R_VALUE } from './pacer-layout.js';
+import { BATCH_HEADER_BYTES, FRAMES_SHIFT, RECORD_HEADER_BYTES, R_GEN, R_KIND, R_LANE, R_OWNER, R_VALUE } from './pacer-layout.js';
 
 export interface BatchVisitor {
   /**
    * `wire` is a view into the batch (no copy), valid until the batch is given back for reuse.
    * Return true if something still holds the view after the call (a socket that queued it).
+   * `frames`: the 20 ms frames in the message (1 but for batching carriers).
    */
-  frame(lane: number, gen: number, owner: number, wire: Buffer): boolean;
+  frame(lane: number, gen: number, owner: number, wire: Buffer, frames: number): boolean;
   mark(lane: number, gen: number, owner: number, markId: number): void;
 }
 
@@ -24,11 +25,12 @@ export function readBatch(batch: ArrayBuffer, visit: BatchVisitor): boolean {
     const value = words[w + R_VALUE]!;
     const owner = words[w + R_OWNER]!;
     const start = at + RECORD_HEADER_BYTES;
-    if (words[w + R_KIND] === KIND_MARK) {
+    const kind = words[w + R_KIND]!;
+    if (kind === KIND_MARK) {
       visit.mark(lane, gen, owner, value);
       at = start;
     } else {
-      if (visit.frame(lane, gen, owner, bytes.subarray(start, start + value))) held = true;
+      if (visit.frame(lane, gen, owner, bytes.subarray(start, start + value), kind >>> FRAMES_SHIFT || 1)) held = true;
       at = (start + value + 3) & ~3;
     }
   }

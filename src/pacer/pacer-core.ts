@@ -3,7 +3,7 @@ import { LaneReader } from '../ring/lane-reader.js';
 import type { AttentionReader } from './attention-ring.js';
 import { BatchWriter } from './batch-writer.js';
 import { base64Length, writeBase64 } from './base64-writer.js';
-import type { LaneWire, PacerOptions } from './pacer-layout.js';
+import { FRAMES_SHIFT, type LaneWire, type PacerOptions } from './pacer-layout.js';
 import { VisitQueue } from './visit-queue.js';
 
 /** The largest message payload: Exotel's batches of L16 (see LaneWire). */
@@ -25,6 +25,8 @@ class PacedLane {
   stale = false;
   seenGen: number;
   framesThisSpell = 0;
+  /** A batching lane waiting, parked, for a full first message: since when (-1: not waiting). */
+  waitingSince = -1;
   readonly prefix: Uint8Array;
   readonly suffix: Uint8Array;
   readonly binary: boolean;
@@ -221,8 +223,10 @@ export class PacerCore {
   private visit(lane: PacedLane, now: number): void {
     if (lane.nextVisit !== Number.POSITIVE_INFINITY && now - lane.nextVisit > this.lateMs) lane.reader.bump(H_LATE);
     if (lane.state === STATE_IDLE && !this.start(lane, now)) return;
+    // A batching lane may send its next message one message early: see batchReady.
+    const lead = lane.perMessage > 1 ? this.leadMs + lane.perMessage * FRAME_MS : this.leadMs;
     for (let sent = 0; sent < this.maxPerVisit; sent++) {
-      const due = lane.nextSlot - this.leadMs;
+      const due = lane.nextSlot - lead;
       if (due > now) {
         lane.nextVisit = due;
         return;
@@ -231,7 +235,7 @@ export class PacerCore {
         // Too late to catch up without piling stale audio into the far end: re-base in phase.
         lane.nextSlot += FRAME_MS * Math.floor((now - lane.nextSlot) / FRAME_MS);
       }
-      const frames = this.sendHead(lane);
+      const frames = lane.perMessage > 1 && !this.batchReady(lane, now) ? 0 : this.sendHead(lane);
       if (frames === 0) {
         if (lane.stale) return;
         if (lane.nextSlot <= now) {
@@ -252,12 +256,33 @@ export class PacerCore {
     lane.nextVisit = Math.max(now, lane.nextSlot - this.leadMs);
   }
 
+  /**
+   * A batching lane (Exotel) sends a full message when one is queued, or whatever is queued once
+   * the carrier's buffer is down to the lead: so with a real-time producer the carrier holds between
+   * the lead and the lead plus one message, and every message is full.
+   */
+  private batchReady(lane: PacedLane, now: number): boolean {
+    return lane.reader.depth() >= lane.perMessage || lane.nextSlot - now <= this.leadMs;
+  }
+
   /** A parked lane: send marks at its head; start a schedule if audio is queued. */
   private start(lane: PacedLane, now: number): boolean {
     this.sendMarks(lane);
     if (lane.stale || lane.reader.isEmpty()) {
+      lane.waitingSince = -1;
       lane.nextVisit = Number.POSITIVE_INFINITY;
       return false;
+    }
+    if (lane.perMessage > 1) {
+      // A batching lane starts with a full message plus the lead queued, so its messages stay full
+      // (batchReady); or, for a short utterance, once its first audio has waited that long.
+      const cushion = lane.perMessage * FRAME_MS + this.leadMs;
+      if (lane.waitingSince < 0) lane.waitingSince = now;
+      if (lane.reader.depth() * FRAME_MS < cushion && now - lane.waitingSince < cushion) {
+        lane.nextVisit = lane.waitingSince + cushion;
+        return false;
+      }
+      lane.waitingSince = -1;
     }
     lane.state = STATE_PLAYING;
     lane.reader.setState(STATE_PLAYING);
@@ -302,6 +327,7 @@ export class PacerCore {
 
   private park(lane: PacedLane): void {
     this.leavePhase(lane);
+    lane.waitingSince = -1;
     lane.state = STATE_IDLE;
     lane.nextVisit = Number.POSITIVE_INFINITY;
     // Publish IDLE before re-reading WR (in the caller): main writes WR before reading STATE, so
@@ -386,7 +412,7 @@ export class PacerCore {
     if (frames === 0) return 0;
     const bytes = frames * lane.frameBytes;
     const size = lane.prefix.length + (lane.binary ? bytes : base64Length(bytes)) + lane.suffix.length;
-    const at = this.batch.begin(lane.index, gen, KIND_FRAME, size, lane.owner, size);
+    const at = this.batch.begin(lane.index, gen, KIND_FRAME | (frames << FRAMES_SHIFT), size, lane.owner, size);
     const out = this.batch.bytes;
     let end: number;
     if (lane.binary) {

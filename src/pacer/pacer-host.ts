@@ -136,11 +136,11 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private watchedTicks: number;
   private lastStatsAt = performance.now();
   private readonly visitor: BatchVisitor = {
-    frame: (lane, gen, owner, wire) => {
+    frame: (lane, gen, owner, wire, frames) => {
       const l = this.lanes[lane];
       if (!l || l.owner !== owner) return false; // built for a call that has left this lane
       try {
-        return l.sink.onFrame(gen, wire);
+        return l.sink.onFrame(gen, wire, frames);
       } catch (error) {
         this.sinkFailed(lane, error);
         return true; // it may have handed the view on before it threw: do not reuse the batch

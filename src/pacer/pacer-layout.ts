@@ -87,6 +87,11 @@ export const R_KIND = 2;
 export const R_VALUE = 3;
 export const R_OWNER = 4;
 export const RECORD_HEADER_BYTES = 20;
+/**
+ * A frame record's KIND word also carries how many 20 ms frames its message holds (above 1 only
+ * for batching carriers), so the sender counts frames, not messages.
+ */
+export const FRAMES_SHIFT = 8;
 
 export interface PacerOptions {
   /** Frames kept ahead of real time (Twilio buffers them; `clear` flushes them). */

@@ -9,7 +9,7 @@ export interface LaneSink {
    * view into a batch that is reused once every sink has returned: return true if something still
    * holds the view afterwards (a socket that queued it), and the batch is left to the GC instead.
    */
-  onFrame(gen: number, wire: Buffer | string): boolean;
+  onFrame(gen: number, wire: Buffer | string, frames: number): boolean;
   onMark(gen: number, markId: number): void;
 }
 

@@ -51,6 +51,11 @@ export class LaneReader {
     return Atomics.load(this.h, H_PAUSED) !== 0;
   }
 
+  /** Slots queued (frames and marks). */
+  depth(): number {
+    return (Atomics.load(this.h, H_WR) - Atomics.load(this.h, H_RD)) | 0;
+  }
+
   isEmpty(): boolean {
     return Atomics.load(this.h, H_RD) === Atomics.load(this.h, H_WR);
   }

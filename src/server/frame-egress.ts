@@ -49,18 +49,19 @@ export class FrameEgress {
   }
 
   /**
-   * Send one frame of generation `gen`. Returns true when the socket kept a reference to `wire`
-   * (it queued it without copying), so the batch it points into must not be reused yet.
+   * Send one media message of generation `gen`, holding `frames` 20 ms frames (counted as
+   * frames). Returns true when the socket kept a reference to `wire` (it queued it without
+   * copying), so the batch it points into must not be reused yet.
    */
-  frame(gen: number, wire: Buffer | string): boolean {
+  frame(gen: number, wire: Buffer | string, frames = 1): boolean {
     if (gen !== this.gen) {
-      this.stale = (this.stale + 1) | 0;
+      this.stale = (this.stale + frames) | 0;
       Atomics.store(this.header, H_TX_STALE, this.stale);
       return false;
     }
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.limits.maxBufferedBytes) {
-      this.notDraining(performance.now()); // the clock is read only for a socket that is behind
+      this.notDraining(performance.now(), frames); // the clock is read only for a socket that is behind
       return false;
     }
     this.stuckSince = -1;
@@ -68,15 +69,15 @@ export class FrameEgress {
     // the pacer's whole batch (which goes back to the pacer for reuse).
     const copy = buffered > 0 && typeof wire !== 'string';
     // Counted before the write: a peer that reads the frame at once must find it counted.
-    this.sent = (this.sent + 1) | 0;
+    this.sent = (this.sent + frames) | 0;
     Atomics.store(this.header, H_TX_SENT, this.sent);
     this.socket.send(copy ? Buffer.from(wire) : wire);
     // The write can also go partial now (the kernel buffer filled): then the view is still held.
     return !copy && typeof wire !== 'string' && this.socket.bufferedAmount > 0;
   }
 
-  private notDraining(now: number): void {
-    this.slow = (this.slow + 1) | 0;
+  private notDraining(now: number, frames: number): void {
+    this.slow = (this.slow + frames) | 0;
     Atomics.store(this.header, H_TX_SLOW, this.slow);
     this.events.slowDrop(now);
     if (this.stuckSince < 0) this.stuckSince = now;

@@ -45,6 +45,10 @@ function rig(frameBytes: number, wire: LaneWire, lead = 0) {
 }
 
 const none = new Uint8Array(0);
+const decode = (m: Buffer): number[] => {
+  const bytes = Buffer.from((JSON.parse(m.toString()) as { p: string }).p, 'base64');
+  return Array.from({ length: bytes.length / 320 }, (_, i) => readStamp(bytes, i * 320, 320));
+};
 
 test('binary lanes: each message is the raw frame of the lane’s size (640 bytes of L16 16 kHz), one per 20 ms', () => {
   const r = rig(640, { prefix: none, suffix: none, binary: true, framesPerMessage: 1 });
@@ -54,22 +58,32 @@ test('binary lanes: each message is the raw frame of the lane’s size (640 byte
   assert.deepEqual(msgs.map((m) => readStamp(m, 0, 640)), [0, 1, 2]);
 });
 
-test('batching lanes (Exotel): up to framesPerMessage frames in one base64 payload, the schedule advancing 20 ms per frame; a mark ends a batch', () => {
-  const prefix = Buffer.from('{"p":"');
-  const suffix = Buffer.from('"}');
-  const r = rig(320, { prefix, suffix, binary: false, framesPerMessage: 4 }, 0);
+test('batching lanes (Exotel): a message carries up to framesPerMessage frames as one base64 payload; the schedule moves 20 ms per frame; a mark ends a batch', () => {
+  const r = rig(320, { prefix: Buffer.from('{"p":"'), suffix: Buffer.from('"}'), binary: false, framesPerMessage: 4 }, 0);
   r.push(0, 6);
   r.ring.pushMark(7);
   r.push(6, 3);
-  const decode = (m: Buffer): number[] => {
-    const bytes = Buffer.from((JSON.parse(m.toString()) as { p: string }).p, 'base64');
-    return Array.from({ length: bytes.length / 320 }, (_, i) => readStamp(bytes, i * 320, 320));
-  };
-  const first = r.step(0);
-  assert.deepEqual(first.map(decode), [[0, 1, 2, 3]], 'four frames at once');
-  assert.deepEqual(r.step(60).map(decode), [], 'the next message is due 80 ms (four frames) later, not 20');
-  assert.deepEqual(r.step(80).map(decode), [[4, 5]], 'a mark ends the batch: the audio before it goes alone');
-  assert.deepEqual(r.step(120).map(decode), [[6, 7, 8]]);
+  assert.deepEqual(r.step(0).map(decode), [[0, 1, 2, 3], [4, 5]], 'two messages may be out at once (lead + one message); the mark ends the second');
+  assert.deepEqual(r.step(100).map(decode), [], 'three frames queued, the carrier holds 20 ms more: wait for a full message');
+  assert.deepEqual(r.step(120).map(decode), [[6, 7, 8]], 'the carrier is down to the lead (0): what is queued goes');
+});
+
+test('batching lanes with a real-time producer: the first message waits for a full batch (or times out), then every message is full', () => {
+  const wire = { prefix: Buffer.from('{"p":"'), suffix: Buffer.from('"}'), binary: false, framesPerMessage: 4 };
+  const short = rig(320, wire, 0);
+  short.push(0, 1);
+  assert.deepEqual(short.step(0).map(decode), [], 'one frame: wait for a full message');
+  assert.deepEqual(short.step(60).map(decode), []);
+  assert.deepEqual(short.step(80).map(decode), [[0]], 'a short utterance goes once its audio has waited a message long');
+
+  const live = rig(320, wire, 0);
+  const msgs: number[][] = [];
+  for (let t = 0, seq = 0; t <= 480; t += 20) {
+    live.push(seq++, 1);
+    msgs.push(...live.step(t).map(decode));
+  }
+  assert.deepEqual(msgs.map((m) => m.length), [4, 4, 4, 4, 4, 4], 'every message full');
+  assert.deepEqual(msgs.flat(), Array.from({ length: 24 }, (_, k) => k), 'in order, nothing lost');
 });
 
 test('a paused lane (Asterisk MEDIA_XOFF) sends nothing and keeps its queue; resumed, it plays on from where it stopped', () => {

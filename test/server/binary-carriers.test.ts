@@ -179,6 +179,8 @@ test('Exotel: start at 8 kHz L16, 100 ms inbound chunks reach the app as 20 ms f
     }
     assert.ok(media().some((m) => Buffer.from((m['media'] as { payload: string }).payload, 'base64').length === 3200), 'a queued backlog goes in 3.2 kB messages');
     assert.deepEqual(stamps(frames(), 320), Array.from({ length: 30 }, (_, k) => k), 'frames in order, bytes unchanged');
+    await fx.engine.settled();
+    assert.equal(call.stats().framesSent, 30, 'framesSent counts 20 ms frames, not messages');
 
     peer.json({ event: 'dtmf', sequence_number: String(++seq), stream_sid: sid, dtmf: { digit: '3', duration: '100' } });
     await peer.waitFor(() => peer.control.some((m) => m['event'] === 'mark'), 5000, 'the clear and the mark');
