@@ -1,7 +1,7 @@
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { checkFrameBytes, DTMF_DIGIT, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { binaryFrame, BINARY_WIRE, DTMF_DIGIT, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
 
 /** Asterisk ignores (with a log line) a text message longer than this. */
 export const ASTERISK_MAX_COMMAND_BYTES = 128;
@@ -81,12 +81,11 @@ export class AsteriskAdapter implements CarrierAdapter {
   }
 
   parseBinary(data: Buffer, format: AudioFormat | null): InboundEvent {
-    checkFrameBytes(data.length, format, 'binary audio message');
-    return { event: 'media', streamSid: '', track: 'inbound', chunk: 0, timestamp: 0, payload: data };
+    return binaryFrame(data, format);
   }
 
   mediaWire(): MediaWire {
-    return { prefix: '', suffix: '', binary: true, framesPerMessage: 1 };
+    return BINARY_WIRE;
   }
 
   markMessage(_streamSid: string, name: string): string {

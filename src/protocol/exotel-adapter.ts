@@ -1,7 +1,7 @@
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, noBinary, object, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { count, decodeFrame, DTMF_DIGIT, noBinary, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
 import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
 
 /**
@@ -17,16 +17,7 @@ export const EXOTEL_MIN_MESSAGE_BYTES = 3200;
  */
 const MAX_INBOUND_FRAMES = 5;
 
-function optionalText(o: Json, key: string): string {
-  const v = o[key];
-  return typeof v === 'string' && v.length <= MAX_ID_CHARS ? v : '';
-}
-
-function streamSid(o: Json): string {
-  const v = o['stream_sid'];
-  if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.STREAM_SID, 'message has no stream_sid');
-  return v;
-}
+const streamSid = (o: Json): string => requiredStreamId(o, 'stream_sid');
 
 /**
  * Exotel's Voicebot applet (AgentStream), bidirectional: snake_case like Telnyx, base64 of 16-bit

@@ -1,5 +1,6 @@
 import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../errors.js';
 import { formatName, MAX_FRAME_BYTES, type AudioFormat } from '../codec/audio-format.js';
+import type { InboundEvent, MediaWire } from './carrier-adapter.js';
 
 /**
  * Field readers every JSON carrier dialect shares: each either returns the value or throws a
@@ -34,6 +35,19 @@ export function count(o: Json, key: string, where: string): number {
   const n = typeof v === 'string' && v.length > 0 && v.length < 16 ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-negative number`);
   return n;
+}
+
+/** An id the carrier may omit or garble on an event that does not depend on it: '' then. */
+export function optionalText(o: Json, key: string): string {
+  const v = o[key];
+  return typeof v === 'string' && v.length <= MAX_ID_CHARS ? v : '';
+}
+
+/** The stream id under `key`, which every event of that dialect must carry. */
+export function requiredStreamId(o: Json, key: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.STREAM_SID, `message has no ${key}`);
+  return v;
 }
 
 export function parseJson(raw: string): Json {
@@ -87,6 +101,15 @@ export function stringMap(v: unknown, where: string): Record<string, string> {
   }
   return out;
 }
+
+/** A binary carrier's audio message: exactly one 20 ms frame of the stream's format, for the socket's own stream. */
+export function binaryFrame(data: Buffer, format: AudioFormat | null): InboundEvent {
+  checkFrameBytes(data.length, format, 'binary audio message');
+  return { event: 'media', streamSid: '', track: 'inbound', chunk: 0, timestamp: 0, payload: data };
+}
+
+/** Raw frames in binary messages, one per message (Vonage, Asterisk). */
+export const BINARY_WIRE: MediaWire = Object.freeze({ prefix: '', suffix: '', binary: true, framesPerMessage: 1 });
 
 /** For a text-only carrier: a binary message is not part of its protocol. */
 export function noBinary(): never {

@@ -1,19 +1,10 @@
 import { audioFormat, type AudioFormat, type WireEncoding } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, noBinary, object, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { count, decodeFrame, DTMF_DIGIT, noBinary, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
 import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
 
-function optionalText(o: Json, key: string): string {
-  const v = o[key];
-  return typeof v === 'string' && v.length <= MAX_ID_CHARS ? v : '';
-}
-
-function streamId(o: Json): string {
-  const v = o['stream_id'];
-  if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.STREAM_SID, 'message has no stream_id');
-  return v;
-}
+const streamId = (o: Json): string => requiredStreamId(o, 'stream_id');
 
 /**
  * Telnyx Media Streaming over WebSocket, bidirectional in RTP mode (`stream_bidirectional_mode:

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { checkFrameBytes, DTMF_DIGIT, MAX_ID_CHARS, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import { binaryFrame, BINARY_WIRE, DTMF_DIGIT, MAX_ID_CHARS, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
 import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
 
 /** Vonage caps an NCCO's `headers` at 512 bytes; the flattened fields of a connected event stay near that. */
@@ -76,12 +76,11 @@ export class VonageAdapter implements CarrierAdapter {
   }
 
   parseBinary(data: Buffer, format: AudioFormat | null): InboundEvent {
-    checkFrameBytes(data.length, format, 'binary audio message');
-    return { event: 'media', streamSid: '', track: 'inbound', chunk: 0, timestamp: 0, payload: data };
+    return binaryFrame(data, format);
   }
 
   mediaWire(): MediaWire {
-    return { prefix: '', suffix: '', binary: true, framesPerMessage: 1 };
+    return BINARY_WIRE;
   }
 
   markMessage(_streamSid: string, name: string): string {

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import WebSocket from 'ws';
 import { ErrorCodes, type Call, type MarkResult } from '../../src/index.js';
 import { attachDemoApp } from '../../src/demo/demo-app.js';
 import { startEngine, until, type Fixture } from '../helpers/engine-fixture.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 import { BinaryPeer } from '../helpers/binary-peer.js';
+import { upgradeStatus } from '../helpers/upgrade-status.js';
 
 const ROUTES = { '/media': 'twilio', '/vonage': 'vonage', '/asterisk': 'asterisk', '/exotel': 'exotel' } as const;
 const VONAGE_AUTH = { Authorization: 'Bearer vonage-secret-1' };
@@ -243,16 +243,7 @@ test('binary carriers: bad input gets coded rejections (binary before start, wro
 test('who may connect: Exotel Basic, Vonage bearer and Asterisk Basic credentials, each on its own route (403 counted, wrong scheme too)', async () => {
   const fx = await startEngine({ routes: { ...ROUTES }, ...AUTH });
   try {
-    const status = (path: string, headers: Record<string, string>): Promise<number> =>
-      new Promise((resolve) => {
-        const ws = new WebSocket(urlOf(fx, path), { headers });
-        ws.once('open', () => {
-          ws.close();
-          resolve(101);
-        });
-        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-        ws.once('error', () => undefined);
-      });
+    const status = (path: string, headers: Record<string, string>): Promise<number> => upgradeStatus(urlOf(fx, path), headers);
     assert.equal(await status('/exotel', EXOTEL_AUTH), 101);
     assert.equal(await status('/exotel', { Authorization: `Basic ${Buffer.from('KEY1:wrong').toString('base64')}` }), 403);
     assert.equal(await status('/exotel', {}), 403);

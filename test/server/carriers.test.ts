@@ -10,6 +10,7 @@ import { readStamp, stampedFrame } from '../helpers/seeded.js';
 import { TelnyxClient, type TelnyxOutbound } from '../helpers/telnyx-client.js';
 import { PlivoClient } from '../helpers/plivo-client.js';
 import { plivoSignatureV3 } from '../../src/server/carrier-auth.js';
+import { upgradeStatus } from '../helpers/upgrade-status.js';
 
 const ROUTES = { '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire', '/plivo': 'plivo', '/exotel': 'exotel', '/vonage': 'vonage', '/asterisk': 'asterisk' } as const;
 const PLIVO_TOKEN = 'plivo-auth-token-1';
@@ -20,17 +21,6 @@ function urlOf(fx: Fixture, path: string): string {
   return `ws://127.0.0.1:${fx.engine.address()!.port}${path}`;
 }
 
-async function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  const ws = new WebSocket(url, { headers });
-  return new Promise((resolve) => {
-    ws.once('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once('error', () => undefined);
-  });
-}
 
 const stampOf = (m: TelnyxOutbound): number => readStamp(Buffer.from(m.media!.payload, 'base64'));
 
