@@ -12,6 +12,18 @@ interface LogLine {
   underruns?: number;
   atEpochMs?: number;
   blockMs?: number;
+  streamSid?: string;
+  heardMs?: number | null;
+  sentMs?: number | null;
+  confirmedMs?: number | null;
+}
+
+/** The demo app's barge-in line: what the server estimated the caller had heard at a clear. */
+export interface BargeInLine {
+  streamSid: string;
+  heardMs: number | null;
+  sentMs: number | null;
+  confirmedMs: number | null;
 }
 
 /**
@@ -22,6 +34,7 @@ interface LogLine {
 export class ServerProcess {
   readonly figures: EngineFigures[] = [];
   readonly stalls: { atEpochMs: number; blockMs: number }[] = [];
+  readonly bargeIns: BargeInLine[] = [];
   framesSentByEndedCalls = 0;
   dropsByEndedCalls = 0;
   underrunsByEndedCalls = 0;
@@ -54,6 +67,8 @@ export class ServerProcess {
           server.framesSentByEndedCalls += line.framesSent ?? 0;
           server.dropsByEndedCalls += line.drops ?? 0;
           server.underrunsByEndedCalls += line.underruns ?? 0;
+        } else if (line.msg === 'barge-in') {
+          server.bargeIns.push({ streamSid: line.streamSid ?? '', heardMs: line.heardMs ?? null, sentMs: line.sentMs ?? null, confirmedMs: line.confirmedMs ?? null });
         } else if (line.msg === 'injected stall') server.stalls.push({ atEpochMs: line.atEpochMs ?? 0, blockMs: line.blockMs ?? 0 });
       });
     });

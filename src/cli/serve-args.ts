@@ -49,6 +49,8 @@ Options:
                     default: the TWILIO_AUTH_TOKEN environment variable, else no check
   --public-url URL  the stream URL as Twilio sees it, for the signature behind a proxy
                     (e.g. wss://voice.example.com/media)
+  --mark-every-ms N the engine's own marks every N ms of a call's audio, so heard() (and the
+                    demo's barge-in line) is exact to within it (default 200; 0 = none)
   --drain-ms N      on SIGTERM/SIGINT, let queued audio play for up to N ms before closing
                     sockets with 1001 (default 5000); a second signal exits at once
   --pacer-nice=N    nice value for the pacer thread only (-20..19; below 0 needs CAP_SYS_NICE)
@@ -107,6 +109,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'twilio-auth-token': { type: 'string' },
         'public-url': { type: 'string' },
         'drain-ms': { type: 'string' },
+        'mark-every-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -178,6 +181,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (rt !== undefined) opts.pacerRealtime = rt;
   const maxCalls = integer('max-calls', values['max-calls']);
   if (maxCalls !== undefined) opts.maxCalls = maxCalls;
+  const markEveryMs = integer('mark-every-ms', values['mark-every-ms']);
+  if (markEveryMs !== undefined) opts.markEveryMs = markEveryMs;
   const drainMs = integer('drain-ms', values['drain-ms']);
   if (drainMs !== undefined) opts.drainMs = drainMs;
   const token = values['twilio-auth-token'] ?? env['TWILIO_AUTH_TOKEN'];

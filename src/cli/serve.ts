@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { readWavFile } from '../codec/wav-reader.js';
 import { attachDemoApp } from '../demo/demo-app.js';
 import { createEngine, type Engine } from '../engine/engine.js';
@@ -19,7 +20,7 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   // once per wire format, so no call pays for resampling audio every call plays the same.
   const wav = audioFile === undefined ? null : await readAudioFile(audioFile);
   const engine = await createEngine(pacer ? { ...opts, pacer } : opts);
-  attachDemoApp(engine, wav === null ? {} : { file: { samples: wav.samples, sampleRate: wav.sampleRate } });
+  attachDemoApp(engine, wav === null ? {} : { file: { samples: wav.samples, sampleRate: wav.sampleRate }, fileName: basename(audioFile!) });
   if (wav !== null) {
     engine.logger.info(
       { audioFile, sampleRate: wav.sampleRate, channels: wav.channels, durationMs: Math.round(wav.durationMs) },

@@ -10,6 +10,8 @@ export type DemoMode = (typeof DEMO_MODES)[number];
 export interface DemoOptions {
   /** The --audio-file's samples (mode "file"), converted once per wire format the first time a call needs it. */
   file?: { samples: Int16Array; sampleRate: number };
+  /** The file's name: mode "file" plays it as one utterance of that name. */
+  fileName?: string;
 }
 
 /** Frames handed to send() per step in file mode: 10, so a fill costs few calls. */
@@ -65,7 +67,11 @@ export function attachDemoApp(engine: Engine, options: DemoOptions = {}): void {
     const mode: DemoMode = (DEMO_MODES as readonly string[]).includes(requested) ? (requested as DemoMode) : 'echo';
     if (mode !== requested) call.logger.warn({ requested, modes: DEMO_MODES }, 'unknown demo mode; using echo');
     const file = mode === 'file' ? fileIn(call.format) : undefined;
-    if (mode === 'file' && file !== undefined) produce(call, looped(file, call.format));
+    if (mode === 'tone') call.beginUtterance('tone');
+    if (mode === 'file' && file !== undefined) {
+      call.beginUtterance(options.fileName ?? 'file');
+      produce(call, looped(file, call.format));
+    }
     else if (mode === 'echo' || mode === 'file') {
       if (mode === 'file') call.logger.warn('mode "file" needs ptime serve --audio-file; using echo');
       call.on('media', (m) => {
@@ -76,7 +82,13 @@ export function attachDemoApp(engine: Engine, options: DemoOptions = {}): void {
       produce(call, () => frame);
     }
     call.on('dtmf', ({ digit }) => {
-      call.clear();
+      // What the caller heard of what was playing: the figures an agent truncates its transcript by.
+      const cut = call.clear()[0];
+      const heard = cut ? call.heard(cut.utterance) : null;
+      call.logger.info(
+        { utterance: heard?.utterance ?? null, heardMs: heard?.heardMs ?? null, sentMs: heard?.sentMs ?? null, confirmedMs: heard?.confirmedMs ?? null },
+        'barge-in',
+      );
       if (call.accepting) void call.mark(`dtmf-${digit}`);
     });
   });

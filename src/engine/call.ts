@@ -15,6 +15,7 @@ import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
 import { Framer, type FrameSink } from './framer.js';
 import type { Lane } from './lane-pool.js';
 import { MarkBook, type MarkResult } from './mark-book.js';
+import { UtteranceBook, type HeardReport, type Interruption } from './utterance-book.js';
 import { OutboundOrder } from './outbound-order.js';
 import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
 import { type CodecRunner, PcmSender } from './pcm-sender.js';
@@ -43,6 +44,10 @@ export interface CallContext {
   readonly lowWaterMark: number;
   readonly maxMarkNameBytes: number;
   readonly codec: CodecRunner;
+  /** The engine's own marks go out every this many frames of audio (0: only at utterance ends and the app's marks). */
+  readonly markEveryFrames: number;
+  /** Frames the pacer sends ahead of real time (the carrier holds them): the heard() model's send-time lead. */
+  readonly leadFrames: number;
   /** Above this many unsent bytes on a socket, the call's media frames are dropped. */
   readonly maxBufferedBytes: number;
   /** A socket over maxBufferedBytes for this long is closed (1008). */
@@ -76,6 +81,8 @@ export interface CallStats {
   marksPending: number;
   /** Frames of sendPcm16 audio still being converted in the codec pool. */
   codecPendingFrames: number;
+  /** The engine's own marks sent to the carrier (for call.heard(); never surfaced as 'mark'). */
+  internalMarks: number;
   /** Media frames not sent because the peer's socket stopped draining (over maxBufferedBytes). */
   slowPeerDrops: number;
   rejected: number;
@@ -91,7 +98,13 @@ export interface CallEvents {
   drain: [];
   /** The engine is shutting down: queued audio still plays, but no more is accepted. */
   ending: [];
+  /** A clear() cut this utterance: what the caller heard of it (one event per utterance cut). */
+  interrupted: [Interruption];
+  /** The carrier confirmed the utterance's last audio played. */
+  utterancePlayed: [{ utterance: string }];
 }
+
+export type { HeardReport, Interruption, UtteranceState } from './utterance-book.js';
 
 export type { MarkResult } from './mark-book.js';
 
@@ -119,6 +132,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   private readonly pcm: PcmSender;
   private receiver: PcmReceiver | null = null;
   private readonly marks: MarkBook;
+  private readonly book: UtteranceBook;
+  private framesSinceMark = 0;
   private readonly overflow: ThrottledCount;
   private readonly baseline: { underruns: number; late: number; drops: number; sent: number; slow: number; stale: number };
   private readonly header: Int32Array;
@@ -179,6 +194,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       slow: Atomics.load(h, H_TX_SLOW),
       stale: Atomics.load(h, H_TX_STALE),
     };
+    this.book = new UtteranceBook(ctx.leadFrames, adapter.playbackAck, () => this.consumed());
     this.egress =
       transport.sender === 'main'
         ? new FrameEgress(transport, h, this.gen, ctx, {
@@ -243,8 +259,44 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /** End of an utterance: the resampler's tail, then the carried remainder padded with the format's silence. */
   flush(): boolean {
     this.assertOpen('flush');
-    this.endUtterance();
+    this.flushAudio();
     return this.belowHighWater();
+  }
+
+  /**
+   * Audio sent from now on (send, sendPcm16, file) belongs to utterance `id` (made up if omitted;
+   * returned) until the next beginUtterance() or endUtterance(). The one open before ends here:
+   * its carried remainder is padded out, so utterances never share a frame. In the call's order,
+   * like send(): audio of earlier sendPcm16 chunks still converting stays in the earlier one.
+   */
+  beginUtterance(id?: string): string {
+    this.assertOpen('beginUtterance');
+    const uid = this.book.reserve(id);
+    this.flushAudio();
+    this.order.run(() => {
+      this.closeUtterance();
+      this.book.begin(uid);
+    }, 0);
+    return uid;
+  }
+
+  /** The open utterance ends here (its remainder padded out); audio after it starts an implicit one. */
+  endUtterance(): void {
+    this.assertOpen('endUtterance');
+    this.flushAudio();
+    this.order.run(() => {
+      this.closeUtterance();
+      this.wakeIfIdle();
+    }, 0);
+  }
+
+  /**
+   * What the caller has heard of utterance `id`, or of the one playing now (null before any
+   * audio): see README, "What the caller heard". Throws PTIME_ERR_UTTERANCE for an id never begun
+   * on this call or older than its last 32 utterances.
+   */
+  heard(id?: string): HeardReport | null {
+    return this.book.heard(performance.now(), id);
   }
 
   /**
@@ -269,8 +321,10 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   mark(name: string): Promise<MarkResult> {
     this.assertOpen('mark');
     const { id, done } = this.marks.add(name);
-    this.endUtterance();
+    this.flushAudio();
     this.order.run(() => {
+      this.marks.place(id, this.book.markQueued());
+      this.framesSinceMark = 0;
       // Before the push: once the mark is in the ring the pacer may hand it on at once.
       if (this.transport.sender === 'io') this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
       this.handleDrop(this.lane.ring.pushMark(id));
@@ -282,9 +336,12 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /**
    * Barge-in: drop everything queued here and at the carrier. Nothing queued before clear() is sent
    * after it, including frames the pacer already handed back; queued marks resolve 'cleared'.
+   * Returns (and emits as 'interrupted') each utterance it cut, with what the caller heard of it.
    */
-  clear(): void {
+  clear(): Interruption[] {
     this.assertOpen('clear', true);
+    const cuts = this.book.clear(performance.now());
+    this.framesSinceMark = 0;
     this.order.cancel();
     this.pcm.reset();
     this.framer.reset();
@@ -298,6 +355,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (!this.clearEchoesMarks) this.settle(this.marks.clearInFlight());
     this.marks.noteClearSent();
     if (this.needDrain) setImmediate(() => this.maybeDrain());
+    for (const cut of cuts) safeEmit(this, this.logger, 'interrupted', cut);
+    return cuts;
   }
 
   /** Hang up our side: close the socket (1000 by default) and release the lane. */
@@ -321,6 +380,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       staleDiscarded: (Atomics.load(h, H_TX_STALE) - this.baseline.stale) | 0,
       marksPending: this.marks.pending,
       codecPendingFrames: this.pcm.pendingFrames,
+      internalMarks: this.marks.internalSent,
       slowPeerDrops: (Atomics.load(h, H_TX_SLOW) - this.baseline.slow) | 0,
       rejected: this.rejectedCount,
     };
@@ -329,7 +389,9 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   // --- engine side -------------------------------------------------------------------------
 
   pushFrame(src: Uint8Array, offset: number): void {
+    this.book.frame();
     this.handleDrop(this.lane.ring.pushFrame(src, offset));
+    if (this.ctx.markEveryFrames > 0 && ++this.framesSinceMark >= this.ctx.markEveryFrames) this.pushInternalMark();
   }
 
   /** An inbound media frame from the carrier. */
@@ -375,7 +437,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (this.closed || this.ending) return;
     // The resampler's last samples and a remainder under one frame end the utterance: play
     // them (padded) rather than cut them off.
-    this.endUtterance();
+    this.flushAudio();
     this.ending = true;
     safeEmit(this, this.logger, 'ending');
   }
@@ -385,11 +447,14 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     return this.closed || (this.lane.ring.depth() === 0 && !this.order.busy);
   }
 
-  /** The carrier echoed a mark. */
+  /** The carrier echoed a mark (the app's or the engine's own). */
   markEchoed(name: string): boolean {
-    const result = this.marks.echoed(name);
-    if (!result) return false;
-    safeEmit(this, this.logger, 'mark', result);
+    const echo = this.marks.echoed(name);
+    if (!echo) return false;
+    if (echo.played) {
+      for (const utterance of this.book.markPlayed(echo.seq, performance.now())) safeEmit(this, this.logger, 'utterancePlayed', { utterance });
+    }
+    if (echo.result) safeEmit(this, this.logger, 'mark', echo.result);
     return true;
   }
 
@@ -432,8 +497,27 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.wakeIfIdle();
   }
 
+  /** Frames that have left the queue: sent, dropped for a slow peer, or dropped oldest at the bound (int32, wraps). */
+  private consumed(): number {
+    const h = this.header;
+    return (this.lane.ring.drops + Atomics.load(h, H_TX_SENT) + Atomics.load(h, H_TX_SLOW)) | 0;
+  }
+
+  /** One of the engine's own marks, after everything queued so far (heard() is exact to it). */
+  private pushInternalMark(): void {
+    this.framesSinceMark = 0;
+    const id = this.marks.addInternal(this.book.markQueued());
+    if (this.transport.sender === 'io') this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
+    this.handleDrop(this.lane.ring.pushMark(id));
+  }
+
+  /** In the call's order: the open utterance ends, with a mark at its end when it has audio. */
+  private closeUtterance(): void {
+    if (this.book.close()) this.pushInternalMark();
+  }
+
   /** Queue, in the call's order, the resampler's tail and then the framer's remainder padded to a frame. */
-  private endUtterance(): void {
+  private flushAudio(): void {
     this.pcm.flushTail();
     this.order.run(() => {
       this.framer.flush();
@@ -466,7 +550,11 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   private handleDrop(dropped: number): void {
     if (dropped === DROPPED_FRAME) this.overflow.add(performance.now());
-    else if (dropped === DROPPED_MARK) this.settle(this.marks.dropped(this.lane.ring.droppedMarkId));
+    else if (dropped === DROPPED_MARK) {
+      const id = this.lane.ring.droppedMarkId;
+      this.book.markGone(this.marks.seqOf(id));
+      this.settle(this.marks.dropped(id));
+    }
   }
 
   private settle(results: MarkResult[]): void {

@@ -65,6 +65,12 @@ export interface EngineOptions {
   maxPayload?: number;
   /** Longest mark name, UTF-8 bytes. Default 256. */
   maxMarkNameBytes?: number;
+  /**
+   * The engine's own marks go out every this many ms of a call's audio, so call.heard() is exact
+   * to within it (see README: what the caller heard). Default 200; 0 = only at utterance ends and
+   * the app's marks. Rounded up to whole 20 ms frames; at most 10000.
+   */
+  markEveryMs?: number;
   logger?: Logger;
   /** Level for the logger ptime creates when none is given. Default 'info'. */
   logLevel?: string;
@@ -225,6 +231,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     inboundBacklogFrames: int('inboundBacklogFrames', o.inboundBacklogFrames, Math.min(1_000_000, 500 * maxCalls), 50, 100_000_000),
     maxPayload: int('maxPayload', o.maxPayload, 64 * 1024, 1024, 16 * 1024 * 1024),
     maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, MAX_MARK_NAME_CHARS),
+    markEveryMs: int('markEveryMs', o.markEveryMs, 200, 0, 10_000),
     logLevel: o.logLevel ?? 'info',
     figuresIntervalMs: int('figuresIntervalMs', o.figuresIntervalMs, 1000, 50, 3_600_000),
     codecPoolMinMs: int('codecPoolMinMs', o.codecPoolMinMs, 100, 0, 3_600_000),

@@ -203,6 +203,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       highWaterMark: o.highWaterMark,
       lowWaterMark: o.lowWaterMark,
       maxMarkNameBytes: o.maxMarkNameBytes,
+      markEveryFrames: Math.ceil(o.markEveryMs / 20),
+      leadFrames: o.lead,
       maxBufferedBytes: o.maxBufferedBytes,
       slowPeerCloseMs: o.slowPeerCloseMs,
       count: (code, message, call) => this.count(code, message, call.streamSid, call),

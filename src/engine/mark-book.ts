@@ -16,7 +16,24 @@ interface PendingMark {
   readonly wire: string;
   readonly resolve: (r: MarkResult) => void;
   clearsAtSend: number;
+  /** Its place in the call's audio: the frame number it follows (set when it is queued). */
+  seq: number;
+  /** The engine's own mark (what the caller heard): never surfaced to the app. */
+  readonly internal: boolean;
 }
+
+/** What an echo settled. */
+export interface Echo {
+  /** The app's mark and how it settled; null for the engine's own marks. */
+  result: MarkResult | null;
+  /** Where it sits in the call's audio. */
+  seq: number;
+  /** Echoed after playing (not flushed by a clear). */
+  played: boolean;
+}
+
+/** Names of the engine's own marks start with this; the app's may not. */
+export const INTERNAL_MARK_PREFIX = 'ptime.';
 
 /** Every mark of a call from mark() until it is settled: none is ever lost silently. */
 export class MarkBook {
@@ -33,13 +50,21 @@ export class MarkBook {
     private readonly limitLabel = 'maxMarkNameBytes',
   ) {}
 
+  /** The engine's own marks sent so far (counted in call.stats()). */
+  internalSent = 0;
+  private internalPending = 0;
+
+  /** The app's marks not yet settled. */
   get pending(): number {
-    return this.queued.size + this.inFlight.length;
+    return this.queued.size + this.inFlight.length - this.internalPending;
   }
 
   add(name: string): { id: number; done: Promise<MarkResult> } {
     if (typeof name !== 'string' || name.length === 0) {
       throw new PtimeError(ErrorCodes.MARK_NAME, 'mark name must be a non-empty string');
+    }
+    if (name.startsWith(INTERNAL_MARK_PREFIX)) {
+      throw new PtimeError(ErrorCodes.MARK_NAME, `mark names starting with "${INTERNAL_MARK_PREFIX}" are ptime's own`);
     }
     const bytes = Buffer.byteLength(name);
     if (bytes > this.maxNameBytes) {
@@ -49,8 +74,29 @@ export class MarkBook {
     this.nextId = (this.nextId % 0x7fff_ffff) + 1;
     let resolve!: (r: MarkResult) => void;
     const done = new Promise<MarkResult>((r) => (resolve = r));
-    this.queued.set(id, { name, wire: this.buildWire(name), resolve, clearsAtSend: 0 });
+    this.queued.set(id, { name, wire: this.buildWire(name), resolve, clearsAtSend: 0, seq: -1, internal: false });
     return { id, done };
+  }
+
+  /** One of the engine's own marks, at frame position `seq`; returns its id. */
+  addInternal(seq: number): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId % 0x7fff_ffff) + 1;
+    const name = `${INTERNAL_MARK_PREFIX}h${id}`;
+    this.queued.set(id, { name, wire: this.buildWire(name), resolve: noop, clearsAtSend: 0, seq, internal: true });
+    this.internalPending++;
+    return id;
+  }
+
+  /** The mark is being queued after frame position `seq`. */
+  place(id: number, seq: number): void {
+    const m = this.queued.get(id);
+    if (m) m.seq = seq;
+  }
+
+  /** Position of a queued mark (-1 if unknown). */
+  seqOf(id: number): number {
+    return this.queued.get(id)?.seq ?? -1;
   }
 
   /** The message of a queued mark (io: 'worker' hands it to the I/O thread before the push). */
@@ -64,27 +110,30 @@ export class MarkBook {
     if (!m) return null;
     this.queued.delete(id);
     m.clearsAtSend = this.clearsSent;
+    if (m.internal) this.internalSent++;
     this.inFlight.push(m);
     return m.wire;
   }
 
-  echoed(name: string): MarkResult | null {
+  echoed(name: string): Echo | null {
     const at = this.inFlight.findIndex((m) => m.name === name);
     if (at < 0) return null;
     const [m] = this.inFlight.splice(at, 1);
     // The carrier echoes marks it flushed on clear too: those were never heard.
-    return this.settle(m!, m!.clearsAtSend < this.clearsSent ? 'cleared' : 'played');
+    const played = m!.clearsAtSend >= this.clearsSent;
+    const result = this.settle(m!, played ? 'played' : 'cleared');
+    return { result: m!.internal ? null : result, seq: m!.seq, played };
   }
 
   clearQueued(): MarkResult[] {
-    const out = [...this.queued.values()].map((m) => this.settle(m, 'cleared'));
+    const out = this.settleAll([...this.queued.values()], 'cleared');
     this.queued.clear();
     return out;
   }
 
   /** Marks sent but not echoed, for a carrier whose clear drops them without a word. */
   clearInFlight(): MarkResult[] {
-    const out = this.inFlight.map((m) => this.settle(m, 'cleared'));
+    const out = this.settleAll(this.inFlight, 'cleared');
     this.inFlight.length = 0;
     return out;
   }
@@ -97,19 +146,32 @@ export class MarkBook {
     const m = this.queued.get(id);
     if (!m) return [];
     this.queued.delete(id);
-    return [this.settle(m, 'dropped')];
+    return this.settleAll([m], 'dropped');
   }
 
   closeAll(): MarkResult[] {
-    const out = [...this.queued.values(), ...this.inFlight].map((m) => this.settle(m, 'closed'));
+    const out = this.settleAll([...this.queued.values(), ...this.inFlight], 'closed');
     this.queued.clear();
     this.inFlight.length = 0;
     return out;
   }
 
+  /** Settle each; returns the app's results (the engine's own marks are only counted off). */
+  private settleAll(marks: PendingMark[], status: MarkStatus): MarkResult[] {
+    const out: MarkResult[] = [];
+    for (const m of marks) {
+      const r = this.settle(m, status);
+      if (!m.internal) out.push(r);
+    }
+    return out;
+  }
+
   private settle(m: PendingMark, status: MarkStatus): MarkResult {
+    if (m.internal) this.internalPending--;
     const result = { name: m.name, status };
     m.resolve(result);
     return result;
   }
 }
+
+function noop(): void {}

@@ -28,6 +28,8 @@ const FORMATS: Record<string, AudioFormat> = {
 export class AsteriskAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'asterisk';
   readonly binaryMedia = true;
+  /** Marks are acknowledged once the audio before them has played (see README: what the caller heard). */
+  readonly playbackAck = true;
   readonly clearEchoesMarks = false;
   /** A MARK_MEDIA command must fit in 128 bytes. */
   readonly maxMarkNameBytes = ASTERISK_MAX_COMMAND_BYTES - MARK_PREFIX.length - 3;

@@ -72,6 +72,11 @@ export interface CarrierAdapter {
   /** Audio travels in binary messages both ways (text messages are control). */
   readonly binaryMedia: boolean;
   /**
+   * The carrier acknowledges a mark once the audio queued before it has played, so call.heard()
+   * is exact to a mark; without it heard() falls back to the send-time model (`exact: false`).
+   */
+  readonly playbackAck: boolean;
+  /**
    * The carrier echoes the marks a clear flushed (Twilio, Telnyx). Where it does not, or its docs do
    * not say, marks already sent settle 'cleared' at the clear and a late echo is ignored.
    */

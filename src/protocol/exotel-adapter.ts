@@ -27,6 +27,8 @@ const streamSid = (o: Json): string => requiredStreamId(o, 'stream_sid');
 export class ExotelAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'exotel';
   readonly binaryMedia = false;
+  /** Marks are acknowledged once the audio before them has played (see README: what the caller heard). */
+  readonly playbackAck = true;
   /** Not documented: in-flight marks settle 'cleared' at the clear. */
   readonly clearEchoesMarks = false;
 

@@ -36,6 +36,8 @@ function streamIdOf(msg: Json): string {
 export class PlivoAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'plivo';
   readonly binaryMedia = false;
+  /** Marks are acknowledged once the audio before them has played (see README: what the caller heard). */
+  readonly playbackAck = true;
   /** Not documented: in-flight checkpoints settle 'cleared' at the clear, and a late playedStream is ignored. */
   readonly clearEchoesMarks = false;
 

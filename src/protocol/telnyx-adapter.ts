@@ -20,6 +20,8 @@ export class TelnyxAdapter implements CarrierAdapter {
   /** Four frames (80 ms): held only while one is missing, so in-order streams wait for nothing. */
   readonly reorderWindow = 4;
   readonly binaryMedia = false;
+  /** Marks are acknowledged once the audio before them has played (see README: what the caller heard). */
+  readonly playbackAck = true;
   /** A Telnyx clear "returns its pending marks". */
   readonly clearEchoesMarks = true;
 

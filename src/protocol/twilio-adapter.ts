@@ -57,6 +57,8 @@ function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
 export class TwilioAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'twilio';
   readonly binaryMedia = false;
+  /** Marks are acknowledged once the audio before them has played (see README: what the caller heard). */
+  readonly playbackAck = true;
   /** Twilio sends back the marks a clear flushed. */
   readonly clearEchoesMarks: boolean = true;
 

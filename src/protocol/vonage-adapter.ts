@@ -21,6 +21,8 @@ const MAX_HEADER_FIELDS = 32;
 export class VonageAdapter implements CarrierAdapter {
   readonly name: CarrierName = 'vonage';
   readonly binaryMedia = true;
+  /** Marks are acknowledged once the audio before them has played (see README: what the caller heard). */
+  readonly playbackAck = true;
   /** Not documented: notifies already sent settle 'cleared' at the clear. */
   readonly clearEchoesMarks = false;
 

@@ -143,8 +143,11 @@ test('echo (the default mode): 20 distinct frames come back in order, byte for b
     const media = c.media;
     assert.equal(media.length, 20);
     media.forEach((m, i) => assert.deepEqual(new Uint8Array(assertMediaFor(c, m)), sent[i], `frame ${i}`));
-    // Echo sends only what it got: no clear, mark or anything else.
-    assert.deepEqual(new Set(c.received.map((m) => m.event)), new Set(['media']));
+    // Echo sends only what it got: no clear, no mark of the app's, nothing else. The engine's own
+    // marks (every 200 ms of audio by default, for call.heard()) ride along and are ptime's.
+    const own = (m: Outbound): boolean => m.event === 'mark' && (m.mark?.name ?? '').startsWith('ptime.');
+    assert.deepEqual(new Set(c.received.filter((m) => !own(m)).map((m) => m.event)), new Set(['media']));
+    assert.ok(c.received.some(own), 'the engine marks its audio (markEveryMs 200)');
   } finally {
     c.close();
   }
@@ -193,6 +196,11 @@ test('tone mode: DTMF "5" clears, then marks "dtmf-5", and the tone carries on a
     assert.deepEqual(c.received[clearAt], { event: 'clear', streamSid: c.streamSid, at: c.received[clearAt]!.at });
     assert.equal(c.received[markAt]!.streamSid, c.streamSid);
     assert.equal(c.received.filter((m) => m.event === 'clear').length, 1);
+    // The demo logs what the caller heard of the utterance the clear cut, before its mark.
+    const line = await s.waitForLog((l) => l['msg'] === 'barge-in' && l['streamSid'] === c.streamSid, 'the barge-in line');
+    assert.equal(line['utterance'], 'tone');
+    for (const k of ['heardMs', 'sentMs', 'confirmedMs']) assert.equal(typeof line[k], 'number', k);
+    assert.ok((line['heardMs'] as number) <= (line['sentMs'] as number));
 
     // The producer refills after the clear, so tone must follow the mark.
     await c.waitFor((msgs) => msgs.slice(markAt + 1).some((m) => m.event === 'media'), WAIT_MS, 'tone after the mark');

@@ -24,7 +24,12 @@ export interface Fixture {
  */
 export const IO_MODE: 'main' | 'worker' = process.env['PTIME_IO'] === 'worker' ? 'worker' : 'main';
 
-/** A real engine on a loopback port with its pino output captured for assertions. */
+/**
+ * A real engine on a loopback port with its pino output captured for assertions. The engine's own
+ * marks (markEveryMs, default 200 in production) are off unless a test asks for them: tests that
+ * count a call's outbound messages count the app's marks and media only. The heard() tests, the
+ * demo and the CLI tests run with them on.
+ */
 export async function startEngine(opts: EngineOptions = {}, level = 'info'): Promise<Fixture> {
   const logs: LogLine[] = [];
   const sink = new Writable({
@@ -33,7 +38,7 @@ export async function startEngine(opts: EngineOptions = {}, level = 'info'): Pro
       done();
     },
   });
-  const engine = await createEngine({ port: 0, host: '127.0.0.1', io: opts.server || opts.pacer ? 'main' : IO_MODE, logger: pino({ level }, sink), ...opts });
+  const engine = await createEngine({ port: 0, host: '127.0.0.1', io: opts.server || opts.pacer ? 'main' : IO_MODE, logger: pino({ level }, sink), markEveryMs: 0, ...opts });
   const url = `ws://127.0.0.1:${engine.address()!.port}${engine.options.path}`;
   const clients: TwilioClient[] = [];
   return {
