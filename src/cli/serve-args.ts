@@ -120,7 +120,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const logLevel = values['log-level'] ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  const opts: ServeArgs = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel };
+  // The CLI is an operator's tool: info logs and the once-a-second figures line, as before.
+  const opts: ServeArgs = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel, logFigures: true };
   if (values.host !== undefined) opts.host = values.host;
   const carriers = (values.carriers ?? CARRIER_NAMES.join(',')).split(',').map((c) => c.trim());
   if (carriers.length === 0 || carriers.some((c) => !isCarrierName(c))) {

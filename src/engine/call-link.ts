@@ -22,7 +22,9 @@ export function linkTo(call: Call): CallLink {
     },
     stopped: () => {
       safeEmit(call, call.logger, 'stop');
-      call.release(1000, 'stream stopped');
+      // The carrier ended the stream: ptime closes the socket now (1000, reason 'stop'), so the
+      // close event says why and no carrier holds a dead socket open.
+      call.close(1000, 'stop');
     },
     flow: (paused) => call.flow(paused),
     socketClosed: (code, reason) => call.release(code, reason),

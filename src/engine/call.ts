@@ -16,6 +16,8 @@ import { Framer, type FrameSink } from './framer.js';
 import type { Lane } from './lane-pool.js';
 import { MarkBook, type MarkResult } from './mark-book.js';
 import { UtteranceBook, type HeardReport, type Interruption } from './utterance-book.js';
+import { speak, type SpeakOptions, type SpeakResult, type SpeechSource } from './speaker.js';
+import type { SampleRate } from '../codec/sample-rates.js';
 import { OutboundOrder } from './outbound-order.js';
 import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
 import { type CodecRunner, PcmSender } from './pcm-sender.js';
@@ -56,6 +58,7 @@ export interface CallContext {
   wakePacer(lane: number): void;
   /** Count a refusal against the engine's totals (by code), as for rejected inbound messages. */
   count(code: PtimeError['code'], message: string, call: Call): void;
+  /** @internal */
   release(call: Call): void;
 }
 
@@ -83,6 +86,9 @@ export interface CallStats {
   codecPendingFrames: number;
   /** The engine's own marks sent to the carrier (for call.heard(); never surfaced as 'mark'). */
   internalMarks: number;
+  /** clear() calls, and the frames they dropped from the queue. */
+  clears: number;
+  clearedFrames: number;
   /** Media frames not sent because the peer's socket stopped draining (over maxBufferedBytes). */
   slowPeerDrops: number;
   rejected: number;
@@ -98,6 +104,8 @@ export interface CallEvents {
   drain: [];
   /** The engine is shutting down: queued audio still plays, but no more is accepted. */
   ending: [];
+  /** clear() was called (barge-in): the utterances it cut, as it returned them. */
+  clear: [Interruption[]];
   /** A clear() cut this utterance: what the caller heard of it (one event per utterance cut). */
   interrupted: [Interruption];
   /** The carrier confirmed the utterance's last audio played. */
@@ -105,6 +113,7 @@ export interface CallEvents {
 }
 
 export type { HeardReport, Interruption, UtteranceState } from './utterance-book.js';
+export type { SpeakOptions, SpeakResult, SpeechChunk, SpeechSource } from './speaker.js';
 
 export type { MarkResult } from './mark-book.js';
 
@@ -134,6 +143,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   private readonly marks: MarkBook;
   private readonly book: UtteranceBook;
   private framesSinceMark = 0;
+  private clearCount = 0;
+  private clearedFrameCount = 0;
   private readonly overflow: ThrottledCount;
   private readonly baseline: { underruns: number; late: number; drops: number; sent: number; slow: number; stale: number };
   private readonly header: Int32Array;
@@ -150,11 +161,13 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /** Figures frozen at release: the lane's counters belong to the next call after that. */
   private final: CallStats | null = null;
   /** Inter-frame intervals (µs) at the moment main sends; only kept when debug figures are on. */
+  /** @internal */
   readonly intervals: hdr.Histogram | null;
 
+  /** @internal */
   constructor(
     start: StartInfo,
-    readonly lane: Lane,
+    /** @internal */ readonly lane: Lane,
     private readonly transport: CallTransport,
     private readonly ctx: CallContext,
   ) {
@@ -250,7 +263,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
    * A chunk that is refused (unsupported rate, odd byte count, empty, NaN or a float outside
    * [-1, 1]) throws a PtimeError and queues nothing. Returns false at the high-water mark.
    */
-  sendPcm16(audio: Int16Array | Uint8Array | Float32Array, sampleRate: number): boolean {
+  sendPcm16(audio: Int16Array | Uint8Array | Float32Array, sampleRate: SampleRate): boolean {
     this.assertOpen('sendPcm16');
     this.pcm.send(audio, sampleRate);
     return this.belowHighWater();
@@ -345,7 +358,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     this.order.cancel();
     this.pcm.reset();
     this.framer.reset();
-    this.lane.ring.clear();
+    this.clearCount++;
+    this.clearedFrameCount += this.lane.ring.clear();
     this.gen = this.lane.ring.generation;
     if (this.egress) this.egress.gen = this.gen;
     this.transport.clear(this.clearWire, this.gen);
@@ -355,8 +369,44 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (!this.clearEchoesMarks) this.settle(this.marks.clearInFlight());
     this.marks.noteClearSent();
     if (this.needDrain) setImmediate(() => this.maybeDrain());
+    safeEmit(this, this.logger, 'clear', cuts);
     for (const cut of cuts) safeEmit(this, this.logger, 'interrupted', cut);
     return cuts;
+  }
+
+  /**
+   * Resolves true once the call takes more audio (below highWaterMark, at once if it already is),
+   * false once it never will (closed, or ending for shutdown). Never hangs: the await that replaces
+   * `once('drain')` in a producer loop.
+   */
+  writable(): Promise<boolean> {
+    if (!this.accepting) return Promise.resolve(false);
+    if (this.unsentFrames < this.ctx.highWaterMark) return Promise.resolve(true);
+    this.needDrain = true;
+    return new Promise((resolve) => {
+      const settle = (ok: boolean): void => {
+        this.off('drain', onDrain);
+        this.off('close', onEnd);
+        this.off('ending', onEnd);
+        resolve(ok);
+      };
+      const onDrain = (): void => settle(true);
+      const onEnd = (): void => settle(false);
+      this.on('drain', onDrain);
+      this.on('close', onEnd);
+      this.on('ending', onEnd);
+    });
+  }
+
+  /**
+   * Play `source` (an async iterable or stream of wire-format bytes or { pcm, sampleRate } chunks)
+   * as one utterance, pulled with back-pressure, then wait until it is played. clear(), the signal
+   * or the call's end stops the pull at once (the source is returned or destroyed) and nothing more
+   * of it is sent. Resolves { utterance, status: 'played' | 'interrupted' | 'closed', heardMs }.
+   */
+  speak(source: SpeechSource, opts: SpeakOptions = {}): Promise<SpeakResult> {
+    this.assertOpen('speak');
+    return speak(this, source, opts);
   }
 
   /** Hang up our side: close the socket (1000 by default) and release the lane. */
@@ -381,6 +431,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       marksPending: this.marks.pending,
       codecPendingFrames: this.pcm.pendingFrames,
       internalMarks: this.marks.internalSent,
+      clears: this.clearCount,
+      clearedFrames: this.clearedFrameCount,
       slowPeerDrops: (Atomics.load(h, H_TX_SLOW) - this.baseline.slow) | 0,
       rejected: this.rejectedCount,
     };
@@ -388,6 +440,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   // --- engine side -------------------------------------------------------------------------
 
+  /** @internal */
   pushFrame(src: Uint8Array, offset: number): void {
     this.book.frame();
     this.handleDrop(this.lane.ring.pushFrame(src, offset));
@@ -395,15 +448,18 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** An inbound media frame from the carrier. */
+  /** @internal */
   deliverMedia(media: InboundMedia): void {
     safeEmit(this, this.logger, 'media', media);
     const receiver = this.receiver;
     if (receiver === null || this.closed) return;
     const samples = receiver.convert(media.payload, media.track);
+    if (samples === null) return; // the first frame fills the resampler's delay
     safeEmit(this, this.logger, 'pcm16', { samples, sampleRate: receiver.rate, track: media.track, chunk: media.chunk, timestamp: media.timestamp });
   }
 
   /** Returns true when the socket kept a reference to `wire` (see LaneSink). */
+  /** @internal */
   onFrame(gen: number, wire: Buffer | string, frames = 1): boolean {
     if (this.closed || !this.egress) return false;
     const held = this.egress.frame(gen, wire, frames);
@@ -416,6 +472,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     return held;
   }
 
+  /** @internal */
   onMark(gen: number, markId: number): void {
     if (gen !== this.gen || this.closed) return; // already reported as cleared
     const wire = this.marks.sent(markId);
@@ -423,16 +480,19 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** io: 'worker': the I/O thread sent mark `markId` (it had its message from markQueued). */
+  /** @internal */
   markSent(markId: number): void {
     if (!this.closed) this.marks.sent(markId);
   }
 
   /** io: 'worker': the I/O thread sent frames; the queue may have fallen to the low-water mark. */
+  /** @internal */
   checkDrain(): void {
     if (this.needDrain) this.maybeDrain();
   }
 
   /** The engine is shutting down: refuse new audio, let what is queued play out. */
+  /** @internal */
   beginEnding(): void {
     if (this.closed || this.ending) return;
     // The resampler's last samples and a remainder under one frame end the utterance: play
@@ -443,11 +503,13 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** True once nothing of this call is left to send (queue and pool jobs empty; beginEnding flushed the rest). */
+  /** @internal */
   get drained(): boolean {
     return this.closed || (this.lane.ring.depth() === 0 && !this.order.busy);
   }
 
   /** The carrier echoed a mark (the app's or the engine's own). */
+  /** @internal */
   markEchoed(name: string): boolean {
     const echo = this.marks.echoed(name);
     if (!echo) return false;
@@ -459,6 +521,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** Carrier flow control (Asterisk MEDIA_XOFF/XON): nothing is sent while paused; the queue's bound still holds. */
+  /** @internal */
   flow(paused: boolean): void {
     if (this.closed || this.lane.ring.paused === paused) return;
     this.lane.ring.setPaused(paused);
@@ -466,17 +529,20 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (!paused) this.ctx.wakePacer(this.lane.index);
   }
 
+  /** @internal */
   countRejection(): void {
     this.rejectedCount++;
   }
 
   /** Periodic housekeeping from the engine's figures timer. */
+  /** @internal */
   tick(now: number): void {
     this.overflow.tick(now);
     this.slowPeer.tick(now);
   }
 
   /** The socket closed or the stream stopped: release the lane, settle every pending mark. */
+  /** @internal */
   release(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -513,7 +579,9 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
 
   /** In the call's order: the open utterance ends, with a mark at its end when it has audio. */
   private closeUtterance(): void {
-    if (this.book.close()) this.pushInternalMark();
+    const closed = this.book.close();
+    if (closed?.had === 'audio') this.pushInternalMark();
+    else if (closed?.had === 'empty') safeEmit(this, this.logger, 'utterancePlayed', { utterance: closed.id });
   }
 
   /** Queue, in the call's order, the resampler's tail and then the framer's remainder padded to a frame. */
@@ -562,6 +630,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** A peer stuck over maxBufferedBytes for slowPeerCloseMs is not coming back. */
+  /** @internal */
   slowPeerStuck(message: string): void {
     this.ctx.count(ErrorCodes.SLOW_PEER, message, this);
     this.logger.warn({ dropped: this.stats().slowPeerDrops }, `closing call: ${message}`);
@@ -569,6 +638,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** io: 'worker': the I/O thread dropped media for this call's socket (it counts them in the lane). */
+  /** @internal */
   noteSlowDrops(now: number, dropped: number): void {
     this.slowPeer.add(now, dropped);
   }

@@ -19,6 +19,11 @@ export interface EngineOptions {
   /** Upgrade path of the Twilio route when ptime owns or attaches to a server. Default '/media'. */
   path?: string;
   /**
+   * With `server`: an upgrade on a path of no route is answered 404 ('reject', the default) unless
+   * the server has another 'upgrade' listener, or left to others ('ignore').
+   */
+  otherPaths?: 'reject' | 'ignore';
+  /**
    * Carriers by path, e.g. `{ '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire' }`.
    * Default: `{ [path]: 'twilio' }`. Each route parses, answers and authenticates its carrier's dialect.
    */
@@ -72,10 +77,17 @@ export interface EngineOptions {
    */
   markEveryMs?: number;
   logger?: Logger;
-  /** Level for the logger ptime creates when none is given. Default 'info'. */
+  /** Level for the logger ptime creates when none is given. Default 'warn' (`ptime serve`: info). */
   logLevel?: string;
-  /** Period of the figures log lines and 'figures' event, ms. Default 1000. */
+  /** Period of the 'figures' event (and log line, with logFigures), ms. Default 1000. */
   figuresIntervalMs?: number;
+  /** Log the figures every figuresIntervalMs at info. Default false (`ptime serve`: true). */
+  logFigures?: boolean;
+  /**
+   * Log a call's customParameters (and let `from`/`to` fields through ptime's own logger). Default
+   * false: they often carry the caller's number, and only their names are logged.
+   */
+  logCallParameters?: boolean;
   /** Nice value for the pacer thread only (-20..19; lower = more CPU priority; Linux needs
    * CAP_SYS_NICE to go below 0). Default: unchanged. */
   pacerNice?: number;
@@ -228,11 +240,14 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     lowWaterMark: int('lowWaterMark', o.lowWaterMark, Math.floor(highWaterMark / 2), 0, highWaterMark - 1),
     maxCalls,
     io,
+    otherPaths: otherPathsOf(o.otherPaths),
     inboundBacklogFrames: int('inboundBacklogFrames', o.inboundBacklogFrames, Math.min(1_000_000, 500 * maxCalls), 50, 100_000_000),
     maxPayload: int('maxPayload', o.maxPayload, 64 * 1024, 1024, 16 * 1024 * 1024),
     maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, MAX_MARK_NAME_CHARS),
     markEveryMs: int('markEveryMs', o.markEveryMs, 200, 0, 10_000),
-    logLevel: o.logLevel ?? 'info',
+    logLevel: o.logLevel ?? 'warn',
+    logFigures: o.logFigures ?? false,
+    logCallParameters: o.logCallParameters ?? false,
     figuresIntervalMs: int('figuresIntervalMs', o.figuresIntervalMs, 1000, 50, 3_600_000),
     codecPoolMinMs: int('codecPoolMinMs', o.codecPoolMinMs, 100, 0, 3_600_000),
     retryAfterSec: int('retryAfterSec', o.retryAfterSec, 5, 0, 3600),
@@ -249,4 +264,9 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     pacerStallMs: int('pacerStallMs', o.pacerStallMs, 500, 0, 3_600_000),
     counterStart: int('counterStart', o.counterStart, 0, -(2 ** 31), 2 ** 31 - 1),
   };
+}
+
+function otherPathsOf(v: unknown): 'reject' | 'ignore' {
+  if (v === undefined || v === 'reject' || v === 'ignore') return v ?? 'reject';
+  throw new PtimeError(ErrorCodes.INVALID_OPTION, `otherPaths must be 'reject' or 'ignore' (got ${JSON.stringify(v)})`);
 }

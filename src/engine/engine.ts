@@ -110,7 +110,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     super();
     this.options = resolveOptions(options);
     const o = this.options;
-    this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime' });
+    // Defence in depth for ptime's own logger: a caller's number never reaches it by a field name.
+    this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime', redact: o.logCallParameters ? [] : ['customParameters', '*.customParameters', 'from', 'to', '*.from', '*.to'] });
     this.lanes = new LanePool(o.queue, o.maxCalls, o.counterStart);
     this.io =
       o.io === 'worker'
@@ -185,7 +186,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.lastSinkError = { lane, error };
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
-    this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f));
+    this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f), o.logFigures);
     this.sessionHost = {
       logger: this.logger,
       limits: sessionLimits(o),
@@ -219,7 +220,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const handle = (req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName): void => this.handleUpgrade(req, socket, head, carrier);
     if (this.io) await this.io.start();
     else if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.routes, handle);
-    else if (o.server) this.detach = attachUpgrades(o.server, o.routes, handle);
+    else if (o.server) this.detach = attachUpgrades(o.server, o.routes, handle, o.otherPaths);
     this.figures.start();
     if (o.keepaliveMs > 0 && !this.io) {
       this.keepaliveTimer = setInterval(() => {
@@ -423,7 +424,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     const wire = adapterFor(start.carrier).mediaWire(call.streamSid, start.format);
     this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: Buffer.from(wire.prefix), suffix: Buffer.from(wire.suffix) }, call);
     this.liveCalls.add(call);
-    call.logger.info({ customParameters: call.customParameters, lane: lane.index, carrier: start.carrier, format: formatName(start.format) }, 'call started');
+    // customParameters carry what the app put there, often the caller's number: logged only on request.
+    const params = this.options.logCallParameters ? { customParameters: call.customParameters } : { customParameterNames: Object.keys(call.customParameters) };
+    call.logger.info({ ...params, lane: lane.index, carrier: start.carrier, format: formatName(start.format) }, 'call started');
     safeEmit(this, this.logger, 'call', call);
     return call;
   }

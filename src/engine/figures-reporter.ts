@@ -80,8 +80,10 @@ export class FiguresReporter {
     private readonly engine: FiguresSource,
     private readonly calls: () => Iterable<Call>,
     private readonly periodMs: number,
-    /** Where each period's figures go besides the log line (the engine's 'figures' event). */
+    /** Where each period's figures go (the engine's 'figures' event). */
     private readonly publish: (figures: EngineFigures) => void,
+    /** Also as an info log line (the CLI's default; opt-in for the library). */
+    private readonly logLine: boolean,
   ) {}
 
   start(): void {
@@ -173,7 +175,7 @@ export class FiguresReporter {
       dropsTotal: this.dropsTotal,
     };
     this.loopDelay?.reset();
-    this.engine.logger.info(figures, 'figures');
+    if (this.logLine) this.engine.logger.info(figures, 'figures');
     this.publish(figures);
   }
 }

@@ -104,14 +104,17 @@ export class UtteranceBook {
     this.trim();
   }
 
-  /** Close the open utterance; true if it has audio (the caller then queues a mark at its end). */
-  close(): boolean {
+  /**
+   * Close the open utterance: 'audio' if it has some (the caller then queues a mark at its end),
+   * 'empty' if it had none (it counts as played at once), 'none' if none was open.
+   */
+  close(): { id: string; had: 'audio' | 'empty' } | null {
     const u = this.current;
     this.current = null;
-    if (!u) return false;
+    if (!u) return null;
     u.open = false;
     if (u.end === u.start) u.played = true; // nothing to play
-    return u.end > u.start;
+    return { id: u.id, had: u.end > u.start ? 'audio' : 'empty' };
   }
 
   /** A frame is queued; returns its sequence number. Audio with no utterance open starts an implicit one. */

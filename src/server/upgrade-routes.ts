@@ -29,15 +29,17 @@ function refuse(socket: Duplex, status: number, text: string, headers: Readonly<
 }
 
 /**
- * Attach to someone else's HTTP server: handle upgrades on the routes' paths and leave every other
- * upgrade to the server's other listeners (an Express or Fastify app may serve its own WebSockets).
- * Returns the detach function.
+ * Attach to someone else's HTTP server: handle upgrades on the routes' paths. Any other upgrade is
+ * answered 404 (`otherPaths: 'reject'`), unless the server has another 'upgrade' listener (an
+ * Express or Fastify app serving its own WebSockets), or left alone (`'ignore'`): an upgrade nobody
+ * answers would hang until the peer gives up. Returns the detach function.
  */
-export function attachUpgrades(server: Server, routes: Routes, handle: UpgradeHandler): () => void {
+export function attachUpgrades(server: Server, routes: Routes, handle: UpgradeHandler, otherPaths: 'reject' | 'ignore' = 'reject'): () => void {
   const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = pathOf(req);
     const carrier = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (carrier !== undefined) handle(req, socket, head, carrier);
+    else if (otherPaths === 'reject' && server.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
   };
   server.on('upgrade', listener);
   return () => server.off('upgrade', listener);

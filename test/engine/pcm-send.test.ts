@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import type { SampleRate } from '../../src/codec/sample-rates.js';
 import { mulawDecode, mulawEncode, Resampler, type Call, type MarkResult } from '../../src/index.js';
 import { startCall, startEngine, type Fixture } from '../helpers/engine-fixture.js';
 import { payloadBytes, type TwilioClient } from '../helpers/twilio-client.js';
@@ -170,9 +171,10 @@ test('sendPcm16 refuses bad input with a coded error and queues nothing; the cal
       [[1, 2, 3], 16000, 'PTIME_ERR_INVALID_AUDIO', /got Array/],
       ['abc', 16000, 'PTIME_ERR_INVALID_AUDIO', /got string/],
     ];
+    // Bad rates on purpose: the runtime check must catch what the type would.
     for (const [audio, rate, code, message] of bad) {
       assert.throws(
-        () => call.sendPcm16(audio as Int16Array, rate),
+        () => call.sendPcm16(audio as Int16Array, rate as SampleRate),
         (e: unknown) => e instanceof Error && (e as { code?: string }).code === code && message.test(e.message),
         `${String(audio)} @ ${rate}`,
       );
@@ -232,8 +234,10 @@ test('inbound audio as PCM16 at 16 or 8 kHz, opt-in per call, one resampler stre
       all16.set(p, o);
       o += p.length;
     }
-    assert.equal(got16.length, 25, 'one pcm16 event per media frame');
-    assert.deepEqual(all16, ref, 'chunk by chunk equals one pass over the whole');
+    // Exactly 20 ms per event: the resampler's delay is carried, so the first frame gives none.
+    assert.equal(got16.length, 24, 'one pcm16 event per media frame after the first');
+    assert.ok(got16.every((p) => p.length === 320), 'each exactly 20 ms at 16 kHz');
+    assert.deepEqual(all16, ref.subarray(0, 24 * 320), 'chunk by chunk equals one pass over the whole');
     call.disableInboundPcm16();
     call.enableInboundPcm16(8000);
     c.media160(mu.subarray(0, 160));

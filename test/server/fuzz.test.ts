@@ -275,7 +275,12 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
     if (r.code === ErrorCodes.UNKNOWN_EVENT && r.message.includes(`"${token}"`)) acked = true;
   };
   const calls: Call[] = [];
-  const onCall = (c: Call): void => void calls.push(c);
+  // A stop ends the stream and ptime closes the socket (1000 "stop"): what follows is not read.
+  let stopped = false;
+  const onCall = (c: Call): void => {
+    calls.push(c);
+    c.once('stop', () => (stopped = true));
+  };
   engine.on('rejected', onRejected);
   engine.on('call', onCall);
   const peer = await FuzzPeer.open(fx.url);
@@ -295,7 +300,7 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
     const where = `(${script.kind}, ${steps.length} messages${refusal ? `, refused at #${closeAt}` : ''})`;
     // ptime closing the socket itself (an unsupported format, oversized parameters...) reads
     // nothing the peer sent after that: the peer had not seen the close yet, so it is not counted.
-    const closedByPolicy = (): boolean => peer.closeCode !== null && seen.some((code) => code in CLOSES_WITH);
+    const closedByPolicy = (): boolean => peer.closeCode !== null && (stopped || seen.some((code) => code in CLOSES_WITH));
     if (refusal) await withTimeout(peer.closed, WAIT_MS, `the server to close the socket after message #${closeAt} ${where}`);
     else await until(() => acked || closedByPolicy() || crashes.length > crashesBefore, WAIT_MS, `the server to read every message ${where}`);
     await engine.settled(); // io: 'worker': the counts reach main one I/O turn after the answer
@@ -326,6 +331,7 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
     // Rejections after which ptime closes the socket itself: the close codes it may use.
     const mayClose = new Set(Object.keys(got).flatMap((c) => (c in CLOSES_WITH ? [CLOSES_WITH[c]!] : [])));
     let enderClose: number | null = null;
+    if (stopped) mayClose.add(1000);
     if (!refusal && mayClose.size === 0) {
       assert.equal(peer.closeCode, null, 'the socket stays open through bad input');
       const call = calls.find((c) => !c.isClosed);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import WebSocket from 'ws';
+import { upgradeStatus } from '../helpers/upgrade-status.js';
 import { pino } from 'pino';
 import { createEngine, type Engine } from '../../src/index.js';
 import { startCall } from '../helpers/engine-fixture.js';
@@ -44,6 +45,35 @@ test('attached to an existing http.Server on a path, leaving other upgrade paths
   } finally {
     await engine.close();
     server.close();
+  }
+});
+
+test("attached, alone on the server: an upgrade on another path gets 404 at once ('reject'), or is left alone ('ignore')", async () => {
+  const server = createServer((_req, res) => res.end('app'));
+  const port = await listen(server);
+  const engine = await createEngine({ server, path: '/twilio', logger: silent });
+  try {
+    assert.equal(await upgradeStatus(`ws://127.0.0.1:${port}/elsewhere`, {}), 404, 'no other listener: refused, not left hanging');
+    assert.equal(engine.options.otherPaths, 'reject');
+  } finally {
+    await engine.close();
+    server.close();
+  }
+  await assert.rejects(createEngine({ port: 0, otherPaths: 'drop' as 'ignore', logger: silent }), (e: Error & { code?: string }) => e.code === 'PTIME_ERR_INVALID_OPTION' && /otherPaths/.test(e.message));
+  const server2 = createServer((_req, res) => res.end('app'));
+  const port2 = await listen(server2);
+  const engine2 = await createEngine({ server: server2, path: '/twilio', logger: silent, otherPaths: 'ignore' });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${port2}/elsewhere`, { handshakeTimeout: 300 });
+    const outcome = await new Promise<string>((resolve) => {
+      ws.once('unexpected-response', (_req, res) => resolve(`status ${res.statusCode}`));
+      ws.once('error', (err) => resolve(err.message.includes('timed out') ? 'unanswered' : err.message));
+    });
+    assert.equal(outcome, 'unanswered', "'ignore' leaves it to whoever else listens");
+  } finally {
+    await engine2.close();
+    server2.closeAllConnections();
+    server2.close();
   }
 });
 
