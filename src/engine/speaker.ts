@@ -1,6 +1,23 @@
 import { ErrorCodes, PtimeError } from '../errors.js';
 import type { SampleRate } from '../codec/sample-rates.js';
-import type { Call } from './call.js';
+import type { HeardReport } from './utterance-book.js';
+
+/** What speak() uses of a call (the Call itself; an interface so the two files do not import each other). */
+export interface SpeakingCall {
+  readonly accepting: boolean;
+  readonly isClosed: boolean;
+  beginUtterance(id?: string): string;
+  endUtterance(): void;
+  heard(id?: string): HeardReport | null;
+  send(audio: Uint8Array): boolean;
+  sendPcm16(audio: Int16Array | Uint8Array | Float32Array, sampleRate: SampleRate): boolean;
+  writable(): Promise<boolean>;
+  clear(): unknown;
+  on(event: 'clear' | 'close' | 'ending', listener: () => void): unknown;
+  on(event: 'utterancePlayed', listener: (e: { utterance: string }) => void): unknown;
+  off(event: 'clear' | 'close' | 'ending', listener: () => void): unknown;
+  off(event: 'utterancePlayed', listener: (e: { utterance: string }) => void): unknown;
+}
 
 /** One chunk of a speak() source: wire-format bytes (`call.format`), or PCM16 at its rate. */
 export type SpeechChunk = Uint8Array | { pcm: Int16Array | Uint8Array | Float32Array; sampleRate: SampleRate };
@@ -29,7 +46,7 @@ const STOP = Symbol('stop');
  * returned (a stream destroyed) and nothing more of it is queued, so an interrupted producer can
  * never play the rest of its utterance after the reply.
  */
-export async function speak(call: Call, source: SpeechSource, opts: SpeakOptions = {}): Promise<SpeakResult> {
+export async function speak(call: SpeakingCall, source: SpeechSource, opts: SpeakOptions = {}): Promise<SpeakResult> {
   const utterance = call.beginUtterance(opts.utterance);
   const it = iteratorOf(source);
   let stop: 'interrupted' | 'closed' | null = null;
@@ -74,14 +91,14 @@ export async function speak(call: Call, source: SpeechSource, opts: SpeakOptions
   return { utterance, status, heardMs: heardOf(call, utterance) };
 }
 
-function write(call: Call, chunk: SpeechChunk): boolean {
+function write(call: SpeakingCall, chunk: SpeechChunk): boolean {
   if (chunk instanceof Uint8Array) return call.send(chunk);
   if (chunk !== null && typeof chunk === 'object' && 'pcm' in chunk) return call.sendPcm16(chunk.pcm, chunk.sampleRate);
   throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'speak() source chunks must be wire-format bytes (Uint8Array) or { pcm, sampleRate }');
 }
 
 /** The source ran dry: end the utterance and wait until it is played, cut or the call ends. */
-function playedOut(call: Call, utterance: string): Promise<SpeakResult['status']> {
+function playedOut(call: SpeakingCall, utterance: string): Promise<SpeakResult['status']> {
   return new Promise((resolve) => {
     const done = (status: SpeakResult['status']): void => {
       call.off('utterancePlayed', onPlayed);
@@ -102,7 +119,7 @@ function playedOut(call: Call, utterance: string): Promise<SpeakResult['status']
   });
 }
 
-function heardOf(call: Call, utterance: string): number {
+function heardOf(call: SpeakingCall, utterance: string): number {
   try {
     return call.heard(utterance)?.heardMs ?? 0;
   } catch {
