@@ -49,6 +49,8 @@ Options:
                     default: the TWILIO_AUTH_TOKEN environment variable, else no check
   --public-url URL  the stream URL as Twilio sees it, for the signature behind a proxy
                     (e.g. wss://voice.example.com/media)
+  --metrics-port P  serve Prometheus metrics on /metrics and the probes /healthz and /readyz on
+                    this port (off by default; must differ from --port)
   --mark-every-ms N the engine's own marks every N ms of a call's audio, so heard() (and the
                     demo's barge-in line) is exact to within it (default 200; 0 = none)
   --drain-ms N      on SIGTERM/SIGINT, let queued audio play for up to N ms before closing
@@ -74,6 +76,8 @@ export interface ServeArgs extends EngineOptions {
   help: boolean;
   injectStall?: StallSpec;
   audioFile?: string;
+  /** --metrics-port: the /metrics, /healthz and /readyz server (off when absent). */
+  metricsPort?: number;
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
@@ -110,6 +114,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'public-url': { type: 'string' },
         'drain-ms': { type: 'string' },
         'mark-every-ms': { type: 'string' },
+        'metrics-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -182,6 +187,12 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (rt !== undefined) opts.pacerRealtime = rt;
   const maxCalls = integer('max-calls', values['max-calls']);
   if (maxCalls !== undefined) opts.maxCalls = maxCalls;
+  const metricsPort = integer('metrics-port', values['metrics-port']);
+  if (metricsPort !== undefined) {
+    if (metricsPort > 65535) throw new UsageError(`--metrics-port must be a port from 0 to 65535 (got ${metricsPort})`);
+    if (metricsPort !== 0 && metricsPort === opts.port) throw new UsageError(`--metrics-port must differ from --port (both ${metricsPort})`);
+    opts.metricsPort = metricsPort;
+  }
   const markEveryMs = integer('mark-every-ms', values['mark-every-ms']);
   if (markEveryMs !== undefined) opts.markEveryMs = markEveryMs;
   const drainMs = integer('drain-ms', values['drain-ms']);

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { readWavFile } from '../codec/wav-reader.js';
 import { attachDemoApp } from '../demo/demo-app.js';
@@ -5,13 +6,14 @@ import { createEngine, type Engine } from '../engine/engine.js';
 import type { PacerFactory } from '../pacer/pacer-port.js';
 import { SERVE_USAGE, UsageError, parseServeArgs } from './serve-args.js';
 import { injectStalls } from './stall-injector.js';
+import { startMetricsServer } from './metrics-server.js';
 
 /**
  * `ptime serve`: the engine plus the demo application, until SIGINT/SIGTERM. The benchmark reuses
  * it with a baseline pacer swapped in, so every design runs behind the same server and app.
  */
 export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'ptime'): Promise<Engine | null> {
-  const { help, injectStall, audioFile, ...opts } = parseServeArgs(argv);
+  const { help, injectStall, audioFile, metricsPort, ...opts } = parseServeArgs(argv);
   if (help) {
     process.stdout.write(SERVE_USAGE);
     return null;
@@ -19,7 +21,10 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   // Read the file before listening: a bad file fails the start, not a call. The demo converts it
   // once per wire format, so no call pays for resampling audio every call plays the same.
   const wav = audioFile === undefined ? null : await readAudioFile(audioFile);
+  let ready: Engine | null = null;
+  const metrics = metricsPort === undefined ? null : await startMetricsServer(metricsPort, opts.host, () => ready);
   const engine = await createEngine(pacer ? { ...opts, pacer } : opts);
+  ready = engine;
   attachDemoApp(engine, wav === null ? {} : { file: { samples: wav.samples, sampleRate: wav.sampleRate }, fileName: basename(audioFile!) });
   if (wav !== null) {
     engine.logger.info(
@@ -44,6 +49,7 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
       telnyxAuth: o.telnyxStreamToken !== undefined,
       pacer: pacerName,
       injectStall: injectStall ?? null,
+      metricsPort: metrics ? (metrics.address() as AddressInfo).port : null,
     },
     `ptime serving ws://${addr.address === '::' ? 'localhost' : addr.address}:${addr.port}${o.path}`,
   );
@@ -56,7 +62,10 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
     stopping = true;
     stopStalls();
     engine.logger.info({ signal, drainMs: o.drainMs }, 'shutting down');
-    void engine.close().then(() => process.exit(0));
+    void engine.close().then(() => {
+      metrics?.close();
+      process.exit(0);
+    });
   };
   // The pacer gave up (repeated crashes): exit non-zero so a supervisor restarts the process.
   engine.on('error', () => void engine.close().then(() => process.exit(1)));

@@ -54,6 +54,8 @@ export interface CallContext {
   readonly maxBufferedBytes: number;
   /** A socket over maxBufferedBytes for this long is closed (1008). */
   readonly slowPeerCloseMs: number;
+  /** An app mark settled (counted by the engine's metrics). */
+  markSettled?(status: MarkResult['status']): void;
   /** Lane `lane` needs the pacer now (audio on a parked lane, or a clear). */
   wakePacer(lane: number): void;
   /** Count a refusal against the engine's totals (by code), as for rejected inbound messages. */
@@ -143,6 +145,8 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   private readonly marks: MarkBook;
   private readonly book: UtteranceBook;
   private framesSinceMark = 0;
+  /** @internal The close code, once closed (counted by the engine's metrics). */
+  closeCode: number | null = null;
   private clearCount = 0;
   private clearedFrameCount = 0;
   private readonly overflow: ThrottledCount;
@@ -516,7 +520,10 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
     if (echo.played) {
       for (const utterance of this.book.markPlayed(echo.seq, performance.now())) safeEmit(this, this.logger, 'utterancePlayed', { utterance });
     }
-    if (echo.result) safeEmit(this, this.logger, 'mark', echo.result);
+    if (echo.result) {
+      this.ctx.markSettled?.(echo.result.status);
+      safeEmit(this, this.logger, 'mark', echo.result);
+    }
     return true;
   }
 
@@ -546,6 +553,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   release(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeCode = code;
     this.order.cancel();
     this.pcm.reset();
     this.overflow.tick(Number.POSITIVE_INFINITY);
@@ -626,7 +634,10 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   private settle(results: MarkResult[]): void {
-    for (const r of results) safeEmit(this, this.logger, 'mark', r);
+    for (const r of results) {
+      this.ctx.markSettled?.(r.status);
+      safeEmit(this, this.logger, 'mark', r);
+    }
   }
 
   /** A peer stuck over maxBufferedBytes for slowPeerCloseMs is not coming back. */

@@ -26,6 +26,9 @@ import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engi
 import { FiguresReporter, type EngineFigures } from './figures-reporter.js';
 import { IoHost } from '../io/io-host.js';
 import { LanePool } from './lane-pool.js';
+import { CallTotals } from './call-totals.js';
+import type { Registry } from 'prom-client';
+import { engineMetrics } from '../metrics/engine-metrics.js';
 
 export interface Rejection {
   code: ErrorCode;
@@ -95,6 +98,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private ownServer: Server | null = null;
   private detach: (() => void) | null = null;
   private closing: Promise<void> | null = null;
+  /** Counts that outlive calls, for the metrics (src/metrics). */
+  readonly totals = new CallTotals();
   private lastPacerStats: PacerStats | null = null;
   private framesSentByClosedCalls = 0;
   private pacerRestarts = 0;
@@ -210,6 +215,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       slowPeerCloseMs: o.slowPeerCloseMs,
       count: (code, message, call) => this.count(code, message, call.streamSid, call),
       wakePacer: (lane) => this.pacer.wake(lane),
+      markSettled: (status) => this.totals.mark(status),
       release: (call) => this.releaseCall(call),
     };
   }
@@ -311,6 +317,44 @@ export class Engine extends EventEmitter<EngineEvents> {
       codec: this.codecPool.stats(),
     };
   }
+
+  /**
+   * The engine's Prometheus metrics (prom-client Registry, made on first use): merge it into your
+   * own registry or serve it. Names and meanings in README, "Running in production".
+   */
+  get metrics(): Registry {
+    return (this.metricsRegistry ??= engineMetrics(this));
+  }
+
+  private metricsRegistry: Registry | null = null;
+
+  /** Live calls (for the metrics: their figures at scrape time). */
+  liveCallList(): readonly Call[] {
+    return [...this.liveCalls];
+  }
+
+  /**
+   * For health probes. alive: the pacer thread is running and its ticks moved within `stallMs`
+   * (checked against the last probe's reading); ready: alive, not shutting down and below maxCalls.
+   */
+  health(now = performance.now(), stallMs = 1000): { alive: boolean; ready: boolean; reason: string } {
+    const ticks = this.pacer.ticks;
+    if (ticks !== this.healthTicks) {
+      this.healthTicks = ticks;
+      this.healthTicksAt = now;
+    }
+    const state = this.pacer instanceof PacerHost ? this.pacer.state : 'running';
+    if (this.pacerFailed || state === 'failed' || state === 'stopped') return { alive: false, ready: false, reason: `pacer ${state}` };
+    if (this.healthTicksAt > 0 && now - this.healthTicksAt > stallMs && state === 'running') {
+      return { alive: false, ready: false, reason: `pacer ticks stood still for ${Math.round(now - this.healthTicksAt)} ms` };
+    }
+    if (this.closing !== null) return { alive: true, ready: false, reason: 'draining' };
+    if (this.openStreams() >= this.options.maxCalls) return { alive: true, ready: false, reason: `at maxCalls (${this.options.maxCalls})` };
+    return { alive: true, ready: true, reason: 'ok' };
+  }
+
+  private healthTicks = -1;
+  private healthTicksAt = 0;
 
   /**
    * Diagnostics only: make the pacer thread fail for real, to watch calls ride through a restart
@@ -427,6 +471,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     // customParameters carry what the app put there, often the caller's number: logged only on request.
     const params = this.options.logCallParameters ? { customParameters: call.customParameters } : { customParameterNames: Object.keys(call.customParameters) };
     call.logger.info({ ...params, lane: lane.index, carrier: start.carrier, format: formatName(start.format) }, 'call started');
+    this.totals.callsStarted++;
     safeEmit(this, this.logger, 'call', call);
     return call;
   }
@@ -437,6 +482,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.lanes.release(call.lane);
     const s = call.stats();
     this.framesSentByClosedCalls += s.framesSent;
+    this.totals.endedCall(s, call.closeCode ?? 1000);
     call.logger.info({ framesSent: s.framesSent, drops: s.drops, underruns: s.underruns, lateTicks: s.lateTicks }, 'call ended');
   }
 
