@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { EngineOptions } from '../engine/engine-options.js';
 import { CARRIER_NAMES, type CarrierName } from '../protocol/carrier-adapter.js';
@@ -49,6 +50,8 @@ Options:
                     default: the TWILIO_AUTH_TOKEN environment variable, else no check
   --public-url URL  the stream URL as Twilio sees it, for the signature behind a proxy
                     (e.g. wss://voice.example.com/media)
+  --workers N|auto  engines in N cluster processes on the same port (auto: one per core; default
+                    1); --max-calls is per worker; a worker that dies is restarted
   --metrics-port P  serve Prometheus metrics on /metrics and the probes /healthz and /readyz on
                     this port (off by default; must differ from --port)
   --mark-every-ms N the engine's own marks every N ms of a call's audio, so heard() (and the
@@ -70,6 +73,17 @@ function integer(flag: string, raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
+/** --workers: 1..4× the cores, or 'auto' (one per core). */
+function workersOf(raw: string | undefined): number {
+  const cores = availableParallelism();
+  if (raw === undefined) return 1;
+  if (raw === 'auto') return cores;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 4 * cores) {
+    throw new UsageError(`--workers takes auto or a whole number from 1 to ${4 * cores} (4× the ${cores} cores; got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export interface ServeArgs extends EngineOptions {
@@ -78,6 +92,8 @@ export interface ServeArgs extends EngineOptions {
   audioFile?: string;
   /** --metrics-port: the /metrics, /healthz and /readyz server (off when absent). */
   metricsPort?: number;
+  /** --workers: engines in cluster workers (1: this process alone). */
+  workers: number;
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
@@ -115,6 +131,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'drain-ms': { type: 'string' },
         'mark-every-ms': { type: 'string' },
         'metrics-port': { type: 'string' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -126,7 +143,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const logLevel = values['log-level'] ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
   // The CLI is an operator's tool: info logs and the once-a-second figures line, as before.
-  const opts: ServeArgs = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel, logFigures: true };
+  const opts: ServeArgs = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel, logFigures: true, workers: workersOf(values.workers) };
   if (values.host !== undefined) opts.host = values.host;
   const carriers = (values.carriers ?? CARRIER_NAMES.join(',')).split(',').map((c) => c.trim());
   if (carriers.length === 0 || carriers.some((c) => !isCarrierName(c))) {

@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { readWavFile } from '../codec/wav-reader.js';
@@ -7,17 +9,25 @@ import type { PacerFactory } from '../pacer/pacer-port.js';
 import { SERVE_USAGE, UsageError, parseServeArgs } from './serve-args.js';
 import { injectStalls } from './stall-injector.js';
 import { startMetricsServer } from './metrics-server.js';
+import { runPrimary } from './cluster-primary.js';
 
 /**
  * `ptime serve`: the engine plus the demo application, until SIGINT/SIGTERM. The benchmark reuses
  * it with a baseline pacer swapped in, so every design runs behind the same server and app.
  */
 export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'ptime'): Promise<Engine | null> {
-  const { help, injectStall, audioFile, metricsPort, ...opts } = parseServeArgs(argv);
+  const { help, injectStall, audioFile, metricsPort: metricsFlag, workers, ...opts } = parseServeArgs(argv);
   if (help) {
     process.stdout.write(SERVE_USAGE);
     return null;
   }
+  if (workers > 1 && cluster.isPrimary) {
+    await runPrimary(workers, metricsFlag, opts.host, opts.logLevel ?? 'info');
+    return null;
+  }
+  // A cluster worker leaves the metrics port to the primary, which aggregates every worker's.
+  const inCluster = cluster.isWorker;
+  const metricsPort = inCluster ? undefined : metricsFlag;
   // Read the file before listening: a bad file fails the start, not a call. The demo converts it
   // once per wire format, so no call pays for resampling audio every call plays the same.
   const wav = audioFile === undefined ? null : await readAudioFile(audioFile);
@@ -25,6 +35,7 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   const metrics = metricsPort === undefined ? null : await startMetricsServer(metricsPort, opts.host, () => ready);
   const engine = await createEngine(pacer ? { ...opts, pacer } : opts);
   ready = engine;
+  if (inCluster) reportToPrimary(engine);
   attachDemoApp(engine, wav === null ? {} : { file: { samples: wav.samples, sampleRate: wav.sampleRate }, fileName: basename(audioFile!) });
   if (wav !== null) {
     engine.logger.info(
@@ -71,7 +82,21 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   engine.on('error', () => void engine.close().then(() => process.exit(1)));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // In a cluster the primary asks for the drain (the terminal's signal reaches every worker too).
+  if (inCluster) process.on('message', (msg: { ptimeDrain?: boolean }) => msg.ptimeDrain && !stopping && stop('primary'));
   return engine;
+}
+
+/** A cluster worker: its metrics for the primary's aggregate, and its health a few times a second. */
+function reportToPrimary(engine: Engine): void {
+  // Constructing one is what makes prom-client answer the primary's metrics requests in a worker.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([engine.metrics]);
+  const send = (): void => {
+    if (process.connected) process.send?.({ ptimeHealth: engine.health() });
+  };
+  send();
+  setInterval(send, 250).unref();
 }
 
 /** A file the OS cannot open is an operator's typo: say so plainly, without a stack. */

@@ -1,0 +1,118 @@
+import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { UsageError } from './serve-args.js';
+
+/** What a worker reports to the primary, a few times a second. */
+export interface WorkerHealth {
+  ptimeHealth: { alive: boolean; ready: boolean; reason: string };
+}
+
+const HEALTH_FRESH_MS = 2000;
+const RESTART_MIN_MS = 100;
+const RESTART_MAX_MS = 5000;
+/** A worker that lived this long had a healthy run: its next crash restarts without delay. */
+const STABLE_MS = 10_000;
+
+/**
+ * `ptime serve --workers N`: N cluster workers, each a full engine (its own pacer thread, lanes and
+ * --max-calls) on the same port; the kernel spreads connections over them. The primary only
+ * supervises: it restarts a worker that dies (backoff 100 ms doubling to 5 s while crashes come
+ * quickly), on SIGTERM/SIGINT tells every worker to drain (each refuses new streams, plays out up to
+ * --drain-ms, closes 1001) and exits 0 once all have, exits at once on a second signal, and serves
+ * --metrics-port aggregated over the workers (prom-client's AggregatorRegistry) with the probes.
+ */
+export async function runPrimary(workers: number, metricsPort: number | undefined, host: string | undefined, logLevel: string): Promise<void> {
+  const logger = pino({ level: logLevel, name: 'ptime-primary' });
+  const health = new Map<number, { h: WorkerHealth['ptimeHealth']; at: number }>();
+  const startedAt = new Map<number, number>();
+  let stopping = false;
+  let restarts = 0;
+  let backoff = RESTART_MIN_MS;
+
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    startedAt.set(w.id, performance.now());
+    w.on('message', (msg: Partial<WorkerHealth>) => {
+      if (msg.ptimeHealth) health.set(w.id, { h: msg.ptimeHealth, at: performance.now() });
+    });
+    return w;
+  };
+
+  const metrics = metricsPort === undefined ? null : await serveMetrics(metricsPort, host, () => stopping, health);
+  cluster.on('exit', (w, code, signal) => {
+    health.delete(w.id);
+    const lived = performance.now() - (startedAt.get(w.id) ?? 0);
+    startedAt.delete(w.id);
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        logger.info('every worker has drained; exiting');
+        metrics?.close();
+        process.exit(0);
+      }
+      return;
+    }
+    restarts++;
+    backoff = lived >= STABLE_MS ? RESTART_MIN_MS : Math.min(backoff * 2, RESTART_MAX_MS);
+    const delay = lived >= STABLE_MS ? 0 : backoff;
+    logger.error({ worker: w.id, pid: w.process.pid, code, signal, restarts, delayMs: delay }, 'worker died; starting a new one');
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, delay);
+  });
+  for (let i = 0; i < workers; i++) fork();
+  logger.info({ workers, metricsPort: metrics ? (metrics.address() as { port: number }).port : null }, 'ptime primary supervising workers');
+
+  const stop = (signal: string): void => {
+    if (stopping) {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'telling every worker to drain');
+    for (const w of Object.values(cluster.workers ?? {})) w?.send({ ptimeDrain: true });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function serveMetrics(port: number, host: string | undefined, stopping: () => boolean, health: Map<number, { h: WorkerHealth['ptimeHealth']; at: number }>): Promise<Server> {
+  const aggregator = new AggregatorRegistry();
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      aggregator.clusterMetrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': aggregator.contentType });
+          res.end(text);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`metrics failed: ${err.message}\n`);
+        },
+      );
+      return;
+    }
+    if (path === '/healthz' || path === '/readyz') {
+      const now = performance.now();
+      const fresh = [...health.values()].filter((v) => now - v.at < HEALTH_FRESH_MS).map((v) => v.h);
+      // Alive: no worker says it is not (a dead one is being replaced). Ready: some worker takes calls.
+      const alive = fresh.every((h) => h.alive);
+      const ready = !stopping() && fresh.some((h) => h.ready);
+      const ok = path === '/healthz' ? alive : ready;
+      const why = stopping() ? 'draining' : fresh.map((h) => h.reason).join('; ') || 'no worker reported yet';
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(`${ok ? 'ok' : 'not ok'}: ${why}\n`);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('ptime metrics: /metrics, /healthz, /readyz\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: Error & { code?: string }) => reject(err.code === 'EADDRINUSE' ? new UsageError(`--metrics-port ${port} is already in use`) : err));
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
