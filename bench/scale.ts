@@ -123,12 +123,13 @@ for (const make of [() => single(1), () => single(2), behindNginx]) {
     last = row;
     await sleep(1000);
   }
-  if (last) best.push(last);
+  best.push(last ?? { setup: setup.name, calls: 0, late60: 0, late0: 0, p99: 0, cpuPerCallPct: 0, nginxPerCallPct: null, failed: 0 });
   await setup.stop();
 }
 
 const m = machineInfo();
-const fmt = (r: Row): string => `| ${r.setup} | ${r.calls} | ${r.late0.toFixed(3)} | ${r.p99.toFixed(2)} | ${r.cpuPerCallPct.toFixed(2)} | ${r.nginxPerCallPct === null ? '—' : r.nginxPerCallPct.toFixed(2)} |`;
+const fmt = (r: Row): string =>
+  r.calls === 0 ? `| ${r.setup} | fewer than ${LADDER[0]} | — | — | — | — |` : `| ${r.setup} | ${r.calls} | ${r.late0.toFixed(3)} | ${r.p99.toFixed(2)} | ${r.cpuPerCallPct.toFixed(2)} | ${r.nginxPerCallPct === null ? '—' : r.nginxPerCallPct.toFixed(2)} |`;
 const md = `# scale on one machine
 
 \`node dist/bench/scale.js --ladder ${LADDER.join(',')} --secs ${SECS}\` — ${m.cpu} × ${m.cores}, Node ${m.node}, ${m.when.slice(0, 10)}; echo calls, lead 3, generator on the same cores.
