@@ -1,9 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { UsageError } from './serve-args.js';
+import { startMetricsServer } from './metrics-server.js';
 
 /** What a worker reports to the primary, a few times a second. */
 export interface WorkerHealth {
@@ -78,41 +78,16 @@ export async function runPrimary(workers: number, metricsPort: number | undefine
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-async function serveMetrics(port: number, host: string | undefined, stopping: () => boolean, health: Map<number, { h: WorkerHealth['ptimeHealth']; at: number }>): Promise<Server> {
+function serveMetrics(port: number, host: string | undefined, stopping: () => boolean, health: Map<number, { h: WorkerHealth['ptimeHealth']; at: number }>): Promise<Server> {
   const aggregator = new AggregatorRegistry();
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
-      aggregator.clusterMetrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': aggregator.contentType });
-          res.end(text);
-        },
-        (err: Error) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`metrics failed: ${err.message}\n`);
-        },
-      );
-      return;
-    }
-    if (path === '/healthz' || path === '/readyz') {
+  return startMetricsServer(port, host, {
+    metrics: () => aggregator.clusterMetrics().then((text) => ({ text, contentType: aggregator.contentType })),
+    health: () => {
       const now = performance.now();
       const fresh = [...health.values()].filter((v) => now - v.at < HEALTH_FRESH_MS).map((v) => v.h);
       // Alive: no worker says it is not (a dead one is being replaced). Ready: some worker takes calls.
-      const alive = fresh.every((h) => h.alive);
-      const ready = !stopping() && fresh.some((h) => h.ready);
-      const ok = path === '/healthz' ? alive : ready;
       const why = stopping() ? 'draining' : fresh.map((h) => h.reason).join('; ') || 'no worker reported yet';
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-      res.end(`${ok ? 'ok' : 'not ok'}: ${why}\n`);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('ptime metrics: /metrics, /healthz, /readyz\n');
+      return { alive: fresh.every((h) => h.alive), ready: !stopping() && fresh.some((h) => h.ready), reason: why };
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: Error & { code?: string }) => reject(err.code === 'EADDRINUSE' ? new UsageError(`--metrics-port ${port} is already in use`) : err));
-    server.listen(port, host, () => resolve());
-  });
-  return server;
 }

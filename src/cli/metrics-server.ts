@@ -1,21 +1,28 @@
 import { createServer, type Server } from 'node:http';
-import type { Engine } from '../engine/engine.js';
 import { UsageError } from './serve-args.js';
+
+/** What the metrics port serves: the metrics text, and the state the probes report. */
+export interface MetricsSourceOfServer {
+  /** Prometheus text and its content type; null until there is an engine to read. */
+  metrics(): Promise<{ text: string; contentType: string }> | null;
+  health(): { alive: boolean; ready: boolean; reason: string };
+}
 
 /**
  * `ptime serve --metrics-port`: Prometheus text on /metrics, and the probes a load balancer or
  * Kubernetes needs: /healthz (alive: the pacer runs and ticks) and /readyz (ready for new calls:
  * alive, not draining, below maxCalls). It listens before the engine does, so a taken port stops
- * the start before any call is accepted; until the engine is up both probes answer 503.
+ * the start before any call is accepted. The same server fronts one engine, or a cluster's
+ * primary with every worker's metrics aggregated.
  */
-export async function startMetricsServer(port: number, host: string | undefined, engineOf: () => Engine | null): Promise<Server> {
+export async function startMetricsServer(port: number, host: string | undefined, source: MetricsSourceOfServer): Promise<Server> {
   const server = createServer((req, res) => {
-    const engine = engineOf();
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics' && engine) {
-      engine.metrics.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': engine.metrics.contentType });
+    const metrics = path === '/metrics' ? source.metrics() : null;
+    if (metrics) {
+      metrics.then(
+        ({ text, contentType }) => {
+          res.writeHead(200, { 'content-type': contentType });
           res.end(text);
         },
         (err: Error) => {
@@ -26,7 +33,7 @@ export async function startMetricsServer(port: number, host: string | undefined,
       return;
     }
     if (path === '/healthz' || path === '/readyz') {
-      const h = engine?.health() ?? { alive: false, ready: false, reason: 'starting' };
+      const h = source.health();
       const ok = path === '/healthz' ? h.alive : h.ready;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
       res.end(`${ok ? 'ok' : 'not ok'}: ${h.reason}\n`);

@@ -32,7 +32,13 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   // once per wire format, so no call pays for resampling audio every call plays the same.
   const wav = audioFile === undefined ? null : await readAudioFile(audioFile);
   let ready: Engine | null = null;
-  const metrics = metricsPort === undefined ? null : await startMetricsServer(metricsPort, opts.host, () => ready);
+  const metrics =
+    metricsPort === undefined
+      ? null
+      : await startMetricsServer(metricsPort, opts.host, {
+          metrics: () => (ready ? ready.metrics.metrics().then((text) => ({ text, contentType: ready!.metrics.contentType })) : null),
+          health: () => ready?.health() ?? { alive: false, ready: false, reason: 'starting' },
+        });
   const engine = await createEngine(pacer ? { ...opts, pacer } : opts);
   ready = engine;
   if (inCluster) reportToPrimary(engine);
