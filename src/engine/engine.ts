@@ -28,7 +28,7 @@ import { IoHost } from '../io/io-host.js';
 import { LanePool } from './lane-pool.js';
 import { CallTotals } from './call-totals.js';
 import type { Registry } from 'prom-client';
-import { engineMetrics } from '../metrics/engine-metrics.js';
+import { engineMetrics } from './engine-metrics.js';
 
 export interface Rejection {
   code: ErrorCode;

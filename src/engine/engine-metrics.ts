@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CallTotals } from '../engine/call-totals.js';
-import type { CallStats } from '../engine/call.js';
-import type { EngineFigures } from '../engine/figures-reporter.js';
+import type { CallTotals } from './call-totals.js';
+import type { CallStats } from './call.js';
+import type { EngineFigures } from './figures-reporter.js';
 import type { PacerStats } from '../pacer/pacer-layout.js';
 
 /** What the metrics read from an engine (the Engine itself). */
