@@ -365,8 +365,7 @@ export class PacerCore {
       const out = this.batch.bytes;
       let end: number;
       if (lane.binary) {
-        out.set(r.bytes.subarray(r.dataOffset(), r.dataOffset() + lane.frameBytes), at);
-        end = at + lane.frameBytes;
+        end = copyBytes(r.bytes, r.dataOffset(), lane.frameBytes, out, at);
       } else {
         out.set(lane.prefix, at);
         end = writeBase64(r.bytes, r.dataOffset(), lane.frameBytes, out, at + lane.prefix.length);
@@ -401,7 +400,7 @@ export class PacerCore {
       if (kind !== KIND_FRAME) continue;
       const g = r.gen();
       if (frames > 0 && g !== gen) break; // a clear between two frames: they go in separate messages
-      scratch.set(r.bytes.subarray(r.dataOffset(), r.dataOffset() + lane.frameBytes), frames * lane.frameBytes);
+      copyBytes(r.bytes, r.dataOffset(), lane.frameBytes, scratch, frames * lane.frameBytes);
       if (!this.commitOwned(lane)) {
         if (lane.stale) return 0;
         continue;
@@ -449,4 +448,13 @@ export class PacerCore {
     this.batch.abandon();
     return !lane.stale;
   }
+}
+
+/**
+ * Copy `len` bytes from `src[from..]` to `dst[at..]`; returns the end offset. A loop rather than
+ * `dst.set(src.subarray(…))`: no view object per frame on the pacer thread.
+ */
+function copyBytes(src: Uint8Array, from: number, len: number, dst: Uint8Array, at: number): number {
+  for (let i = 0; i < len; i++) dst[at + i] = src[from + i]!;
+  return at + len;
 }
