@@ -86,9 +86,14 @@ test('a mark that falls off a full queue settles as dropped', async () => {
   try {
     const c = await fx.connect();
     const call = await startCall(fx.engine, c);
-    const m = call.mark('early');
+    // The mark goes in behind 8 queued frames: the pacer can have sent at most lead + 1 (4) of them
+    // before the next 40 frames, pushed in the same turn, push the mark out. (A mark at the very head
+    // of an empty queue could be taken by the pacer before the frames arrive, and never settle
+    // against a peer that does not echo.)
     const buf = new Uint8Array(160 * 40);
-    call.send(buf); // 40 frames into a queue of 8: the mark at its head is pushed out
+    call.send(buf);
+    const m = call.mark('early');
+    call.send(buf);
     assert.deepEqual(await m, { name: 'early', status: 'dropped' });
   } finally {
     await fx.close();
