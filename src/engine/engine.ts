@@ -98,7 +98,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private ownServer: Server | null = null;
   private detach: (() => void) | null = null;
   private closing: Promise<void> | null = null;
-  /** Counts that outlive calls, for the metrics (src/metrics). */
+  /** Counts that outlive calls, for the metrics (engine-metrics.ts). */
   readonly totals = new CallTotals();
   private lastPacerStats: PacerStats | null = null;
   private framesSentByClosedCalls = 0;

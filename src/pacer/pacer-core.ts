@@ -415,8 +415,7 @@ export class PacerCore {
     const out = this.batch.bytes;
     let end: number;
     if (lane.binary) {
-      out.set(scratch.subarray(0, bytes), at);
-      end = at + bytes;
+      end = copyBytes(scratch, 0, bytes, out, at);
     } else {
       out.set(lane.prefix, at);
       end = writeBase64(scratch, 0, bytes, out, at + lane.prefix.length);
