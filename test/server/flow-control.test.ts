@@ -13,7 +13,11 @@ test('send() reports the high-water mark and drain fires at the low-water mark',
     const call = await startCall(fx.engine, c);
     const results: boolean[] = [];
     for (let i = 0; i < 12; i++) results.push(call.send(new Uint8Array(160).fill(0xff)));
-    assert.deepEqual(results.indexOf(false), 9, 'false once the queue holds 10 frames');
+    // With lead 0 the first frame is due the moment it is queued, so the pacer thread may take it
+    // while this loop runs (it takes no second one for 20 ms): 10 frames are unsent at the 10th
+    // send, or at the 11th if the pacer took the first.
+    const firstFalse = results.indexOf(false);
+    assert.ok(firstFalse === 9 || firstFalse === 10, `false once 10 frames are unsent (first false at send #${firstFalse + 1})`);
     await once(call, 'drain');
     assert.ok(call.queueDepth <= 4, `drain at or below the low-water mark (depth ${call.queueDepth})`);
     assert.equal(call.stats().drops, 0);
