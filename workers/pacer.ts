@@ -4,7 +4,7 @@
  * Commands arrive on a MessagePort that is polled synchronously (receiveMessageOnPort), because
  * this thread never returns to its event loop while it paces.
  */
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
@@ -57,7 +57,27 @@ function threadId(): number {
 }
 const tid = threadId();
 Atomics.store(ctl, C_TID, tid);
-port.postMessage({ type: 'hello', tid, nice, niceError } satisfies PacerHello);
+
+// A thread may set its own timer slack without privilege (a write to another thread's needs
+// CAP_SYS_NICE). Done once here, before pacing: the loop itself does no I/O.
+let timerSlackError: string | null = null;
+const slackFile = `/proc/${tid}/timerslack_ns`;
+if (options.timerSlackNs !== undefined && options.timerSlackNs !== null && tid > 0) {
+  try {
+    writeFileSync(slackFile, String(options.timerSlackNs));
+  } catch (err) {
+    timerSlackError = (err as Error).message;
+  }
+}
+const timerSlackNs = ((): number | null => {
+  if (tid === 0) return null;
+  try {
+    return Number(readFileSync(slackFile, 'utf8').trim());
+  } catch {
+    return null;
+  }
+})();
+port.postMessage({ type: 'hello', tid, nice, niceError, timerSlackNs, timerSlackError } satisfies PacerHello);
 
 const loop = new PacerLoop(control, new PacerCore(options, new AttentionReader(control, attentionSlots)), options, {
   now: () => performance.now(),

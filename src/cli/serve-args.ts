@@ -35,8 +35,9 @@ Options:
   --queue N         per-call queue bound in 20 ms frames (default 120, max 1024)
   --lead N          frames sent ahead of real time (default 3; 0 = strict real time)
   --spin-us N       pacer busy-wait before each deadline, microseconds (default 300)
-  --spin-max-us N   size the busy-wait from the measured wake-up overshoot, between
-                    --spin-us and N microseconds (default 0: a fixed --spin-us)
+  --spin-min-us N   the busy-wait follows the measured wake-up overshoot, down to N µs while
+                    wake-ups are punctual (default 50; equal to --spin-us: a fixed spin)
+  --spin-max-us N   let the measured busy-wait grow past --spin-us up to N µs (default 0)
   --phases N        lane start phases in the 20 ms period (default 4: a 5 ms grid)
   --lanes-per-wake N  start new calls on only as many phases as keep each pacer wake
                     under N calls (default 0: all phases)
@@ -61,6 +62,8 @@ Options:
   --pacer-nice=N    nice value for the pacer thread only (-20..19; below 0 needs CAP_SYS_NICE)
   --pacer-rt N      run the pacer thread alone under SCHED_FIFO at priority N (1..99; Linux,
                     CAP_SYS_NICE and util-linux chrt; refused → logged, pacing goes on)
+  --pacer-timer-slack-us N  the pacer thread's timer slack, so its timed waits end on time
+                    (Linux; default 1; 0 = the OS default, 50 µs)
   --inject-stall B@E  diagnostic: block the main thread B ms every E ms (e.g. 50@500)
   -h, --help        show this help
 `;
@@ -116,6 +119,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         queue: { type: 'string' },
         lead: { type: 'string' },
         'spin-us': { type: 'string' },
+        'spin-min-us': { type: 'string' },
         'spin-max-us': { type: 'string' },
         phases: { type: 'string' },
         'lanes-per-wake': { type: 'string' },
@@ -123,6 +127,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'log-level': { type: 'string' },
         'inject-stall': { type: 'string' },
         'pacer-nice': { type: 'string' },
+        'pacer-timer-slack-us': { type: 'string' },
         'pacer-rt': { type: 'string' },
         'audio-file': { type: 'string' },
         'max-calls': { type: 'string' },
@@ -188,6 +193,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (lead !== undefined) opts.lead = lead;
   const spinUs = integer('spin-us', values['spin-us']);
   if (spinUs !== undefined) opts.spinUs = spinUs;
+  const spinMinUs = integer('spin-min-us', values['spin-min-us']);
+  if (spinMinUs !== undefined) opts.spinMinUs = spinMinUs;
   const spinMaxUs = integer('spin-max-us', values['spin-max-us']);
   if (spinMaxUs !== undefined) opts.spinMaxUs = spinMaxUs;
   const phases = integer('phases', values.phases);
@@ -202,6 +209,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const rt = integer('pacer-rt', values['pacer-rt']);
   if (rt !== undefined) opts.pacerRealtime = rt;
+  const slackUs = integer('pacer-timer-slack-us', values['pacer-timer-slack-us']);
+  if (slackUs !== undefined) opts.pacerTimerSlackUs = slackUs;
   const maxCalls = integer('max-calls', values['max-calls']);
   if (maxCalls !== undefined) opts.maxCalls = maxCalls;
   const metricsPort = integer('metrics-port', values['metrics-port']);

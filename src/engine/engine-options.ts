@@ -44,11 +44,19 @@ export interface EngineOptions {
   queue?: number;
   /** Frames sent ahead of real time. Default 3; 0 = strict real time. */
   lead?: number;
-  /** Pacer busy-wait before each deadline, µs. Default 300. */
+  /**
+   * Pacer busy-wait before each deadline, µs: the most it spins unless spinMaxUs is set. Default 300.
+   */
   spinUs?: number;
   /**
-   * Above 0: size the busy-wait from the measured Atomics.wait overshoot (the 2nd-largest of the
-   * last 64 wake-ups plus 50 µs), between spinUs and this many µs. Default 0: a fixed spinUs.
+   * The busy-wait follows the measured Atomics.wait overshoot (the 2nd-largest of the last 64
+   * wake-ups plus 50 µs), down to this many µs while wake-ups are punctual (an idle core), and
+   * back up to spinUs when they are not. Default SPIN_MIN_US_DEFAULT; equal to spinUs = a fixed spin.
+   */
+  spinMinUs?: number;
+  /**
+   * Above 0: the measured busy-wait may grow past spinUs up to this many µs (more CPU for late
+   * wake-ups on a loaded machine). Default 0: spinUs is the ceiling.
    */
   spinMaxUs?: number;
   /** Lane start phases within the 20 ms period. Default 4 (a 5 ms grid). */
@@ -91,6 +99,13 @@ export interface EngineOptions {
   /** Nice value for the pacer thread only (-20..19; lower = more CPU priority; Linux needs
    * CAP_SYS_NICE to go below 0). Default: unchanged. */
   pacerNice?: number;
+  /**
+   * The pacer thread's timer slack, µs (Linux: the thread writes its own /proc/TID/timerslack_ns,
+   * which needs no privilege). The kernel may end a timed Atomics.wait up to this late to batch
+   * wake-ups (50 µs by default); the pacer's spin has to cover that, so a small slack lets a short
+   * spin meet the deadline. 0 = leave the OS default. Default 1.
+   */
+  pacerTimerSlackUs?: number;
   /**
    * Run the pacer thread alone under SCHED_FIFO at this priority (1..99): a woken pacer then
    * preempts ordinary threads at once instead of waiting out their time slice. Linux only, needs
@@ -183,6 +198,9 @@ function int(name: string, value: number | undefined, fallback: number, min: num
   return v;
 }
 
+/** The spin's floor (spinMinUs) unless set: on an idle core with a 1 µs timer slack, overshoots stay below it. */
+export const SPIN_MIN_US_DEFAULT = 50;
+
 export function resolveOptions(o: EngineOptions): ResolvedOptions {
   const queue = o.queue ?? DEFAULT_QUEUE_FRAMES;
   validateBound(queue);
@@ -232,6 +250,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     queue,
     lead: int('lead', o.lead, 3, 0, 50),
     spinUs: int('spinUs', o.spinUs, 300, 0, 20_000),
+    spinMinUs: int('spinMinUs', o.spinMinUs, SPIN_MIN_US_DEFAULT, 0, 20_000),
     spinMaxUs: int('spinMaxUs', o.spinMaxUs, 0, 0, 20_000),
     phases: int('phases', o.phases, 4, 1, 20),
     lanesPerWake: int('lanesPerWake', o.lanesPerWake, 0, 0, 100_000),
@@ -262,6 +281,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     keepaliveMs: int('keepaliveMs', o.keepaliveMs, 30_000, 0, 3_600_000),
     codecThreads: int('codecThreads', o.codecThreads, Math.max(1, availableParallelism() - 1), 1, 256),
     pacerStallMs: int('pacerStallMs', o.pacerStallMs, 500, 0, 3_600_000),
+    pacerTimerSlackUs: int('pacerTimerSlackUs', o.pacerTimerSlackUs, 1, 0, 50_000),
     counterStart: int('counterStart', o.counterStart, 0, -(2 ** 31), 2 ** 31 - 1),
   };
 }

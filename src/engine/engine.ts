@@ -26,9 +26,12 @@ import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engi
 import { FiguresReporter, type EngineFigures } from './figures-reporter.js';
 import { IoHost } from '../io/io-host.js';
 import { LanePool } from './lane-pool.js';
+import { pacerOptionsOf } from './pacer-options.js';
 import { CallTotals } from './call-totals.js';
 import type { Registry } from 'prom-client';
 import { engineMetrics } from './engine-metrics.js';
+
+const UTF8 = new TextEncoder();
 
 export interface Rejection {
   code: ErrorCode;
@@ -143,18 +146,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           )
         : null;
     this.io?.on('restart', (r) => safeEmit(this, this.logger, 'ioRestart', r));
-    const pacerOptions = {
-      lead: o.lead,
-      spinUs: o.spinUs,
-      adaptiveSpin: o.spinMaxUs > 0,
-      spinMaxUs: Math.max(o.spinUs, o.spinMaxUs),
-      phases: o.phases,
-      lanesPerWake: o.lanesPerWake,
-      catchUpFrames: o.catchUpFrames,
-      lateMs: 2,
-      maxInflightBatches: 500,
-      nice: o.pacerNice ?? null,
-    };
+    const pacerOptions = pacerOptionsOf(o);
     this.pacer = o.pacer
       ? o.pacer(pacerOptions)
       : new PacerHost(pacerOptions, {
@@ -167,6 +159,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         });
     this.pacer.on('stats', (s) => {
       if (!this.lastPacerStats && s.niceError) this.logger.warn({ nice: o.pacerNice, error: s.niceError }, 'could not set the pacer thread priority');
+      if (!this.lastPacerStats && s.timerSlackError) this.logger.warn({ timerSlackUs: o.pacerTimerSlackUs, error: s.timerSlackError }, 'could not set the pacer thread timer slack');
       this.lastPacerStats = s;
       safeEmit(this, this.logger, 'pacerStats', s);
     });
@@ -466,7 +459,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     transport.bindLane(lane.index, lane.ring.sab, lane.ring.owner, lane.ring.generation);
     const call = new Call(start, lane, transport, this.callContext);
     const wire = adapterFor(start.carrier).mediaWire(call.streamSid, start.format);
-    this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: Buffer.from(wire.prefix), suffix: Buffer.from(wire.suffix) }, call);
+    // Exact-size arrays, not Buffer.from's: a pooled Buffer is a view into an 8 KB slab, and the
+    // open command would copy the whole slab to the pacer thread for every call (soak: memory).
+    this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: UTF8.encode(wire.prefix), suffix: UTF8.encode(wire.suffix) }, call);
     this.liveCalls.add(call);
     // customParameters carry what the app put there, often the caller's number: logged only on request.
     const params = this.options.logCallParameters ? { customParameters: call.customParameters } : { customParameterNames: Object.keys(call.customParameters) };

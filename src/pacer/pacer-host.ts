@@ -102,6 +102,12 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private readonly lanes: (OpenLane | undefined)[] = [];
   /** Every lane header ever opened, by index (a closed lane's attention flag is reset at respawn too). */
   private readonly headers: Int32Array[] = [];
+  /**
+   * The lane buffer the running worker holds for each index. A reused lane's `open` goes without
+   * it: cloning a SharedArrayBuffer into the worker allocates there for every call, freed later on
+   * another thread, and churn of such allocations is what grew the pacer thread's malloc arena.
+   */
+  private sabSent: (SharedArrayBuffer | undefined)[] = [];
   private readonly monitorMs: number;
   private lastCheckAt = performance.now();
   /** Whether the current worker has ticked yet: before its first tick it gets a longer grace. */
@@ -224,7 +230,11 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     this.headers[lane] = header;
     const owner = Atomics.load(header, H_OWNER);
     this.lanes[lane] = { sab, header, owner, wire, sink };
-    this.command({ op: 'open', lane, owner, sab, wire });
+    if (this.sabSent[lane] === sab) this.command({ op: 'open', lane, owner, wire });
+    else {
+      this.sabSent[lane] = sab;
+      this.command({ op: 'open', lane, owner, sab, wire });
+    }
   }
 
   close(lane: number): void {
@@ -329,9 +339,13 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     // No worker runs now: the new one opens and looks at every lane, so pending attention goes.
     this.attention.reset(this.headers.filter((h): h is Int32Array => h !== undefined));
     // Queued on the port before the worker runs: its first drain opens every lane, then it steps.
+    // The new worker holds no lane buffer yet.
+    this.sabSent = [];
     for (let i = 0; i < this.lanes.length; i++) {
       const l = this.lanes[i];
-      if (l) port1.postMessage({ op: 'open', lane: i, owner: l.owner, sab: l.sab, wire: l.wire } satisfies PacerCommand);
+      if (!l) continue;
+      this.sabSent[i] = l.sab;
+      port1.postMessage({ op: 'open', lane: i, owner: l.owner, sab: l.sab, wire: l.wire } satisfies PacerCommand);
     }
     worker.on('message', (msg: PacerHello) => {
       if (msg.type !== 'hello') return;

@@ -96,10 +96,12 @@ export const FRAMES_SHIFT = 8;
 export interface PacerOptions {
   /** Frames kept ahead of real time (Twilio buffers them; `clear` flushes them). */
   lead: number;
-  /** Busy-wait before each deadline, in microseconds (the floor when adaptiveSpin). */
+  /** Busy-wait before each deadline, in microseconds (where the adaptive spin starts). */
   spinUs: number;
-  /** Size the busy-wait from the measured Atomics.wait overshoot, between spinUs and spinMaxUs. */
+  /** Size the busy-wait from the measured Atomics.wait overshoot, between spinMinUs and spinMaxUs. */
   adaptiveSpin?: boolean;
+  /** Floor of the adaptive spin, µs. Default spinUs (it only grows). */
+  spinMinUs?: number;
   /** Ceiling of the adaptive spin, µs. Default 2000. */
   spinMaxUs?: number;
   /** Lane start times snap to a grid of 20/phases ms, spreading calls over the period. */
@@ -114,6 +116,12 @@ export interface PacerOptions {
   maxInflightBatches: number;
   /** Nice value for the pacer thread alone (Linux: setpriority on the calling thread); null = leave. */
   nice: number | null;
+  /**
+   * The pacer thread's timer slack, ns (Linux: its own /proc/TID/timerslack_ns). The kernel may
+   * fire a timed Atomics.wait up to this late so it can batch wake-ups, 50 µs by default, and the
+   * spin has to cover that. Unset or null = leave the OS default.
+   */
+  timerSlackNs?: number | null;
 }
 
 /**
@@ -130,7 +138,8 @@ export interface LaneWire {
 }
 
 export type PacerCommand =
-  | { op: 'open'; lane: number; owner: number; sab: SharedArrayBuffer; wire: LaneWire }
+  /** `sab` only when this worker has not been sent this lane's buffer yet: it keeps each one it got. */
+  | { op: 'open'; lane: number; owner: number; sab?: SharedArrayBuffer; wire: LaneWire }
   | { op: 'close'; lane: number }
   /** Post batches to this port from now on (the I/O thread that received them was replaced). */
   | { op: 'handback'; port: MessagePort }
@@ -148,6 +157,9 @@ export interface PacerHello {
   tid: number;
   nice: number | null;
   niceError: string | null;
+  /** The thread's timer slack as read back after setting it (null where unknown), and why setting failed. */
+  timerSlackNs: number | null;
+  timerSlackError: string | null;
 }
 
 export interface PacerStats {
@@ -170,6 +182,9 @@ export interface PacerStats {
   /** The pacer thread's nice value, and why setting it failed (null when it did not). */
   nice: number | null;
   niceError: string | null;
+  /** The pacer thread's timer slack, ns (null where the OS does not say), and why setting it failed. */
+  timerSlackNs: number | null;
+  timerSlackError: string | null;
   /** How far Atomics.wait overslept its timeout, µs, over the last period. */
   overshootUs: HistogramFigures;
   /** Where the pacer thread's time went over the last period. */

@@ -71,6 +71,8 @@ export class PacerLoop {
   private overshootAt = 0;
   private overshootCount = 0;
   private framesReported = 0;
+  /** Each lane's buffer as main last sent it (a reused lane's `open` comes without it). */
+  private readonly sabs: (SharedArrayBuffer | undefined)[] = [];
   private visitsReported = 0;
 
   constructor(
@@ -167,9 +169,11 @@ export class PacerLoop {
   }
 
   /**
-   * Adaptive spin (options.adaptiveSpin; spinUs is then the floor and spinMaxUs the ceiling): spin
-   * for the 2nd-largest of the last 64 overshoots plus a margin, so the deadline is met by the busy-wait unless the thread was not
-   * scheduled at all, and no more CPU is spent spinning than the wake-ups need.
+   * Adaptive spin (options.adaptiveSpin, between spinMinUs and spinMaxUs): spin for the
+   * 2nd-largest of the last 64 overshoots plus a margin, so the deadline is met by the busy-wait
+   * unless the thread was not scheduled at all, and no more CPU is spent spinning than the
+   * wake-ups need: on an idle core with a small timer slack that is tens of µs, not the 300 a
+   * fixed spin must allow for a loaded machine.
    */
   private noteOvershoot(us: number): void {
     this.overshoots[this.overshootAt] = us;
@@ -185,7 +189,8 @@ export class PacerLoop {
         first = v;
       } else if (v > second) second = v;
     }
-    const spinUs = Math.min(this.options.spinMaxUs ?? 2000, Math.max(this.options.spinUs, second + SPIN_MARGIN_US));
+    const floor = this.options.spinMinUs ?? this.options.spinUs;
+    const spinUs = Math.min(this.options.spinMaxUs ?? 2000, Math.max(floor, second + SPIN_MARGIN_US));
     this.spinMs = spinUs / 1000;
     Atomics.store(this.ctl, C_SPIN_US, Math.round(spinUs));
   }
@@ -198,7 +203,12 @@ export class PacerLoop {
         this.core.batch.recycle(msg);
         continue;
       }
-      if (msg.op === 'open') this.core.open(msg.lane, msg.sab, msg.wire, msg.owner);
+      if (msg.op === 'open') {
+        const sab = msg.sab ?? this.sabs[msg.lane];
+        if (sab === undefined) throw new Error(`open of lane ${msg.lane} without its buffer, which this worker was never sent`);
+        this.sabs[msg.lane] = sab;
+        this.core.open(msg.lane, sab, msg.wire, msg.owner);
+      }
       else if (msg.op === 'close') this.core.close(msg.lane);
       else if (msg.op === 'crash') this.deps.crash(msg.kind);
       else if (msg.op === 'handback') {

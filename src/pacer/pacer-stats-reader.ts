@@ -63,6 +63,8 @@ export class PacerStatsReader {
   private lastCpu: number | null = null;
   private nice: number | null = null;
   private niceError: string | null = null;
+  private timerSlackNs: number | null = null;
+  private timerSlackError: string | null = null;
 
   constructor(control: SharedArrayBuffer) {
     this.ctl = new Int32Array(control);
@@ -78,6 +80,8 @@ export class PacerStatsReader {
     this.lastCpu = threadCpuNs(this.tid);
     this.nice = msg.nice;
     this.niceError = msg.niceError;
+    this.timerSlackNs = msg.timerSlackNs;
+    this.timerSlackError = msg.timerSlackError;
   }
 
   read(periodMs: number, ticks: number): PacerStats {
@@ -99,6 +103,8 @@ export class PacerStatsReader {
       handbackStalls: (Atomics.load(this.ctl, C_STALLS) - this.stallsAtStart) | 0,
       nice: this.nice,
       niceError: this.niceError,
+      timerSlackNs: this.timerSlackNs,
+      timerSlackError: this.timerSlackError,
       overshootUs: figures(this.overshoot),
       loop: {
         wakesPerSec: periodMs > 0 ? (wakes * 1000) / periodMs : 0,

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AttentionReader, AttentionWriter } from '../../src/pacer/attention-ring.js';
+import { readBatch } from '../../src/pacer/batch-reader.js';
 import { PacerCore } from '../../src/pacer/pacer-core.js';
 import {
   C_ACKED,
   C_BATCHES,
+  C_SPIN_US,
   C_STALLS,
   C_TICKLOG_WR,
   C_TICKS,
@@ -194,4 +196,82 @@ test('main waking the pacer early (notify) does not cost a tick or move a deadli
   assert.ok(tickErrors().every((us) => us >= 0 && us <= 2), `tick errors µs ${tickErrors().join(',')}`);
   // A tick ends the wait for a deadline; that deadline's frame is built by the next turn's step.
   assert.equal(thread.posted.length, 7, 'one frame per deadline, none early');
+});
+
+test('adaptive spin: the spin follows the overshoot + 50 µs, never below spinMinUs nor above its ceiling', () => {
+  const { ctl, thread, loop, push, ack, tickErrors } = setup({ adaptiveSpin: true, spinUs: 300, spinMinUs: 100, spinMaxUs: 300 });
+  const run = (turns: number): void => {
+    for (let i = 0; i < turns; i++) {
+      push(1, i);
+      loop.turn();
+      ack();
+    }
+  };
+  const spin = (): number => ctl[C_SPIN_US]!;
+  thread.overshootMs = 0.01; // an idle core with a small timer slack: 10 µs late
+  run(40);
+  assert.equal(spin(), 100, 'shrunk from 300 to the floor, spinMinUs (10 µs + 50 µs is below it)');
+  thread.overshootMs = 0.2;
+  run(80);
+  // The fake clock adds 1 µs per read to what the loop measures.
+  assert.ok(spin() >= 250 && spin() <= 253, `spin ${spin()} µs = 200 µs overshoot + 50 µs margin`);
+  thread.overshootMs = 1.2; // a loaded machine: the thread wakes 1.2 ms late
+  run(4);
+  assert.equal(spin(), 300, 'two late wake-ups lift it to the ceiling, spinUs, and not beyond');
+  thread.overshootMs = 0.01;
+  run(70);
+  assert.equal(spin(), 100, 'once the late ones leave the window of 64, it shrinks again');
+  // A tick is late only by the part of the overshoot the spin did not cover.
+  assert.ok(tickErrors().every((us) => us >= 0 && us <= 1200), `tick errors µs ${tickErrors().join(',')}`);
+});
+
+test('a fixed spin (spinMinUs = spinUs, not adaptive) stays put whatever the overshoot', () => {
+  const { ctl, thread, loop, push, ack } = setup({ spinUs: 300 });
+  thread.overshootMs = 0.01;
+  for (let i = 0; i < 40; i++) {
+    push(1, i);
+    loop.turn();
+    ack();
+  }
+  assert.equal(ctl[C_SPIN_US], 300);
+});
+
+test("a reused lane's open comes without its buffer: the loop paces it from the one it kept", () => {
+  const { thread, loop, ring, push, ack } = setup();
+  push(3);
+  for (let i = 0; i < 4; i++) {
+    loop.turn();
+    ack();
+  }
+  const before = thread.posted.length;
+  assert.ok(before >= 2, `first call paced (${before} batches)`);
+  // Main: the call ends and the next one gets the same lane; the pacer was sent its buffer already.
+  thread.inbox.push({ op: 'close', lane: 0 });
+  ring.clear();
+  ring.newOwner();
+  thread.inbox.push({ op: 'open', lane: 0, owner: ring.owner, wire: wireFor('MZ2') });
+  push(3, 100);
+  for (let i = 0; i < 8; i++) {
+    loop.turn();
+    ack();
+  }
+  const frames = thread.posted.slice(before).flatMap((b) => {
+    const out: string[] = [];
+    readBatch(b, {
+      frame: (_l, _g, _o, wire) => {
+        out.push(wire.toString());
+        return false;
+      },
+      mark: () => undefined,
+    });
+    return out;
+  });
+  assert.equal(frames.length, 3, 'the second call played all its frames');
+  assert.ok(frames.every((f) => f.includes('"streamSid":"MZ2"')), 'under its own streamSid');
+});
+
+test('an open without a buffer for a lane this worker never got is refused, not guessed', () => {
+  const { thread, loop } = setup();
+  thread.inbox.push({ op: 'open', lane: 5, owner: 1, wire: wireFor('MZ5') });
+  assert.throws(() => loop.turn(), /open of lane 5 without its buffer/);
 });

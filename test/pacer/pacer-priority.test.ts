@@ -51,3 +51,27 @@ test('pacerRealtime puts the pacer thread alone under SCHED_FIFO (or says why no
     await fx.close();
   }
 });
+
+test('pacerTimerSlackUs sets the pacer thread its own timer slack (default 1 µs); 0 leaves the OS default; main keeps its own', async () => {
+  const { readFileSync } = await import('node:fs');
+  const mainSlack = Number(readFileSync(`/proc/${process.pid}/timerslack_ns`, 'utf8'));
+  const slackOf = async (pacerTimerSlackUs: number | undefined): Promise<PacerStats> => {
+    const engine = await createEngine({ ...(pacerTimerSlackUs === undefined ? {} : { pacerTimerSlackUs }), logger: pino({ level: 'silent' }) });
+    try {
+      const [stats] = (await once(engine, 'pacerStats')) as [PacerStats];
+      return stats;
+    } finally {
+      await engine.close();
+    }
+  };
+  const byDefault = await slackOf(undefined);
+  assert.equal(byDefault.timerSlackError, null);
+  assert.equal(byDefault.timerSlackNs, 1000, 'the kernel reads back 1 µs for the pacer thread');
+  assert.equal((await slackOf(250)).timerSlackNs, 250_000);
+  assert.equal((await slackOf(0)).timerSlackNs, mainSlack, '0 leaves the thread with the slack it inherited');
+  assert.equal(Number(readFileSync(`/proc/${process.pid}/timerslack_ns`, 'utf8')), mainSlack, 'the main thread kept its own');
+  await assert.rejects(
+    createEngine({ pacerTimerSlackUs: -1, logger: pino({ level: 'silent' }) }),
+    (e: Error & { code?: string }) => e.code === 'PTIME_ERR_INVALID_OPTION' && /pacerTimerSlackUs must be an integer from 0 to 50000/.test(e.message),
+  );
+});
