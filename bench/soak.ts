@@ -117,7 +117,7 @@ console.log(`  server RSS before any call ${fmt(rssIdleMb, 1)} MB; fds idle ${fd
 console.log(`churned ${churnFigures.churned} calls ${JSON.stringify(churnFigures.byEnding)}; connect failures ${churnFigures.connectFailures}`);
 console.log(
   `steady: ${steadyFigures.calls} calls, ${steadyFigures.framesSent} frames sent, ${steadyFigures.framesEchoed} echoed, ` +
-    `lost ${steadyFigures.framesLost}, sequence breaks ${steadyFigures.sequenceBreaks}, closed early ${steadyFigures.closedEarly}; server drops ${dropsTotal ?? 'n/a'}`,
+    `lost ${steadyFigures.framesLost}, sequence breaks ${steadyFigures.sequenceBreaks}, marks echoed ${steadyFigures.marksEchoed}, closed early ${steadyFigures.closedEarly}; server drops ${dropsTotal ?? 'n/a'}`,
 );
 console.log(`calls open at the end ${callsAtEnd}; server exit code ${serverExit}`);
 

@@ -4,6 +4,7 @@ import { connectedMessage, startMessage } from '../../src/loadtest/twilio-side.j
 
 const FRAME = 160;
 const MEDIA_PREFIX = Buffer.from('{"event":"media"');
+const MARK_PREFIX = Buffer.from('{"event":"mark"');
 const PAYLOAD_KEY = Buffer.from('"payload":"');
 
 /** A frame numbered in its first 4 bytes (LE); the rest is mu-law silence. */
@@ -29,6 +30,7 @@ export function echoedSeq(data: Buffer): number {
 class SteadyCall {
   sent = 0;
   received = 0;
+  marksEchoed = 0;
   /** Echoes whose number is not the one after the previous echo's: a gap or a reorder. */
   sequenceBreaks = 0;
   private next = 0;
@@ -42,13 +44,25 @@ class SteadyCall {
     this.head = `{"event":"media","streamSid":"${streamSid}","media":{"track":"inbound","chunk":"`;
     ws.on('message', (data: Buffer) => {
       const seq = echoedSeq(data);
-      if (seq < 0) return;
+      if (seq < 0) {
+        // Twilio echoes each mark once the audio before it has played; so does this carrier (at
+        // once), or ptime's own marks would stay unsettled for the whole hour.
+        if (data.compare(MARK_PREFIX, 0, MARK_PREFIX.length, 0, MARK_PREFIX.length) === 0) this.echoMark(data);
+        return;
+      }
       this.received++;
       if (seq !== this.next) this.sequenceBreaks++;
       this.next = seq + 1;
     });
     ws.on('close', (code) => (this.closeCode = code));
     ws.on('error', () => undefined); // surfaced through the close code
+  }
+
+  private echoMark(data: Buffer): void {
+    const name = (JSON.parse(data.toString()) as { mark?: { name?: string } }).mark?.name;
+    if (typeof name !== 'string' || this.closeCode !== null) return;
+    this.marksEchoed++;
+    this.ws.send(JSON.stringify({ event: 'mark', sequenceNumber: String(this.sent + 2), streamSid: this.streamSid, mark: { name } }));
   }
 
   sendNext(): void {
@@ -65,6 +79,8 @@ export interface SteadyFigures {
   /** Frames sent and never echoed back, summed over calls (read after the echo tail has drained). */
   framesLost: number;
   sequenceBreaks: number;
+  /** Marks (the engine's own) echoed back, as Twilio does. */
+  marksEchoed: number;
   /** Steady calls the server closed before the end (they should all last the whole run). */
   closedEarly: number;
 }
@@ -123,6 +139,7 @@ export class SteadyCalls {
       framesEchoed: sum((c) => Math.min(c.received, c.sent)),
       framesLost: sum((c) => Math.max(0, c.sent - c.received)),
       sequenceBreaks: sum((c) => c.sequenceBreaks),
+      marksEchoed: sum((c) => c.marksEchoed),
       closedEarly: sum((c) => (c.closeCode !== null ? 1 : 0)),
     };
   }

@@ -14,7 +14,7 @@ import { HEADER_WORDS, H_LATE, H_TX_SENT, H_TX_SLOW, H_TX_STALE, H_UNDERRUNS } f
 import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
 import { Framer, type FrameSink } from './framer.js';
 import type { Lane } from './lane-pool.js';
-import { MarkBook, type MarkResult } from './mark-book.js';
+import { MarkBook, MAX_INTERNAL_MARKS_UNSETTLED, type MarkResult } from './mark-book.js';
 import { UtteranceBook, type HeardReport, type Interruption } from './utterance-book.js';
 import { speak, type SpeakOptions, type SpeakResult, type SpeechSource } from './speaker.js';
 import type { SampleRate } from '../codec/sample-rates.js';
@@ -88,6 +88,12 @@ export interface CallStats {
   codecPendingFrames: number;
   /** The engine's own marks sent to the carrier (for call.heard(); never surfaced as 'mark'). */
   internalMarks: number;
+  /**
+   * The engine's own marks not sent because MAX_INTERNAL_MARKS_UNSETTLED (64) were already
+   * awaiting the carrier's echo: a carrier that does not echo marks. heard() then stays bounded
+   * by the last echo (confirmedMs) and the send-time model.
+   */
+  internalMarksSkipped: number;
   /** clear() calls, and the frames they dropped from the queue. */
   clears: number;
   clearedFrames: number;
@@ -145,6 +151,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   private readonly marks: MarkBook;
   private readonly book: UtteranceBook;
   private framesSinceMark = 0;
+  private internalMarksSkipped = 0;
   /** @internal The close code, once closed (counted by the engine's metrics). */
   closeCode: number | null = null;
   private clearCount = 0;
@@ -435,6 +442,7 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
       marksPending: this.marks.pending,
       codecPendingFrames: this.pcm.pendingFrames,
       internalMarks: this.marks.internalSent,
+      internalMarksSkipped: this.internalMarksSkipped,
       clears: this.clearCount,
       clearedFrames: this.clearedFrameCount,
       slowPeerDrops: (Atomics.load(h, H_TX_SLOW) - this.baseline.slow) | 0,
@@ -580,6 +588,15 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   /** One of the engine's own marks, after everything queued so far (heard() is exact to it). */
   private pushInternalMark(): void {
     this.framesSinceMark = 0;
+    if (this.marks.internalUnsettled >= MAX_INTERNAL_MARKS_UNSETTLED) {
+      if (this.internalMarksSkipped++ === 0) {
+        this.logger.warn(
+          { unsettled: MAX_INTERNAL_MARKS_UNSETTLED },
+          `the carrier has not echoed ptime's last ${MAX_INTERNAL_MARKS_UNSETTLED} marks (MAX_INTERNAL_MARKS_UNSETTLED): no more are sent until it does`,
+        );
+      }
+      return;
+    }
     const id = this.marks.addInternal(this.book.markQueued());
     if (this.transport.sender === 'io') this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
     this.handleDrop(this.lane.ring.pushMark(id));

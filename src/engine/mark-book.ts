@@ -35,6 +35,14 @@ export interface Echo {
 /** Names of the engine's own marks start with this; the app's may not. */
 export const INTERNAL_MARK_PREFIX = 'ptime.';
 
+/**
+ * The engine's own marks unsettled (queued or awaiting the echo) beyond which it sends no more.
+ * A carrier that never echoes would otherwise make them pile up for as long as the call lasts (5 a
+ * second at the default markEveryMs); a healthy one keeps a handful pending (the queue and the
+ * lead). 64 is 12.8 s of audio at 200 ms.
+ */
+export const MAX_INTERNAL_MARKS_UNSETTLED = 64;
+
 /** Every mark of a call from mark() until it is settled: none is ever lost silently. */
 export class MarkBook {
   private nextId = 1;
@@ -53,6 +61,11 @@ export class MarkBook {
   /** The engine's own marks sent so far (counted in call.stats()). */
   internalSent = 0;
   private internalPending = 0;
+
+  /** The engine's own marks not yet settled (queued, or sent and not echoed). */
+  get internalUnsettled(): number {
+    return this.internalPending;
+  }
 
   /** The app's marks not yet settled. */
   get pending(): number {

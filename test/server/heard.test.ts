@@ -163,3 +163,32 @@ test('utterance ids and heard(): coded errors naming the limit; nothing queued i
     await fx.close();
   }
 });
+
+test('a carrier that never echoes marks: the engine stops adding its own at 64 unsettled (counted, one warning), loses no audio, and starts again once echoes come', async () => {
+  const { startCall } = await import('../helpers/engine-fixture.js');
+  const fx = await startEngine({ lead: 3, markEveryMs: 40 });
+  try {
+    const c = await fx.connect();
+    const call = await startCall(fx.engine, c);
+    // 200 frames would bring 100 of the engine's marks; sent 40 at a time so none falls off the queue.
+    for (let k = 0; k < 5; k++) {
+      call.send(tone(800));
+      await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= (k + 1) * 40, 8000, `${(k + 1) * 40} frames`);
+    }
+    const s = call.stats();
+    assert.equal(s.internalMarks, 64, 'MAX_INTERNAL_MARKS_UNSETTLED of them went out');
+    assert.equal(s.internalMarksSkipped, 100 - 64);
+    assert.equal(s.drops, 0);
+    assert.equal(c.media.length, 200, 'every frame was sent');
+    const warnings = fx.logs.filter((l) => typeof l.msg === 'string' && l.msg.includes('MAX_INTERNAL_MARKS_UNSETTLED'));
+    assert.equal(warnings.length, 1, 'one warning for the call, not one per skipped mark');
+    // The carrier catches up: every mark it got is echoed, and the engine marks again.
+    for (const m of c.received.filter((x) => x.event === 'mark')) c.echoMark(m.mark!.name);
+    await until(() => call.heard()!.confirmedMs === 64 * 40, 5000, 'the echoes settled');
+    call.send(tone(400));
+    await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 220, 8000, '20 more frames');
+    await until(() => call.stats().internalMarks === 64 + 10, 5000, 'the engine marks again');
+  } finally {
+    await fx.close();
+  }
+});
