@@ -35,8 +35,8 @@ Options:
   --queue N         per-call queue bound in 20 ms frames (default 120, max 1024)
   --lead N          frames sent ahead of real time (default 3; 0 = strict real time)
   --spin-us N       pacer busy-wait before each deadline, microseconds (default 300)
-  --spin-min-us N   the busy-wait follows the measured wake-up overshoot, down to N µs while
-                    wake-ups are punctual (default 50; equal to --spin-us: a fixed spin)
+  --spin-min-us N   let the busy-wait follow the measured wake-up overshoot, down to N µs
+                    while wake-ups are punctual (default: --spin-us, a fixed spin)
   --spin-max-us N   let the measured busy-wait grow past --spin-us up to N µs (default 0)
   --phases N        lane start phases in the 20 ms period (default 4: a 5 ms grid)
   --lanes-per-wake N  start new calls on only as many phases as keep each pacer wake
@@ -62,8 +62,8 @@ Options:
   --pacer-nice=N    nice value for the pacer thread only (-20..19; below 0 needs CAP_SYS_NICE)
   --pacer-rt N      run the pacer thread alone under SCHED_FIFO at priority N (1..99; Linux,
                     CAP_SYS_NICE and util-linux chrt; refused → logged, pacing goes on)
-  --pacer-timer-slack-us N  the pacer thread's timer slack, so its timed waits end on time
-                    (Linux; default 1; 0 = the OS default, 50 µs)
+  --pacer-timer-slack-us N  the pacer thread's timer slack, so its timed waits end closer to
+                    time (Linux; default 0 = the OS default, 50 µs)
   --inject-stall B@E  diagnostic: block the main thread B ms every E ms (e.g. 50@500)
   -h, --help        show this help
 `;

@@ -51,7 +51,8 @@ export interface EngineOptions {
   /**
    * The busy-wait follows the measured Atomics.wait overshoot (the 2nd-largest of the last 64
    * wake-ups plus 50 µs), down to this many µs while wake-ups are punctual (an idle core), and
-   * back up to spinUs when they are not. Default SPIN_MIN_US_DEFAULT; equal to spinUs = a fixed spin.
+   * back up to spinUs when they are not. Default: spinUs, a fixed spin (on this project's VM a
+   * shorter floor saved no CPU at 1000 calls, where wake-ups are rarely punctual; bench/results/pacer-precision.md).
    */
   spinMinUs?: number;
   /**
@@ -103,7 +104,9 @@ export interface EngineOptions {
    * The pacer thread's timer slack, µs (Linux: the thread writes its own /proc/TID/timerslack_ns,
    * which needs no privilege). The kernel may end a timed Atomics.wait up to this late to batch
    * wake-ups (50 µs by default); the pacer's spin has to cover that, so a small slack lets a short
-   * spin meet the deadline. 0 = leave the OS default. Default 1.
+   * spin meet the deadline (measured: a wait's median overshoot 130 → 80 µs on this project's VM;
+   * worth it with a short spinMinUs, no gain at the default 300 µs spin). 0 = leave the OS default.
+   * Default 0.
    */
   pacerTimerSlackUs?: number;
   /**
@@ -198,9 +201,6 @@ function int(name: string, value: number | undefined, fallback: number, min: num
   return v;
 }
 
-/** The spin's floor (spinMinUs) unless set: on an idle core with a 1 µs timer slack, overshoots stay below it. */
-export const SPIN_MIN_US_DEFAULT = 50;
-
 export function resolveOptions(o: EngineOptions): ResolvedOptions {
   const queue = o.queue ?? DEFAULT_QUEUE_FRAMES;
   validateBound(queue);
@@ -237,6 +237,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   }
   if (io === 'worker' && o.pacer !== undefined) throw new PtimeError(ErrorCodes.INVALID_OPTION, "io: 'worker' needs the pacer worker (pacer replacements hand frames to main)");
   const maxCalls = int('maxCalls', o.maxCalls, 2000, 1, 100_000);
+  const spinUs = int('spinUs', o.spinUs, 300, 0, 20_000);
   if (o.twilioAuthToken !== undefined && (typeof o.twilioAuthToken !== 'string' || o.twilioAuthToken.length === 0)) {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'twilioAuthToken must be a non-empty string (an empty key would let anyone sign)');
   }
@@ -249,8 +250,8 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     routes,
     queue,
     lead: int('lead', o.lead, 3, 0, 50),
-    spinUs: int('spinUs', o.spinUs, 300, 0, 20_000),
-    spinMinUs: int('spinMinUs', o.spinMinUs, SPIN_MIN_US_DEFAULT, 0, 20_000),
+    spinUs,
+    spinMinUs: int('spinMinUs', o.spinMinUs, spinUs, 0, 20_000),
     spinMaxUs: int('spinMaxUs', o.spinMaxUs, 0, 0, 20_000),
     phases: int('phases', o.phases, 4, 1, 20),
     lanesPerWake: int('lanesPerWake', o.lanesPerWake, 0, 0, 100_000),
@@ -281,7 +282,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     keepaliveMs: int('keepaliveMs', o.keepaliveMs, 30_000, 0, 3_600_000),
     codecThreads: int('codecThreads', o.codecThreads, Math.max(1, availableParallelism() - 1), 1, 256),
     pacerStallMs: int('pacerStallMs', o.pacerStallMs, 500, 0, 3_600_000),
-    pacerTimerSlackUs: int('pacerTimerSlackUs', o.pacerTimerSlackUs, 1, 0, 50_000),
+    pacerTimerSlackUs: int('pacerTimerSlackUs', o.pacerTimerSlackUs, 0, 0, 50_000),
     counterStart: int('counterStart', o.counterStart, 0, -(2 ** 31), 2 ** 31 - 1),
   };
 }
