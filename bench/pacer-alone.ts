@@ -68,6 +68,9 @@ async function child(job: ChildJob): Promise<Row> {
   const frame = new Uint8Array(160).fill(0xff);
   let framesOut = 0;
   const rings: InstanceType<typeof LaneRing>[] = [];
+  // Exact-size bytes as the engine passes them (a pooled Buffer would clone an 8 KB slab per lane).
+  const utf8 = new TextEncoder();
+  const suffix = utf8.encode('"}}');
   const sink = {
     onFrame: (): boolean => {
       framesOut++;
@@ -94,8 +97,8 @@ async function child(job: ChildJob): Promise<Row> {
       const i = rings.length;
       const ring = new LaneRing(120);
       rings.push(ring);
-      const prefix = Buffer.from(`{"event":"media","streamSid":"MZ${String(i).padStart(32, '0')}","media":{"payload":"`);
-      host.open(i, ring.sab, { prefix, suffix: Buffer.from('"}}'), binary: false, framesPerMessage: 1 }, sink);
+      const prefix = utf8.encode(`{"event":"media","streamSid":"MZ${String(i).padStart(32, '0')}","media":{"payload":"`);
+      host.open(i, ring.sab, { prefix, suffix, binary: false, framesPerMessage: 1 }, sink);
     }
     topUp();
     await new Promise((r) => setTimeout(r, 7));

@@ -172,8 +172,8 @@ export class PacerLoop {
    * Adaptive spin (options.adaptiveSpin, between spinMinUs and spinMaxUs): spin for the
    * 2nd-largest of the last 64 overshoots plus a margin, so the deadline is met by the busy-wait
    * unless the thread was not scheduled at all, and no more CPU is spent spinning than the
-   * wake-ups need: on an idle core with a small timer slack that is tens of µs, not the 300 a
-   * fixed spin must allow for a loaded machine.
+   * wake-ups need where they are punctual (less than the 300 µs a fixed spin allows for a loaded
+   * machine; on this project's VM they rarely are: bench/results/pacer-precision.md).
    */
   private noteOvershoot(us: number): void {
     this.overshoots[this.overshootAt] = us;
