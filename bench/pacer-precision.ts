@@ -70,6 +70,7 @@ async function measure(name: string, script: string, args: string[]): Promise<Ro
           framesPerWake: mean(loops.map((l) => l.framesPerWake)),
           visitsPerWake: mean(loops.map((l) => l.visitsPerWake)),
           spinSettingUs: mean(loops.map((l) => l.spinSettingUs)),
+          clockReadsPerWake: mean(loops.map((l) => l.clockReadsPerWake ?? 0)),
         }
       : null;
     const over = steady.map((f) => f.pacerOvershootUs?.p99).filter((v): v is number => typeof v === 'number');

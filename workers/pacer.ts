@@ -81,6 +81,11 @@ port.postMessage({ type: 'hello', tid, nice, niceError, timerSlackNs, timerSlack
 
 const loop = new PacerLoop(control, new PacerCore(options, new AttentionReader(control, attentionSlots)), options, {
   now: () => performance.now(),
+  busy: (iterations) => {
+    // Atomic loads: work the compiler must keep (they are ordered memory accesses), touching
+    // nothing but one shared word. SpinWait times them, so their cost need not be known.
+    for (let i = 0; i < iterations; i++) Atomics.load(ctl, C_WAKE);
+  },
   wait: (seq, ms) => Atomics.wait(ctl, C_WAKE, seq, ms),
   post: (batch) => handback.postMessage(batch, [batch]),
   poll: () => (receiveMessageOnPort(commands) ?? receiveMessageOnPort(handback))?.message as PacerCommand | ArrayBuffer | undefined,

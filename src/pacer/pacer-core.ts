@@ -2,6 +2,7 @@ import { FRAME_MS, H_ATTN, H_LATE, H_UNDERRUNS, KIND_FRAME, KIND_MARK, STATE_IDL
 import { LaneReader } from '../ring/lane-reader.js';
 import type { AttentionReader } from './attention-ring.js';
 import { BatchWriter } from './batch-writer.js';
+import { ItemList } from './item-list.js';
 import { base64Length, writeBase64 } from './base64-writer.js';
 import { FRAMES_SHIFT, type LaneWire, type PacerOptions } from './pacer-layout.js';
 import { VisitQueue } from './visit-queue.js';
@@ -72,11 +73,11 @@ export class PacerCore {
   readonly batch = new BatchWriter();
   private readonly lanes: (PacedLane | undefined)[] = [];
   private readonly queue = new VisitQueue<PacedLane>();
-  private urgent: PacedLane[] = [];
-  private spare: PacedLane[] = [];
+  private urgent = new ItemList<PacedLane>();
+  private spare = new ItemList<PacedLane>();
   /** Where a batching lane's frames are gathered before they are encoded as one payload. */
   private scratch = new Uint8Array(0);
-  private due: PacedLane[] = [];
+  private readonly due = new ItemList<PacedLane>();
   private openCount = 0;
   private readonly leadMs: number;
   private readonly phases: number;
@@ -158,13 +159,13 @@ export class PacerCore {
     const urgent = this.urgent;
     this.urgent = this.spare;
     for (let i = 0; i < urgent.length; i++) {
-      const lane = urgent[i]!;
+      const lane = urgent.at(i);
       lane.urgent = false;
       if (lane.stale) continue;
       this.queue.remove(lane);
       this.due.push(lane);
     }
-    urgent.length = 0;
+    urgent.clear();
     this.spare = urgent;
     let lane: PacedLane | undefined;
     while ((lane = this.queue.popDue(now)) !== undefined) this.due.push(lane);
@@ -172,11 +173,11 @@ export class PacerCore {
     const due = this.due;
     this.lanesVisited += due.length;
     for (let i = 0; i < due.length; i++) {
-      const l = due[i]!;
+      const l = due.at(i);
       this.visitLane(l, now);
       if (!l.stale && l.nextVisit !== Number.POSITIVE_INFINITY) this.queue.set(l);
     }
-    due.length = 0;
+    due.clear();
     const next = this.queue.peekTime();
     return this.urgent.length > 0 ? now : next;
   }

@@ -62,6 +62,7 @@ export const P_SPIN_MS = 3;
 export const P_OVERSHOOT_MS = 4;
 export const P_FRAMES = 5;
 export const P_VISITS = 6;
+export const P_CLOCK_READS = 7;
 export const PROFILE_FIELDS = 16;
 
 export const TICKLOG_BYTE = PROFILE_BYTE + PROFILE_FIELDS * 8;
@@ -206,6 +207,8 @@ export interface PacerLoopFigures {
   visitsPerWake: number;
   /** The spin the pacer uses now, µs (it follows the measured overshoot when spin is adaptive). */
   spinSettingUs: number;
+  /** Clock reads per wake (each allocates on the pacer thread's heap: SpinWait keeps them few). */
+  clockReadsPerWake: number;
 }
 
 export interface HistogramFigures {

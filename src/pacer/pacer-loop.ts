@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { PacerCore } from './pacer-core.js';
+import { SpinWait } from './spin-wait.js';
 import {
   C_ACKED,
   C_BATCH_ALLOCS,
@@ -10,6 +11,7 @@ import {
   C_TICKLOG_WR,
   C_TICKS,
   C_WAKE,
+  P_CLOCK_READS,
   P_FRAMES,
   P_VISITS,
   P_OVERSHOOT_MS,
@@ -28,6 +30,11 @@ import {
 /** What the loop needs from its thread; the worker passes the real ones, tests a fake clock. */
 export interface LoopDeps {
   now(): number;
+  /**
+   * Burn `iterations` of busy work the compiler cannot remove (the spin between clock reads: each
+   * read allocates on this thread's heap, SpinWait).
+   */
+  busy(iterations: number): void;
   /** Atomics.wait on the WAKE word: sleep up to `ms` unless it no longer holds `seq` or is notified. */
   wait(seq: number, ms: number): 'ok' | 'not-equal' | 'timed-out';
   /** Hand a batch to main (transferred). */
@@ -74,6 +81,8 @@ export class PacerLoop {
   /** Each lane's buffer as main last sent it (a reused lane's `open` comes without it). */
   private readonly sabs: (SharedArrayBuffer | undefined)[] = [];
   private visitsReported = 0;
+  private readonly spin: SpinWait;
+  private readsReported = 0;
 
   constructor(
     control: SharedArrayBuffer,
@@ -90,6 +99,7 @@ export class PacerLoop {
     this.stalls = Atomics.load(this.ctl, C_STALLS);
     this.logWr = Atomics.load(this.ctl, C_TICKLOG_WR);
     this.spinMs = options.spinUs / 1000;
+    this.spin = new SpinWait(() => deps.now(), (n) => deps.busy(n));
     Atomics.store(this.ctl, C_SPIN_US, options.spinUs);
   }
 
@@ -104,7 +114,7 @@ export class PacerLoop {
     const wakeSeq = Atomics.load(this.ctl, C_WAKE);
     this.drainMessages();
     if (!this.running) return false;
-    let now = d.now();
+    let now = this.spin.read();
     let next: number;
     // Compared by int32 difference: both counters wrap after 2^31 batches.
     if (((this.posted - Atomics.load(this.ctl, C_ACKED)) | 0) > this.options.maxInflightBatches) {
@@ -114,14 +124,14 @@ export class PacerLoop {
       next = now + STALL_RETRY_MS;
     } else {
       next = this.core.step(now);
-      const stepped = d.now();
+      const stepped = this.spin.read();
       this.profile[P_STEP_MS] += stepped - now;
       const batch = this.core.batch.take();
       if (batch) {
         d.post(batch);
         this.posted = (this.posted + 1) | 0;
         Atomics.store(this.ctl, C_BATCHES, this.posted);
-        this.profile[P_POST_MS] += d.now() - stepped;
+        this.profile[P_POST_MS] += this.spin.read() - stepped;
       }
       this.profile[P_FRAMES] += this.core.framesBuilt - this.framesReported;
       this.framesReported = this.core.framesBuilt;
@@ -135,25 +145,26 @@ export class PacerLoop {
       Atomics.store(this.ctl, C_BATCH_ALLOCS, this.core.batch.allocations);
     }
     // The sleep is measured from after the work above, not from the `now` taken before it.
-    now = d.now();
+    now = this.spin.read();
     const until = Math.min(next, now + MAX_SLEEP_MS);
     const sleepMs = until - now - this.spinMs;
     let overshootUs = 0;
     if (sleepMs > 0) {
       const r = d.wait(wakeSeq, sleepMs);
       if (r !== 'timed-out') return true; // main woke us: commands or new audio
-      const woke = d.now();
+      const woke = this.spin.read();
       const overshootMs = Math.max(0, woke - (now + sleepMs));
       this.profile[P_OVERSHOOT_MS] += overshootMs;
       overshootUs = Math.round(overshootMs * 1000);
       this.noteOvershoot(overshootUs);
     }
     if (until !== next) return true; // a housekeeping wake, not a deadline
-    const spinFrom = d.now();
-    while ((now = d.now()) < next) {
-      // spin: Atomics.wait overshoots, so the last stretch is a busy wait
-    }
+    // Atomics.wait overshoots, so the last stretch is a busy wait.
+    const spinFrom = this.spin.read();
+    now = this.spin.until(next);
     this.profile[P_SPIN_MS] += now - spinFrom;
+    this.profile[P_CLOCK_READS] += this.spin.reads - this.readsReported;
+    this.readsReported = this.spin.reads;
     this.recordTick(Math.round((now - next) * 1000), overshootUs);
     return true;
   }

@@ -10,22 +10,28 @@ export interface Visitable {
  * only the lanes due at a wake, so the cost of a wake follows the lanes due, not the lanes open.
  */
 export class VisitQueue<T extends Visitable> {
-  private readonly heap: T[] = [];
+  /**
+   * Items in [0, n); the slots past n hold undefined. The array never shrinks: push/pop let V8
+   * trim and regrow its store as the heap breathes by a wake's worth of lanes, an allocation per
+   * wake on the pacer thread.
+   */
+  private readonly heap: (T | undefined)[] = [];
+  private n = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.n;
   }
 
   /** When the earliest item is due; Infinity when empty. */
   peekTime(): number {
-    return this.heap.length > 0 ? this.heap[0]!.nextVisit : Number.POSITIVE_INFINITY;
+    return this.n > 0 ? this.heap[0]!.nextVisit : Number.POSITIVE_INFINITY;
   }
 
   /** Insert, or move to its new `nextVisit`. */
   set(item: T): void {
     if (item.heapIndex < 0) {
-      item.heapIndex = this.heap.length;
-      this.heap.push(item);
+      item.heapIndex = this.n;
+      this.heap[this.n++] = item;
       this.up(item.heapIndex);
     } else {
       this.up(item.heapIndex);
@@ -37,8 +43,9 @@ export class VisitQueue<T extends Visitable> {
     const i = item.heapIndex;
     if (i < 0) return;
     item.heapIndex = -1;
-    const last = this.heap.pop()!;
-    if (i === this.heap.length) return;
+    const last = this.heap[--this.n]!;
+    this.heap[this.n] = undefined; // no stale reference keeps a closed lane alive
+    if (i === this.n) return;
     this.heap[i] = last;
     last.heapIndex = i;
     this.up(i);
@@ -47,8 +54,9 @@ export class VisitQueue<T extends Visitable> {
 
   /** Remove and return the earliest item if it is due at `now`; undefined otherwise. */
   popDue(now: number): T | undefined {
-    const top = this.heap[0];
-    if (top === undefined || top.nextVisit > now) return undefined;
+    if (this.n === 0) return undefined;
+    const top = this.heap[0]!;
+    if (top.nextVisit > now) return undefined;
     this.remove(top);
     return top;
   }
@@ -70,7 +78,7 @@ export class VisitQueue<T extends Visitable> {
 
   private down(i: number): void {
     const h = this.heap;
-    const n = h.length;
+    const n = this.n;
     const item = h[i]!;
     for (;;) {
       let c = 2 * i + 1;

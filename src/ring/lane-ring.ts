@@ -168,7 +168,11 @@ export class LaneRing {
     this.h[w + S_KIND] = KIND_FRAME;
     this.h[w + S_GEN] = this.h[H_GEN]!;
     this.h[w + S_VALUE] = this.frameBytes;
-    this.bytes.set(src.subarray(offset, offset + this.frameBytes), slotDataByte(this.wr, this.mask, this.slotBytes));
+    const at = slotDataByte(this.wr, this.mask, this.slotBytes);
+    // A whole-frame source (the usual case) is copied without a subarray view: one object less
+    // per frame on main.
+    if (offset === 0 && src.length === this.frameBytes) this.bytes.set(src, at);
+    else this.bytes.set(src.subarray(offset, offset + this.frameBytes), at);
     this.publish();
     return dropped;
   }

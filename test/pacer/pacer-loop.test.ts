@@ -10,6 +10,9 @@ import {
   C_STALLS,
   C_TICKLOG_WR,
   C_TICKS,
+  P_CLOCK_READS,
+  PROFILE_BYTE,
+  PROFILE_FIELDS,
   TICKLOG_BYTE,
   TICKLOG_SIZE,
   attentionSlots,
@@ -41,7 +44,14 @@ class FakeThread implements LoopDeps {
 
   now(): number {
     this.t += this.readStepMs;
+    this.reads++;
     return this.t;
+  }
+  reads = 0;
+  /** What one busy iteration costs, ms (1 ns). */
+  busyStepMs = 0.000001;
+  busy(iterations: number): void {
+    this.t += iterations * this.busyStepMs;
   }
   /** Waits that main interrupts (notify) after this many ms instead of letting them time out. */
   readonly interrupts: number[] = [];
@@ -274,4 +284,24 @@ test('an open without a buffer for a lane this worker never got is refused, not 
   const { thread, loop } = setup();
   thread.inbox.push({ op: 'open', lane: 5, owner: 1, wire: wireFor('MZ5') });
   assert.throws(() => loop.turn(), /open of lane 5 without its buffer/);
+});
+
+test("the spin reads the clock a few dozen times a wake, not back to back (each read allocates on the pacer's heap)", () => {
+  const { ctl, thread, loop, push, ack, tickErrors } = setup();
+  thread.readStepMs = 0.00006; // 60 ns a read, 5 ns a busy iteration: as on this project's VM
+  thread.busyStepMs = 0.000005;
+  push(40);
+  const profile = new Float64Array(ctl.buffer, PROFILE_BYTE, PROFILE_FIELDS);
+  const readsPerTurn: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const before = thread.reads;
+    loop.turn();
+    ack();
+    readsPerTurn.push(thread.reads - before);
+  }
+  assert.ok(tickErrors().length >= 20, `ticks ${tickErrors().length}`);
+  assert.ok(tickErrors().every((us) => us >= 0 && us <= 1), `tick errors µs ${tickErrors().join(',')}`);
+  // Back to back, a 300 µs spin alone would be 5000 reads.
+  assert.ok(Math.max(...readsPerTurn.slice(2)) <= 60, `clock reads per turn ${readsPerTurn.join(',')}`);
+  assert.equal(profile[P_CLOCK_READS], thread.reads);
 });
