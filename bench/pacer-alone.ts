@@ -6,7 +6,8 @@
  * busy the machine is (pacer-precision.ts measures it under real echo calls).
  *
  * Each configuration runs in a fresh process, one after another in one run, so the rows compare
- * like with like. `--compare DIR` adds a row for another built checkout's pacer (the before).
+ * like with like. The process runs under --trace-gc, and the pacer thread's collections in the
+ * measured window (each one stops the timing thread) are counted with their pauses. `--compare DIR` adds a row for another built checkout's pacer (the before).
  *
  *   node dist/bench/pacer-alone.js [--lanes 1000] [--secs 15] [--configs "default;spinUs=100;phases=2"] [--compare DIR]
  *
@@ -43,6 +44,17 @@ interface Row {
   spinSettingUs: number;
   framesPerSec: number;
   stalls: number;
+  /** The measured window, ms on the child's clock (to pick the pacer's GCs out of --trace-gc). */
+  windowMs: [number, number];
+  /** The pacer thread's garbage collections in that window (from V8's --trace-gc). */
+  gc?: GcFigures;
+}
+
+interface GcFigures {
+  scavenges: number;
+  markCompacts: number;
+  pauseMsTotal: number;
+  pauseMsMax: number;
 }
 
 interface ChildJob {
@@ -149,6 +161,7 @@ async function child(job: ChildJob): Promise<Row> {
     spinSettingUs: loop('spinSettingUs'),
     framesPerSec,
     stalls: measured.at(-1)?.handbackStalls ?? 0,
+    windowMs: [warmAt, warmAt + elapsedMs],
   };
 }
 
@@ -185,11 +198,36 @@ if (!Number.isInteger(lanes) || lanes < 1 || !Number.isFinite(secs) || secs < 1)
   process.exit(2);
 }
 
+/**
+ * The pacer thread's GCs from V8's --trace-gc lines ("[pid:isolate]  T ms: Scavenge … MB, P / …
+ * ms"). The child runs two isolates, main's and the pacer worker's; the worker's is the one
+ * allocated by the thread's own allocator (an address from 0x7f…), main's is in the brk heap.
+ */
+function pacerGc(lines: string[], [from, to]: [number, number]): GcFigures {
+  const gc: GcFigures = { scavenges: 0, markCompacts: 0, pauseMsTotal: 0, pauseMsMax: 0 };
+  for (const line of lines) {
+    const m = /^\[\d+:0x7f[0-9a-f]+\]\s+(\d+) ms: (Scavenge|Mark-Compact)\b.*?MB, ([\d.]+) \//.exec(line);
+    if (!m) continue;
+    const at = Number(m[1]);
+    // The worker's clock starts a little after main's: a window edge is good to tens of ms.
+    if (at < from || at > to) continue;
+    if (m[2] === 'Scavenge') gc.scavenges++;
+    else gc.markCompacts++;
+    const pause = Number(m[3]);
+    gc.pauseMsTotal += pause;
+    gc.pauseMsMax = Math.max(gc.pauseMsMax, pause);
+  }
+  return gc;
+}
+
 function run(job: ChildJob): Row {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(job)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = r.stdout.trim().split('\n').at(-1);
+  const r = spawnSync(process.execPath, ['--trace-gc', fileURLToPath(import.meta.url), '--child', JSON.stringify(job)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const lines = r.stdout.trim().split('\n');
+  const line = lines.at(-1);
   if (r.status !== 0 || !line) throw new Error(`pacer-alone: the ${job.name} run failed (exit ${r.status})`);
-  return JSON.parse(line) as Row;
+  const row = JSON.parse(line) as Row;
+  row.gc = pacerGc(lines, row.windowMs);
+  return row;
 }
 
 const m = machineInfo();
@@ -208,11 +246,11 @@ for (const config of values.configs.split(';').map((c) => c.trim()).filter(Boole
 const f1 = (n: number): string => n.toFixed(1);
 const f2 = (n: number): string => n.toFixed(2);
 const text = [
-  '| config | tick \\|error\\| p50 / p99 / p99.9 / max µs | pacer CPU % | pacer CPU µs/frame | main CPU % | wakes/s | step µs/wake | step µs/frame | post µs/wake | spin µs/wake | frames/wake | spin setting µs | wait overshoot p99 µs | frames/s | hand-back stalls |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| config | tick \\|error\\| p50 / p99 / p99.9 / max µs | pacer CPU % | pacer CPU µs/frame | main CPU % | wakes/s | step µs/wake | step µs/frame | post µs/wake | spin µs/wake | frames/wake | spin setting µs | wait overshoot p99 µs | frames/s | hand-back stalls | pacer GCs: scavenges / mark-compacts | pacer GC pause ms: total / max |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${r.tick.p50} / ${r.tick.p99} / ${r.tick.p999} / ${r.tick.max} | ${f1(r.pacerCpuPct)} | ${f2(r.pacerCpuUsPerFrame)} | ${f1(r.mainCpuPct)} | ${f1(r.wakesPerSec)} | ${f1(r.stepUs)} | ${f2(r.stepUsPerFrame)} | ${f1(r.postUs)} | ${f1(r.spinUs)} | ${f1(r.framesPerWake)} | ${f1(r.spinSettingUs)} | ${f1(r.overshootP99)} | ${r.framesPerSec.toFixed(0)} | ${r.stalls} |`,
+      `| ${r.name} | ${r.tick.p50} / ${r.tick.p99} / ${r.tick.p999} / ${r.tick.max} | ${f1(r.pacerCpuPct)} | ${f2(r.pacerCpuUsPerFrame)} | ${f1(r.mainCpuPct)} | ${f1(r.wakesPerSec)} | ${f1(r.stepUs)} | ${f2(r.stepUsPerFrame)} | ${f1(r.postUs)} | ${f1(r.spinUs)} | ${f1(r.framesPerWake)} | ${f1(r.spinSettingUs)} | ${f1(r.overshootP99)} | ${r.framesPerSec.toFixed(0)} | ${r.stalls} | ${r.gc ? `${r.gc.scavenges} / ${r.gc.markCompacts}` : 'n/a'} | ${r.gc ? `${f1(r.gc.pauseMsTotal)} / ${f2(r.gc.pauseMsMax)}` : 'n/a'} |`,
   ),
   '',
   ...rows

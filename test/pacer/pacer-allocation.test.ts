@@ -5,7 +5,6 @@ import { AttentionReader, AttentionWriter } from '../../src/pacer/attention-ring
 import { ItemList } from '../../src/pacer/item-list.js';
 import { PacerCore } from '../../src/pacer/pacer-core.js';
 import { attentionSlots, controlBytes } from '../../src/pacer/pacer-layout.js';
-import { VisitQueue } from '../../src/pacer/visit-queue.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { CORE_OPTIONS, wireFor } from '../helpers/core-harness.js';
 
@@ -90,22 +89,7 @@ test('the pacer builds frames for 1000 lanes in 4 phases without allocating', as
   for (const r of rings) assert.equal(r.drops, 0);
 });
 
-test('the visit queue and the item lists keep their order and counts, and drop references to what left them', () => {
-  const q = new VisitQueue<{ nextVisit: number; heapIndex: number; id: number }>();
-  const items = [5, 1, 4, 2, 3].map((t, id) => ({ nextVisit: t, heapIndex: -1, id }));
-  for (const it of items) q.set(it);
-  assert.equal(q.size, 5);
-  q.remove(items[2]!); // t=4
-  assert.equal(items[2]!.heapIndex, -1);
-  const order: number[] = [];
-  for (let it = q.popDue(10); it; it = q.popDue(10)) order.push(it.nextVisit);
-  assert.deepEqual(order, [1, 2, 3, 5]);
-  assert.equal(q.size, 0);
-  assert.equal(q.peekTime(), Number.POSITIVE_INFINITY);
-  q.set(items[0]!);
-  assert.equal(q.size, 1);
-  assert.equal(q.popDue(4), undefined); // not due yet
-
+test('an item list keeps its order and count, and is reused after clear()', () => {
   const list = new ItemList<object>();
   const a = {};
   list.push(a);
