@@ -80,6 +80,7 @@ for (let k = 1; k <= secs; k++) {
     heapTotalMb: f.heapTotalMb,
     externalMb: f.externalMb,
     pacerHeapMb: f.pacerHeapMb,
+    pacerBatchAllocations: f.pacerBatchAllocations,
     fds: openFds(pid),
     churned: churn.figures().churned,
     framesSentTotal: f.framesSentTotal,
