@@ -282,11 +282,7 @@ export class IoThread {
     } finally {
       if (port === this.pacerPort && this.pacerCtl) Atomics.add(this.pacerCtl, C_ACKED, 1);
     }
-    if (port !== this.pacerPort) return;
-    // A held batch is replaced by a buffer allocated on this thread, where the held one is freed
-    // (PacerHost.dispatch says why).
-    const back = held ? new ArrayBuffer(batch.byteLength) : batch;
-    port.postMessage(back, [back]);
+    if (!held && port === this.pacerPort) port.postMessage(batch, [batch]);
   }
 
   /** One socket's send threw: that record is lost, the rest of the batch goes out; logged at most once per 2 s. */

@@ -132,7 +132,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private restartCount = 0;
   private hangCount = 0;
   private sinkErrorCount = 0;
-  private replacedBatches = 0;
   private lastExitCode = 0;
   private failureWaiters: (() => void)[] = [];
   /** TICKS as last read, and the full count it extends to (the word wraps at 2^32). */
@@ -522,21 +521,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     } finally {
       Atomics.add(this.ctl, C_ACKED, 1); // a throwing sink must not leave the backlog owed forever
     }
-    if (!giveBack) return;
-    // Back to the pacer for reuse, unless a socket still holds a view into it: then a new buffer
-    // of the same size goes back instead, allocated here, where the held one will be freed. A
-    // buffer the pacer allocated and main freed, a thousand times an hour, is how the pacer
-    // thread's malloc arena grew.
-    if (!held) giveBack.postMessage(batch, [batch]);
-    else {
-      this.replacedBatches++;
-      const fresh = new ArrayBuffer(batch.byteLength);
-      giveBack.postMessage(fresh, [fresh]);
-    }
-  }
-
-  /** Batches a socket kept a view into, for which main gave the pacer a new buffer. */
-  get batchesReplaced(): number {
-    return this.replacedBatches;
+    // Back to the pacer for reuse unless a socket still holds a view into it.
+    if (!held && giveBack) giveBack.postMessage(batch, [batch]);
   }
 }

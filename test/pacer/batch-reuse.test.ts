@@ -29,7 +29,7 @@ class Feeder {
   }
 }
 
-test('steady state: batches are recycled, a held one is replaced by main, the pacer stops allocating; a held view keeps its batch intact', async () => {
+test('steady state: batches are recycled, the pacer stops allocating; a held view keeps its batch intact', async () => {
   const host = new PacerHost(OPTIONS, { statsPeriodMs: 200 });
   const allocations: number[] = [];
   host.on('stats', (s) => allocations.push(s.batchAllocations));
@@ -68,11 +68,9 @@ test('steady state: batches are recycled, a held one is replaced by main, the pa
     assert.deepEqual(heldSeqs, got[0]!.filter((_, k) => (k + 1) % 5 === 0).slice(0, heldSeqs.length), 'held frames intact');
     for (const [i, g] of got.entries()) assert.deepEqual(g, g.map((_, k) => i * 100_000 + k), `lane ${i}: in order, none torn`);
     await until(() => allocations.length >= 3, 5000, 'stats');
-    // Every batch comes back, or, when a view is held, main sends a new buffer in its place: the
-    // pacer allocates only its first few, and no buffer it allocated is freed on another thread.
+    // A batch with a held view is replaced by a new buffer; every other one comes back.
     const last = allocations.at(-1)!;
-    assert.ok(last <= 4, `the pacer allocated ${last} buffers for ${got[1]!.length} batches, ${held.length} views held`);
-    assert.ok(host.batchesReplaced >= 1 && host.batchesReplaced <= held.length, `main replaced ${host.batchesReplaced} batches for ${held.length} held views`);
+    assert.ok(last <= held.length + 4, `${last} buffers allocated for ${got[1]!.length} batches, ${held.length} of them held`);
   } finally {
     await host.stop();
   }
