@@ -161,7 +161,7 @@ export class PacerLoop {
     if (until !== next) return true; // a housekeeping wake, not a deadline
     // Atomics.wait overshoots, so the last stretch is a busy wait.
     const spinFrom = this.spin.read();
-    now = this.spin.until(next);
+    now = this.spin.until(next, spinFrom);
     this.profile[P_SPIN_MS] += now - spinFrom;
     this.profile[P_CLOCK_READS] += this.spin.reads - this.readsReported;
     this.readsReported = this.spin.reads;

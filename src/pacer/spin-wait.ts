@@ -10,7 +10,7 @@ const INITIAL_ITERS_PER_US = 1;
  * allocation per read. A spin that read it back to back for its 300 µs made the pacer thread's
  * garbage (about 10 MB/s at 200 calls): a scavenge every 0.3 s, a pause of 0.3–2.5 ms each on the
  * timing thread, an occasional mark-compact of 20+ ms, and a young generation that grew its
- * committed pages for good (the step the soak showed). So it busy-waits in chunks of half the
+ * committed pages for good (matching the step the soak showed). So it busy-waits in chunks of half the
  * time left, sized from the measured rate of busy iterations, and reads back to back only in its
  * last FINE_US: about log2(spin / FINE_US) + FINE_US / (cost of a read) reads per wake.
  */
@@ -25,9 +25,11 @@ export class SpinWait {
     private readonly busy: (iterations: number) => void,
   ) {}
 
-  /** Busy until the clock reaches `deadline` (ms); returns the clock read that reached it. */
-  until(deadline: number): number {
-    let now = this.read();
+  /**
+   * Busy until the clock reaches `deadline` (ms), starting from `now`, a read the caller just took;
+   * returns the clock read that reached it.
+   */
+  until(deadline: number, now = this.read()): number {
     while (now < deadline) {
       const leftUs = (deadline - now) * 1000;
       if (leftUs <= FINE_US) {
