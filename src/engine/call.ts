@@ -485,6 +485,11 @@ export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSin
   }
 
   /** @internal */
+  holding(): boolean {
+    return this.egress?.holding() ?? false;
+  }
+
+  /** @internal */
   onMark(gen: number, markId: number): void {
     if (gen !== this.gen || this.closed) return; // already reported as cleared
     const wire = this.marks.sent(markId);

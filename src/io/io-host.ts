@@ -360,6 +360,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
 class RemoteTransport implements CallTransport {
   readonly sender = 'io';
   readonly bufferedAmount = 0;
+  readonly writing = false;
 
   constructor(
     private readonly sid: number,

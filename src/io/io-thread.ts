@@ -11,6 +11,7 @@ import type { CarrierName } from '../protocol/carrier-adapter.js';
 import { adapterFor } from '../protocol/carriers.js';
 import { HEADER_WORDS } from '../ring/lane-layout.js';
 import { FrameEgress } from '../server/frame-egress.js';
+import { HeldBatches } from '../pacer/held-batches.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
 import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
 import { listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
@@ -67,6 +68,10 @@ export class IoThread {
   private sendErrors = 0;
   private sendErrorLoggedAt = Number.NEGATIVE_INFINITY;
   private readonly visitor: BatchVisitor;
+  /** Batches a socket still reads from, given back once it has written them out (to a pacer still current). */
+  private readonly holds = new HeldBatches<MessagePort>((batch, port) => {
+    if (port === this.pacerPort) port.postMessage(batch, [batch]);
+  });
 
   constructor(
     private readonly settings: IoSettings,
@@ -101,10 +106,13 @@ export class IoThread {
         // where the closed Call drops it): nothing goes out after a stop.
         if (!b || b.owner !== owner || b.link?.isClosed === true) return false;
         try {
-          return b.egress.frame(gen, wire, frames);
+          const held = b.egress.frame(gen, wire, frames);
+          if (held) this.holds.held(b.egress);
+          return held;
         } catch (err) {
           this.sendFailed(err);
-          return true; // it may have kept the view before it threw: do not reuse the batch
+          this.holds.held(undefined); // it may have kept the view before it threw: never reuse the batch
+          return true;
         }
       },
       mark: (lane, gen, owner, markId) => {
@@ -276,13 +284,14 @@ export class IoThread {
   private batch(batch: ArrayBuffer, port: MessagePort): void {
     // Commands main posted before it wrote what this batch carries are in the queue already.
     for (let m = receiveMessageOnPort(this.commands); m; m = receiveMessageOnPort(this.commands)) this.command(m.message as IoCommand);
+    this.holds.poll();
     let held = true;
     try {
       held = readBatch(batch, this.visitor);
     } finally {
       if (port === this.pacerPort && this.pacerCtl) Atomics.add(this.pacerCtl, C_ACKED, 1);
     }
-    if (!held && port === this.pacerPort) port.postMessage(batch, [batch]);
+    this.holds.settle(batch, port, held);
   }
 
   /** One socket's send threw: that record is lost, the rest of the batch goes out; logged at most once per 2 s. */

@@ -5,6 +5,7 @@ import { ErrorCodes, PtimeError } from '../errors.js';
 import { HEADER_WORDS, H_OWNER, H_RD, H_WR } from '../ring/lane-layout.js';
 import { AttentionWriter } from './attention-ring.js';
 import { readBatch, type BatchVisitor } from './batch-reader.js';
+import { HeldBatches } from './held-batches.js';
 import type { LaneSink, PacerHostEvents, PacerPort } from './pacer-port.js';
 
 export type { LaneSink, PacerHostEvents, PacerRestart } from './pacer-port.js';
@@ -141,15 +142,23 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   /** TICKS as the watchdog last saw it (its own copy: `ticks` readers elsewhere must not hide progress). */
   private watchedTicks: number;
   private lastStatsAt = performance.now();
+  /** Batches a socket still reads from, given back to the pacer once it has written them out. */
+  private readonly holds = new HeldBatches<MessagePort | null>((batch, port) => {
+    // A batch of a pacer since replaced goes to the GC: its port is closed.
+    if (port !== null && port === this.handback) port.postMessage(batch, [batch]);
+  });
   private readonly visitor: BatchVisitor = {
     frame: (lane, gen, owner, wire, frames) => {
       const l = this.lanes[lane];
       if (!l || l.owner !== owner) return false; // built for a call that has left this lane
       try {
-        return l.sink.onFrame(gen, wire, frames);
+        const held = l.sink.onFrame(gen, wire, frames);
+        if (held) this.holds.held(l.sink);
+        return held;
       } catch (error) {
         this.sinkFailed(lane, error);
-        return true; // it may have handed the view on before it threw: do not reuse the batch
+        this.holds.held(undefined); // it may have handed the view on before it threw: never reuse the batch
+        return true;
       }
     },
     mark: (lane, gen, owner, markId) => {
@@ -515,13 +524,19 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   }
 
   private dispatch(batch: ArrayBuffer, giveBack: MessagePort | null): void {
+    this.holds.poll();
     let held = true;
     try {
       held = readBatch(batch, this.visitor);
     } finally {
       Atomics.add(this.ctl, C_ACKED, 1); // a throwing sink must not leave the backlog owed forever
     }
-    // Back to the pacer for reuse unless a socket still holds a view into it.
-    if (!held && giveBack) giveBack.postMessage(batch, [batch]);
+    // Back to the pacer for reuse, or, while a socket still holds a view into it, once it has not.
+    this.holds.settle(batch, giveBack, held);
+  }
+
+  /** Held batches: given back once their sockets drained, left to the GC, waiting now. */
+  get heldBatches(): { returned: number; abandoned: number; waiting: number } {
+    return { returned: this.holds.returned, abandoned: this.holds.abandoned, waiting: this.holds.waiting };
   }
 }

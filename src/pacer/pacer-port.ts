@@ -11,6 +11,12 @@ export interface LaneSink {
    */
   onFrame(gen: number, wire: Buffer | string, frames: number): boolean;
   onMark(gen: number, markId: number): void;
+  /**
+   * After onFrame returned true: whether the view may still be read (the socket has not written
+   * it out yet). With it, the batch goes back to the pacer once every holder says false; without
+   * it, a held batch is left to the GC and the pacer allocates another.
+   */
+  holding?(): boolean;
 }
 
 /** A crashed pacer worker was replaced and is pacing every open lane again. */

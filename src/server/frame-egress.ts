@@ -1,11 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { H_TX_SENT, H_TX_SLOW, H_TX_STALE } from '../ring/lane-layout.js';
+import type { HoldProbe } from '../pacer/held-batches.js';
 
 /** The part of a socket the egress writes to (ws's WebSocket, or a test double of one). */
 export interface EgressSocket {
   send(data: Buffer | string): void;
   /** Bytes accepted by send() but not yet written to the network. */
   readonly bufferedAmount: number;
+  /**
+   * True while something given to send() may still be read from the caller's buffer: queued and
+   * not yet written out. False once it is written, or once the socket has closed (discarded).
+   */
+  readonly writing: boolean;
 }
 
 export interface EgressLimits {
@@ -29,7 +35,7 @@ export interface EgressEvents {
  * stays exact and this socket's memory bounded), and counts both in the lane header (H_TX_*), where
  * main reads them. The same code runs on main (`io: 'main'`) and on the I/O thread (`io: 'worker'`).
  */
-export class FrameEgress {
+export class FrameEgress implements HoldProbe {
   private stuckSince = -1;
   private sent: number;
   private slow: number;
@@ -74,6 +80,11 @@ export class FrameEgress {
     this.socket.send(copy ? Buffer.from(wire) : wire);
     // The write can also go partial now (the kernel buffer filled): then the view is still held.
     return !copy && typeof wire !== 'string' && this.socket.bufferedAmount > 0;
+  }
+
+  /** A view frame() said was kept may still be read: its batch is not to be reused yet. */
+  holding(): boolean {
+    return this.socket.writing;
   }
 
   private notDraining(now: number, frames: number): void {

@@ -131,6 +131,11 @@ export class StreamSession {
     return this.ws.bufferedAmount;
   }
 
+  get writing(): boolean {
+    // A closed ws still counts what was sent after the close as buffered, but keeps none of it.
+    return this.ws.readyState !== this.ws.CLOSED && this.ws.bufferedAmount > 0;
+  }
+
   close(code: number, reason: string): void {
     this.closing = true;
     this.ws.close(code, reason);

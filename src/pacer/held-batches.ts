@@ -1,0 +1,82 @@
+/** Something that kept a view into a batch: a socket that queued a frame without copying it. */
+export interface HoldProbe {
+  /** True while bytes given to the socket may still be read from the view (queued, not yet written). */
+  holding(): boolean;
+}
+
+/** Batches parked at once; past this (sockets that never drain) the oldest is left to the GC. */
+const MAX_PARKED = 64;
+
+interface Parked<P> {
+  batch: ArrayBuffer;
+  port: P;
+  probes: HoldProbe[];
+}
+
+/**
+ * Gives hand-back batches back to the pacer, including the ones a socket still holds a view into:
+ * those wait here until every socket holding them has written its queue out (or closed), and then
+ * go back too. Leaving them to the GC instead made the pacer allocate a 64 KB buffer in each one's
+ * place that the sending thread later freed, and that cross-thread allocate/free grew a malloc
+ * arena for the life of the process. Runs on the thread that sends (main or the I/O thread).
+ */
+export class HeldBatches<P> {
+  /** Probes of the batch being read (reused: most batches have none). */
+  private readonly probes: HoldProbe[] = [];
+  /** A holder of the batch being read cannot say when it is done. */
+  private unknown = false;
+  private readonly parked: Parked<P>[] = [];
+  /** Held batches given back once their sockets drained. */
+  returned = 0;
+  /** Held batches left to the GC (a holder with no probe, or too many parked). */
+  abandoned = 0;
+
+  constructor(private readonly giveBack: (batch: ArrayBuffer, port: P) => void) {}
+
+  /** While a batch is read: a frame's view was kept by `holder` (without holding(), or undefined: it cannot tell when it lets go). */
+  held(holder: Partial<HoldProbe> | undefined): void {
+    if (!holder?.holding) this.unknown = true;
+    else if (!this.probes.includes(holder as HoldProbe)) this.probes.push(holder as HoldProbe); // holding() checked above
+  }
+
+  /** The batch has been read: give it back now, park it, or (a holder that cannot tell) let it go. */
+  settle(batch: ArrayBuffer, port: P, held: boolean): void {
+    const unknown = this.unknown;
+    this.unknown = false;
+    if (!held) {
+      this.probes.length = 0;
+      this.giveBack(batch, port);
+      return;
+    }
+    const probes = this.probes.splice(0);
+    if (unknown || probes.length === 0) {
+      this.abandoned++;
+      return;
+    }
+    if (this.parked.length >= MAX_PARKED) {
+      this.parked.shift();
+      this.abandoned++;
+    }
+    this.parked.push({ batch, port, probes });
+  }
+
+  /** Give back every parked batch whose sockets have all let go (called once per batch received). */
+  poll(): void {
+    if (this.parked.length === 0) return;
+    let kept = 0;
+    for (const p of this.parked) {
+      if (p.probes.some((probe) => probe.holding())) {
+        this.parked[kept++] = p;
+      } else {
+        this.returned++;
+        this.giveBack(p.batch, p.port);
+      }
+    }
+    this.parked.length = kept;
+  }
+
+  /** Batches waiting for their sockets. */
+  get waiting(): number {
+    return this.parked.length;
+  }
+}
