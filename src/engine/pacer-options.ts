@@ -14,7 +14,10 @@ export function pacerOptionsOf(o: ResolvedOptions): PacerOptions {
     lanesPerWake: o.lanesPerWake,
     catchUpFrames: o.catchUpFrames,
     lateMs: 2,
-    maxInflightBatches: 500,
+    // 320 ms of wakes at 4 phases: a longer main stall holds frames in their lanes (where they
+    // wait as well as in batches, main sends neither) instead of making the pacer allocate more
+    // batch buffers, each a 64 KB step in its malloc arena that stays.
+    maxInflightBatches: 64,
     nice: o.pacerNice ?? null,
     timerSlackNs: o.pacerTimerSlackUs > 0 ? o.pacerTimerSlackUs * 1000 : null,
   };

@@ -1,11 +1,10 @@
+import { MAX_PARKED_BATCHES } from './pacer-layout.js';
+
 /** Something that kept a view into a batch: a socket that queued a frame without copying it. */
 export interface HoldProbe {
   /** True while bytes given to the socket may still be read from the view (queued, not yet written). */
   holding(): boolean;
 }
-
-/** Batches parked at once; past this (sockets that never drain) the oldest is left to the GC. */
-const MAX_PARKED = 64;
 
 interface Parked<P> {
   batch: ArrayBuffer;
@@ -53,7 +52,8 @@ export class HeldBatches<P> {
       this.abandoned++;
       return;
     }
-    if (this.parked.length >= MAX_PARKED) {
+    if (this.parked.length >= MAX_PARKED_BATCHES) {
+      // Sockets that never drain: the oldest goes to the GC, the pacer allocates in its place.
       this.parked.shift();
       this.abandoned++;
     }

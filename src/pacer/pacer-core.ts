@@ -4,7 +4,7 @@ import type { AttentionReader } from './attention-ring.js';
 import { BatchWriter } from './batch-writer.js';
 import { ItemList } from './item-list.js';
 import { base64Length, writeBase64 } from './base64-writer.js';
-import { FRAMES_SHIFT, type LaneWire, type PacerOptions } from './pacer-layout.js';
+import { FRAMES_SHIFT, MAX_PARKED_BATCHES, type LaneWire, type PacerOptions } from './pacer-layout.js';
 import { VisitQueue } from './visit-queue.js';
 
 /** The largest message payload: Exotel's batches of L16 (see LaneWire). */
@@ -70,7 +70,7 @@ class PacedLane {
  * flagged (the attention ring: new audio on a parked lane, a clear), so parked lanes cost nothing.
  */
 export class PacerCore {
-  readonly batch = new BatchWriter();
+  readonly batch: BatchWriter;
   private readonly lanes: (PacedLane | undefined)[] = [];
   private readonly queue = new VisitQueue<PacedLane>();
   private urgent = new ItemList<PacedLane>();
@@ -124,6 +124,8 @@ export class PacerCore {
     this.catchUpMs = opts.catchUpFrames * FRAME_MS;
     this.lateMs = opts.lateMs;
     this.maxPerVisit = opts.lead + opts.catchUpFrames + 1;
+    // The gate lets maxInflightBatches + 1 out, one is being built, the rest may be parked.
+    this.batch = new BatchWriter(opts.maxInflightBatches + MAX_PARKED_BATCHES + 2);
   }
 
   get laneCount(): number {

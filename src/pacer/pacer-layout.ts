@@ -113,7 +113,11 @@ export interface PacerOptions {
   catchUpFrames: number;
   /** A frame sent more than this after its due time counts as a late tick. */
   lateMs: number;
-  /** Unacknowledged batches after which the pacer stops taking frames (main is stuck). */
+  /**
+   * Unacknowledged batches after which the pacer stops taking frames (main is stuck). It also
+   * bounds the batch buffers that exist: the pacer keeps every one that comes back (up to this plus
+   * MAX_PARKED_BATCHES), so after the first long stall it allocates none.
+   */
   maxInflightBatches: number;
   /** Nice value for the pacer thread alone (Linux: setpriority on the calling thread); null = leave. */
   nice: number | null;
@@ -218,3 +222,9 @@ export interface HistogramFigures {
   p999: number;
   max: number;
 }
+
+/**
+ * Batches the sending thread parks while sockets still hold views into them (held-batches.ts);
+ * past this the oldest is left to the GC. The pacer's pool has room for these too.
+ */
+export const MAX_PARKED_BATCHES = 64;
