@@ -6,6 +6,9 @@ export interface HoldProbe {
   holding(): boolean;
 }
 
+/** How often parked batches are looked at when no batch arrives (a closed call's last one). */
+const POLL_MS = 50;
+
 interface Parked<P> {
   batch: ArrayBuffer;
   port: P;
@@ -25,6 +28,7 @@ export class HeldBatches<P> {
   /** A holder of the batch being read cannot say when it is done. */
   private unknown = false;
   private readonly parked: Parked<P>[] = [];
+  private timer: NodeJS.Timeout | null = null;
   /** Held batches given back once their sockets drained. */
   returned = 0;
   /** Held batches left to the GC (a holder with no probe, or too many parked). */
@@ -58,9 +62,10 @@ export class HeldBatches<P> {
       this.abandoned++;
     }
     this.parked.push({ batch, port, probes });
+    this.lookAgain();
   }
 
-  /** Give back every parked batch whose sockets have all let go (called once per batch received). */
+  /** Give back every parked batch whose sockets have all let go (called once per batch received, and on a timer while any is parked). */
   poll(): void {
     if (this.parked.length === 0) return;
     let kept = 0;
@@ -73,6 +78,19 @@ export class HeldBatches<P> {
       }
     }
     this.parked.length = kept;
+    this.lookAgain();
+  }
+
+  /**
+   * Poll again soon while batches are parked: with no batch arriving (the last calls ended) they
+   * would wait for ever, and with them the holders (each a call and its socket) stay reachable.
+   */
+  private lookAgain(): void {
+    if (this.parked.length === 0 || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.poll();
+    }, POLL_MS).unref();
   }
 
   /** Batches waiting for their sockets. */

@@ -80,3 +80,18 @@ test('parked batches are bounded: past 64 the oldest is left to the GC, the othe
   held.poll();
   assert.deepEqual(back.map(([b]) => batches.indexOf(b)), Array.from({ length: 64 }, (_, i) => i + 6), 'the newest 64, oldest first');
 });
+
+test('a parked batch goes back once its socket lets go even when no other batch arrives', async () => {
+  const { held, back } = book();
+  const s = new Socket(true);
+  const b = new ArrayBuffer(8);
+  held.held(s);
+  held.settle(b, 'p', true);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(back.length, 0, 'still writing');
+  s.writing = false;
+  const t0 = performance.now();
+  while (back.length === 0 && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(back, [[b, 'p']]);
+  assert.equal(held.waiting, 0);
+});
