@@ -12,7 +12,11 @@ const POLL_MS = 50;
 interface Parked<P> {
   batch: ArrayBuffer;
   port: P;
-  probes: HoldProbe[];
+  /**
+   * Weak: a parked batch must not keep an ended call (and its socket) alive. A holder that has
+   * been collected cannot answer, so its batch is left to the GC rather than reused.
+   */
+  probes: WeakRef<HoldProbe>[];
 }
 
 /**
@@ -51,11 +55,13 @@ export class HeldBatches<P> {
       this.giveBack(batch, port);
       return;
     }
-    const probes = this.probes.splice(0);
-    if (unknown || probes.length === 0) {
+    if (unknown || this.probes.length === 0) {
+      this.probes.length = 0;
       this.abandoned++;
       return;
     }
+    const probes = this.probes.map((p) => new WeakRef(p));
+    this.probes.length = 0;
     if (this.parked.length >= MAX_PARKED_BATCHES) {
       // Sockets that never drain: the oldest goes to the GC, the pacer allocates in its place.
       this.parked.shift();
@@ -70,9 +76,10 @@ export class HeldBatches<P> {
     if (this.parked.length === 0) return;
     let kept = 0;
     for (const p of this.parked) {
-      if (p.probes.some((probe) => probe.holding())) {
-        this.parked[kept++] = p;
-      } else {
+      const state = parkedState(p.probes);
+      if (state === HOLDING) this.parked[kept++] = p;
+      else if (state === GONE) this.abandoned++;
+      else {
         this.returned++;
         this.giveBack(p.batch, p.port);
       }
@@ -97,4 +104,18 @@ export class HeldBatches<P> {
   get waiting(): number {
     return this.parked.length;
   }
+}
+
+const FREE = 0;
+const HOLDING = 1;
+const GONE = 2;
+
+function parkedState(probes: readonly WeakRef<HoldProbe>[]): number {
+  let state = FREE;
+  for (const ref of probes) {
+    const probe = ref.deref();
+    if (probe === undefined) return GONE;
+    if (probe.holding()) state = HOLDING;
+  }
+  return state;
 }

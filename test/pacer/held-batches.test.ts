@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { HeldBatches } from '../../src/pacer/held-batches.js';
 
 // The book of batches a socket still reads from: nothing goes back while a holder holds, everything
@@ -93,5 +95,26 @@ test('a parked batch goes back once its socket lets go even when no other batch 
   const t0 = performance.now();
   while (back.length === 0 && performance.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(back, [[b, 'p']]);
+  assert.equal(held.waiting, 0);
+});
+
+test('a parked batch does not keep its holder alive; once the holder is collected the batch is left to the GC', async () => {
+  const { held, back } = book();
+  let s: Socket | null = new Socket(true);
+  const ref = new WeakRef(s);
+  held.held(s);
+  held.settle(new ArrayBuffer(8), 'p', true);
+  s = null;
+  // node --test gives no --expose-gc: turn it on and take `gc` from a fresh context (as churn.test.ts).
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    gc();
+  }
+  assert.equal(ref.deref(), undefined, 'the holder was collected while its batch was parked');
+  held.poll();
+  assert.equal(back.length, 0, 'a collected holder cannot say the view is free: not reused');
+  assert.equal(held.abandoned, 1);
   assert.equal(held.waiting, 0);
 });
