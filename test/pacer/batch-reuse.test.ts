@@ -29,6 +29,24 @@ class Feeder {
   }
 }
 
+/** A sink that records each frame's stamp and holds no view (a socket that is keeping up). */
+function recorder(into: number[], each = (): void => undefined): LaneSink {
+  return {
+    onFrame: (_g, wire) => {
+      each();
+      into.push(seqOf(wire));
+      return false;
+    },
+    onMark: () => undefined,
+  };
+}
+
+/** Open each feeder's lane with its sink and keep the lanes topped up until the timer is cleared. */
+function feed(host: PacerHost, feeders: Feeder[], sinks: LaneSink[]): NodeJS.Timeout {
+  feeders.forEach((f, i) => host.open(i, f.ring.sab, wireFor(`MZ${i}`), sinks[i]!));
+  return setInterval(() => feeders.forEach((f) => f.topUp()), 5);
+}
+
 test('a sink that holds views and says when it lets go: every batch comes back, none is reused while held', async () => {
   const host = new PacerHost(OPTIONS, { statsPeriodMs: 200 });
   const allocations: number[] = [];
@@ -68,17 +86,9 @@ test('a sink that holds views and says when it lets go: every batch comes back, 
     };
     const sinks: LaneSink[] = [
       behind,
-      {
-        onFrame: (_g, wire) => {
-          batches++;
-          got[1]!.push(seqOf(wire));
-          return false;
-        },
-        onMark: () => undefined,
-      },
+      recorder(got[1]!, () => batches++),
     ];
-    feeders.forEach((f, i) => host.open(i, f.ring.sab, wireFor(`MZ${i}`), sinks[i]!));
-    const timer = setInterval(() => feeders.forEach((f) => f.topUp()), 5);
+    const timer = feed(host, feeders, sinks);
     try {
       await until(() => got[1]!.length >= 50, 10_000, '1 s of frames');
       await until(() => allocations.length >= 2, 5000, 'stats');
@@ -117,16 +127,9 @@ test('a sink that holds views but cannot say when it lets go: its batches are ne
         },
         onMark: () => undefined,
       },
-      {
-        onFrame: (_g, wire) => {
-          got[1]!.push(seqOf(wire));
-          return false;
-        },
-        onMark: () => undefined,
-      },
+      recorder(got[1]!),
     ];
-    feeders.forEach((f, i) => host.open(i, f.ring.sab, wireFor(`MZ${i}`), sinks[i]!));
-    const timer = setInterval(() => feeders.forEach((f) => f.topUp()), 5);
+    const timer = feed(host, feeders, sinks);
     try {
       await until(() => got[1]!.length >= 150, 10_000, '3 s of frames');
     } finally {
