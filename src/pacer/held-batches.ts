@@ -22,9 +22,8 @@ interface Parked<P> {
 /**
  * Gives hand-back batches back to the pacer, including the ones a socket still holds a view into:
  * those wait here until every socket holding them has written its queue out (or closed), and then
- * go back too. Leaving them to the GC instead made the pacer allocate a 64 KB buffer in each one's
- * place that the sending thread later freed, and that cross-thread allocate/free grew a malloc
- * arena for the life of the process. Runs on the thread that sends (main or the I/O thread).
+ * go back too. Left to the GC instead, each made the pacer allocate a 64 KB buffer in its place,
+ * freed later on the sending thread. Runs on the thread that sends (main or the I/O thread).
  */
 export class HeldBatches<P> {
   /** Probes of the batch being read (reused: most batches have none). */
@@ -35,7 +34,7 @@ export class HeldBatches<P> {
   private timer: NodeJS.Timeout | null = null;
   /** Held batches given back once their sockets drained. */
   returned = 0;
-  /** Held batches left to the GC (a holder with no probe, or too many parked). */
+  /** Held batches left to the GC (a holder with no probe or collected while parked, or too many parked). */
   abandoned = 0;
 
   constructor(private readonly giveBack: (batch: ArrayBuffer, port: P) => void) {}
@@ -51,8 +50,7 @@ export class HeldBatches<P> {
     const unknown = this.unknown;
     this.unknown = false;
     if (!held) {
-      this.probes.length = 0;
-      this.giveBack(batch, port);
+      this.giveBack(batch, port); // no frame was kept, so no holder was recorded
       return;
     }
     if (unknown || this.probes.length === 0) {
