@@ -5,14 +5,13 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
-import type { LaneSink } from '../pacer/pacer-host.js';
 import { FrameEgress, type EgressSocket } from '../server/frame-egress.js';
 import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
 import { adapterFor } from '../protocol/carriers.js';
 import type { AudioFormat } from '../codec/audio-format.js';
 import { HEADER_WORDS, H_LATE, H_TX_SENT, H_TX_SLOW, H_TX_STALE, H_UNDERRUNS } from '../ring/lane-layout.js';
 import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
-import { Framer, type FrameSink } from './framer.js';
+import { Framer } from './framer.js';
 import type { Lane } from './lane-pool.js';
 import { MarkBook, MAX_INTERNAL_MARKS_UNSETTLED, type MarkResult } from './mark-book.js';
 import { UtteranceBook, type HeardReport, type Interruption } from './utterance-book.js';
@@ -133,7 +132,7 @@ const SLOW_PEER_LOG_MS = 2000;
  * worker hands each due frame back here (LaneSink) and this is the one place that sends the
  * call's outbound messages, so media, marks and clear leave in the order the application chose.
  */
-export class Call extends EventEmitter<CallEvents> implements LaneSink, FrameSink {
+export class Call extends EventEmitter<CallEvents> {
   readonly streamSid: string;
   readonly callSid: string;
   readonly accountSid: string;
