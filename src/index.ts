@@ -1,6 +1,6 @@
 export { createEngine, Engine, type EngineEvents, type EngineStats, type Rejection } from './engine/engine.js';
 export type { EngineOptions } from './engine/engine-options.js';
-export { Call, type CallStats, type CallEvents, type InboundMedia, type InboundPcm16, type HeardReport, type Interruption, type UtteranceState } from './engine/call.js';
+export { Call, type CallState, type CallStats, type CallEvents, type InboundMedia, type InboundPcm16, type HeardReport, type Interruption, type UtteranceState } from './engine/call.js';
 export { INBOUND_PCM_RATES, type InboundPcmRate } from './engine/pcm-receiver.js';
 export type { CodecPoolFigures } from './engine/codec-pool.js';
 export type { MarkResult, MarkStatus } from './engine/mark-book.js';

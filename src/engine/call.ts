@@ -15,11 +15,11 @@ import { Framer } from './framer.js';
 import type { Lane } from './lane-pool.js';
 import { MarkBook, MAX_INTERNAL_MARKS_UNSETTLED, type MarkResult } from './mark-book.js';
 import { UtteranceBook, type HeardReport, type Interruption } from './utterance-book.js';
-import { speak, type SpeakOptions, type SpeakResult, type SpeechSource } from './speaker.js';
+import { releaseSource, speak, speechIterator, type SpeakOptions, type SpeakResult, type SpeechSource, type Voice } from './speaker.js';
 import type { SampleRate } from '../codec/sample-rates.js';
 import { OutboundOrder } from './outbound-order.js';
 import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
-import { type CodecRunner, PcmSender } from './pcm-sender.js';
+import { checkPcmInput, type CodecRunner, PcmSender } from './pcm-sender.js';
 
 /**
  * Where a call's outbound messages go. Kept minimal so the socket may live on another thread:
@@ -124,6 +124,13 @@ export type { SpeakOptions, SpeakResult, SpeechChunk, SpeechSource } from './spe
 
 export type { MarkResult } from './mark-book.js';
 
+/**
+ * A call's lifecycle, like `ws`'s readyState: 'open' takes audio; 'ending' (the engine drains for
+ * shutdown) plays out what is queued and a speak() already in progress, but takes no new audio;
+ * 'closed' for good (hang-up, stop, close(), engine closed).
+ */
+export type CallState = 'open' | 'ending' | 'closed';
+
 const OVERFLOW_LOG_MS = 2000;
 const SLOW_PEER_LOG_MS = 2000;
 
@@ -162,8 +169,11 @@ export class Call extends EventEmitter<CallEvents> {
   private readonly egress: FrameEgress | null;
   private readonly clearWire: string;
   private gen: number;
-  private closed = false;
-  private ending = false;
+  private lifecycle: CallState = 'open';
+  /** speak() calls still pulling or waiting for their audio to play: the drain waits for them. */
+  private speaking = 0;
+  /** What speak() writes through: like the public methods, but a speak in progress plays on while ending. */
+  private readonly voice: Voice;
   private readonly slowPeer: ThrottledCount;
   private needDrain = false;
   private rejectedCount = 0;
@@ -228,15 +238,41 @@ export class Call extends EventEmitter<CallEvents> {
     this.intervals = this.logger.isLevelEnabled('debug')
       ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 })
       : null;
+    this.voice = {
+      live: () => this.lifecycle !== 'closed',
+      beginUtterance: (id) => this.beginNow(id),
+      endUtterance: () => this.endNow(),
+      heard: (id) => this.heard(id),
+      send: (audio) => this.queueWire(audio),
+      sendPcm16: (audio, rate) => this.queuePcm(audio, rate),
+      writable: () => this.room(false),
+      clear: () => this.clear(),
+      watch: (on) => {
+        const onPlayed = (e: { utterance: string }): void => on.played(e.utterance);
+        this.on('clear', on.clear);
+        this.on('close', on.close);
+        this.on('utterancePlayed', onPlayed);
+        return () => {
+          this.off('clear', on.clear);
+          this.off('close', on.close);
+          this.off('utterancePlayed', onPlayed);
+        };
+      },
+    };
+  }
+
+  /** 'open', 'ending' (the engine drains for shutdown) or 'closed': see CallState. */
+  get state(): CallState {
+    return this.lifecycle;
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.lifecycle === 'closed';
   }
 
-  /** Whether send(), sendPcm16(), flush() and mark() are accepted: open and not ending. */
+  /** Whether send(), sendPcm16(), flush(), beginUtterance() and speak() take audio: the call is 'open'. */
   get accepting(): boolean {
-    return !this.closed && !this.ending;
+    return this.lifecycle === 'open';
   }
 
   /** Slots (frames and marks) queued for the pacer. */
@@ -251,10 +287,15 @@ export class Call extends EventEmitter<CallEvents> {
    * with a stream. Beyond the queue bound the oldest audio is dropped (and counted), never the call.
    */
   send(audio: Uint8Array): boolean {
-    this.assertOpen('send');
     if (!(audio instanceof Uint8Array)) {
       throw new PtimeError(ErrorCodes.INVALID_AUDIO, `send() takes ${this.format.encoding} bytes (the call's format) as a Buffer or Uint8Array`);
     }
+    return this.lifecycle === 'open' && this.queueWire(audio);
+  }
+
+  /** send() past its checks (speak() comes here directly: it plays on while the call is ending). */
+  private queueWire(audio: Uint8Array): boolean {
+    if (this.lifecycle === 'closed') return false;
     if (!this.order.busy) this.writeNow(audio);
     else {
       // Behind a pool job the bytes wait here, and the caller may reuse its buffer meanwhile.
@@ -271,18 +312,33 @@ export class Call extends EventEmitter<CallEvents> {
    * no click at the joins. Chunks shorter than `codecPoolMinMs` convert inline; longer ones on
    * the codec pool, and their audio still plays in the order of the send/sendPcm16/mark calls.
    * A chunk that is refused (unsupported rate, odd byte count, empty, NaN or a float outside
-   * [-1, 1]) throws a PtimeError and queues nothing. Returns false at the high-water mark.
+   * [-1, 1]) throws a PtimeError and queues nothing, whatever the call's state. Returns false at
+   * the high-water mark, and once the call is not 'open' (nothing is queued then).
    */
   sendPcm16(audio: Int16Array | Uint8Array | Float32Array, sampleRate: SampleRate): boolean {
-    this.assertOpen('sendPcm16');
+    if (this.lifecycle !== 'open') {
+      checkPcmInput(audio, sampleRate);
+      return false;
+    }
+    return this.queuePcm(audio, sampleRate);
+  }
+
+  private queuePcm(audio: Int16Array | Uint8Array | Float32Array, sampleRate: SampleRate): boolean {
+    if (this.lifecycle === 'closed') {
+      checkPcmInput(audio, sampleRate);
+      return false;
+    }
     this.pcm.send(audio, sampleRate);
     return this.belowHighWater();
   }
 
-  /** End of an utterance: the resampler's tail, then the carried remainder padded with the format's silence. */
+  /**
+   * End of an utterance: the resampler's tail, then the carried remainder padded with the format's
+   * silence. False (and nothing done) once the call is not 'open'.
+   */
   flush(): boolean {
-    this.assertOpen('flush');
-    this.flushAudio();
+    if (this.lifecycle !== 'open') return false;
+    this.flushAudio(true);
     return this.belowHighWater();
   }
 
@@ -291,10 +347,16 @@ export class Call extends EventEmitter<CallEvents> {
    * returned) until the next beginUtterance() or endUtterance(). The one open before ends here:
    * its carried remainder is padded out, so utterances never share a frame. In the call's order,
    * like send(): audio of earlier sendPcm16 chunks still converting stays in the earlier one.
+   * Once the call is not 'open' it still checks and returns the id, and begins nothing.
    */
   beginUtterance(id?: string): string {
-    this.assertOpen('beginUtterance');
+    if (this.lifecycle !== 'open') return this.book.reserve(id);
+    return this.beginNow(id);
+  }
+
+  private beginNow(id?: string): string {
     const uid = this.book.reserve(id);
+    if (this.lifecycle === 'closed') return uid;
     this.flushAudio();
     this.order.run(() => {
       this.closeUtterance();
@@ -303,9 +365,13 @@ export class Call extends EventEmitter<CallEvents> {
     return uid;
   }
 
-  /** The open utterance ends here (its remainder padded out); audio after it starts an implicit one. */
+  /** The open utterance ends here (its remainder padded out); audio after it starts an implicit one. Nothing once not 'open'. */
   endUtterance(): void {
-    this.assertOpen('endUtterance');
+    if (this.lifecycle === 'open') this.endNow();
+  }
+
+  private endNow(): void {
+    if (this.lifecycle === 'closed') return;
     this.flushAudio();
     this.order.run(() => {
       this.closeUtterance();
@@ -315,11 +381,18 @@ export class Call extends EventEmitter<CallEvents> {
 
   /**
    * What the caller has heard of utterance `id`, or of the one playing now (null before any
-   * audio): see README, "What the caller heard". Throws PTIME_ERR_UTTERANCE for an id never begun
-   * on this call or older than its last 32 utterances.
+   * audio): see README, "What the caller heard". On an open call, throws PTIME_ERR_UTTERANCE for
+   * an id never begun on it or older than its last 32 utterances; once the call is not 'open',
+   * such an id (say, one beginUtterance() returned after the hang-up) gives null.
    */
   heard(id?: string): HeardReport | null {
-    return this.book.heard(performance.now(), id);
+    if (this.lifecycle === 'open' || id === undefined) return this.book.heard(performance.now(), id);
+    try {
+      return this.book.heard(performance.now(), id);
+    } catch (err) {
+      if (err instanceof PtimeError && err.code === ErrorCodes.UTTERANCE) return null;
+      throw err;
+    }
   }
 
   /**
@@ -328,8 +401,8 @@ export class Call extends EventEmitter<CallEvents> {
    * a call not doing STT should not pay.
    */
   enableInboundPcm16(sampleRate: InboundPcmRate): void {
-    this.assertOpen('enableInboundPcm16', true);
-    this.receiver = new PcmReceiver(checkInboundRate(sampleRate), this.format);
+    const rate = checkInboundRate(sampleRate);
+    if (this.lifecycle !== 'closed') this.receiver = new PcmReceiver(rate, this.format);
   }
 
   disableInboundPcm16(): void {
@@ -339,10 +412,12 @@ export class Call extends EventEmitter<CallEvents> {
   /**
    * Queue a mark behind the audio sent so far (a carried remainder is flushed first, so the mark
    * follows all of it). Resolves when the carrier echoes it ('played'), or with 'cleared',
-   * 'dropped' (fell off a full queue) or 'closed'; the same result is emitted as 'mark'.
+   * 'dropped' (fell off a full queue) or 'closed'; the same result is emitted as 'mark'. Taken
+   * while the call is ending (it adds no audio); on a closed call it resolves 'closed' at once.
    */
   mark(name: string): Promise<MarkResult> {
-    this.assertOpen('mark');
+    this.marks.checkName(name);
+    if (this.lifecycle === 'closed') return Promise.resolve({ name, status: 'closed' });
     const { id, done } = this.marks.add(name);
     this.flushAudio();
     this.order.run(() => {
@@ -360,9 +435,10 @@ export class Call extends EventEmitter<CallEvents> {
    * Barge-in: drop everything queued here and at the carrier. Nothing queued before clear() is sent
    * after it, including frames the pacer already handed back; queued marks resolve 'cleared'.
    * Returns (and emits as 'interrupted') each utterance it cut, with what the caller heard of it.
+   * Works while the call is ending; on a closed call it returns [] (nothing is queued any more).
    */
   clear(): Interruption[] {
-    this.assertOpen('clear', true);
+    if (this.lifecycle === 'closed') return [];
     const cuts = this.book.clear(performance.now());
     this.framesSinceMark = 0;
     this.order.cancel();
@@ -390,7 +466,12 @@ export class Call extends EventEmitter<CallEvents> {
    * `once('drain')` in a producer loop.
    */
   writable(): Promise<boolean> {
-    if (!this.accepting) return Promise.resolve(false);
+    return this.lifecycle === 'open' ? this.room(true) : Promise.resolve(false);
+  }
+
+  /** Resolves true below the high-water mark, false on close (and on ending, for the app's own loops). */
+  private room(endsOnEnding: boolean): Promise<boolean> {
+    if (this.lifecycle === 'closed') return Promise.resolve(false);
     if (this.unsentFrames < this.ctx.highWaterMark) return Promise.resolve(true);
     this.needDrain = true;
     return new Promise((resolve) => {
@@ -404,7 +485,7 @@ export class Call extends EventEmitter<CallEvents> {
       const onEnd = (): void => settle(false);
       this.on('drain', onDrain);
       this.on('close', onEnd);
-      this.on('ending', onEnd);
+      if (endsOnEnding) this.on('ending', onEnd);
     });
   }
 
@@ -413,15 +494,31 @@ export class Call extends EventEmitter<CallEvents> {
    * as one utterance, pulled with back-pressure, then wait until it is played. clear(), the signal
    * or the call's end stops the pull at once (the source is returned or destroyed) and nothing more
    * of it is sent. Resolves { utterance, status: 'played' | 'interrupted' | 'closed', heardMs }.
+   * A speak() in progress when the engine starts draining plays on (until it ends or the drain
+   * deadline); one started on a call that is not 'open' resolves 'closed' at once. A source that
+   * is not iterable throws PTIME_ERR_INVALID_AUDIO.
    */
   speak(source: SpeechSource, opts: SpeakOptions = {}): Promise<SpeakResult> {
-    this.assertOpen('speak');
-    return speak(this, source, opts);
+    const it = speechIterator(source);
+    if (this.lifecycle !== 'open') {
+      let utterance: string;
+      try {
+        utterance = this.book.reserve(opts.utterance);
+      } finally {
+        releaseSource(it); // as a cut speak() would
+      }
+      return Promise.resolve({ utterance, status: 'closed', heardMs: 0 });
+    }
+    const playing = speak(this.voice, it, opts);
+    this.speaking++;
+    return playing.finally(() => {
+      this.speaking--;
+    });
   }
 
   /** Hang up our side: close the socket (1000 by default) and release the lane. */
   close(code = 1000, reason = 'closed by application'): void {
-    if (this.closed) return;
+    if (this.lifecycle === 'closed') return;
     this.transport.close(code, reason);
     this.release(code, reason);
   }
@@ -463,7 +560,7 @@ export class Call extends EventEmitter<CallEvents> {
   deliverMedia(media: InboundMedia): void {
     safeEmit(this, this.logger, 'media', media);
     const receiver = this.receiver;
-    if (receiver === null || this.closed) return;
+    if (receiver === null || this.lifecycle === 'closed') return;
     const samples = receiver.convert(media.payload, media.track);
     if (samples === null) return; // the first frame fills the resampler's delay
     safeEmit(this, this.logger, 'pcm16', { samples, sampleRate: receiver.rate, track: media.track, chunk: media.chunk, timestamp: media.timestamp });
@@ -472,7 +569,7 @@ export class Call extends EventEmitter<CallEvents> {
   /** Returns true when the socket kept a reference to `wire` (see LaneSink). */
   /** @internal */
   onFrame(gen: number, wire: Buffer | string, frames = 1): boolean {
-    if (this.closed || !this.egress) return false;
+    if (this.lifecycle === 'closed' || !this.egress) return false;
     const held = this.egress.frame(gen, wire, frames);
     if (this.intervals && gen === this.gen) {
       const now = performance.now();
@@ -490,7 +587,7 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** @internal */
   onMark(gen: number, markId: number): void {
-    if (gen !== this.gen || this.closed) return; // already reported as cleared
+    if (gen !== this.gen || this.lifecycle === 'closed') return; // already reported as cleared
     const wire = this.marks.sent(markId);
     if (wire !== null) this.transport.send(wire);
   }
@@ -498,7 +595,7 @@ export class Call extends EventEmitter<CallEvents> {
   /** io: 'worker': the I/O thread sent mark `markId` (it had its message from markQueued). */
   /** @internal */
   markSent(markId: number): void {
-    if (!this.closed) this.marks.sent(markId);
+    if (this.lifecycle !== 'closed') this.marks.sent(markId);
   }
 
   /** io: 'worker': the I/O thread sent frames; the queue may have fallen to the low-water mark. */
@@ -510,18 +607,21 @@ export class Call extends EventEmitter<CallEvents> {
   /** The engine is shutting down: refuse new audio, let what is queued play out. */
   /** @internal */
   beginEnding(): void {
-    if (this.closed || this.ending) return;
-    // The resampler's last samples and a remainder under one frame end the utterance: play
-    // them (padded) rather than cut them off.
-    this.flushAudio();
-    this.ending = true;
+    if (this.lifecycle !== 'open') return;
+    // The resampler's last samples and a remainder under one frame end the app's utterance: play
+    // them (padded) rather than cut them off. A speak() in progress plays on, and pads its own end.
+    if (this.speaking === 0) this.flushAudio(true);
+    this.lifecycle = 'ending';
     safeEmit(this, this.logger, 'ending');
   }
 
-  /** True once nothing of this call is left to send (queue and pool jobs empty; beginEnding flushed the rest). */
+  /**
+   * True once nothing of this call is left to play: no speak() still pulling or waiting for its
+   * audio to be played, the queue and pool jobs empty (beginEnding flushed the rest).
+   */
   /** @internal */
   get drained(): boolean {
-    return this.closed || (this.lane.ring.depth() === 0 && !this.order.busy);
+    return this.lifecycle === 'closed' || (this.speaking === 0 && this.lane.ring.depth() === 0 && !this.order.busy);
   }
 
   /** The carrier echoed a mark (the app's or the engine's own). */
@@ -542,7 +642,7 @@ export class Call extends EventEmitter<CallEvents> {
   /** Carrier flow control (Asterisk MEDIA_XOFF/XON): nothing is sent while paused; the queue's bound still holds. */
   /** @internal */
   flow(paused: boolean): void {
-    if (this.closed || this.lane.ring.paused === paused) return;
+    if (this.lifecycle === 'closed' || this.lane.ring.paused === paused) return;
     this.lane.ring.setPaused(paused);
     this.logger.info({ paused }, paused ? 'carrier asked to pause sending' : 'carrier resumed sending');
     if (!paused) this.ctx.wakePacer(this.lane.index);
@@ -563,8 +663,8 @@ export class Call extends EventEmitter<CallEvents> {
   /** The socket closed or the stream stopped: release the lane, settle every pending mark. */
   /** @internal */
   release(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.lifecycle === 'closed') return;
+    this.lifecycle = 'closed';
     this.closeCode = code;
     this.order.cancel();
     this.pcm.reset();
@@ -578,7 +678,7 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** Frame mu-law into the lane now (its turn in the call's order has come). */
   private writeNow(mulaw: Uint8Array): void {
-    if (this.closed) return;
+    if (this.lifecycle === 'closed') return;
     this.framer.write(mulaw);
     this.wakeIfIdle();
   }
@@ -611,13 +711,19 @@ export class Call extends EventEmitter<CallEvents> {
     const closed = this.book.close();
     if (closed?.had === 'audio') this.pushInternalMark();
     else if (closed?.had === 'empty') safeEmit(this, this.logger, 'utterancePlayed', { utterance: closed.id });
+    this.lane.ring.markTalkEnd();
   }
 
-  /** Queue, in the call's order, the resampler's tail and then the framer's remainder padded to a frame. */
-  private flushAudio(): void {
+  /**
+   * Queue, in the call's order, the resampler's tail and then the framer's remainder padded to a
+   * frame; `talkEnds`: the app's talk ends there (flush(), the drain), so running dry after it is
+   * not an underrun.
+   */
+  private flushAudio(talkEnds = false): void {
     this.pcm.flushTail();
     this.order.run(() => {
       this.framer.flush();
+      if (talkEnds) this.lane.ring.markTalkEnd();
       this.wakeIfIdle();
     }, 0);
   }
@@ -640,7 +746,7 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   private maybeDrain(): void {
-    if (!this.needDrain || this.closed || this.unsentFrames > this.ctx.lowWaterMark) return;
+    if (!this.needDrain || this.lifecycle === 'closed' || this.unsentFrames > this.ctx.lowWaterMark) return;
     this.needDrain = false;
     safeEmit(this, this.logger, 'drain');
   }
@@ -673,10 +779,5 @@ export class Call extends EventEmitter<CallEvents> {
   /** @internal */
   noteSlowDrops(now: number, dropped: number): void {
     this.slowPeer.add(now, dropped);
-  }
-
-  private assertOpen(what: string, whileEnding = false): void {
-    if (this.closed) throw new PtimeError(ErrorCodes.CALL_CLOSED, `${what}() on a closed call (streamSid ${this.streamSid})`);
-    if (this.ending && !whileEnding) throw new PtimeError(ErrorCodes.CALL_CLOSED, `${what}() on an ending call: the engine is shutting down (streamSid ${this.streamSid})`);
   }
 }

@@ -84,7 +84,7 @@ export function engineMetrics(engine: MetricsSource, options: { defaultMetrics?:
       this.inc({ reason: 'stale_after_clear' }, sum('staleDiscarded'));
     },
   });
-  counter('ptime_underruns_total', "Talk spurts that ran dry at the carrier (the producer fell behind)", () => sum('underruns'));
+  counter('ptime_underruns_total', 'Utterances that ran dry at the carrier before their end (the producer fell behind)', () => sum('underruns'));
   counter('ptime_late_ticks_total', 'Frames the pacer sent later than lateMs after their due time', () => sum('lateTicks'));
   counter('ptime_clears_total', 'clear() calls (barge-ins)', () => sum('clears'));
   new Counter({

@@ -72,7 +72,8 @@ export class MarkBook {
     return this.queued.size + this.inFlight.length - this.internalPending;
   }
 
-  add(name: string): { id: number; done: Promise<MarkResult> } {
+  /** A programming error in the name throws PTIME_ERR_MARK_NAME, whatever the call's state. */
+  checkName(name: string): void {
     if (typeof name !== 'string' || name.length === 0) {
       throw new PtimeError(ErrorCodes.MARK_NAME, 'mark name must be a non-empty string');
     }
@@ -83,6 +84,10 @@ export class MarkBook {
     if (bytes > this.maxNameBytes) {
       throw new PtimeError(ErrorCodes.MARK_NAME, `mark name is ${bytes} bytes; the limit (${this.limitLabel}) is ${this.maxNameBytes}`);
     }
+  }
+
+  add(name: string): { id: number; done: Promise<MarkResult> } {
+    this.checkName(name);
     const id = this.nextId;
     this.nextId = (this.nextId % 0x7fff_ffff) + 1;
     let resolve!: (r: MarkResult) => void;

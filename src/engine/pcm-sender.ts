@@ -3,7 +3,7 @@ import { toPcm16 } from '../codec/audio-input.js';
 import type { CodecJob, CodecResult } from '../codec/codec-job.js';
 import { encodeWire, type AudioFormat } from '../codec/audio-format.js';
 import { Resampler } from '../codec/resampler.js';
-import { checkRate } from '../codec/sample-rates.js';
+import { checkRate, type SampleRate } from '../codec/sample-rates.js';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import type { OutboundOrder } from './outbound-order.js';
 
@@ -16,6 +16,16 @@ export interface CodecRunner {
 
 /** Where converted audio (in the call's wire format) goes: the call's framer, in order. */
 export type WireSink = (wire: Uint8Array) => void;
+
+/** sendPcm16's argument checks: the rate, and samples that are PCM16, floats in [-1, 1] or s16le bytes. */
+export function checkPcmInput(input: Int16Array | Uint8Array | Float32Array, rate: number): { fromRate: SampleRate; samples: Int16Array } {
+  const fromRate = checkRate(rate, 'sendPcm16 sample rate');
+  const samples = toPcm16(input, 'sendPcm16 audio');
+  if (samples.length === 0) {
+    throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'sendPcm16 audio is empty (0 samples); send at least one sample');
+  }
+  return { fromRate, samples };
+}
 
 /**
  * A call's TTS path: PCM16 at the producer's rate → the call's wire format (mu-law/A-law 8 kHz,
@@ -51,11 +61,7 @@ export class PcmSender {
 
   /** Validate everything first, so a refused chunk leaves nothing enqueued. */
   send(input: Int16Array | Uint8Array | Float32Array, rate: number): void {
-    const fromRate = checkRate(rate, 'sendPcm16 sample rate');
-    const samples = toPcm16(input, 'sendPcm16 audio');
-    if (samples.length === 0) {
-      throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'sendPcm16 audio is empty (0 samples); send at least one sample');
-    }
+    const { fromRate, samples } = checkPcmInput(input, rate);
     if (this.stream !== null && this.stream.fromRate !== fromRate) {
       this.flushTail();
       this.stream = null;

@@ -242,8 +242,9 @@ export class PacerCore {
       if (frames === 0) {
         if (lane.stale) return;
         if (lane.nextSlot <= now) {
-          // The far end has played everything we sent: an underrun if this spell had audio.
-          if (lane.framesThisSpell > 0) lane.reader.bump(H_UNDERRUNS);
+          // The far end has played everything we sent: an underrun if this spell had audio and
+          // the app had not ended its talk right there.
+          if (lane.framesThisSpell > 0 && !lane.reader.atTalkEnd()) lane.reader.bump(H_UNDERRUNS);
           this.park(lane);
           if (!lane.reader.isEmpty()) this.visit(lane, now);
           return;

@@ -6,7 +6,7 @@
  *
  *   byte 0    +------------- line 0: written by MAIN only -------------------------+
  *             | MAGIC | VERSION | SLOTS | BOUND | WR | GEN | DROPS | OWNER          |
- *             | FRAME_BYTES | PAUSED                                                  |
+ *             | FRAME_BYTES | PAUSED | TALK_END                                       |
  *   byte 64   +------------- line 1: changed by both, atomically -----------------+
  *             | RD (compareExchange) | ATTN (main: exchange 0→1, pacer: store 0)    |
  *   byte 128  +------------- line 2: written by the PACER only -------------------+
@@ -25,6 +25,10 @@
  * L16 at 8/16/24 kHz), fixed for the lane's life: a call needing another size gets another lane.
  * PAUSED is set by main while the carrier asked us to stop sending (Asterisk MEDIA_XOFF): the
  * pacer sends nothing from the lane, and the ring's drop-oldest bounds what piles up meanwhile.
+ *
+ * TALK_END is the WR at which the app last ended an utterance (endUtterance, the next
+ * beginUtterance, flush). A lane the pacer finds empty with RD there ran out because the talk
+ * ended, not because the producer fell behind, so it is not counted as an underrun.
  *
  * KIND is a frame (VALUE = byte length, the lane's FRAME_BYTES) or a mark (VALUE = mark id, the name
  * stays on main). GEN stamps every slot with the lane generation at write time: main bumps the
@@ -47,7 +51,7 @@
  */
 
 export const LANE_MAGIC = 0x7054_6d65; // "pTme"
-export const LANE_VERSION = 4;
+export const LANE_VERSION = 5;
 
 /** 20 ms of G.711 at 8 kHz: Twilio's frame, and the default lane's. */
 export const FRAME_BYTES = 160;
@@ -66,6 +70,7 @@ export const H_DROPS = 6;
 export const H_OWNER = 7;
 export const H_FRAME_BYTES = 8;
 export const H_PAUSED = 9;
+export const H_TALK_END = 10;
 // line 1 (both)
 export const H_RD = 16;
 export const H_ATTN = 17;

@@ -7,6 +7,7 @@ import {
   H_RD,
   H_SLOTS,
   H_STATE,
+  H_TALK_END,
   H_VERSION,
   H_WR,
   LANE_MAGIC,
@@ -54,6 +55,11 @@ export class LaneReader {
   /** Slots queued (frames and marks). */
   depth(): number {
     return (Atomics.load(this.h, H_WR) - Atomics.load(this.h, H_RD)) | 0;
+  }
+
+  /** Empty because the app ended its talk here (see TALK_END in lane-layout.ts), not starved. */
+  atTalkEnd(): boolean {
+    return Atomics.load(this.h, H_RD) === Atomics.load(this.h, H_TALK_END);
   }
 
   isEmpty(): boolean {

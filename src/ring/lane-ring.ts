@@ -12,6 +12,7 @@ import {
   H_RD,
   H_SLOTS,
   H_STATE,
+  H_TALK_END,
   H_UNDERRUNS,
   H_VERSION,
   H_WR,
@@ -103,6 +104,8 @@ export class LaneRing {
     Atomics.store(this.h, H_BOUND, bound);
     Atomics.store(this.h, H_FRAME_BYTES, frameBytes);
     this.wr = Atomics.load(this.h, H_WR);
+    // No talk has ended yet: RD can only meet this after 2^32 slots.
+    if (!sab) Atomics.store(this.h, H_TALK_END, (this.wr - 1) | 0);
   }
 
   get generation(): number {
@@ -159,6 +162,11 @@ export class LaneRing {
   /** True when the pacer has parked this lane, so a write must wake it. */
   pacerIdle(): boolean {
     return Atomics.load(this.h, H_STATE) === STATE_IDLE;
+  }
+
+  /** The talk ends after everything queued so far: running dry here is not an underrun. */
+  markTalkEnd(): void {
+    Atomics.store(this.h, H_TALK_END, this.wr);
   }
 
   /** Queue one frame copied from `src[offset..offset+frameBytes)`. Never blocks, never throws. */

@@ -190,7 +190,8 @@ test('sendPcm16 refuses bad input with a coded error and queues nothing; the cal
     await other.waitFor((m) => m.filter((e) => e.event === 'media').length >= 20, 5000, 'the neighbour');
     assert.deepEqual(other.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 20 }, (_, i) => i));
     call.close();
-    assert.throws(() => call.sendPcm16(new Int16Array(10), 16000), (e: unknown) => (e as { code?: string }).code === 'PTIME_ERR_CALL_CLOSED');
+    assert.equal(call.sendPcm16(new Int16Array(10), 16000), false, 'a closed call queues nothing and says so');
+    assert.throws(() => call.sendPcm16(new Int16Array(0), 16000), (e: unknown) => (e as { code?: string }).code === 'PTIME_ERR_INVALID_AUDIO');
   });
 });
 

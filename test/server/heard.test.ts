@@ -158,7 +158,9 @@ test('utterance ids and heard(): coded errors naming the limit; nothing queued i
     for (let i = 0; i < 40; i++) call.beginUtterance(`n${i}`);
     assert.throws(() => call.heard('a'), is(ErrorCodes.UTTERANCE, /aged out/));
     call.close();
-    assert.throws(() => call.beginUtterance('late'), is(ErrorCodes.CALL_CLOSED, /closed call/));
+    assert.equal(call.beginUtterance('late'), 'late', 'after the end it returns the id and begins nothing');
+    assert.equal(call.heard('late'), null);
+    assert.throws(() => call.beginUtterance(''), is(ErrorCodes.UTTERANCE, /non-empty/), 'a bad id still throws');
   } finally {
     await fx.close();
   }

@@ -128,3 +128,68 @@ test('nothing hangs when the engine shuts down: a producer waiting in writable()
   await closing;
   await fx.close();
 });
+
+test('the drain plays out a speak() in progress: a 3 s utterance in a 5 s drain is pulled to its end, resolves played, then 1001', async () => {
+  const fx = await startEngine({ lead: 3, highWaterMark: 20, markEveryMs: 200 });
+  try {
+    const { call, peer, stamps } = await callWithPeer(fx);
+    const closeCode = new Promise<number>((resolve) => peer.ws.once('close', (code: number) => resolve(code)));
+    const { state, iterable } = source(150); // 3 s, pulled with back-pressure: most of it after the drain begins
+    const speaking = call.speak(iterable, { utterance: 'goodbye' });
+    await until(() => stamps.length >= 10, 5000, 'the utterance playing');
+    const closing = fx.engine.close({ drainMs: 5000 });
+    assert.equal(call.state, 'ending');
+    assert.ok(state.pulled < 150, `the drain began with the source still being pulled (${state.pulled} of 150)`);
+    assert.equal(call.send(stampedFrame(9999)), false, 'new audio from the app is refused meanwhile');
+    await assert.rejects(ListeningPeer.connect(`ws://127.0.0.1:${fx.engine.address()!.port}/media`), /503/, 'and new calls');
+    const result = await speaking;
+    assert.deepEqual(result, { utterance: 'goodbye', status: 'played', heardMs: 3000 });
+    assert.equal(state.pulled, 150);
+    await closing;
+    assert.equal(await closeCode, 1001);
+    assert.deepEqual(stamps, Array.from({ length: 150 }, (_, k) => k), 'every frame of it, in order');
+    assert.equal(call.stats().underruns, 0, "the utterance's end is not an underrun");
+  } finally {
+    await fx.close();
+  }
+});
+
+test('a speak() longer than the drain is cut at the deadline: it resolves closed, and the source is let go', async () => {
+  const fx = await startEngine({ lead: 3, highWaterMark: 20 });
+  try {
+    const { call, stamps } = await callWithPeer(fx);
+    const { state, iterable } = source(1000); // 20 s
+    const speaking = call.speak(iterable);
+    await until(() => stamps.length >= 10, 5000, 'the utterance playing');
+    await fx.engine.close({ drainMs: 500 });
+    assert.equal((await speaking).status, 'closed');
+    await until(() => state.returned, 2000, 'the generator returned');
+    assert.ok(state.pulled < 1000);
+  } finally {
+    await fx.close();
+  }
+});
+
+test("an utterance's end is not an underrun; audio that runs dry inside an utterance is one", async () => {
+  const fx = await startEngine({ lead: 3, highWaterMark: 20, markEveryMs: 200 });
+  try {
+    const { call, stamps } = await callWithPeer(fx);
+    const frames = (from: number, n: number): Buffer => Buffer.concat(Array.from({ length: n }, (_, k) => Buffer.from(stampedFrame(from + k))));
+    assert.equal((await call.speak(source(50).iterable)).status, 'played');
+    call.send(frames(50, 20));
+    call.flush(); // the app's own end of a talk spurt
+    await until(() => stamps.length >= 70, 5000, 'the flushed talk played');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(call.stats().underruns, 0, 'two talks that ended: no underrun');
+    call.beginUtterance('gappy');
+    call.send(frames(70, 10));
+    await new Promise((r) => setTimeout(r, 600)); // the producer falls behind: the carrier plays all it has
+    call.send(frames(80, 10));
+    call.endUtterance();
+    await until(() => stamps.length >= 90, 5000, 'the rest of it');
+    await until(() => call.heard('gappy')?.state === 'played', 5000, 'the utterance played');
+    assert.equal(call.stats().underruns, 1, 'the gap inside the utterance, and only it');
+  } finally {
+    await fx.close();
+  }
+});
