@@ -1,67 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
-import { ErrorCodes, PtimeError } from '../errors.js';
-import { ThrottledCount } from '../log/throttled-count.js';
-import { safeEmit } from '../log/safe-emit.js';
-import { FrameEgress, type EgressSocket } from '../server/frame-egress.js';
-import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
-import { adapterFor } from '../protocol/carriers.js';
 import type { AudioFormat } from '../codec/audio-format.js';
-import { HEADER_WORDS, H_LATE, H_TX_SENT, H_TX_SLOW, H_TX_STALE, H_UNDERRUNS } from '../ring/lane-layout.js';
-import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
-import { Framer } from './framer.js';
-import type { Lane } from './lane-pool.js';
-import { MarkBook, MAX_INTERNAL_MARKS_UNSETTLED, type MarkResult } from './mark-book.js';
-import { UtteranceBook, type HeardReport, type Interruption } from './utterance-book.js';
-import { releaseSource, speak, speechIterator, type SpeakOptions, type SpeakResult, type SpeechSource, type Voice } from './speaker.js';
 import type { SampleRate } from '../codec/sample-rates.js';
-import { OutboundOrder } from './outbound-order.js';
-import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
-import { checkPcmInput, type CodecRunner, PcmSender } from './pcm-sender.js';
-
-/**
- * Where a call's outbound messages go. Kept minimal so the socket may live on another thread:
- * with `io: 'main'` it is the socket itself; with `io: 'worker'` it is a proxy to the I/O thread,
- * which also writes the frames the pacer hands it, so this call's onFrame/onMark are not used.
- */
-export interface CallTransport extends EgressSocket {
-  close(code: number, reason: string): void;
-  /** Barge-in: send the carrier's clear now; no frame or mark of a generation before `gen` may follow it. */
-  clear(wire: string, gen: number): void;
-  /** 'main': handed-back frames come through this call's onFrame/onMark; 'io': the I/O thread sends them. */
-  readonly sender: 'main' | 'io';
-  /** A mark is about to be queued: the I/O thread needs its message before the pacer reaches it. */
-  markQueued(id: number, wire: string, gen: number): void;
-  /** The call got lane `lane` (before anything of it is queued or paced). */
-  bindLane(lane: number, sab: SharedArrayBuffer, owner: number, gen: number): void;
-}
-
-/** What a call needs from its engine. */
-export interface CallContext {
-  readonly logger: Logger;
-  readonly highWaterMark: number;
-  readonly lowWaterMark: number;
-  readonly maxMarkNameBytes: number;
-  readonly codec: CodecRunner;
-  /** The engine's own marks go out every this many frames of audio (0: only at utterance ends and the app's marks). */
-  readonly markEveryFrames: number;
-  /** Frames the pacer sends ahead of real time (the carrier holds them): the heard() model's send-time lead. */
-  readonly leadFrames: number;
-  /** Above this many unsent bytes on a socket, the call's media frames are dropped. */
-  readonly maxBufferedBytes: number;
-  /** A socket over maxBufferedBytes for this long is closed (1008). */
-  readonly slowPeerCloseMs: number;
-  /** An app mark settled (counted by the engine's metrics). */
-  markSettled?(status: MarkResult['status']): void;
-  /** Lane `lane` needs the pacer now (audio on a parked lane, or a clear). */
-  wakePacer(lane: number): void;
-  /** Count a refusal against the engine's totals (by code), as for rejected inbound messages. */
-  count(code: PtimeError['code'], message: string, call: Call): void;
-  /** @internal */
-  release(call: Call): void;
-}
+import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
+import type { MarkResult } from './mark-book.js';
+import type { InboundPcmRate } from './pcm-receiver.js';
+import type { SpeakOptions, SpeakResult, SpeechSource } from './speaker.js';
+import type { HeardReport, Interruption } from './utterance-book.js';
 
 export type { InboundMedia } from '../protocol/carrier-adapter.js';
 
@@ -131,13 +76,33 @@ export type { MarkResult } from './mark-book.js';
  */
 export type CallState = 'open' | 'ending' | 'closed';
 
-const OVERFLOW_LOG_MS = 2000;
-const SLOW_PEER_LOG_MS = 2000;
+/**
+ * What a Call does, done by its line (call-line.ts): the handle holds no state of its own, so the
+ * engine's side of a call never shows on the application's type.
+ * @internal
+ */
+export interface CallOps {
+  readonly state: CallState;
+  readonly queueDepth: number;
+  send(audio: Uint8Array): boolean;
+  sendPcm16(audio: Int16Array | Uint8Array | Float32Array, sampleRate: SampleRate): boolean;
+  flush(): boolean;
+  beginUtterance(id?: string): string;
+  endUtterance(): void;
+  heard(id?: string): HeardReport | null;
+  enableInboundPcm16(sampleRate: InboundPcmRate): void;
+  disableInboundPcm16(): void;
+  mark(name: string): Promise<MarkResult>;
+  clear(): Interruption[];
+  writable(): Promise<boolean>;
+  speak(source: SpeechSource, opts: SpeakOptions): Promise<SpeakResult>;
+  close(code: number, reason: string): void;
+  stats(): CallStats;
+}
 
 /**
- * One call: the application-facing handle. `send()` frames audio into the call's lane; the pacer
- * worker hands each due frame back here (LaneSink) and this is the one place that sends the
- * call's outbound messages, so media, marks and clear leave in the order the application chose.
+ * One call, as the application sees it: the carrier's ids, the stream's format, the audio API
+ * and its events (CallEvents). Made by the engine for every stream that starts ('call' event).
  */
 export class Call extends EventEmitter<CallEvents> {
   readonly streamSid: string;
@@ -148,49 +113,10 @@ export class Call extends EventEmitter<CallEvents> {
   /** The stream's wire audio: what send() takes, what 'media' events carry (see README's carrier table). */
   readonly format: AudioFormat;
   readonly logger: Logger;
-
-  private readonly framer: Framer;
-  private readonly clearEchoesMarks: boolean;
-  private readonly order = new OutboundOrder();
-  private readonly pcm: PcmSender;
-  private receiver: PcmReceiver | null = null;
-  private readonly marks: MarkBook;
-  private readonly book: UtteranceBook;
-  private framesSinceMark = 0;
-  private internalMarksSkipped = 0;
-  /** @internal The close code, once closed (counted by the engine's metrics). */
-  closeCode: number | null = null;
-  private clearCount = 0;
-  private clearedFrameCount = 0;
-  private readonly overflow: ThrottledCount;
-  private readonly baseline: { underruns: number; late: number; drops: number; sent: number; slow: number; stale: number };
-  private readonly header: Int32Array;
-  /** Writes handed-back frames to the socket when this thread is the sender (io: 'main'). */
-  private readonly egress: FrameEgress | null;
-  private readonly clearWire: string;
-  private gen: number;
-  private lifecycle: CallState = 'open';
-  /** speak() calls still pulling or waiting for their audio to play: the drain waits for them. */
-  private speaking = 0;
-  /** What speak() writes through: like the public methods, but a speak in progress plays on while ending. */
-  private readonly voice: Voice;
-  private readonly slowPeer: ThrottledCount;
-  private needDrain = false;
-  private rejectedCount = 0;
-  private lastSendAt = 0;
-  /** Figures frozen at release: the lane's counters belong to the next call after that. */
-  private final: CallStats | null = null;
-  /** Inter-frame intervals (µs) at the moment main sends; only kept when debug figures are on. */
-  /** @internal */
-  readonly intervals: hdr.Histogram | null;
+  readonly #ops: CallOps;
 
   /** @internal */
-  constructor(
-    start: StartInfo,
-    /** @internal */ readonly lane: Lane,
-    private readonly transport: CallTransport,
-    private readonly ctx: CallContext,
-  ) {
+  constructor(start: StartInfo, logger: Logger, ops: CallOps) {
     super();
     this.streamSid = start.streamSid;
     this.callSid = start.callSid;
@@ -198,148 +124,60 @@ export class Call extends EventEmitter<CallEvents> {
     this.customParameters = Object.freeze({ ...start.customParameters });
     this.tracks = Object.freeze([...start.tracks]);
     this.format = start.format;
-    this.framer = new Framer(this, start.format);
-    this.logger = ctx.logger.child({ streamSid: this.streamSid, callSid: this.callSid });
-    this.gen = lane.ring.generation;
-    const adapter = adapterFor(start.carrier);
-    this.clearWire = adapter.clearMessage(this.streamSid);
-    this.clearEchoesMarks = adapter.clearEchoesMarks;
-    this.pcm = new PcmSender(this.order, (wire) => this.writeNow(wire), ctx.codec, this.logger, () => this.maybeDrain(), start.format);
-    const carrierCap = adapter.maxMarkNameBytes ?? Number.POSITIVE_INFINITY;
-    this.marks =
-      carrierCap < ctx.maxMarkNameBytes
-        ? new MarkBook(carrierCap, (name) => adapter.markMessage(this.streamSid, name), `${adapter.name}'s command size`)
-        : new MarkBook(ctx.maxMarkNameBytes, (name) => adapter.markMessage(this.streamSid, name));
-    this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
-      this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
-    });
-    this.slowPeer = new ThrottledCount(SLOW_PEER_LOG_MS, (dropped) => {
-      this.logger.warn({ dropped, maxBufferedBytes: ctx.maxBufferedBytes }, 'socket not draining, dropped media frames');
-    });
-    const ring = lane.ring;
-    this.header = new Int32Array(ring.sab, 0, HEADER_WORDS);
-    const h = this.header;
-    this.baseline = {
-      underruns: ring.read(H_UNDERRUNS),
-      late: ring.read(H_LATE),
-      drops: ring.drops,
-      sent: Atomics.load(h, H_TX_SENT),
-      slow: Atomics.load(h, H_TX_SLOW),
-      stale: Atomics.load(h, H_TX_STALE),
-    };
-    this.book = new UtteranceBook(ctx.leadFrames, adapter.playbackAck, () => this.consumed());
-    this.egress =
-      transport.sender === 'main'
-        ? new FrameEgress(transport, h, this.gen, ctx, {
-            slowDrop: (now) => this.slowPeer.add(now),
-            stuck: (message) => this.slowPeerStuck(message),
-          })
-        : null;
-    this.intervals = this.logger.isLevelEnabled('debug')
-      ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 })
-      : null;
-    this.voice = {
-      live: () => this.lifecycle !== 'closed',
-      beginUtterance: (id) => this.beginNow(id),
-      endUtterance: () => this.endNow(),
-      heard: (id) => this.heard(id),
-      send: (audio) => this.queueWire(audio),
-      sendPcm16: (audio, rate) => this.queuePcm(audio, rate),
-      writable: () => this.room(false),
-      clear: () => this.clear(),
-      watch: (on) => {
-        const onPlayed = (e: { utterance: string }): void => on.played(e.utterance);
-        this.on('clear', on.clear);
-        this.on('close', on.close);
-        this.on('utterancePlayed', onPlayed);
-        return () => {
-          this.off('clear', on.clear);
-          this.off('close', on.close);
-          this.off('utterancePlayed', onPlayed);
-        };
-      },
-    };
+    this.logger = logger;
+    this.#ops = ops;
   }
 
   /** 'open', 'ending' (the engine drains for shutdown) or 'closed': see CallState. */
   get state(): CallState {
-    return this.lifecycle;
+    return this.#ops.state;
   }
 
   get isClosed(): boolean {
-    return this.lifecycle === 'closed';
+    return this.#ops.state === 'closed';
   }
 
   /** Whether send(), sendPcm16(), flush(), beginUtterance() and speak() take audio: the call is 'open'. */
   get accepting(): boolean {
-    return this.lifecycle === 'open';
+    return this.#ops.state === 'open';
   }
 
   /** Slots (frames and marks) queued for the pacer. */
   get queueDepth(): number {
-    return this.lane.ring.depth();
+    return this.#ops.queueDepth;
   }
 
   /**
    * Queue audio in the call's wire format (`call.format`: mu-law for Twilio) of any length; it is
    * cut into 20 ms frames (160 bytes of G.711, 320/640/960 of L16), the remainder carried over.
-   * Returns false once the queue reaches highWaterMark: wait for 'drain' before sending more, as
-   * with a stream. Beyond the queue bound the oldest audio is dropped (and counted), never the call.
+   * Returns false once the queue reaches highWaterMark: wait for 'drain' (or `await writable()`)
+   * before sending more, as with a stream. Beyond the queue bound the oldest audio is dropped (and
+   * counted), never the call. Once the call is not 'open' it queues nothing and returns false.
    */
   send(audio: Uint8Array): boolean {
-    if (!(audio instanceof Uint8Array)) {
-      throw new PtimeError(ErrorCodes.INVALID_AUDIO, `send() takes ${this.format.encoding} bytes (the call's format) as a Buffer or Uint8Array`);
-    }
-    return this.lifecycle === 'open' && this.queueWire(audio);
-  }
-
-  /** send() past its checks (speak() comes here directly: it plays on while the call is ending). */
-  private queueWire(audio: Uint8Array): boolean {
-    if (this.lifecycle === 'closed') return false;
-    if (!this.order.busy) this.writeNow(audio);
-    else {
-      // Behind a pool job the bytes wait here, and the caller may reuse its buffer meanwhile.
-      const bytes = audio.slice();
-      this.order.run(() => this.writeNow(bytes), bytes.length);
-    }
-    return this.belowHighWater();
+    return this.#ops.send(audio);
   }
 
   /**
    * Queue PCM16 audio at its own rate (8, 16, 22.05, 24, 44.1 or 48 kHz): an Int16Array, s16le
    * bytes (a Buffer from a TTS API), or a Float32Array in [-1, 1]. It is resampled with an
-   * anti-aliasing filter to the call's rate, encoded to its wire format and framed; consecutive chunks form one stream with
-   * no click at the joins. Chunks shorter than `codecPoolMinMs` convert inline; longer ones on
-   * the codec pool, and their audio still plays in the order of the send/sendPcm16/mark calls.
-   * A chunk that is refused (unsupported rate, odd byte count, empty, NaN or a float outside
-   * [-1, 1]) throws a PtimeError and queues nothing, whatever the call's state. Returns false at
-   * the high-water mark, and once the call is not 'open' (nothing is queued then).
+   * anti-aliasing filter to the call's rate, encoded to its wire format and framed; consecutive
+   * chunks form one stream with no click at the joins. Chunks shorter than `codecPoolMinMs`
+   * convert inline; longer ones on the codec pool, and their audio still plays in the order of
+   * the send/sendPcm16/mark calls. A chunk that is refused (unsupported rate, odd byte count,
+   * empty, NaN or a float outside [-1, 1]) throws a PtimeError and queues nothing, whatever the
+   * call's state. Returns false at the high-water mark, and once the call is not 'open'.
    */
   sendPcm16(audio: Int16Array | Uint8Array | Float32Array, sampleRate: SampleRate): boolean {
-    if (this.lifecycle !== 'open') {
-      checkPcmInput(audio, sampleRate);
-      return false;
-    }
-    return this.queuePcm(audio, sampleRate);
-  }
-
-  private queuePcm(audio: Int16Array | Uint8Array | Float32Array, sampleRate: SampleRate): boolean {
-    if (this.lifecycle === 'closed') {
-      checkPcmInput(audio, sampleRate);
-      return false;
-    }
-    this.pcm.send(audio, sampleRate);
-    return this.belowHighWater();
+    return this.#ops.sendPcm16(audio, sampleRate);
   }
 
   /**
-   * End of an utterance: the resampler's tail, then the carried remainder padded with the format's
+   * End of a talk: the resampler's tail, then the carried remainder padded with the format's
    * silence. False (and nothing done) once the call is not 'open'.
    */
   flush(): boolean {
-    if (this.lifecycle !== 'open') return false;
-    this.flushAudio(true);
-    return this.belowHighWater();
+    return this.#ops.flush();
   }
 
   /**
@@ -350,33 +188,12 @@ export class Call extends EventEmitter<CallEvents> {
    * Once the call is not 'open' it still checks and returns the id, and begins nothing.
    */
   beginUtterance(id?: string): string {
-    if (this.lifecycle !== 'open') return this.book.reserve(id);
-    return this.beginNow(id);
-  }
-
-  private beginNow(id?: string): string {
-    const uid = this.book.reserve(id);
-    if (this.lifecycle === 'closed') return uid;
-    this.flushAudio();
-    this.order.run(() => {
-      this.closeUtterance();
-      this.book.begin(uid);
-    }, 0);
-    return uid;
+    return this.#ops.beginUtterance(id);
   }
 
   /** The open utterance ends here (its remainder padded out); audio after it starts an implicit one. Nothing once not 'open'. */
   endUtterance(): void {
-    if (this.lifecycle === 'open') this.endNow();
-  }
-
-  private endNow(): void {
-    if (this.lifecycle === 'closed') return;
-    this.flushAudio();
-    this.order.run(() => {
-      this.closeUtterance();
-      this.wakeIfIdle();
-    }, 0);
+    this.#ops.endUtterance();
   }
 
   /**
@@ -386,27 +203,20 @@ export class Call extends EventEmitter<CallEvents> {
    * such an id (say, one beginUtterance() returned after the hang-up) gives null.
    */
   heard(id?: string): HeardReport | null {
-    if (this.lifecycle === 'open' || id === undefined) return this.book.heard(performance.now(), id);
-    try {
-      return this.book.heard(performance.now(), id);
-    } catch (err) {
-      if (err instanceof PtimeError && err.code === ErrorCodes.UTTERANCE) return null;
-      throw err;
-    }
+    return this.#ops.heard(id);
   }
 
   /**
    * Also deliver inbound audio as PCM16 at `sampleRate` (8000 or 16000, what STT engines take) in
-   * 'pcm16' events, alongside the wire-format 'media' events. Off by default: decoding costs CPU that
-   * a call not doing STT should not pay.
+   * 'pcm16' events, alongside the wire-format 'media' events. Off by default: decoding costs CPU
+   * that a call not doing STT should not pay.
    */
   enableInboundPcm16(sampleRate: InboundPcmRate): void {
-    const rate = checkInboundRate(sampleRate);
-    if (this.lifecycle !== 'closed') this.receiver = new PcmReceiver(rate, this.format);
+    this.#ops.enableInboundPcm16(sampleRate);
   }
 
   disableInboundPcm16(): void {
-    this.receiver = null;
+    this.#ops.disableInboundPcm16();
   }
 
   /**
@@ -416,19 +226,7 @@ export class Call extends EventEmitter<CallEvents> {
    * while the call is ending (it adds no audio); on a closed call it resolves 'closed' at once.
    */
   mark(name: string): Promise<MarkResult> {
-    this.marks.checkName(name);
-    if (this.lifecycle === 'closed') return Promise.resolve({ name, status: 'closed' });
-    const { id, done } = this.marks.add(name);
-    this.flushAudio();
-    this.order.run(() => {
-      this.marks.place(id, this.book.markQueued());
-      this.framesSinceMark = 0;
-      // Before the push: once the mark is in the ring the pacer may hand it on at once.
-      if (this.transport.sender === 'io') this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
-      this.handleDrop(this.lane.ring.pushMark(id));
-      this.wakeIfIdle();
-    }, 0);
-    return done;
+    return this.#ops.mark(name);
   }
 
   /**
@@ -438,26 +236,7 @@ export class Call extends EventEmitter<CallEvents> {
    * Works while the call is ending; on a closed call it returns [] (nothing is queued any more).
    */
   clear(): Interruption[] {
-    if (this.lifecycle === 'closed') return [];
-    const cuts = this.book.clear(performance.now());
-    this.framesSinceMark = 0;
-    this.order.cancel();
-    this.pcm.reset();
-    this.framer.reset();
-    this.clearCount++;
-    this.clearedFrameCount += this.lane.ring.clear();
-    this.gen = this.lane.ring.generation;
-    if (this.egress) this.egress.gen = this.gen;
-    this.transport.clear(this.clearWire, this.gen);
-    this.ctx.wakePacer(this.lane.index); // the pacer restarts this lane's schedule: the carrier's buffer is empty now
-    this.settle(this.marks.clearQueued());
-    // A carrier that does not echo flushed marks would leave them pending until the call ends.
-    if (!this.clearEchoesMarks) this.settle(this.marks.clearInFlight());
-    this.marks.noteClearSent();
-    if (this.needDrain) setImmediate(() => this.maybeDrain());
-    safeEmit(this, this.logger, 'clear', cuts);
-    for (const cut of cuts) safeEmit(this, this.logger, 'interrupted', cut);
-    return cuts;
+    return this.#ops.clear();
   }
 
   /**
@@ -466,27 +245,7 @@ export class Call extends EventEmitter<CallEvents> {
    * `once('drain')` in a producer loop.
    */
   writable(): Promise<boolean> {
-    return this.lifecycle === 'open' ? this.room(true) : Promise.resolve(false);
-  }
-
-  /** Resolves true below the high-water mark, false on close (and on ending, for the app's own loops). */
-  private room(endsOnEnding: boolean): Promise<boolean> {
-    if (this.lifecycle === 'closed') return Promise.resolve(false);
-    if (this.unsentFrames < this.ctx.highWaterMark) return Promise.resolve(true);
-    this.needDrain = true;
-    return new Promise((resolve) => {
-      const settle = (ok: boolean): void => {
-        this.off('drain', onDrain);
-        this.off('close', onEnd);
-        this.off('ending', onEnd);
-        resolve(ok);
-      };
-      const onDrain = (): void => settle(true);
-      const onEnd = (): void => settle(false);
-      this.on('drain', onDrain);
-      this.on('close', onEnd);
-      if (endsOnEnding) this.on('ending', onEnd);
-    });
+    return this.#ops.writable();
   }
 
   /**
@@ -499,285 +258,15 @@ export class Call extends EventEmitter<CallEvents> {
    * is not iterable throws PTIME_ERR_INVALID_AUDIO.
    */
   speak(source: SpeechSource, opts: SpeakOptions = {}): Promise<SpeakResult> {
-    const it = speechIterator(source);
-    if (this.lifecycle !== 'open') {
-      let utterance: string;
-      try {
-        utterance = this.book.reserve(opts.utterance);
-      } finally {
-        releaseSource(it); // as a cut speak() would
-      }
-      return Promise.resolve({ utterance, status: 'closed', heardMs: 0 });
-    }
-    const playing = speak(this.voice, it, opts);
-    this.speaking++;
-    return playing.finally(() => {
-      this.speaking--;
-    });
+    return this.#ops.speak(source, opts);
   }
 
-  /** Hang up our side: close the socket (1000 by default) and release the lane. */
+  /** Hang up our side: close the socket (1000 by default) and release the lane. Nothing once closed. */
   close(code = 1000, reason = 'closed by application'): void {
-    if (this.lifecycle === 'closed') return;
-    this.transport.close(code, reason);
-    this.release(code, reason);
+    this.#ops.close(code, reason);
   }
 
   stats(): CallStats {
-    if (this.final) return { ...this.final, rejected: this.rejectedCount };
-    const ring = this.lane.ring;
-    const h = this.header;
-    return {
-      framesSent: (Atomics.load(h, H_TX_SENT) - this.baseline.sent) | 0,
-      queueDepth: ring.depth(),
-      // The lane's counters are int32 and outlive calls: a difference is exact across a wrap.
-      drops: (ring.drops - this.baseline.drops) | 0,
-      underruns: (ring.read(H_UNDERRUNS) - this.baseline.underruns) | 0,
-      lateTicks: (ring.read(H_LATE) - this.baseline.late) | 0,
-      staleDiscarded: (Atomics.load(h, H_TX_STALE) - this.baseline.stale) | 0,
-      marksPending: this.marks.pending,
-      codecPendingFrames: this.pcm.pendingFrames,
-      internalMarks: this.marks.internalSent,
-      internalMarksSkipped: this.internalMarksSkipped,
-      clears: this.clearCount,
-      clearedFrames: this.clearedFrameCount,
-      slowPeerDrops: (Atomics.load(h, H_TX_SLOW) - this.baseline.slow) | 0,
-      rejected: this.rejectedCount,
-    };
-  }
-
-  // --- engine side -------------------------------------------------------------------------
-
-  /** @internal */
-  pushFrame(src: Uint8Array, offset: number): void {
-    this.book.frame();
-    this.handleDrop(this.lane.ring.pushFrame(src, offset));
-    if (this.ctx.markEveryFrames > 0 && ++this.framesSinceMark >= this.ctx.markEveryFrames) this.pushInternalMark();
-  }
-
-  /** An inbound media frame from the carrier. */
-  /** @internal */
-  deliverMedia(media: InboundMedia): void {
-    safeEmit(this, this.logger, 'media', media);
-    const receiver = this.receiver;
-    if (receiver === null || this.lifecycle === 'closed') return;
-    const samples = receiver.convert(media.payload, media.track);
-    if (samples === null) return; // the first frame fills the resampler's delay
-    safeEmit(this, this.logger, 'pcm16', { samples, sampleRate: receiver.rate, track: media.track, chunk: media.chunk, timestamp: media.timestamp });
-  }
-
-  /** Returns true when the socket kept a reference to `wire` (see LaneSink). */
-  /** @internal */
-  onFrame(gen: number, wire: Buffer | string, frames = 1): boolean {
-    if (this.lifecycle === 'closed' || !this.egress) return false;
-    const held = this.egress.frame(gen, wire, frames);
-    if (this.intervals && gen === this.gen) {
-      const now = performance.now();
-      if (this.lastSendAt > 0) this.intervals.recordValue(Math.round((now - this.lastSendAt) * 1000));
-      this.lastSendAt = now;
-    }
-    if (this.needDrain) this.maybeDrain();
-    return held;
-  }
-
-  /** @internal */
-  holding(): boolean {
-    return this.egress?.holding() ?? false;
-  }
-
-  /** @internal */
-  onMark(gen: number, markId: number): void {
-    if (gen !== this.gen || this.lifecycle === 'closed') return; // already reported as cleared
-    const wire = this.marks.sent(markId);
-    if (wire !== null) this.transport.send(wire);
-  }
-
-  /** io: 'worker': the I/O thread sent mark `markId` (it had its message from markQueued). */
-  /** @internal */
-  markSent(markId: number): void {
-    if (this.lifecycle !== 'closed') this.marks.sent(markId);
-  }
-
-  /** io: 'worker': the I/O thread sent frames; the queue may have fallen to the low-water mark. */
-  /** @internal */
-  checkDrain(): void {
-    if (this.needDrain) this.maybeDrain();
-  }
-
-  /** The engine is shutting down: refuse new audio, let what is queued play out. */
-  /** @internal */
-  beginEnding(): void {
-    if (this.lifecycle !== 'open') return;
-    // The resampler's last samples and a remainder under one frame end the app's utterance: play
-    // them (padded) rather than cut them off. A speak() in progress plays on, and pads its own end.
-    if (this.speaking === 0) this.flushAudio(true);
-    this.lifecycle = 'ending';
-    safeEmit(this, this.logger, 'ending');
-  }
-
-  /**
-   * True once nothing of this call is left to play: no speak() still pulling or waiting for its
-   * audio to be played, the queue and pool jobs empty (beginEnding flushed the rest).
-   */
-  /** @internal */
-  get drained(): boolean {
-    return this.lifecycle === 'closed' || (this.speaking === 0 && this.lane.ring.depth() === 0 && !this.order.busy);
-  }
-
-  /** The carrier echoed a mark (the app's or the engine's own). */
-  /** @internal */
-  markEchoed(name: string): boolean {
-    const echo = this.marks.echoed(name);
-    if (!echo) return false;
-    if (echo.played) {
-      for (const utterance of this.book.markPlayed(echo.seq, performance.now())) safeEmit(this, this.logger, 'utterancePlayed', { utterance });
-    }
-    if (echo.result) {
-      this.ctx.markSettled?.(echo.result.status);
-      safeEmit(this, this.logger, 'mark', echo.result);
-    }
-    return true;
-  }
-
-  /** Carrier flow control (Asterisk MEDIA_XOFF/XON): nothing is sent while paused; the queue's bound still holds. */
-  /** @internal */
-  flow(paused: boolean): void {
-    if (this.lifecycle === 'closed' || this.lane.ring.paused === paused) return;
-    this.lane.ring.setPaused(paused);
-    this.logger.info({ paused }, paused ? 'carrier asked to pause sending' : 'carrier resumed sending');
-    if (!paused) this.ctx.wakePacer(this.lane.index);
-  }
-
-  /** @internal */
-  countRejection(): void {
-    this.rejectedCount++;
-  }
-
-  /** Periodic housekeeping from the engine's figures timer. */
-  /** @internal */
-  tick(now: number): void {
-    this.overflow.tick(now);
-    this.slowPeer.tick(now);
-  }
-
-  /** The socket closed or the stream stopped: release the lane, settle every pending mark. */
-  /** @internal */
-  release(code: number, reason: string): void {
-    if (this.lifecycle === 'closed') return;
-    this.lifecycle = 'closed';
-    this.closeCode = code;
-    this.order.cancel();
-    this.pcm.reset();
-    this.overflow.tick(Number.POSITIVE_INFINITY);
-    this.slowPeer.tick(Number.POSITIVE_INFINITY);
-    this.settle(this.marks.closeAll());
-    this.final = { ...this.stats(), queueDepth: 0 };
-    this.ctx.release(this);
-    safeEmit(this, this.logger, 'close', { code, reason });
-  }
-
-  /** Frame mu-law into the lane now (its turn in the call's order has come). */
-  private writeNow(mulaw: Uint8Array): void {
-    if (this.lifecycle === 'closed') return;
-    this.framer.write(mulaw);
-    this.wakeIfIdle();
-  }
-
-  /** Frames that have left the queue: sent, dropped for a slow peer, or dropped oldest at the bound (int32, wraps). */
-  private consumed(): number {
-    const h = this.header;
-    return (this.lane.ring.drops + Atomics.load(h, H_TX_SENT) + Atomics.load(h, H_TX_SLOW)) | 0;
-  }
-
-  /** One of the engine's own marks, after everything queued so far (heard() is exact to it). */
-  private pushInternalMark(): void {
-    this.framesSinceMark = 0;
-    if (this.marks.internalUnsettled >= MAX_INTERNAL_MARKS_UNSETTLED) {
-      if (this.internalMarksSkipped++ === 0) {
-        this.logger.warn(
-          { unsettled: MAX_INTERNAL_MARKS_UNSETTLED },
-          `the carrier has not echoed ptime's last ${MAX_INTERNAL_MARKS_UNSETTLED} marks (MAX_INTERNAL_MARKS_UNSETTLED): no more are sent until it does`,
-        );
-      }
-      return;
-    }
-    const id = this.marks.addInternal(this.book.markQueued());
-    if (this.transport.sender === 'io') this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
-    this.handleDrop(this.lane.ring.pushMark(id));
-  }
-
-  /** In the call's order: the open utterance ends, with a mark at its end when it has audio. */
-  private closeUtterance(): void {
-    const closed = this.book.close();
-    if (closed?.had === 'audio') this.pushInternalMark();
-    else if (closed?.had === 'empty') safeEmit(this, this.logger, 'utterancePlayed', { utterance: closed.id });
-    this.lane.ring.markTalkEnd();
-  }
-
-  /**
-   * Queue, in the call's order, the resampler's tail and then the framer's remainder padded to a
-   * frame; `talkEnds`: the app's talk ends there (flush(), the drain), so running dry after it is
-   * not an underrun.
-   */
-  private flushAudio(talkEnds = false): void {
-    this.pcm.flushTail();
-    this.order.run(() => {
-      this.framer.flush();
-      if (talkEnds) this.lane.ring.markTalkEnd();
-      this.wakeIfIdle();
-    }, 0);
-  }
-
-  private wakeIfIdle(): void {
-    // WR was stored before this load of STATE; see PacerCore.park for the other half.
-    if (this.lane.ring.pacerIdle()) this.ctx.wakePacer(this.lane.index);
-  }
-
-  /** Frames the application has handed over that have not been sent: in the ring, converting, or waiting behind a pool job. */
-  private get unsentFrames(): number {
-    return this.lane.ring.depth() + this.pcm.pendingFrames + Math.ceil(this.order.waitingBytes / this.format.frameBytes);
-  }
-
-  /** Unsent audio against highWaterMark; false arms 'drain'. */
-  private belowHighWater(): boolean {
-    if (this.unsentFrames < this.ctx.highWaterMark) return true;
-    this.needDrain = true;
-    return false;
-  }
-
-  private maybeDrain(): void {
-    if (!this.needDrain || this.lifecycle === 'closed' || this.unsentFrames > this.ctx.lowWaterMark) return;
-    this.needDrain = false;
-    safeEmit(this, this.logger, 'drain');
-  }
-
-  private handleDrop(dropped: number): void {
-    if (dropped === DROPPED_FRAME) this.overflow.add(performance.now());
-    else if (dropped === DROPPED_MARK) {
-      const id = this.lane.ring.droppedMarkId;
-      this.book.markGone(this.marks.seqOf(id));
-      this.settle(this.marks.dropped(id));
-    }
-  }
-
-  private settle(results: MarkResult[]): void {
-    for (const r of results) {
-      this.ctx.markSettled?.(r.status);
-      safeEmit(this, this.logger, 'mark', r);
-    }
-  }
-
-  /** A peer stuck over maxBufferedBytes for slowPeerCloseMs is not coming back. */
-  /** @internal */
-  slowPeerStuck(message: string): void {
-    this.ctx.count(ErrorCodes.SLOW_PEER, message, this);
-    this.logger.warn({ dropped: this.stats().slowPeerDrops }, `closing call: ${message}`);
-    this.close(1008, 'peer not reading');
-  }
-
-  /** io: 'worker': the I/O thread dropped media for this call's socket (it counts them in the lane). */
-  /** @internal */
-  noteSlowDrops(now: number, dropped: number): void {
-    this.slowPeer.add(now, dropped);
+    return this.#ops.stats();
   }
 }

@@ -19,7 +19,8 @@ import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
 import { attachUpgrades, listenUpgrades, pathOf, refuseUpgrade } from '../server/upgrade-routes.js';
 import { carrierAuth, sessionLimits } from './server-settings.js';
 import { adapterFor } from '../protocol/carriers.js';
-import { Call, type CallContext, type CallTransport } from './call.js';
+import type { Call } from './call.js';
+import { CallLine, type CallContext, type CallTransport } from './call-line.js';
 import { linkTo } from './call-link.js';
 import { CodecPool, type CodecPoolFigures } from './codec-pool.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js';
@@ -88,6 +89,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<StreamSession>();
   private keepaliveTimer: NodeJS.Timeout | null = null;
+  /** Live calls: their lines, and the handles the application holds (engine.calls). */
+  private readonly liveLines = new Set<CallLine>();
   private readonly liveCalls = new Set<Call>();
   private readonly rejectedByCode = new Map<ErrorCode, number>();
   private readonly rejectionLogs = new Map<ErrorCode, ThrottledCount>();
@@ -184,13 +187,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.lastSinkError = { lane, error };
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
-    this.figures = new FiguresReporter(this, () => this.liveCalls, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f), o.logFigures);
+    this.figures = new FiguresReporter(this, () => this.liveLines, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f), o.logFigures);
     this.sessionHost = {
       logger: this.logger,
       limits: sessionLimits(o),
       startCall: (start, session) => {
-        const call = this.startCall(start, session);
-        return call instanceof Call ? linkTo(call) : call;
+        const line = this.startCall(start, session);
+        return line instanceof CallLine ? linkTo(line) : line;
       },
       reject: (err, session) => this.reject(err, session),
       ended: (session) => this.sessions.delete(session),
@@ -206,10 +209,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       leadFrames: o.lead,
       maxBufferedBytes: o.maxBufferedBytes,
       slowPeerCloseMs: o.slowPeerCloseMs,
-      count: (code, message, call) => this.count(code, message, call.streamSid, call),
+      count: (code, message, line) => this.count(code, message, line.streamSid, line),
       wakePacer: (lane) => this.pacer.wake(lane),
       markSettled: (status) => this.totals.mark(status),
-      release: (call) => this.releaseCall(call),
+      release: (line) => this.releaseCall(line),
     };
   }
 
@@ -295,7 +298,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   stats(): EngineStats {
     let framesSent = this.framesSentByClosedCalls;
-    for (const c of this.liveCalls) framesSent += c.stats().framesSent;
+    for (const line of this.liveLines) framesSent += line.stats().framesSent;
     return {
       calls: this.liveCalls.size,
       framesSent,
@@ -401,7 +404,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     if (this.io) {
       await this.io.closeAll(1001, 'server shutting down');
-      for (const call of [...this.liveCalls]) call.release(1001, 'engine closed');
+      for (const line of [...this.liveLines]) line.release(1001, 'engine closed');
       await Promise.all([this.pacer.stop(), this.codecPool.destroy()]);
       await this.io.stop();
       return;
@@ -412,7 +415,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const grace = setTimeout(() => sockets.forEach((ws) => ws.terminate()), CLOSE_GRACE_MS);
     await Promise.all(closed);
     clearTimeout(grace);
-    for (const call of [...this.liveCalls]) call.release(1001, 'engine closed');
+    for (const line of [...this.liveLines]) line.release(1001, 'engine closed');
     await Promise.all([this.pacer.stop(), this.codecPool.destroy()]);
     if (this.ownServer) {
       const server = this.ownServer;
@@ -425,7 +428,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Wait until no call has audio left to send (or the deadline), plus the lead already in flight. */
   private async drainCalls(drainMs: number): Promise<void> {
-    const calls = [...this.liveCalls];
+    const calls = [...this.liveLines];
     if (drainMs === 0 || calls.length === 0 || this.pacerFailed) return;
     for (const call of calls) call.beginEnding();
     const deadline = performance.now() + drainMs;
@@ -446,39 +449,42 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.pacerFailed = true;
     this.io?.setState(this.unavailable());
     this.logger.fatal({ err }, 'pacer worker failed for good; closing every call');
-    for (const call of [...this.liveCalls]) call.close(1011, 'pacer failed');
+    for (const line of [...this.liveLines]) line.close(1011, 'pacer failed');
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  private startCall(start: StartInfo, transport: CallTransport): Call | PtimeError {
+  private startCall(start: StartInfo, transport: CallTransport): CallLine | PtimeError {
     // A socket upgraded just before close() may still send its start.
     const unavailable = this.unavailable();
     if (unavailable) return new ProtocolRejection(unavailable.code, `stream started while ${unavailable.message}`);
     const lane = this.lanes.acquire(start.format.frameBytes);
     if (!lane) return new ProtocolRejection(ErrorCodes.TOO_MANY_CALLS, 'no free lane (maxCalls reached)');
     transport.bindLane(lane.index, lane.ring.sab, lane.ring.owner, lane.ring.generation);
-    const call = new Call(start, lane, transport, this.callContext);
+    const line = new CallLine(start, lane, transport, this.callContext);
+    const call = line.call;
     const wire = adapterFor(start.carrier).mediaWire(call.streamSid, start.format);
     // Exact-size arrays, not Buffer.from's: a pooled Buffer is a view into an 8 KB slab, and the
     // open command would copy the whole slab to the pacer thread for every call (soak: memory).
-    this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: UTF8.encode(wire.prefix), suffix: UTF8.encode(wire.suffix) }, call);
+    this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: UTF8.encode(wire.prefix), suffix: UTF8.encode(wire.suffix) }, line);
+    this.liveLines.add(line);
     this.liveCalls.add(call);
     // customParameters carry what the app put there, often the caller's number: logged only on request.
     const params = this.options.logCallParameters ? { customParameters: call.customParameters } : { customParameterNames: Object.keys(call.customParameters) };
     call.logger.info({ ...params, lane: lane.index, carrier: start.carrier, format: formatName(start.format) }, 'call started');
     this.totals.callsStarted++;
     safeEmit(this, this.logger, 'call', call);
-    return call;
+    return line;
   }
 
-  private releaseCall(call: Call): void {
-    if (!this.liveCalls.delete(call)) return;
-    this.pacer.close(call.lane.index);
-    this.lanes.release(call.lane);
-    const s = call.stats();
+  private releaseCall(line: CallLine): void {
+    if (!this.liveLines.delete(line)) return;
+    this.liveCalls.delete(line.call);
+    this.pacer.close(line.lane.index);
+    this.lanes.release(line.lane);
+    const s = line.stats();
     this.framesSentByClosedCalls += s.framesSent;
-    this.totals.endedCall(s, call.closeCode ?? 1000);
-    call.logger.info({ framesSent: s.framesSent, drops: s.drops, underruns: s.underruns, lateTicks: s.lateTicks }, 'call ended');
+    this.totals.endedCall(s, line.closeCode ?? 1000);
+    line.logger.info({ framesSent: s.framesSent, drops: s.drops, underruns: s.underruns, lateTicks: s.lateTicks }, 'call ended');
   }
 
   private reject(err: PtimeError, session: StreamSession): void {

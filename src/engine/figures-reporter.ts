@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { HistogramFigures, PacerLoopFigures, PacerStats } from '../pacer/pacer-layout.js';
 import { threadSchedstat } from '../pacer/pacer-stats-reader.js';
-import type { Call } from './call.js';
+import type { CallLine } from './call-line.js';
 import type { Logger } from 'pino';
 
 /** What the reporter reads from its engine (the engine depends on this file, not the other way). */
@@ -69,7 +69,7 @@ interface Seen {
 export class FiguresReporter {
   private timer: NodeJS.Timeout | null = null;
   private loopDelay: IntervalHistogram | null = null;
-  private readonly seen = new WeakMap<Call, Seen>();
+  private readonly seen = new WeakMap<CallLine, Seen>();
   private last = 0;
   private lastCpu = process.cpuUsage();
   /** The main thread's scheduler CPU time (its kernel id is the process id). */
@@ -78,7 +78,7 @@ export class FiguresReporter {
 
   constructor(
     private readonly engine: FiguresSource,
-    private readonly calls: () => Iterable<Call>,
+    private readonly calls: () => Iterable<CallLine>,
     private readonly periodMs: number,
     /** Where each period's figures go (the engine's 'figures' event). */
     private readonly publish: (figures: EngineFigures) => void,

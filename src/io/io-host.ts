@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError, type ErrorCode } from '../errors.js';
-import type { Call, CallTransport } from '../engine/call.js';
+import type { CallLine as Call, CallTransport } from '../engine/call-line.js';
 import { linkTo } from '../engine/call-link.js';
 import type { CallLink } from '../server/stream-session.js';
 import type { StartInfo } from '../protocol/carrier-adapter.js';

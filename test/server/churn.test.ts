@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { lineOf } from '../../src/engine/call-line.js';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -143,7 +144,7 @@ class CallBook {
       this.started++;
       this.refs.push(new WeakRef(call));
       for (const other of this.live.values()) {
-        if (other.lane.index === call.lane.index) this.laneConflicts.push(`lane ${call.lane.index}: ${other.streamSid} and ${call.streamSid}`);
+        if (lineOf(other)!.lane.index === lineOf(call)!.lane.index) this.laneConflicts.push(`lane ${lineOf(call)!.lane.index}: ${other.streamSid} and ${call.streamSid}`);
       }
       this.live.set(call.streamSid, call);
       let closes = 0;
@@ -395,7 +396,7 @@ test('churn: ~3,000 short calls ended every which way leave no lane, socket, lis
     const refused = started.flatMap((x, i) => (typeof x === 'number' ? [`fill call ${i}: closed ${x}`] : []));
     assert.deepEqual(refused, [], `all ${MAX_CALLS - STEADY} free lanes were there`);
     const fillCalls = started as Call[];
-    const lanes = new Set([...engine.calls].map((c) => c.lane.index));
+    const lanes = new Set([...engine.calls].map((c) => lineOf(c)!.lane.index));
     assert.equal(engine.calls.size, MAX_CALLS);
     assert.equal(lanes.size, MAX_CALLS, 'every live call has its own lane');
     assert.equal(await oneTooMany(fx.url), 'refused', 'stream maxCalls + 1 is refused');
@@ -410,7 +411,7 @@ test('churn: ~3,000 short calls ended every which way leave no lane, socket, lis
     await Promise.all(fill.map((c) => c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 3, 15_000, 'recycled-lane echoes')));
     await sleep(100);
     fill.forEach((c, i) => {
-      assert.deepEqual(c.media.map((m) => readStamp(payloadBytes(m))), [0, 1, 2].map((k) => 90_000_000 + i * 10 + k), `fill call ${i} (lane ${fillCalls[i]!.lane.index})`);
+      assert.deepEqual(c.media.map((m) => readStamp(payloadBytes(m))), [0, 1, 2].map((k) => 90_000_000 + i * 10 + k), `fill call ${i} (lane ${lineOf(fillCalls[i]!)!.lane.index})`);
     });
   } finally {
     process.off('warning', onWarning);

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { lineOf } from '../../src/engine/call-line.js';
 import assert from 'node:assert/strict';
 import { attachDemoApp } from '../../src/demo/demo-app.js';
 import { TONE_FRAME } from '../../src/demo/demo-frames.js';
@@ -135,7 +136,7 @@ test('lane reuse: under back-to-back churn every message a socket receives names
   const laneConflicts: string[] = [];
   engine.on('call', (call) => {
     calls.set(call.streamSid, call);
-    const lane = call.lane.index;
+    const lane = lineOf(call)!.lane.index;
     const other = liveOnLane.get(lane);
     if (other !== undefined) laneConflicts.push(`lane ${lane}: ${other} and ${call.streamSid}`);
     liveOnLane.set(lane, call.streamSid);
@@ -143,7 +144,7 @@ test('lane reuse: under back-to-back churn every message a socket receives names
       if (liveOnLane.get(lane) === call.streamSid) liveOnLane.delete(lane);
     });
   });
-  const laneOf = (c: TwilioClient): number | undefined => calls.get(c.streamSid)?.lane.index;
+  const laneOf = (c: TwilioClient): number | undefined => lineOf(calls.get(c.streamSid)!)?.lane.index;
   try {
     const steady: TwilioClient[] = [];
     for (let i = 0; i < STEADY; i++) {

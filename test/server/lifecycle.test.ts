@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { lineOf } from '../../src/engine/call-line.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,7 +17,7 @@ test('stop releases the lane; the next call on it never hears the previous call'
   try {
     const a = await fx.connect();
     const callA = await startCall(fx.engine, a);
-    const laneA = callA.lane.index;
+    const laneA = lineOf(callA)!.lane.index;
     for (let seq = 0; seq < 100; seq++) callA.send(stampedFrame(seq)); // 2 s of A queued
     a.stop();
     await once(callA, 'close');
@@ -26,7 +27,7 @@ test('stop releases the lane; the next call on it never hears the previous call'
 
     const b = await fx.connect(); // maxCalls 1: this only works if A's lane was released
     const callB = await startCall(fx.engine, b);
-    assert.equal(callB.lane.index, laneA, 'the lane is recycled');
+    assert.equal(lineOf(callB)!.lane.index, laneA, 'the lane is recycled');
     for (let seq = 5000; seq < 5005; seq++) callB.send(stampedFrame(seq));
     await b.waitFor((m) => m.filter((x) => x.event === 'media').length >= 5, 5000, 'B audio');
     await new Promise((r) => setTimeout(r, 100));
