@@ -36,6 +36,8 @@ export const ErrorCodes = {
   INBOUND_ORDER: 'PTIME_ERR_INBOUND_ORDER',
   /** io: 'worker': main fell so far behind that inbound media past the backlog bound was dropped. */
   INBOUND_BACKLOG: 'PTIME_ERR_INBOUND_BACKLOG',
+  /** ptime's own server (or `ptime serve --metrics-port`) could not listen: the port is taken, privileged, or the host is not ours. */
+  LISTEN: 'PTIME_ERR_LISTEN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -43,8 +45,9 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 export class PtimeError extends Error {
   readonly code: ErrorCode;
 
-  constructor(code: ErrorCode, message: string) {
-    super(message);
+  /** `options.cause`: the error underneath (a listen error's errno is on it), as `Error.cause`. */
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'PtimeError';
     this.code = code;
   }

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { UsageError } from './serve-args.js';
+import { listenFailure } from '../server/listen-failure.js';
 
 /** What the metrics port serves: the metrics text, and the state the probes report. */
 export interface MetricsSourceOfServer {
@@ -12,8 +12,8 @@ export interface MetricsSourceOfServer {
  * `ptime serve --metrics-port`: Prometheus text on /metrics, and the probes a load balancer or
  * Kubernetes needs: /healthz (alive: the pacer runs and ticks) and /readyz (ready for new calls:
  * alive, not draining, below maxCalls). It listens before the engine does, so a taken port stops
- * the start before any call is accepted. The same server fronts one engine, or a cluster's
- * primary with every worker's metrics aggregated.
+ * the start (PTIME_ERR_LISTEN, naming the flag) before any call is accepted. The same server fronts
+ * one engine, or a cluster's primary with every worker's metrics aggregated.
  */
 export async function startMetricsServer(port: number, host: string | undefined, source: MetricsSourceOfServer): Promise<Server> {
   const server = createServer((req, res) => {
@@ -43,9 +43,7 @@ export async function startMetricsServer(port: number, host: string | undefined,
     res.end('ptime metrics: /metrics, /healthz, /readyz\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: Error & { code?: string }) => {
-      reject(err.code === 'EADDRINUSE' ? new UsageError(`--metrics-port ${port} is already in use`) : err);
-    });
+    server.once('error', (err) => reject(listenFailure(err, port, host, '--metrics-port: ')));
     server.listen(port, host, () => resolve());
   });
   return server;

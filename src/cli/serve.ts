@@ -39,7 +39,13 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
           metrics: () => (ready ? ready.metrics.metrics().then((text) => ({ text, contentType: ready!.metrics.contentType })) : null),
           health: () => ready?.health() ?? { alive: false, ready: false, reason: 'starting' },
         });
-  const engine = await createEngine(pacer ? { ...opts, pacer } : opts);
+  let engine: Engine;
+  try {
+    engine = await createEngine(pacer ? { ...opts, pacer } : opts);
+  } catch (err) {
+    metrics?.close(); // serve() throws to its caller (main.ts, the benchmark): it holds no port after a failed start
+    throw err;
+  }
   ready = engine;
   if (inCluster) reportToPrimary(engine);
   attachDemoApp(engine, wav === null ? {} : { file: { samples: wav.samples, sampleRate: wav.sampleRate }, fileName: basename(audioFile!) });

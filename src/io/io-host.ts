@@ -89,7 +89,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
     }, DRAIN_CHECK_MS).unref();
   }
 
-  /** Start the thread and wait until it listens; rejects with the listen error (EADDRINUSE, …). */
+  /** Start the thread and wait until it listens; rejects with PTIME_ERR_LISTEN if it cannot (EADDRINUSE, …). */
   start(): Promise<number> {
     const listening = new Promise<number>((resolve, reject) => (this.listening = { resolve, reject }));
     this.spawn(this.settings.port);
@@ -243,7 +243,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
           const w = this.worker;
           this.worker = null; // its exit is this failure, already handled
           void w?.terminate();
-          this.restartLater(`the new I/O thread could not listen on port ${this.boundPort}: ${err.message}`, 0);
+          this.restartLater(`the new I/O thread did not start: ${err.message}`, 0);
         },
       };
       this.spawn(this.boundPort);
@@ -265,7 +265,8 @@ export class IoHost extends EventEmitter<IoHostEvents> {
       case 'listenError': {
         const l = this.listening;
         this.listening = null;
-        const err = Object.assign(new Error(msg.message), { code: msg.code });
+        const cause = Object.assign(new Error(msg.cause.message), { code: msg.cause.code });
+        const err = new PtimeError(ErrorCodes.LISTEN, msg.message, { cause });
         if (l) l.reject(err);
         else this.hooks.logger.error({ err }, 'the new I/O thread could not listen');
         return;

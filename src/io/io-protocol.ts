@@ -75,7 +75,12 @@ export type IoEvent =
 export type IoMessage =
   /** `tid`: the thread's kernel id, for its CPU time in /proc/self/task/TID/schedstat. */
   | { t: 'listening'; port: number; tid: number }
-  | { t: 'listenError'; message: string; code: string | undefined }
+  /**
+   * The server could not listen: `message` is the PTIME_ERR_LISTEN message, `cause` the listen
+   * error's own message and errno. Both are sent as fields because an Error crossing threads
+   * arrives as a plain Error without its class or its `code`: main rebuilds the PtimeError.
+   */
+  | { t: 'listenError'; message: string; cause: { message: string; code: string | undefined } }
   | { t: 'events'; list: IoEvent[] }
   | { t: 'allClosed' }
   | { t: 'synced'; id: number };

@@ -138,8 +138,9 @@ export class IoThread {
     try {
       this.server = await listenUpgrades(s.port, s.host, s.routes, (req, socket, head, carrier) => this.upgrade(req, socket, head, carrier));
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      this.post({ t: 'listenError', message: e.message, code: e.code });
+      // listenUpgrades rejects with PTIME_ERR_LISTEN, the listen error as its cause.
+      const cause = (err instanceof PtimeError && err.cause instanceof Error ? err.cause : err) as NodeJS.ErrnoException;
+      this.post({ t: 'listenError', message: (err as Error).message, cause: { message: cause.message, code: cause.code } });
       return;
     }
     if (s.keepaliveMs > 0) {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
+import { listenFailure } from './listen-failure.js';
 
 /** An upgrade on a route, with the carrier that route speaks. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName) => void;
@@ -45,7 +46,10 @@ export function attachUpgrades(server: Server, routes: Routes, handle: UpgradeHa
   return () => server.off('upgrade', listener);
 }
 
-/** ptime's own server: upgrades on the routes' paths, 404 for any other path, 426 for plain HTTP. */
+/**
+ * ptime's own server: upgrades on the routes' paths, 404 for any other path, 426 for plain HTTP.
+ * A failed listen rejects with PTIME_ERR_LISTEN (listen-failure.ts), the listen error as its cause.
+ */
 export async function listenUpgrades(port: number, host: string | undefined, routes: Routes, handle: UpgradeHandler): Promise<Server> {
   const paths = Object.keys(routes).join(', ');
   const server = createServer((_req, res) => {
@@ -60,9 +64,10 @@ export async function listenUpgrades(port: number, host: string | undefined, rou
     else refuse(socket, 404, 'Not Found');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => reject(listenFailure(err, port, host));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -2,6 +2,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TONE_FRAME } from '../../src/demo/demo-frames.js';
@@ -310,4 +311,20 @@ test('serve --io sideways exits 2 with a usage error that names the flag', async
   const r = await runCli(['serve', '--port', '0', '--io', 'sideways']);
   assert.equal(r.code, 2, `stderr: ${r.stderr}`);
   assert.match(r.stderr, /--io must be main or worker/);
+});
+
+test('serve on a taken --port exits 2 with one line naming PTIME_ERR_LISTEN and the port, no stack, in both I/O modes', async () => {
+  const taken = createServer();
+  taken.listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  const port = (taken.address() as { port: number }).port;
+  try {
+    for (const io of ['main', 'worker']) {
+      const r = await runCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--io', io]);
+      assert.equal(r.code, 2, `--io ${io}: stderr: ${r.stderr}`);
+      assert.equal(r.stderr, `ptime: PTIME_ERR_LISTEN: cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)\n`, `--io ${io}`);
+    }
+  } finally {
+    taken.close();
+  }
 });
