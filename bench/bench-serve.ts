@@ -25,7 +25,7 @@ if (churnAt >= 0) {
   argv.splice(churnAt, 2);
   startChurn(mbps);
 }
-await serve(argv, name ? () => new MainThreadPacer(name) : undefined, name ?? 'ptime');
+await serve(argv, name ? (_options, sinks) => new MainThreadPacer(name, sinks) : undefined, name ?? 'ptime');
 
 function startChurn(mbps: number): void {
   // Short-lived objects of mixed sizes every 10 ms, with a few kept a while so some survive the

@@ -23,6 +23,8 @@ import { performance } from 'node:perf_hooks';
 import { resolveOptions, type EngineOptions } from '../src/engine/engine-options.js';
 import { pacerOptionsOf } from '../src/engine/pacer-options.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
+import type { LaneSink } from '../src/handback/handback-consumer.js';
+import type { LaneWire } from '../src/pacer/pacer-layout.js';
 
 const HERE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const WARMUP_MS = 3000;
@@ -76,7 +78,12 @@ async function child(job: ChildJob): Promise<Row> {
   const o = job.options;
   // The engine's own mapping, so a row paces exactly as `ptime serve` with those options would.
   const options = pacerOptionsOf(resolveOptions({ port: 0, ...(o as EngineOptions) }));
-  const host = new PacerHost(options, { maxLanes: job.lanes + 8, statsPeriodMs: 1000, realtimePriority: o['pacerRealtime'] ?? null });
+  // Batches are taken on this thread as with io: 'main'. A checkout from before the hand-back
+  // consumer existed dispatched them inside PacerHost, to the sink given to open().
+  const consumerModule = (await load('dist/src/handback/handback-consumer.js').catch(() => null)) as unknown as typeof import('../src/handback/handback-consumer.js') | null;
+  const consumer = consumerModule ? new consumerModule.HandbackConsumer({ failed: () => undefined }) : null;
+  const hostOptions = { maxLanes: job.lanes + 8, statsPeriodMs: 1000, realtimePriority: o['pacerRealtime'] ?? null };
+  const host = new PacerHost(options, { ...hostOptions, handbackTo: (port, control) => consumer?.use(port, control) });
   const frame = new Uint8Array(160).fill(0xff);
   let framesOut = 0;
   const rings: InstanceType<typeof LaneRing>[] = [];
@@ -110,7 +117,9 @@ async function child(job: ChildJob): Promise<Row> {
       const ring = new LaneRing(120);
       rings.push(ring);
       const prefix = utf8.encode(`{"event":"media","streamSid":"MZ${String(i).padStart(32, '0')}","media":{"payload":"`);
-      host.open(i, ring.sab, { prefix, suffix, binary: false, framesPerMessage: 1 }, sink);
+      consumer?.bind(i, ring.owner, sink);
+      // The older checkout's open() takes the sink as a fourth argument.
+      (host.open as (lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink) => void)(i, ring.sab, { prefix, suffix, binary: false, framesPerMessage: 1 }, sink);
     }
     topUp();
     await new Promise((r) => setTimeout(r, 7));
@@ -135,6 +144,7 @@ async function child(job: ChildJob): Promise<Row> {
   const cpu = process.cpuUsage(cpu0);
   const frames = framesOut - framesAtWarm;
   await host.stop();
+  consumer?.close();
   const measured = stats.slice(1); // the first period straddles the warm-up
   const total = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   for (const s of measured) total.add(hdr.decodeFromCompressedBase64(s.tickErrorHistogram));

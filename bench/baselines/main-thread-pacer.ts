@@ -8,7 +8,8 @@
  * Not part of the library.
  */
 import { EventEmitter } from 'node:events';
-import type { LaneSink, PacerHostEvents } from '../../src/pacer/pacer-host.js';
+import type { LaneSink } from '../../src/handback/handback-consumer.js';
+import type { PacerHostEvents } from '../../src/pacer/pacer-host.js';
 import type { PacerPort } from '../../src/pacer/pacer-port.js';
 import type { LaneWire } from '../../src/pacer/pacer-layout.js';
 import { FRAME_BYTES, FRAME_MS, KIND_FRAME, KIND_MARK } from '../../src/ring/lane-layout.js';
@@ -27,7 +28,7 @@ class BaselineLane {
   constructor(
     readonly reader: LaneReader,
     readonly streamSid: string,
-    readonly sink: LaneSink,
+    readonly sink: () => LaneSink | undefined,
   ) {}
 
   /** Send marks at the head and then one frame, building the message here; false if empty. */
@@ -39,7 +40,7 @@ class BaselineLane {
       if (kind === KIND_MARK) {
         const gen = r.gen();
         const id = r.value();
-        if (r.commit()) this.sink.onMark(gen, id);
+        if (r.commit()) this.sink()?.onMark(gen, id);
         continue;
       }
       if (kind !== KIND_FRAME) continue;
@@ -47,7 +48,7 @@ class BaselineLane {
       const payload = Buffer.from(r.bytes.subarray(at, at + FRAME_BYTES)).toString('base64');
       const gen = r.gen();
       if (!r.commit()) continue;
-      this.sink.onFrame(gen, JSON.stringify({ event: 'media', streamSid: this.streamSid, media: { payload } }), 1);
+      this.sink()?.onFrame(gen, JSON.stringify({ event: 'media', streamSid: this.streamSid, media: { payload } }), 1);
       return true;
     }
   }
@@ -57,7 +58,10 @@ export class MainThreadPacer extends EventEmitter<PacerHostEvents> implements Pa
   private readonly lanes = new Map<number, BaselineLane>();
   private tickCount = 0;
 
-  constructor(private readonly kind: BaselineName) {
+  constructor(
+    private readonly kind: BaselineName,
+    private readonly sinks: (lane: number) => LaneSink | undefined,
+  ) {
     super();
   }
 
@@ -65,10 +69,10 @@ export class MainThreadPacer extends EventEmitter<PacerHostEvents> implements Pa
     return this.tickCount;
   }
 
-  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink): void {
+  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire): void {
     // The streamSid is inside ptime's pre-built prefix; typical code has it as a plain string.
     const streamSid = /"streamSid":("(?:[^"\\]|\\.)*")/.exec(Buffer.from(wire.prefix).toString())![1]!;
-    const l = new BaselineLane(new LaneReader(sab), JSON.parse(streamSid) as string, sink);
+    const l = new BaselineLane(new LaneReader(sab), JSON.parse(streamSid) as string, () => this.sinks(lane));
     this.lanes.set(lane, l);
     l.t0 = performance.now();
     if (this.kind === 'interval') {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { ThrottledCount } from '../log/throttled-count.js';
 import { safeEmit } from '../log/safe-emit.js';
-import { FrameEgress, type EgressSocket } from '../server/frame-egress.js';
+import type { CallTransport } from '../server/call-transport.js';
 import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
 import { adapterFor } from '../protocol/carriers.js';
 import type { AudioFormat } from '../codec/audio-format.js';
@@ -20,23 +20,6 @@ import type { SampleRate } from '../codec/sample-rates.js';
 import { OutboundOrder } from './outbound-order.js';
 import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
 import { checkPcmInput, type CodecRunner, PcmSender } from './pcm-sender.js';
-
-/**
- * Where a call's outbound messages go. Kept minimal so the socket may live on another thread:
- * with `io: 'main'` it is the socket itself; with `io: 'worker'` it is a proxy to the I/O thread,
- * which also writes the frames the pacer hands it, so this call's onFrame/onMark are not used.
- */
-export interface CallTransport extends EgressSocket {
-  close(code: number, reason: string): void;
-  /** Barge-in: send the carrier's clear now; no frame or mark of a generation before `gen` may follow it. */
-  clear(wire: string, gen: number): void;
-  /** 'main': handed-back frames come through this call's onFrame/onMark; 'io': the I/O thread sends them. */
-  readonly sender: 'main' | 'io';
-  /** A mark is about to be queued: the I/O thread needs its message before the pacer reaches it. */
-  markQueued(id: number, wire: string, gen: number): void;
-  /** The call got lane `lane` (before anything of it is queued or paced). */
-  bindLane(lane: number, sab: SharedArrayBuffer, owner: number, gen: number): void;
-}
 
 /** What a call needs from its engine. */
 export interface CallContext {
@@ -103,8 +86,6 @@ export class CallLine implements CallOps {
   private readonly overflow: ThrottledCount;
   private readonly baseline: { underruns: number; late: number; drops: number; sent: number; slow: number; stale: number };
   private readonly header: Int32Array;
-  /** Writes handed-back frames to the socket when this thread is the sender (io: 'main'). */
-  private readonly egress: FrameEgress | null;
   private readonly clearWire: string;
   private gen: number;
   private lifecycle: CallState = 'open';
@@ -161,13 +142,6 @@ export class CallLine implements CallOps {
       stale: Atomics.load(h, H_TX_STALE),
     };
     this.book = new UtteranceBook(ctx.leadFrames, adapter.playbackAck, () => this.consumed());
-    this.egress =
-      transport.sender === 'main'
-        ? new FrameEgress(transport, h, this.gen, ctx, {
-            slowDrop: (now) => this.slowPeer.add(now),
-            stuck: (message) => this.slowPeerStuck(message),
-          })
-        : null;
     this.intervals = this.logger.isLevelEnabled('debug')
       ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 })
       : null;
@@ -357,7 +331,7 @@ export class CallLine implements CallOps {
       this.marks.place(id, this.book.markQueued());
       this.framesSinceMark = 0;
       // Before the push: once the mark is in the ring the pacer may hand it on at once.
-      if (this.transport.sender === 'io') this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
+      this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
       this.handleDrop(this.lane.ring.pushMark(id));
       this.wakeIfIdle();
     }, 0);
@@ -380,7 +354,6 @@ export class CallLine implements CallOps {
     this.clearCount++;
     this.clearedFrameCount += this.lane.ring.clear();
     this.gen = this.lane.ring.generation;
-    if (this.egress) this.egress.gen = this.gen;
     this.transport.clear(this.clearWire, this.gen);
     this.ctx.wakePacer(this.lane.index); // the pacer restarts this lane's schedule: the carrier's buffer is empty now
     this.settle(this.marks.clearQueued());
@@ -497,37 +470,22 @@ export class CallLine implements CallOps {
     safeEmit(this.call, this.logger, 'pcm16', { samples, sampleRate: receiver.rate, track: media.track, chunk: media.chunk, timestamp: media.timestamp });
   }
 
-  /** Returns true when the socket kept a reference to `wire` (see LaneSink). */
-  onFrame(gen: number, wire: Buffer | string, frames = 1): boolean {
-    if (this.lifecycle === 'closed' || !this.egress) return false;
-    const held = this.egress.frame(gen, wire, frames);
-    if (this.intervals && gen === this.gen) {
+  /**
+   * The egress sent frames of this call (on this thread with io: 'main'; the I/O host calls it on
+   * a timer with io: 'worker'): 'drain' may be due, and the debug figures take the interval.
+   */
+  framesSent(): void {
+    if (this.intervals) {
       const now = performance.now();
       if (this.lastSendAt > 0) this.intervals.recordValue(Math.round((now - this.lastSendAt) * 1000));
       this.lastSendAt = now;
     }
     if (this.needDrain) this.maybeDrain();
-    return held;
   }
 
-  holding(): boolean {
-    return this.egress?.holding() ?? false;
-  }
-
-  onMark(gen: number, markId: number): void {
-    if (gen !== this.gen || this.lifecycle === 'closed') return; // already reported as cleared
-    const wire = this.marks.sent(markId);
-    if (wire !== null) this.transport.send(wire);
-  }
-
-  /** io: 'worker': the I/O thread sent mark `markId` (it had its message from markQueued). */
+  /** The egress sent mark `markId`: its echo is awaited from now on. */
   markSent(markId: number): void {
     if (this.lifecycle !== 'closed') this.marks.sent(markId);
-  }
-
-  /** io: 'worker': the I/O thread sent frames; the queue may have fallen to the low-water mark. */
-  checkDrain(): void {
-    if (this.needDrain) this.maybeDrain();
   }
 
   /** The engine is shutting down: refuse new audio, let what is queued play out. */
@@ -621,7 +579,7 @@ export class CallLine implements CallOps {
       return;
     }
     const id = this.marks.addInternal(this.book.markQueued());
-    if (this.transport.sender === 'io') this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
+    this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
     this.handleDrop(this.lane.ring.pushMark(id));
   }
 
@@ -693,7 +651,7 @@ export class CallLine implements CallOps {
     this.close(1008, 'peer not reading');
   }
 
-  /** io: 'worker': the I/O thread dropped media for this call's socket (it counts them in the lane). */
+  /** The egress dropped media for this call's socket (it counts them in the lane). */
   noteSlowDrops(now: number, dropped: number): void {
     this.slowPeer.add(now, dropped);
   }

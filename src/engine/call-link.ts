@@ -1,5 +1,5 @@
 import { safeEmit } from '../log/safe-emit.js';
-import type { CallLink } from '../server/stream-session.js';
+import type { CallLink } from '../server/call-link.js';
 import type { CallLine } from './call-line.js';
 
 /**
@@ -29,5 +29,9 @@ export function linkTo(call: CallLine): CallLink {
     flow: (paused) => call.flow(paused),
     socketClosed: (code, reason) => call.release(code, reason),
     countRejection: () => call.countRejection(),
+    framesSent: () => call.framesSent(),
+    markSent: (id) => call.markSent(id),
+    slowDrop: (now, dropped) => call.noteSlowDrops(now, dropped),
+    stuck: (message) => call.slowPeerStuck(message),
   };
 }

@@ -20,7 +20,9 @@ import { attachUpgrades, listenUpgrades, pathOf, refuseUpgrade } from '../server
 import { carrierAuth, sessionLimits } from './server-settings.js';
 import { adapterFor } from '../protocol/carriers.js';
 import type { Call } from './call.js';
-import { CallLine, type CallContext, type CallTransport } from './call-line.js';
+import { CallLine, type CallContext } from './call-line.js';
+import type { CallTransport } from '../server/call-transport.js';
+import { HandbackConsumer } from '../handback/handback-consumer.js';
 import { linkTo } from './call-link.js';
 import { CodecPool, type CodecPoolFigures } from './codec-pool.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js';
@@ -101,6 +103,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly codecPool: CodecPool;
   /** The I/O thread's host (io: 'worker'), or null when the sockets are on this thread. */
   private readonly io: IoHost | null;
+  /** The pacer's batches, when the sockets are on this thread (io: 'main'); the I/O thread has its own. */
+  private readonly handback: HandbackConsumer | null;
   private ownServer: Server | null = null;
   private detach: (() => void) | null = null;
   private closing: Promise<void> | null = null;
@@ -135,13 +139,15 @@ export class Engine extends EventEmitter<EngineEvents> {
               routes: o.routes,
               admission: { auth: carrierAuth(o), maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
               session: sessionLimits(o),
-              egress: { maxBufferedBytes: o.maxBufferedBytes, slowPeerCloseMs: o.slowPeerCloseMs },
               backlogFrames: o.inboundBacklogFrames,
             },
             {
               logger: this.logger,
-              startCall: (start, transport) => this.startCall(start, transport),
-              count: (code, message, streamSid, call) => this.count(code, message, streamSid, call),
+              startCall: (start, transport) => {
+                const line = this.startCall(start, transport);
+                return line instanceof CallLine ? linkTo(line) : line;
+              },
+              count: (code, message, streamSid, link) => this.count(code, message, streamSid, link),
               newHandback: () => {
                 if (this.pacer instanceof PacerHost) this.pacer.newHandback();
               },
@@ -149,15 +155,25 @@ export class Engine extends EventEmitter<EngineEvents> {
           )
         : null;
     this.io?.on('restart', (r) => safeEmit(this, this.logger, 'ioRestart', r));
+    const handback = this.io
+      ? null
+      : new HandbackConsumer({
+          failed: (lane, error) => {
+            this.sinkErrors.add(performance.now());
+            this.lastSinkError = { lane, error };
+          },
+        });
+    this.handback = handback;
+    const io = this.io;
     const pacerOptions = pacerOptionsOf(o);
     this.pacer = o.pacer
-      ? o.pacer(pacerOptions)
+      ? o.pacer(pacerOptions, (lane) => handback?.sink(lane))
       : new PacerHost(pacerOptions, {
           maxLanes: o.maxCalls,
           stallMs: o.pacerStallMs,
           statsPeriodMs: o.figuresIntervalMs,
           counterStart: o.counterStart,
-          handbackTo: this.io ? (port, control) => this.io?.usePacer(port, control) : null,
+          handbackTo: (port, control) => (io ? io.usePacer(port, control) : handback?.use(port, control)),
           realtimePriority: o.pacerRealtime ?? null,
         });
     this.pacer.on('stats', (s) => {
@@ -182,10 +198,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.pacer.on('starved', ({ stalledMs, waitMs }) => {
       this.logger.warn({ stalledMs: Math.round(stalledMs), waitingForCpuMs: Math.round(waitMs) }, 'pacer thread starved of CPU: no tick with audio queued, but not hung (not restarted)');
     });
-    this.pacer.on('sinkError', ({ lane, error }) => {
-      this.sinkErrors.add(performance.now());
-      this.lastSinkError = { lane, error };
-    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.figures = new FiguresReporter(this, () => this.liveLines, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f), o.logFigures);
     this.sessionHost = {
@@ -197,6 +209,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       },
       reject: (err, session) => this.reject(err, session),
       ended: (session) => this.sessions.delete(session),
+      bindLane: (lane, owner, sink) => handback?.bind(lane, owner, sink),
+      unbindLane: (lane, sink) => handback?.unbind(lane, sink),
     };
     this.codecPool = new CodecPool(o.codecThreads, this.logger);
     this.callContext = {
@@ -417,6 +431,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     clearTimeout(grace);
     for (const line of [...this.liveLines]) line.release(1001, 'engine closed');
     await Promise.all([this.pacer.stop(), this.codecPool.destroy()]);
+    this.handback?.close();
     if (this.ownServer) {
       const server = this.ownServer;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -465,7 +480,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const wire = adapterFor(start.carrier).mediaWire(call.streamSid, start.format);
     // Exact-size arrays, not Buffer.from's: a pooled Buffer is a view into an 8 KB slab, and the
     // open command would copy the whole slab to the pacer thread for every call (soak: memory).
-    this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: UTF8.encode(wire.prefix), suffix: UTF8.encode(wire.suffix) }, line);
+    this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: UTF8.encode(wire.prefix), suffix: UTF8.encode(wire.suffix) });
     this.liveLines.add(line);
     this.liveCalls.add(call);
     // customParameters carry what the app put there, often the caller's number: logged only on request.

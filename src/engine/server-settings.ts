@@ -19,7 +19,7 @@ export function carrierAuth(o: ResolvedOptions): CarrierAuth {
   };
 }
 
-/** Per-stream input limits. */
+/** Per-stream input and output limits. */
 export function sessionLimits(o: ResolvedOptions): SessionLimits {
   return {
     maxMarkNameBytes: o.maxMarkNameBytes,
@@ -28,5 +28,7 @@ export function sessionLimits(o: ResolvedOptions): SessionLimits {
     inboundBurst: o.inboundBurst,
     inboundFloodCloseSec: o.inboundFloodCloseSec,
     startTimeoutMs: o.startTimeoutMs,
+    maxBufferedBytes: o.maxBufferedBytes,
+    slowPeerCloseMs: o.slowPeerCloseMs,
   };
 }

@@ -3,9 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError, type ErrorCode } from '../errors.js';
-import type { CallLine as Call, CallTransport } from '../engine/call-line.js';
-import { linkTo } from '../engine/call-link.js';
-import type { CallLink } from '../server/stream-session.js';
+import type { CallLink } from '../server/call-link.js';
+import type { CallTransport } from '../server/call-transport.js';
 import type { StartInfo } from '../protocol/carrier-adapter.js';
 import type { Unavailable } from '../server/upgrade-admission.js';
 import { threadSchedstat } from '../pacer/pacer-stats-reader.js';
@@ -14,9 +13,9 @@ import { BACKLOG_BYTES, B_LOOP_MAX_US, B_LOOP_P99_US, B_MEDIA_POSTED, B_MEDIA_TA
 /** What the I/O host needs from the engine. */
 export interface IoHooks {
   readonly logger: Logger;
-  /** A Call for a stream that started on the I/O thread, or why not. */
-  startCall(start: StartInfo, transport: CallTransport): Call | PtimeError;
-  count(code: ErrorCode, message: string, streamSid: string | null, call?: Call): void;
+  /** The call of a stream that started on the I/O thread, as its link, or why not. */
+  startCall(start: StartInfo, transport: CallTransport): CallLink | PtimeError;
+  count(code: ErrorCode, message: string, streamSid: string | null, link?: CallLink): void;
   /** The I/O thread was replaced: the pacer must hand its batches to the new one. */
   newHandback(): void;
 }
@@ -29,8 +28,7 @@ export interface IoHostEvents {
 
 interface RemoteStream {
   readonly sid: number;
-  call: Call | null;
-  /** The call's event rules (call-link.ts), built once per stream. */
+  /** The call's event rules (engine/call-link.ts), once it has started. */
   link: CallLink | null;
 }
 
@@ -85,7 +83,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
     super();
     this.boundPort = settings.port;
     this.drainTimer = setInterval(() => {
-      for (const s of this.streams.values()) s.call?.checkDrain();
+      for (const s of this.streams.values()) s.link?.framesSent();
     }, DRAIN_CHECK_MS).unref();
   }
 
@@ -209,11 +207,11 @@ export class IoHost extends EventEmitter<IoHostEvents> {
 
   /** The thread died mid-service: close its calls, and serve new ones from a new thread. */
   private failed(reason: string): void {
-    const calls = [...this.streams.values()].map((s) => s.call).filter((c): c is Call => c !== null);
+    const calls = [...this.streams.values()].map((s) => s.link).filter((l): l is CallLink => l !== null);
     this.streams.clear();
-    for (const call of calls) {
-      this.hooks.count(ErrorCodes.IO_FAILED, `the I/O thread failed (${reason}): call closed`, call.streamSid, call);
-      call.release(1011, 'I/O thread failed');
+    for (const link of calls) {
+      this.hooks.count(ErrorCodes.IO_FAILED, `the I/O thread failed (${reason}): call closed`, link.streamSid, link);
+      link.socketClosed(1011, 'I/O thread failed');
     }
     // Media the dead thread counted but never posted is owed by no one: the new one starts even.
     Atomics.store(this.backlogWords, B_MEDIA_POSTED, Atomics.load(this.backlogWords, B_MEDIA_TAKEN));
@@ -291,8 +289,8 @@ export class IoHost extends EventEmitter<IoHostEvents> {
       return;
     }
     if (ev.e === 'reject') {
-      const call = this.streams.get(ev.sid)?.call ?? undefined;
-      this.hooks.count(ev.code, ev.message, ev.streamSid, call);
+      const link = this.streams.get(ev.sid)?.link ?? undefined;
+      this.hooks.count(ev.code, ev.message, ev.streamSid, link);
       return;
     }
     if (ev.e === 'start') {
@@ -300,45 +298,45 @@ export class IoHost extends EventEmitter<IoHostEvents> {
       return;
     }
     const stream = this.streams.get(ev.sid);
-    const call = stream?.call ?? null;
+    const link = stream?.link ?? null;
     switch (ev.e) {
       case 'media':
         Atomics.add(this.backlogWords, B_MEDIA_TAKEN, 1);
-        if (call && !call.isClosed) {
+        if (link && !link.isClosed) {
           const p = ev.payload;
-          call.deliverMedia({ payload: Buffer.from(p.buffer, p.byteOffset, p.byteLength), track: ev.track, chunk: ev.chunk, timestamp: ev.timestamp });
+          link.deliverMedia({ payload: Buffer.from(p.buffer, p.byteOffset, p.byteLength), track: ev.track, chunk: ev.chunk, timestamp: ev.timestamp });
         }
         return;
       case 'dtmf':
-        if (call && !call.isClosed) stream?.link?.dtmf(ev.digit, ev.track);
+        if (link && !link.isClosed) link.dtmf(ev.digit, ev.track);
         return;
       case 'mark':
-        stream?.link?.markEchoed(ev.name);
+        link?.markEchoed(ev.name);
         return;
       case 'markSent':
-        call?.markSent(ev.id);
+        link?.markSent(ev.id);
         return;
       case 'stop':
-        if (call && !call.isClosed) stream?.link?.stopped();
+        if (link && !link.isClosed) link.stopped();
         return;
       case 'flow':
-        if (call && !call.isClosed) stream?.link?.flow(ev.paused);
+        if (link && !link.isClosed) link.flow(ev.paused);
         return;
       case 'closed':
         this.streams.delete(ev.sid);
-        call?.release(ev.code, ev.reason);
+        link?.socketClosed(ev.code, ev.reason);
         return;
       case 'slow':
-        call?.noteSlowDrops(performance.now(), ev.dropped);
+        link?.slowDrop(performance.now(), ev.dropped);
         return;
       case 'stuck':
-        call?.slowPeerStuck(ev.message);
+        link?.stuck(ev.message);
         return;
     }
   }
 
   private streamStarted(sid: number, start: StartInfo): void {
-    const stream: RemoteStream = { sid, call: null, link: null };
+    const stream: RemoteStream = { sid, link: null };
     this.streams.set(sid, stream);
     const result = this.hooks.startCall(start, new RemoteTransport(sid, (cmd, transfer) => this.command(cmd, transfer)));
     if (result instanceof PtimeError) {
@@ -348,8 +346,7 @@ export class IoHost extends EventEmitter<IoHostEvents> {
       this.streams.delete(sid);
       return;
     }
-    stream.call = result;
-    stream.link = linkTo(result);
+    stream.link = result;
   }
 
   private command(cmd: IoCommand, transfer: MessagePort[] = []): void {
@@ -357,12 +354,8 @@ export class IoHost extends EventEmitter<IoHostEvents> {
   }
 }
 
-/** A Call's transport when its socket is on the I/O thread: every call is a command. */
+/** A call's transport when its socket is on the I/O thread: every call is a command. */
 class RemoteTransport implements CallTransport {
-  readonly sender = 'io';
-  readonly bufferedAmount = 0;
-  readonly writing = false;
-
   constructor(
     private readonly sid: number,
     private readonly post: (cmd: IoCommand, transfer?: MessagePort[]) => void,
@@ -370,10 +363,6 @@ class RemoteTransport implements CallTransport {
 
   bindLane(lane: number, sab: SharedArrayBuffer, owner: number, gen: number): void {
     this.post({ op: 'bind', sid: this.sid, lane, owner, gen, sab });
-  }
-
-  send(data: Buffer | string): void {
-    this.post({ op: 'send', sid: this.sid, data: typeof data === 'string' ? data : data.toString() });
   }
 
   close(code: number, reason: string): void {

@@ -11,7 +11,6 @@ import type { StartInfo } from '../protocol/carrier-adapter.js';
 import type { AdmissionRules, Unavailable } from '../server/upgrade-admission.js';
 import type { Routes } from '../server/upgrade-routes.js';
 import type { SessionLimits } from '../server/stream-session.js';
-import type { EgressLimits } from '../server/frame-egress.js';
 
 /** What the I/O thread needs to run the server (from EngineOptions). */
 export interface IoSettings {
@@ -22,7 +21,6 @@ export interface IoSettings {
   keepaliveMs: number;
   admission: AdmissionRules;
   session: SessionLimits;
-  egress: EgressLimits;
   /** Inbound media events main may be behind by before media is dropped (control events never are). */
   backlogFrames: number;
 }
@@ -41,7 +39,6 @@ export interface IoWorkerData {
 export type IoCommand =
   /** The stream `sid` is call on `lane` (its OWNER word `owner`, generation `gen`). */
   | { op: 'bind'; sid: number; lane: number; owner: number; gen: number; sab: SharedArrayBuffer }
-  | { op: 'send'; sid: number; data: string }
   | { op: 'clear'; sid: number; wire: string; gen: number }
   | { op: 'mark'; sid: number; id: number; wire: string; gen: number }
   | { op: 'close'; sid: number; code: number; reason: string }

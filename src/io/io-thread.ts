@@ -5,39 +5,19 @@ import type { Duplex } from 'node:stream';
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { WebSocketServer } from 'ws';
 import { ErrorCodes, PtimeError } from '../errors.js';
-import { readBatch, type BatchVisitor } from '../pacer/batch-reader.js';
-import { C_ACKED } from '../pacer/pacer-layout.js';
+import { HandbackConsumer } from '../handback/handback-consumer.js';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
 import { adapterFor } from '../protocol/carriers.js';
-import { HEADER_WORDS } from '../ring/lane-layout.js';
-import { FrameEgress } from '../server/frame-egress.js';
-import { HeldBatches } from '../pacer/held-batches.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
 import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
 import { listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
 import { B_LOOP_MAX_US, B_LOOP_P99_US, B_MEDIA_POSTED, B_MEDIA_TAKEN, type IoCommand, type IoEvent, type IoMessage, type IoSettings } from './io-protocol.js';
 import { RemoteLink } from './remote-link.js';
 
-/** A stream bound to its lane: where that lane's handed-back frames go. */
-interface Bound {
-  readonly sid: number;
-  readonly session: StreamSession;
-  /** The stream's call as this thread knows it: closed once it stopped or main closed it. */
-  readonly link: RemoteLink | undefined;
-  readonly owner: number;
-  readonly egress: FrameEgress;
-  /** Mark messages by mark id, from main before the mark was queued. */
-  readonly marks: Map<number, { wire: string; gen: number }>;
-  lastSlowAt: number;
-  /** Media frames dropped for a slow socket since the last 'slow' event. */
-  slowDrops: number;
-}
-
 const CLOSE_GRACE_MS = 1000;
-const RETIRE_PORT_MS = 1000;
 const LOOP_RESOLUTION_MS = 10;
 const LOOP_PERIOD_MS = 1000;
-const SLOW_EVENT_MS = 2000;
+const SEND_ERROR_LOG_MS = 2000;
 
 /**
  * The I/O thread (io: 'worker'): the HTTP server, the WebSocket server, the Twilio sessions with
@@ -51,14 +31,10 @@ export class IoThread {
   private readonly sessions = new Map<StreamSession, number>();
   private readonly links = new Map<number, RemoteLink>();
   private readonly bySid = new Map<number, StreamSession>();
-  private readonly lanes: (Bound | undefined)[] = [];
-  private readonly laneOf = new Map<number, number>();
   private nextSid = 1;
   private unavailable: Unavailable = null;
   private pending: IoEvent[] = [];
   private flushQueued = false;
-  private pacerPort: MessagePort | null = null;
-  private pacerCtl: Int32Array | null = null;
   private keepalive: NodeJS.Timeout | null = null;
   private loopTimer: NodeJS.Timeout | null = null;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -67,11 +43,8 @@ export class IoThread {
   private readonly host: SessionHost;
   private sendErrors = 0;
   private sendErrorLoggedAt = Number.NEGATIVE_INFINITY;
-  private readonly visitor: BatchVisitor;
-  /** Batches a socket still reads from, given back once it has written them out (to a pacer still current). */
-  private readonly holds = new HeldBatches<MessagePort>((batch, port) => {
-    if (port === this.pacerPort) port.postMessage(batch, [batch]);
-  });
+  /** The pacer's batches: this thread sends every frame (io: 'worker'). */
+  private readonly handback: HandbackConsumer;
 
   constructor(
     private readonly settings: IoSettings,
@@ -98,38 +71,17 @@ export class IoThread {
         this.event({ e: 'reject', sid, code, message: err.message, streamSid: session.call?.streamSid ?? null });
       },
       ended: (session) => this.ended(session),
+      bindLane: (lane, owner, sink) => this.handback.bind(lane, owner, sink),
+      unbindLane: (lane, sink) => this.handback.unbind(lane, sink),
     };
-    this.visitor = {
-      frame: (lane, gen, owner, wire, frames) => {
-        const b = this.lanes[lane];
-        // Built for a call that has left this lane, or whose stream has ended (as with io: 'main',
-        // where the closed Call drops it): nothing goes out after a stop.
-        if (!b || b.owner !== owner || b.link?.isClosed === true) return false;
-        try {
-          const held = b.egress.frame(gen, wire, frames);
-          if (held) this.holds.held(b.egress);
-          return held;
-        } catch (err) {
-          this.sendFailed(err);
-          this.holds.held(undefined); // it may have kept the view before it threw: never reuse the batch
-          return true;
-        }
+    this.handback = new HandbackConsumer({
+      // Commands main posted before it wrote what a batch carries (a bind, a clear, a mark's
+      // message) are in the queue already: apply them first.
+      before: () => {
+        for (let m = receiveMessageOnPort(this.commands); m; m = receiveMessageOnPort(this.commands)) this.command(m.message as IoCommand);
       },
-      mark: (lane, gen, owner, markId) => {
-        const b = this.lanes[lane];
-        if (!b || b.owner !== owner || gen !== b.egress.gen || b.link?.isClosed === true) return;
-        const m = b.marks.get(markId);
-        if (!m) return;
-        b.marks.delete(markId);
-        try {
-          b.session.send(m.wire);
-        } catch (err) {
-          this.sendFailed(err);
-          return;
-        }
-        this.event({ e: 'markSent', sid: b.sid, id: markId });
-      },
-    };
+      failed: (_lane, err) => this.sendFailed(err),
+    });
     commands.on('message', (cmd: IoCommand) => this.command(cmd));
   }
 
@@ -187,56 +139,20 @@ export class IoThread {
     if (sid === undefined) return;
     this.bySid.delete(sid);
     this.links.delete(sid);
-    const lane = this.laneOf.get(sid);
-    if (lane !== undefined && this.lanes[lane]?.sid === sid) this.lanes[lane] = undefined;
-    this.laneOf.delete(sid);
   }
 
   /** Commands from main, as they arrive and (drained synchronously) before each pacer batch. */
   private command(cmd: IoCommand): void {
     switch (cmd.op) {
-      case 'bind': {
-        const session = this.bySid.get(cmd.sid);
-        if (!session) return; // closed meanwhile: its 'closed' event is on its way to main
-        const sid = cmd.sid;
-        const header = new Int32Array(cmd.sab, 0, HEADER_WORDS);
-        const bound: Bound = {
-          sid,
-          session,
-          link: this.links.get(sid),
-          owner: cmd.owner,
-          marks: new Map(),
-          lastSlowAt: Number.NEGATIVE_INFINITY,
-          slowDrops: 0,
-          egress: new FrameEgress(session, header, cmd.gen, this.settings.egress, {
-            slowDrop: (now) => {
-              bound.slowDrops++;
-              if (now - bound.lastSlowAt < SLOW_EVENT_MS) return;
-              bound.lastSlowAt = now;
-              this.event({ e: 'slow', sid, dropped: bound.slowDrops });
-              bound.slowDrops = 0;
-            },
-            stuck: (message) => this.event({ e: 'stuck', sid, message }),
-          }),
-        };
-        this.lanes[cmd.lane] = bound;
-        this.laneOf.set(sid, cmd.lane);
+      case 'bind':
+        // A stream closed meanwhile has no session: its 'closed' event is on its way to main.
+        this.bySid.get(cmd.sid)?.bindLane(cmd.lane, cmd.sab, cmd.owner, cmd.gen);
         return;
-      }
-      case 'send':
-        this.bySid.get(cmd.sid)?.send(cmd.data);
+      case 'clear':
+        this.bySid.get(cmd.sid)?.clear(cmd.wire, cmd.gen);
         return;
-      case 'clear': {
-        const b = this.boundOf(cmd.sid);
-        if (b) {
-          b.egress.gen = cmd.gen;
-          for (const [id, m] of b.marks) if (m.gen !== cmd.gen) b.marks.delete(id);
-        }
-        this.bySid.get(cmd.sid)?.send(cmd.wire);
-        return;
-      }
       case 'mark':
-        this.boundOf(cmd.sid)?.marks.set(cmd.id, { wire: cmd.wire, gen: cmd.gen });
+        this.bySid.get(cmd.sid)?.markQueued(cmd.id, cmd.wire, cmd.gen);
         return;
       case 'close': {
         this.links.get(cmd.sid)?.closedByMain();
@@ -247,7 +163,8 @@ export class IoThread {
         this.unavailable = cmd.unavailable;
         return;
       case 'pacer':
-        this.usePacer(cmd.port, cmd.control);
+        // A replaced pacer's batches still queued on its port go out in order, unacknowledged.
+        this.handback.use(cmd.port, cmd.control);
         return;
       case 'closeAll':
         void this.closeAll(cmd.code, cmd.reason);
@@ -264,42 +181,11 @@ export class IoThread {
     }
   }
 
-  private boundOf(sid: number): Bound | undefined {
-    const lane = this.laneOf.get(sid);
-    const b = lane === undefined ? undefined : this.lanes[lane];
-    // The lane may have gone to another call since: a command for this stream must not touch it.
-    return b?.sid === sid ? b : undefined;
-  }
-
-  private usePacer(port: MessagePort, control: SharedArrayBuffer): void {
-    // The previous pacer is gone, but batches it posted may still be queued on its port: its
-    // listener keeps sending them, in order (no acknowledgement, no reuse: the new pacer counts
-    // from ACKED), and the port is closed once they have had time to arrive.
-    const old = this.pacerPort;
-    if (old) setTimeout(() => old.close(), RETIRE_PORT_MS).unref();
-    this.pacerPort = port;
-    this.pacerCtl = new Int32Array(control);
-    port.on('message', (batch: ArrayBuffer) => this.batch(batch, port));
-  }
-
-  private batch(batch: ArrayBuffer, port: MessagePort): void {
-    // Commands main posted before it wrote what this batch carries are in the queue already.
-    for (let m = receiveMessageOnPort(this.commands); m; m = receiveMessageOnPort(this.commands)) this.command(m.message as IoCommand);
-    this.holds.poll();
-    let held = true;
-    try {
-      held = readBatch(batch, this.visitor);
-    } finally {
-      if (port === this.pacerPort && this.pacerCtl) Atomics.add(this.pacerCtl, C_ACKED, 1);
-    }
-    this.holds.settle(batch, port, held);
-  }
-
   /** One socket's send threw: that record is lost, the rest of the batch goes out; logged at most once per 2 s. */
   private sendFailed(err: unknown): void {
     this.sendErrors++;
     const now = performance.now();
-    if (now - this.sendErrorLoggedAt < SLOW_EVENT_MS) return;
+    if (now - this.sendErrorLoggedAt < SEND_ERROR_LOG_MS) return;
     this.sendErrorLoggedAt = now;
     this.event({ e: 'log', level: 'error', obj: plain({ err, count: this.sendErrors }), msg: 'sending a frame threw on the I/O thread; the other calls of the batch were sent' });
     this.sendErrors = 0;
@@ -343,7 +229,7 @@ export class IoThread {
     if (this.loopTimer) clearInterval(this.loopTimer);
     this.loopDelay.disable();
     for (const session of this.sessions.keys()) session.ws.terminate();
-    this.pacerPort?.close();
+    this.handback.close();
     this.commands.close();
     const server = this.server;
     if (!server) return;

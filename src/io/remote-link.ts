@@ -1,7 +1,10 @@
 import { ErrorCodes } from '../errors.js';
 import type { InboundMedia } from '../protocol/carrier-adapter.js';
-import type { CallLink } from '../server/stream-session.js';
+import type { CallLink } from '../server/call-link.js';
 import type { IoEvent } from './io-protocol.js';
+
+/** Main logs slow-peer drops at most this often anyway: more frequent events would be noise. */
+const SLOW_EVENT_MS = 2000;
 
 /**
  * A stream's call, seen from the I/O thread (io: 'worker'): every event goes to main, where the
@@ -11,6 +14,9 @@ import type { IoEvent } from './io-protocol.js';
 export class RemoteLink implements CallLink {
   private closed = false;
   private droppedMedia = 0;
+  /** Media frames dropped for a slow socket since the last 'slow' event (sent at most every 2 s). */
+  private slowDrops = 0;
+  private lastSlowAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly sid: number,
@@ -71,6 +77,26 @@ export class RemoteLink implements CallLink {
 
   countRejection(): void {
     // Counted on main, from the 'reject' event.
+  }
+
+  framesSent(): void {
+    // Main checks its calls' 'drain' on a timer instead: an event per frame would cost more than the frame.
+  }
+
+  markSent(markId: number): void {
+    this.send({ e: 'markSent', sid: this.sid, id: markId });
+  }
+
+  slowDrop(now: number, dropped: number): void {
+    this.slowDrops += dropped;
+    if (now - this.lastSlowAt < SLOW_EVENT_MS) return;
+    this.lastSlowAt = now;
+    this.send({ e: 'slow', sid: this.sid, dropped: this.slowDrops });
+    this.slowDrops = 0;
+  }
+
+  stuck(message: string): void {
+    this.send({ e: 'stuck', sid: this.sid, message });
   }
 
   /** Main closed the call. */

@@ -1,14 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { HEADER_WORDS, H_OWNER, H_RD, H_WR } from '../ring/lane-layout.js';
 import { AttentionWriter } from './attention-ring.js';
-import { readBatch, type BatchVisitor } from './batch-reader.js';
-import { HeldBatches } from './held-batches.js';
-import type { LaneSink, PacerHostEvents, PacerPort } from './pacer-port.js';
+import type { PacerHostEvents, PacerPort } from './pacer-port.js';
 
-export type { LaneSink, PacerHostEvents, PacerRestart } from './pacer-port.js';
+export type { PacerHostEvents, PacerRestart } from './pacer-port.js';
 import {
   C_ACKED,
   C_ATTN_RD,
@@ -43,11 +41,11 @@ export interface PacerHostOptions extends RestartLimits {
   /** Start every shared counter here instead of 0 (tests run them through the int32 wrap). */
   counterStart: number;
   /**
-   * io: 'worker': batches go to the I/O thread, not to main. Called with the main end of each new
-   * hand-back channel (at every worker start) and the control block, whose ACKED word that thread
-   * then advances. Unset: main dispatches the batches to the lane sinks.
+   * Where the batches go: called with this end of each new hand-back channel (at every worker
+   * start, and again on newHandback()) and the control block, whose ACKED word the consumer
+   * advances. The consumer (handback/handback-consumer.ts) runs on the thread that owns the sockets.
    */
-  handbackTo: ((port: MessagePort, control: SharedArrayBuffer) => void) | null;
+  handbackTo: (port: MessagePort, control: SharedArrayBuffer) => void;
   /**
    * Run the pacer thread under SCHED_FIFO at this priority (1..99; Linux, CAP_SYS_NICE, util-linux
    * chrt), applied to every worker started. null: the normal scheduler.
@@ -55,7 +53,7 @@ export interface PacerHostOptions extends RestartLimits {
   realtimePriority: number | null;
 }
 
-const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0, handbackTo: null, realtimePriority: null };
+const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0, realtimePriority: null };
 
 /** How crashForDiagnostics kills the worker ('hang' loops for ever until the watchdog acts). */
 export type PacerCrashKind = 'throw' | 'exit' | 'terminate' | 'hang';
@@ -71,15 +69,15 @@ interface OpenLane {
   readonly header: Int32Array;
   readonly owner: number;
   readonly wire: LaneWire;
-  readonly sink: LaneSink;
 }
 
 const WORKER_URL = new URL('../../workers/pacer.js', import.meta.url);
 const STOP_GRACE_MS = 2000;
 
 /**
- * Main-thread side of the pacer worker: starts it, sends lane commands, and dispatches each
- * handed-back batch to the lane sinks. Main never blocks on Atomics: it only notifies.
+ * Main-thread side of the pacer worker: starts it, sends it lane commands, supervises it. The
+ * batches it hands back go to the hand-back consumer the host was given (handbackTo), never through
+ * here. Main never blocks on Atomics: it only notifies.
  *
  * Supervision: if the worker throws or exits without being asked to, it is replaced. The lanes
  * are main's SharedArrayBuffers, so their queues survive; the host remembers every open lane and
@@ -120,8 +118,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private worker: Worker | null = null;
   private workerOnline = false;
   private commands: MessagePort | null = null;
-  /** Main's end of the hand-back channel when main dispatches the batches (io: 'main'). */
-  private handback: MessagePort | null = null;
   private workerError: Error | null = null;
   private hungWorker: Worker | null = null;
   private hostState: PacerHostState = 'running';
@@ -132,7 +128,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private outage: { at: number; reason: string; attempt: number } | null = null;
   private restartCount = 0;
   private hangCount = 0;
-  private sinkErrorCount = 0;
   private lastExitCode = 0;
   private failureWaiters: (() => void)[] = [];
   /** TICKS as last read, and the full count it extends to (the word wraps at 2^32). */
@@ -142,41 +137,12 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   /** TICKS as the watchdog last saw it (its own copy: `ticks` readers elsewhere must not hide progress). */
   private watchedTicks: number;
   private lastStatsAt = performance.now();
-  /** Batches a socket still reads from, given back to the pacer once it has written them out. */
-  private readonly holds = new HeldBatches<MessagePort | null>((batch, port) => {
-    // A batch of a pacer since replaced goes to the GC: its port is closed.
-    if (port !== null && port === this.handback) port.postMessage(batch, [batch]);
-  });
-  private readonly visitor: BatchVisitor = {
-    frame: (lane, gen, owner, wire, frames) => {
-      const l = this.lanes[lane];
-      if (!l || l.owner !== owner) return false; // built for a call that has left this lane
-      try {
-        const held = l.sink.onFrame(gen, wire, frames);
-        if (held) this.holds.held(l.sink);
-        return held;
-      } catch (error) {
-        this.sinkFailed(lane, error);
-        this.holds.held(undefined); // it may have handed the view on before it threw: never reuse the batch
-        return true;
-      }
-    },
-    mark: (lane, gen, owner, markId) => {
-      const l = this.lanes[lane];
-      if (!l || l.owner !== owner) return;
-      try {
-        l.sink.onMark(gen, markId);
-      } catch (error) {
-        this.sinkFailed(lane, error);
-      }
-    },
-  };
   private resolveEnded!: (code: number) => void;
   private readonly ended = new Promise<number>((resolve) => (this.resolveEnded = resolve));
 
   constructor(
     private readonly options: PacerOptions,
-    hostOptions: Partial<PacerHostOptions> = {},
+    hostOptions: Partial<PacerHostOptions> & Pick<PacerHostOptions, 'handbackTo'>,
   ) {
     super();
     const { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, realtimePriority, ...limits } = { ...DEFAULT_HOST_OPTIONS, ...hostOptions };
@@ -218,11 +184,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     return this.hangCount;
   }
 
-  /** Sinks that threw (each cost only that lane's record). */
-  get sinkErrors(): number {
-    return this.sinkErrorCount;
-  }
-
   get state(): PacerHostState {
     return this.hostState;
   }
@@ -231,14 +192,14 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
    * Start pacing a lane; its frames go out as `wire` says (LaneWire). The lane's OWNER word, set
    * by main when it handed the lane to this call, binds the wire prefix to the call.
    */
-  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink): void {
+  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire): void {
     if (!Number.isInteger(lane) || lane < 0 || lane >= this.hostOptions.maxLanes) {
       throw new PtimeError(ErrorCodes.INVALID_OPTION, `lane index must be an integer from 0 to maxLanes - 1 (${this.hostOptions.maxLanes - 1}); got ${lane}`);
     }
     const header = new Int32Array(sab, 0, HEADER_WORDS);
     this.headers[lane] = header;
     const owner = Atomics.load(header, H_OWNER);
-    this.lanes[lane] = { sab, header, owner, wire, sink };
+    this.lanes[lane] = { sab, header, owner, wire };
     if (this.sabSent[lane] === sab) this.command({ op: 'open', lane, owner, wire });
     else {
       this.sabSent[lane] = sab;
@@ -309,10 +270,9 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
    * old one's reader is gone, with whatever batches it had not read).
    */
   newHandback(): void {
-    const to = this.hostOptions.handbackTo;
-    if (!to || !this.commands) return;
+    if (!this.commands) return;
     const { port1, port2 } = new MessageChannel();
-    to(port1, this.control);
+    this.hostOptions.handbackTo(port1, this.control);
     this.command({ op: 'handback', port: port2 }, [port2]);
   }
 
@@ -333,12 +293,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       this.failed(`could not start the pacer worker: ${(err as Error).message}`);
       return;
     }
-    const to = this.hostOptions.handbackTo;
-    if (to) to(hb.port1, this.control);
-    else {
-      this.handback = hb.port1;
-      hb.port1.on('message', (batch: ArrayBuffer) => this.dispatch(batch, hb.port1));
-    }
+    this.hostOptions.handbackTo(hb.port1, this.control);
     this.worker = worker;
     this.workerOnline = false;
     this.commands = port1;
@@ -385,14 +340,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     this.workerOnline = false;
     this.commands?.close();
     this.commands = null;
-    // Every batch the worker posted is in the channel by now: dispatch (and acknowledge) them
-    // before the port goes, so the next worker's backlog starts at zero (pacer-layout.ts).
-    const hb = this.handback;
-    if (hb) {
-      for (let m = receiveMessageOnPort(hb); m; m = receiveMessageOnPort(hb)) this.dispatch(m.message as ArrayBuffer, null);
-      hb.close();
-      this.handback = null;
-    }
     this.lastExitCode = code;
     if (this.stopping) {
       this.end('stopped');
@@ -516,27 +463,5 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   /** Times the watchdog found the ticks standing still but the thread waiting for a CPU (not restarted). */
   get starved(): number {
     return this.starvedCount;
-  }
-
-  private sinkFailed(lane: number, error: unknown): void {
-    this.sinkErrorCount++;
-    if (this.listenerCount('sinkError') > 0) this.emit('sinkError', { lane, error });
-  }
-
-  private dispatch(batch: ArrayBuffer, giveBack: MessagePort | null): void {
-    this.holds.poll();
-    let held = true;
-    try {
-      held = readBatch(batch, this.visitor);
-    } finally {
-      Atomics.add(this.ctl, C_ACKED, 1); // a throwing sink must not leave the backlog owed forever
-    }
-    // Back to the pacer for reuse, or, while a socket still holds a view into it, once it has not.
-    this.holds.settle(batch, giveBack, held);
-  }
-
-  /** Held batches: given back once their sockets drained, left to the GC, waiting now. */
-  get heldBatches(): { returned: number; abandoned: number; waiting: number } {
-    return { returned: this.holds.returned, abandoned: this.holds.abandoned, waiting: this.holds.waiting };
   }
 }

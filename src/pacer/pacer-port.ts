@@ -1,23 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { PtimeError } from '../errors.js';
+import type { LaneSink } from '../handback/handback-consumer.js';
 import type { LaneWire, PacerOptions, PacerStats } from './pacer-layout.js';
-
-/** Receives the records the pacer hands back for one lane. */
-export interface LaneSink {
-  /**
-   * A due frame: `wire` is the complete Twilio `media` message, ready for ws.send. A Buffer is a
-   * view into a batch that is reused once every sink has returned: return true if something still
-   * holds the view afterwards (a socket that queued it), and the batch is left to the GC instead.
-   */
-  onFrame(gen: number, wire: Buffer | string, frames: number): boolean;
-  onMark(gen: number, markId: number): void;
-  /**
-   * After onFrame returned true: whether the view may still be read (the socket has not written
-   * it out yet). With it, the batch goes back to the pacer once every holder says false; without
-   * it, a held batch is left to the GC and the pacer allocates another.
-   */
-  holding?(): boolean;
-}
 
 /** A crashed pacer worker was replaced and is pacing every open lane again. */
 export interface PacerRestart {
@@ -31,8 +15,6 @@ export interface PacerRestart {
 
 export interface PacerHostEvents {
   stats: [PacerStats];
-  /** A lane's sink threw; the other lanes of the batch were still delivered. */
-  sinkError: [{ lane: number; error: unknown }];
   /** The watchdog found the pacer hung and is terminating it (a 'restart' with reason 'hung' follows). */
   hung: [{ stalledMs: number }];
   /** The ticks stood still, but the pacer thread spent that time waiting for a CPU: not restarted. */
@@ -61,11 +43,16 @@ export interface PacerHostEvents {
 export interface PacerPort extends EventEmitter<PacerHostEvents> {
   /** Timed wakes so far. */
   readonly ticks: number;
-  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink): void;
+  /** Start pacing a lane; its frames go out as `wire` says, to the sink bound to the lane for the sending thread. */
+  open(lane: number, sab: SharedArrayBuffer, wire: LaneWire): void;
   close(lane: number): void;
   /** Lane `lane` needs the pacer now: a parked lane got audio, or the lane was cleared. */
   wake(lane: number): void;
   stop(): Promise<void>;
 }
 
-export type PacerFactory = (options: PacerOptions) => PacerPort;
+/**
+ * A replacement pacer (main thread only): `sinks(lane)` is where that lane's frames and marks go,
+ * the same sinks the hand-back consumer gives the pacer worker's batches to.
+ */
+export type PacerFactory = (options: PacerOptions, sinks: (lane: number) => LaneSink | undefined) => PacerPort;

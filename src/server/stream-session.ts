@@ -2,32 +2,17 @@ import { performance } from 'node:perf_hooks';
 import type { WebSocket, RawData } from 'ws';
 import { ErrorCodes, ProtocolRejection, PtimeError } from '../errors.js';
 import type { AudioFormat } from '../codec/audio-format.js';
-import type { CarrierAdapter, InboundEvent, InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
+import type { LaneSink } from '../handback/handback-consumer.js';
+import type { CarrierAdapter, InboundEvent, StartInfo } from '../protocol/carrier-adapter.js';
+import { HEADER_WORDS } from '../ring/lane-layout.js';
+import type { CallLink } from './call-link.js';
+import type { CallTransport } from './call-transport.js';
 import { InboundRateLimit } from './inbound-rate-limit.js';
+import { LaneEgress, type EgressLimits } from './lane-egress.js';
 import { ReorderWindow } from './reorder-window.js';
 
-/**
- * The call a stream feeds: the Call itself when the socket lives on main, a proxy that forwards
- * each event to main when it lives on the I/O thread (io: 'worker').
- */
-export interface CallLink {
-  readonly streamSid: string;
-  readonly isClosed: boolean;
-  deliverMedia(media: InboundMedia): void;
-  dtmf(digit: string, track: string): void;
-  /** The carrier echoed a mark; false if it is not one we sent. */
-  markEchoed(name: string): boolean;
-  /** The carrier sent `stop`. */
-  stopped(): void;
-  /** Carrier flow control: pause or resume sending (Asterisk MEDIA_XOFF/XON). */
-  flow(paused: boolean): void;
-  /** The socket closed (either side). */
-  socketClosed(code: number, reason: string): void;
-  countRejection(): void;
-}
-
-/** Per-stream input limits (EngineOptions). */
-export interface SessionLimits {
+/** Per-stream input and output limits (EngineOptions). */
+export interface SessionLimits extends EgressLimits {
   readonly maxMarkNameBytes: number;
   readonly maxCustomParametersBytes: number;
   readonly inboundPerSec: number;
@@ -45,6 +30,9 @@ export interface SessionHost {
   startCall(start: StartInfo, session: StreamSession): CallLink | PtimeError;
   reject(err: PtimeError, session: StreamSession): void;
   ended(session: StreamSession): void;
+  /** Lane `lane`'s handed-back records (of owner `owner`) go to `sink` now: this thread's hand-back consumer. */
+  bindLane(lane: number, owner: number, sink: LaneSink): void;
+  unbindLane(lane: number, sink: LaneSink): void;
 }
 
 const TEXT = { binary: false } as const;
@@ -57,8 +45,10 @@ const CLOSE_GRACE_MS = 2000;
  * machine (start once, then media/dtmf/mark for that streamSid, then stop), and routes events to
  * the call. Bad messages are rejected (counted and logged by the host) and the stream carries on.
  */
-export class StreamSession {
+export class StreamSession implements CallTransport {
   call: CallLink | null = null;
+  /** Where the call's handed-back frames and marks are written to this socket (once it has a lane). */
+  private egress: { lane: number; sink: LaneEgress } | null = null;
   private stopped = false;
   /** We closed the socket: what the peer sent before it saw our close is not its fault, and not read. */
   private closing = false;
@@ -98,28 +88,44 @@ export class StreamSession {
       if (this.killTimer) clearTimeout(this.killTimer);
       if (this.startTimer) clearTimeout(this.startTimer);
       this.call?.socketClosed(code, reason.toString() || 'socket closed');
+      if (this.egress) this.host.unbindLane(this.egress.lane, this.egress.sink);
       this.host.ended(this);
     });
   }
-
-  /** The socket's send and buffered amount, as the call's transport (io: 'main'). */
-  readonly sender = 'main';
 
   /** Media frames of a binary carrier go as binary messages; everything else (JSON) as text. */
   send(data: Buffer | string): void {
     this.ws.send(data, typeof data !== 'string' && this.adapter.binaryMedia ? BINARY : TEXT);
   }
 
-  clear(wire: string): void {
+  sendText(data: string): void {
+    this.ws.send(data, TEXT);
+  }
+
+  bindLane(lane: number, sab: SharedArrayBuffer, owner: number, gen: number): void {
+    // The call's events go to whatever link the session holds then: the call is linked right after.
+    const session = this;
+    const events = {
+      get isClosed() {
+        return session.call?.isClosed ?? true;
+      },
+      framesSent: () => session.call?.framesSent(),
+      markSent: (id: number) => session.call?.markSent(id),
+      slowDrop: (now: number, dropped: number) => session.call?.slowDrop(now, dropped),
+      stuck: (message: string) => session.call?.stuck(message),
+    };
+    const sink = new LaneEgress(this, new Int32Array(sab, 0, HEADER_WORDS), gen, this.host.limits, events);
+    this.egress = { lane, sink };
+    this.host.bindLane(lane, owner, sink);
+  }
+
+  markQueued(id: number, wire: string, gen: number): void {
+    this.egress?.sink.markQueued(id, wire, gen);
+  }
+
+  clear(wire: string, gen: number): void {
+    this.egress?.sink.clear(gen);
     this.ws.send(wire, TEXT);
-  }
-
-  markQueued(): void {
-    // The mark's message is sent from this thread when the pacer reaches it (Call.onMark).
-  }
-
-  bindLane(): void {
-    // Frames reach this socket through its Call (PacerHost's sinks): nothing to bind here.
   }
 
   /** Counts against maxCalls: from the upgrade until the stream stops or its call ends. */

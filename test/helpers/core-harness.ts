@@ -1,5 +1,5 @@
 import { AttentionReader, AttentionWriter } from '../../src/pacer/attention-ring.js';
-import { readBatch } from '../../src/pacer/batch-reader.js';
+import { readBatch } from '../../src/handback/batch-reader.js';
 import { PacerCore } from '../../src/pacer/pacer-core.js';
 import { attentionSlots, controlBytes, type LaneWire, type PacerOptions } from '../../src/pacer/pacer-layout.js';
 import type { LaneRing } from '../../src/ring/lane-ring.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacerHost, type LaneSink } from '../../src/pacer/pacer-host.js';
+import type { LaneSink } from '../../src/handback/handback-consumer.js';
+import { PacedHost as PacerHost } from '../helpers/paced-host.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { until } from '../helpers/engine-fixture.js';
 import { wireFor } from '../helpers/core-harness.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MessagePort } from 'node:worker_threads';
-import { PacerHost, type LaneSink } from '../../src/pacer/pacer-host.js';
+import type { LaneSink } from '../../src/handback/handback-consumer.js';
+import { PacedHost as PacerHost } from '../helpers/paced-host.js';
 import type { LaneWire, PacerCommand, PacerOptions } from '../../src/pacer/pacer-layout.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { startCall, startEngine, until } from '../helpers/engine-fixture.js';
@@ -75,12 +76,19 @@ test("a reused lane's open goes without its buffer; a replacement worker gets ev
 test("the engine hands the pacer a call's wire as exact-size bytes, not a view into an 8 KB pool slab", async () => {
   const wires: LaneWire[] = [];
   class Recording extends PacerHost {
-    override open(lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink): void {
+    constructor(
+      options: PacerOptions,
+      private readonly sinks: (lane: number) => LaneSink | undefined,
+    ) {
+      super(options);
+    }
+
+    override open(lane: number, sab: SharedArrayBuffer, wire: LaneWire): void {
       wires.push(wire);
-      super.open(lane, sab, wire, sink);
+      super.open(lane, sab, wire, this.sinks(lane)); // the engine's sink for the lane: its socket
     }
   }
-  const fx = await startEngine({ pacer: (o) => new Recording(o) });
+  const fx = await startEngine({ pacer: (o, sinks) => new Recording(o, sinks) });
   try {
     const c = await fx.connect();
     const call = await startCall(fx.engine, c);

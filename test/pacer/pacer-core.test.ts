@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readBatch } from '../../src/pacer/batch-reader.js';
+import { readBatch } from '../../src/handback/batch-reader.js';
 import type { PacerOptions } from '../../src/pacer/pacer-layout.js';
 import { H_LATE, H_UNDERRUNS } from '../../src/ring/lane-layout.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AttentionReader, AttentionWriter } from '../../src/pacer/attention-ring.js';
-import { readBatch } from '../../src/pacer/batch-reader.js';
+import { readBatch } from '../../src/handback/batch-reader.js';
 import { PacerCore } from '../../src/pacer/pacer-core.js';
 import { attentionSlots, controlBytes, type LaneWire } from '../../src/pacer/pacer-layout.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';

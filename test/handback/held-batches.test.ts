@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { HeldBatches } from '../../src/pacer/held-batches.js';
+import { HeldBatches } from '../../src/handback/held-batches.js';
 
 // The book of batches a socket still reads from: nothing goes back while a holder holds, everything
 // goes back (to the port it came from) once every holder let go.

@@ -1,10 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { H_TX_SENT, H_TX_SLOW, H_TX_STALE } from '../ring/lane-layout.js';
-import type { HoldProbe } from '../pacer/held-batches.js';
+import type { LaneSink } from '../handback/handback-consumer.js';
 
-/** The part of a socket the egress writes to (ws's WebSocket, or a test double of one). */
+/** The part of a socket the egress writes to (the stream session's socket, or a test double of one). */
 export interface EgressSocket {
+  /** A media message (text or binary, as the carrier wants it). */
   send(data: Buffer | string): void;
+  /** A JSON command (a mark). */
+  sendText(data: string): void;
   /** Bytes accepted by send() but not yet written to the network. */
   readonly bufferedAmount: number;
   /**
@@ -21,34 +24,46 @@ export interface EgressLimits {
   readonly slowPeerCloseMs: number;
 }
 
-/** What the egress tells its owner; it never closes anything itself. */
+/** What the egress tells the call; it never closes anything itself. */
 export interface EgressEvents {
-  /** A frame was dropped because the socket is not draining (log it, throttled). */
-  slowDrop(now: number): void;
+  /** The call has ended: nothing of it goes out any more. */
+  readonly isClosed: boolean;
+  /** Frames went out (the call's queue may be down to its low-water mark). */
+  framesSent(): void;
+  /** The mark went out: its echo is awaited from now on. */
+  markSent(markId: number): void;
+  /** Media frames were dropped because the socket is not draining (log it, throttled). */
+  slowDrop(now: number, dropped: number): void;
   /** The socket has been over the limit for slowPeerCloseMs: close the call (1008). */
   stuck(message: string): void;
 }
 
 /**
- * Writes one call's handed-back frames to its socket: drops frames of a generation a clear() made
- * stale, drops media for a socket that stopped draining (the pacer's schedule for every other call
- * stays exact and this socket's memory bounded), and counts both in the lane header (H_TX_*), where
- * main reads them. The same code runs on main (`io: 'main'`) and on the I/O thread (`io: 'worker'`).
+ * Writes one call's handed-back frames and marks to its socket: drops frames of a generation a
+ * clear() made stale, drops media for a socket that stopped draining (the pacer's schedule for
+ * every other call stays exact and this socket's memory bounded), and counts both in the lane
+ * header (H_TX_*), where main reads them. A mark's message comes from main before the mark is
+ * queued (markQueued) and goes out when the pacer reaches it. The same code runs on main
+ * (`io: 'main'`) and on the I/O thread (`io: 'worker'`).
  */
-export class FrameEgress implements HoldProbe {
+export class LaneEgress implements LaneSink {
   private stuckSince = -1;
   private sent: number;
   private slow: number;
   private stale: number;
+  /** Frames of any other generation are stale. */
+  private gen: number;
+  /** Mark messages by mark id, queued by main before the mark itself. */
+  private readonly marks = new Map<number, { wire: string; gen: number }>();
 
   constructor(
     private readonly socket: EgressSocket,
     private readonly header: Int32Array,
-    /** Frames of any other generation are stale. */
-    public gen: number,
+    gen: number,
     private readonly limits: EgressLimits,
     private readonly events: EgressEvents,
   ) {
+    this.gen = gen;
     this.sent = Atomics.load(header, H_TX_SENT);
     this.slow = Atomics.load(header, H_TX_SLOW);
     this.stale = Atomics.load(header, H_TX_STALE);
@@ -59,7 +74,8 @@ export class FrameEgress implements HoldProbe {
    * frames). Returns true when the socket kept a reference to `wire` (it queued it without
    * copying), so the batch it points into must not be reused yet.
    */
-  frame(gen: number, wire: Buffer | string, frames = 1): boolean {
+  onFrame(gen: number, wire: Buffer | string, frames = 1): boolean {
+    if (this.events.isClosed) return false; // nothing goes out after a stop or a close
     if (gen !== this.gen) {
       this.stale = (this.stale + frames) | 0;
       Atomics.store(this.header, H_TX_STALE, this.stale);
@@ -78,8 +94,30 @@ export class FrameEgress implements HoldProbe {
     this.sent = (this.sent + frames) | 0;
     Atomics.store(this.header, H_TX_SENT, this.sent);
     this.socket.send(copy ? Buffer.from(wire) : wire);
+    this.events.framesSent();
     // The write can also go partial now (the kernel buffer filled): then the view is still held.
     return !copy && typeof wire !== 'string' && this.socket.bufferedAmount > 0;
+  }
+
+  /** The pacer reached mark `markId`: its message goes out now, unless a clear() made it stale. */
+  onMark(gen: number, markId: number): void {
+    if (gen !== this.gen || this.events.isClosed) return; // the clear reported it as cleared
+    const m = this.marks.get(markId);
+    if (m === undefined) return;
+    this.marks.delete(markId);
+    this.socket.sendText(m.wire);
+    this.events.markSent(markId);
+  }
+
+  /** A mark is about to be queued: its message, for when the pacer reaches it. */
+  markQueued(markId: number, wire: string, gen: number): void {
+    this.marks.set(markId, { wire, gen });
+  }
+
+  /** A clear() started generation `gen`: frames and marks of older ones are stale from now on. */
+  clear(gen: number): void {
+    this.gen = gen;
+    for (const [id, m] of this.marks) if (m.gen !== gen) this.marks.delete(id);
   }
 
   /** A view frame() said was kept may still be read: its batch is not to be reused yet. */
@@ -90,7 +128,7 @@ export class FrameEgress implements HoldProbe {
   private notDraining(now: number, frames: number): void {
     this.slow = (this.slow + frames) | 0;
     Atomics.store(this.header, H_TX_SLOW, this.slow);
-    this.events.slowDrop(now);
+    this.events.slowDrop(now, frames);
     if (this.stuckSince < 0) this.stuckSince = now;
     else if (now - this.stuckSince >= this.limits.slowPeerCloseMs) {
       this.stuckSince = -1;

@@ -1,4 +1,4 @@
-import { MAX_PARKED_BATCHES } from './pacer-layout.js';
+import { MAX_PARKED_BATCHES } from '../pacer/pacer-layout.js';
 
 /** Something that kept a view into a batch: a socket that queued a frame without copying it. */
 export interface HoldProbe {
