@@ -79,7 +79,7 @@ export class CallLine implements CallOps {
   private readonly book: UtteranceBook;
   private framesSinceMark = 0;
   private internalMarksSkipped = 0;
-  /** @internal The close code, once closed (counted by the engine's metrics). */
+  /** The close code, once closed (counted by the engine's metrics). */
   closeCode: number | null = null;
   private clearCount = 0;
   private clearedFrameCount = 0;

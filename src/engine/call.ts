@@ -78,8 +78,7 @@ export type CallState = 'open' | 'ending' | 'closed';
 
 /**
  * What a Call does, done by its line (call-line.ts): the handle holds no state of its own, so the
- * engine's side of a call never shows on the application's type.
- * @internal
+ * engine's side of a call never shows on the application's type. Not exported from the package.
  */
 export interface CallOps {
   readonly state: CallState;

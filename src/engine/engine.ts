@@ -22,14 +22,15 @@ import { adapterFor } from '../protocol/carriers.js';
 import type { Call } from './call.js';
 import { CallLine, type CallContext } from './call-line.js';
 import type { CallTransport } from '../server/call-transport.js';
-import { HandbackConsumer } from '../handback/handback-consumer.js';
+import type { HandbackConsumer } from '../handback/handback-consumer.js';
+import type { CallLink } from '../server/call-link.js';
+import { assembleParts, logPacerEvents } from './engine-parts.js';
 import { linkTo } from './call-link.js';
 import { CodecPool, type CodecPoolFigures } from './codec-pool.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js';
 import { FiguresReporter, type EngineFigures } from './figures-reporter.js';
-import { IoHost } from '../io/io-host.js';
+import type { IoHost } from '../io/io-host.js';
 import { LanePool } from './lane-pool.js';
-import { pacerOptionsOf } from './pacer-options.js';
 import { CallTotals } from './call-totals.js';
 import type { Registry } from 'prom-client';
 import { engineMetrics } from './engine-metrics.js';
@@ -128,57 +129,21 @@ export class Engine extends EventEmitter<EngineEvents> {
     // Defence in depth for ptime's own logger: a caller's number never reaches it by a field name.
     this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime', redact: o.logCallParameters ? [] : ['customParameters', '*.customParameters', 'from', 'to', '*.from', '*.to'] });
     this.lanes = new LanePool(o.queue, o.maxCalls, o.counterStart);
-    this.io =
-      o.io === 'worker'
-        ? new IoHost(
-            {
-              port: o.port ?? 0,
-              host: o.host,
-              maxPayload: o.maxPayload,
-              keepaliveMs: o.keepaliveMs,
-              routes: o.routes,
-              admission: { auth: carrierAuth(o), maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
-              session: sessionLimits(o),
-              backlogFrames: o.inboundBacklogFrames,
-            },
-            {
-              logger: this.logger,
-              startCall: (start, transport) => {
-                const line = this.startCall(start, transport);
-                return line instanceof CallLine ? linkTo(line) : line;
-              },
-              count: (code, message, streamSid, link) => this.count(code, message, streamSid, link),
-              newHandback: () => {
-                if (this.pacer instanceof PacerHost) this.pacer.newHandback();
-              },
-            },
-          )
-        : null;
+    const parts = assembleParts(o, {
+      logger: this.logger,
+      startCall: (start, transport) => this.linkedCall(start, transport),
+      count: (code, message, streamSid, link) => this.count(code, message, streamSid, link),
+      sinkFailed: (lane, error) => {
+        this.sinkErrors.add(performance.now());
+        this.lastSinkError = { lane, error };
+      },
+    });
+    this.io = parts.io;
+    this.handback = parts.handback;
+    this.pacer = parts.pacer;
     this.io?.on('restart', (r) => safeEmit(this, this.logger, 'ioRestart', r));
-    const handback = this.io
-      ? null
-      : new HandbackConsumer({
-          failed: (lane, error) => {
-            this.sinkErrors.add(performance.now());
-            this.lastSinkError = { lane, error };
-          },
-        });
-    this.handback = handback;
-    const io = this.io;
-    const pacerOptions = pacerOptionsOf(o);
-    this.pacer = o.pacer
-      ? o.pacer(pacerOptions, (lane) => handback?.sink(lane))
-      : new PacerHost(pacerOptions, {
-          maxLanes: o.maxCalls,
-          stallMs: o.pacerStallMs,
-          statsPeriodMs: o.figuresIntervalMs,
-          counterStart: o.counterStart,
-          handbackTo: (port, control) => (io ? io.usePacer(port, control) : handback?.use(port, control)),
-          realtimePriority: o.pacerRealtime ?? null,
-        });
+    logPacerEvents(this.pacer, this.logger, o);
     this.pacer.on('stats', (s) => {
-      if (!this.lastPacerStats && s.niceError) this.logger.warn({ nice: o.pacerNice, error: s.niceError }, 'could not set the pacer thread priority');
-      if (!this.lastPacerStats && s.timerSlackError) this.logger.warn({ timerSlackUs: o.pacerTimerSlackUs, error: s.timerSlackError }, 'could not set the pacer thread timer slack');
       this.lastPacerStats = s;
       safeEmit(this, this.logger, 'pacerStats', s);
     });
@@ -188,29 +153,16 @@ export class Engine extends EventEmitter<EngineEvents> {
       safeEmit(this, this.logger, 'pacerRestart', r);
     });
     this.pacer.on('error', (err) => this.pacerGaveUp(err));
-    this.pacer.on('realtime', ({ priority, tid, error }) => {
-      if (error) this.logger.warn({ priority, tid, error }, 'could not put the pacer thread under SCHED_FIFO; it runs with the normal scheduler');
-      else this.logger.info({ priority, tid }, 'pacer thread runs under SCHED_FIFO');
-    });
-    this.pacer.on('hung', ({ stalledMs }) => {
-      this.logger.error({ stalledMs: Math.round(stalledMs), pacerStallMs: o.pacerStallMs }, 'pacer thread hung: no tick with audio queued; terminating it to restart');
-    });
-    this.pacer.on('starved', ({ stalledMs, waitMs }) => {
-      this.logger.warn({ stalledMs: Math.round(stalledMs), waitingForCpuMs: Math.round(waitMs) }, 'pacer thread starved of CPU: no tick with audio queued, but not hung (not restarted)');
-    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     this.figures = new FiguresReporter(this, () => this.liveLines, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f), o.logFigures);
     this.sessionHost = {
       logger: this.logger,
       limits: sessionLimits(o),
-      startCall: (start, session) => {
-        const line = this.startCall(start, session);
-        return line instanceof CallLine ? linkTo(line) : line;
-      },
+      startCall: (start, session) => this.linkedCall(start, session),
       reject: (err, session) => this.reject(err, session),
       ended: (session) => this.sessions.delete(session),
-      bindLane: (lane, owner, sink) => handback?.bind(lane, owner, sink),
-      unbindLane: (lane, sink) => handback?.unbind(lane, sink),
+      bindLane: (lane, owner, sink) => this.handback?.bind(lane, owner, sink),
+      unbindLane: (lane, sink) => this.handback?.unbind(lane, sink),
     };
     this.codecPool = new CodecPool(o.codecThreads, this.logger);
     this.callContext = {
@@ -466,6 +418,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.logger.fatal({ err }, 'pacer worker failed for good; closing every call');
     for (const line of [...this.liveLines]) line.close(1011, 'pacer failed');
     if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  /** A stream started: its call's link for the socket side (either thread), or why not. */
+  private linkedCall(start: StartInfo, transport: CallTransport): CallLink | PtimeError {
+    const line = this.startCall(start, transport);
+    return line instanceof CallLine ? linkTo(line) : line;
   }
 
   private startCall(start: StartInfo, transport: CallTransport): CallLine | PtimeError {

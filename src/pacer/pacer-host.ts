@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ErrorCodes, PtimeError } from '../errors.js';
-import { HEADER_WORDS, H_OWNER, H_RD, H_WR } from '../ring/lane-layout.js';
 import { AttentionWriter } from './attention-ring.js';
+import { OpenLanes } from './open-lanes.js';
 import type { PacerHostEvents, PacerPort } from './pacer-port.js';
 
 export type { PacerHostEvents, PacerRestart } from './pacer-port.js';
@@ -63,14 +63,6 @@ export const HUNG_REASON = 'hung';
 
 export type PacerHostState = 'running' | 'restarting' | 'stopped' | 'failed';
 
-/** What a replacement worker needs to take an open lane over. */
-interface OpenLane {
-  readonly sab: SharedArrayBuffer;
-  readonly header: Int32Array;
-  readonly owner: number;
-  readonly wire: LaneWire;
-}
-
 const WORKER_URL = new URL('../../workers/pacer.js', import.meta.url);
 const STOP_GRACE_MS = 2000;
 
@@ -98,15 +90,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   private readonly attention: AttentionWriter;
   private readonly hostOptions: PacerHostOptions;
   private readonly statsReader: PacerStatsReader;
-  private readonly lanes: (OpenLane | undefined)[] = [];
-  /** Every lane header ever opened, by index (a closed lane's attention flag is reset at respawn too). */
-  private readonly headers: Int32Array[] = [];
-  /**
-   * The lane buffer the running worker holds for each index. A reused lane's `open` goes without
-   * it: cloning a SharedArrayBuffer into the worker allocates there for every call, freed later on
-   * another thread, and churn of such allocations is what grew the pacer thread's malloc arena.
-   */
-  private sabSent: (SharedArrayBuffer | undefined)[] = [];
+  private readonly lanes = new OpenLanes();
   private readonly monitorMs: number;
   private lastCheckAt = performance.now();
   /** Whether the current worker has ticked yet: before its first tick it gets a longer grace. */
@@ -196,26 +180,18 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     if (!Number.isInteger(lane) || lane < 0 || lane >= this.hostOptions.maxLanes) {
       throw new PtimeError(ErrorCodes.INVALID_OPTION, `lane index must be an integer from 0 to maxLanes - 1 (${this.hostOptions.maxLanes - 1}); got ${lane}`);
     }
-    const header = new Int32Array(sab, 0, HEADER_WORDS);
-    this.headers[lane] = header;
-    const owner = Atomics.load(header, H_OWNER);
-    this.lanes[lane] = { sab, header, owner, wire };
-    if (this.sabSent[lane] === sab) this.command({ op: 'open', lane, owner, wire });
-    else {
-      this.sabSent[lane] = sab;
-      this.command({ op: 'open', lane, owner, sab, wire });
-    }
+    this.command(this.lanes.open(lane, sab, wire));
   }
 
   close(lane: number): void {
-    this.lanes[lane] = undefined;
+    this.lanes.close(lane);
     this.command({ op: 'close', lane });
   }
 
   /** Wake the pacer for `lane` (a parked lane got audio, or the lane was cleared). */
   wake(lane: number): void {
-    const l = this.lanes[lane];
-    if (l) this.attention.push(lane, l.header);
+    const header = this.lanes.header(lane);
+    if (header) this.attention.push(lane, header);
     this.notify();
   }
 
@@ -301,16 +277,9 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     this.policy.started();
     this.tickedSinceSpawn = false;
     // No worker runs now: the new one opens and looks at every lane, so pending attention goes.
-    this.attention.reset(this.headers.filter((h): h is Int32Array => h !== undefined));
+    this.attention.reset(this.lanes.headers());
     // Queued on the port before the worker runs: its first drain opens every lane, then it steps.
-    // The new worker holds no lane buffer yet.
-    this.sabSent = [];
-    for (let i = 0; i < this.lanes.length; i++) {
-      const l = this.lanes[i];
-      if (!l) continue;
-      this.sabSent[i] = l.sab;
-      port1.postMessage({ op: 'open', lane: i, owner: l.owner, sab: l.sab, wire: l.wire } satisfies PacerCommand);
-    }
+    for (const open of this.lanes.reopenAll()) port1.postMessage(open satisfies PacerCommand);
     worker.on('message', (msg: PacerHello) => {
       if (msg.type !== 'hello') return;
       this.statsReader.hello(msg);
@@ -427,7 +396,7 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     const late = now - this.lastCheckAt > 3 * this.monitorMs;
     this.lastCheckAt = now;
     // The clock runs only while a running worker has audio waiting and its ticks stand still.
-    if (stallMs === 0 || !worker || !this.workerOnline || this.stopping || this.hungWorker === worker || moved || late || !this.audioQueued()) {
+    if (stallMs === 0 || !worker || !this.workerOnline || this.stopping || this.hungWorker === worker || moved || late || !this.lanes.audioQueued()) {
       this.lastProgressAt = now;
       this.stallSched = null;
       return;
@@ -451,13 +420,6 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     this.hungWorker = worker;
     this.emit('hung', { stalledMs });
     void worker.terminate();
-  }
-
-  private audioQueued(): boolean {
-    for (const l of this.lanes) {
-      if (l && Atomics.load(l.header, H_WR) !== Atomics.load(l.header, H_RD)) return true;
-    }
-    return false;
   }
 
   /** Times the watchdog found the ticks standing still but the thread waiting for a CPU (not restarted). */
