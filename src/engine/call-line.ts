@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
 import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import { ThrottledCount } from '../log/throttled-count.js';
@@ -96,11 +95,8 @@ export class CallLine implements CallOps {
   private readonly slowPeer: ThrottledCount;
   private needDrain = false;
   private rejectedCount = 0;
-  private lastSendAt = 0;
   /** Figures frozen at release: the lane's counters belong to the next call after that. */
   private final: CallStats | null = null;
-  /** Inter-frame intervals (µs) at the moment main sends; only kept when debug figures are on. */
-  readonly intervals: hdr.Histogram | null;
 
   constructor(
     start: StartInfo,
@@ -142,9 +138,6 @@ export class CallLine implements CallOps {
       stale: Atomics.load(h, H_TX_STALE),
     };
     this.book = new UtteranceBook(ctx.leadFrames, adapter.playbackAck, () => this.consumed());
-    this.intervals = this.logger.isLevelEnabled('debug')
-      ? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 })
-      : null;
     this.voice = {
       live: () => this.lifecycle !== 'closed',
       beginUtterance: (id) => this.beginNow(id),
@@ -471,15 +464,10 @@ export class CallLine implements CallOps {
   }
 
   /**
-   * The egress sent frames of this call (on this thread with io: 'main'; the I/O host calls it on
-   * a timer with io: 'worker'): 'drain' may be due, and the debug figures take the interval.
+   * Frames of this call have left the queue since the last look (the engine looks every 20 ms, as
+   * they go out on the pacer's schedule on whichever thread sends): 'drain' may be due.
    */
-  framesSent(): void {
-    if (this.intervals) {
-      const now = performance.now();
-      if (this.lastSendAt > 0) this.intervals.recordValue(Math.round((now - this.lastSendAt) * 1000));
-      this.lastSendAt = now;
-    }
+  checkDrain(): void {
     if (this.needDrain) this.maybeDrain();
   }
 

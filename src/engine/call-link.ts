@@ -29,7 +29,6 @@ export function linkTo(call: CallLine): CallLink {
     flow: (paused) => call.flow(paused),
     socketClosed: (code, reason) => call.release(code, reason),
     countRejection: () => call.countRejection(),
-    framesSent: () => call.framesSent(),
     markSent: (id) => call.markSent(id),
     slowDrop: (now, dropped) => call.noteSlowDrops(now, dropped),
     stuck: (message) => call.slowPeerStuck(message),

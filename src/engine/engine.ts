@@ -78,6 +78,7 @@ export interface EngineStats {
 const REJECTION_LOG_MS = 2000;
 const CLOSE_GRACE_MS = 1000;
 const DRAIN_POLL_MS = 20;
+const DRAIN_CHECK_MS = 20;
 
 
 /**
@@ -92,6 +93,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<StreamSession>();
   private keepaliveTimer: NodeJS.Timeout | null = null;
+  private readonly drainTimer: NodeJS.Timeout;
   /** Live calls: their lines, and the handles the application holds (engine.calls). */
   private readonly liveLines = new Set<CallLine>();
   private readonly liveCalls = new Set<Call>();
@@ -154,6 +156,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     });
     this.pacer.on('error', (err) => this.pacerGaveUp(err));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
+    // Frames leave the queue on the pacer's schedule, on whichever thread sends: 'drain' is looked
+    // for on a timer rather than per frame, the same in both modes.
+    this.drainTimer = setInterval(() => {
+      for (const line of this.liveLines) line.checkDrain();
+    }, DRAIN_CHECK_MS).unref();
     this.figures = new FiguresReporter(this, () => this.liveLines, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f), o.logFigures);
     this.sessionHost = {
       logger: this.logger,
@@ -367,6 +374,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     await this.drainCalls(drainMs);
     this.detach?.();
     this.figures.stop();
+    clearInterval(this.drainTimer);
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     if (this.io) {
       await this.io.closeAll(1001, 'server shutting down');

@@ -122,19 +122,8 @@ export class FiguresReporter {
       underruns += s.underruns - prev.underruns;
       maxQueueDepth = Math.max(maxQueueDepth, s.queueDepth);
       this.seen.set(call, { sent: s.framesSent, drops: s.drops, underruns: s.underruns });
-      if (debug && call.intervals) {
-        const h = call.intervals;
-        call.logger.debug(
-          {
-            frames_sent_per_s: round(sent / secs),
-            tx_q: s.queueDepth,
-            interval_ms: { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, max: h.maxValue / 1000 },
-            drops: s.drops,
-            underruns: s.underruns,
-          },
-          'call figures',
-        );
-        h.reset();
+      if (debug) {
+        call.logger.debug({ frames_sent_per_s: round(sent / secs), tx_q: s.queueDepth, drops: s.drops, underruns: s.underruns }, 'call figures');
       }
     }
     this.engine.tickRejections(now);

@@ -33,7 +33,6 @@ interface RemoteStream {
 }
 
 const WORKER_URL = new URL('../../workers/io.js', import.meta.url);
-const DRAIN_CHECK_MS = 20;
 const STOP_GRACE_MS = 2000;
 const RESTART_DELAY_MS = 100;
 const MAX_RESTART_DELAY_MS = 5000;
@@ -67,7 +66,6 @@ export class IoHost extends EventEmitter<IoHostEvents> {
   private state: Unavailable = null;
   /** A pacer hand-back port that came before the thread was started (the pacer starts first). */
   private pendingPacer: { port: MessagePort; control: SharedArrayBuffer } | null = null;
-  private readonly drainTimer: NodeJS.Timeout;
   private restartCount = 0;
   private failStreak = 0;
   private startedAt = performance.now();
@@ -82,9 +80,6 @@ export class IoHost extends EventEmitter<IoHostEvents> {
   ) {
     super();
     this.boundPort = settings.port;
-    this.drainTimer = setInterval(() => {
-      for (const s of this.streams.values()) s.link?.framesSent();
-    }, DRAIN_CHECK_MS).unref();
   }
 
   /** Start the thread and wait until it listens; rejects with PTIME_ERR_LISTEN if it cannot (EADDRINUSE, …). */
@@ -150,7 +145,6 @@ export class IoHost extends EventEmitter<IoHostEvents> {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.drainTimer);
     const worker = this.worker;
     if (!worker) return;
     this.command({ op: 'stop' });

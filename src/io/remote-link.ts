@@ -79,10 +79,6 @@ export class RemoteLink implements CallLink {
     // Counted on main, from the 'reject' event.
   }
 
-  framesSent(): void {
-    // Main checks its calls' 'drain' on a timer instead: an event per frame would cost more than the frame.
-  }
-
   markSent(markId: number): void {
     this.send({ e: 'markSent', sid: this.sid, id: markId });
   }

@@ -28,8 +28,6 @@ export interface EgressLimits {
 export interface EgressEvents {
   /** The call has ended: nothing of it goes out any more. */
   readonly isClosed: boolean;
-  /** Frames went out (the call's queue may be down to its low-water mark). */
-  framesSent(): void;
   /** The mark went out: its echo is awaited from now on. */
   markSent(markId: number): void;
   /** Media frames were dropped because the socket is not draining (log it, throttled). */
@@ -94,7 +92,6 @@ export class LaneEgress implements LaneSink {
     this.sent = (this.sent + frames) | 0;
     Atomics.store(this.header, H_TX_SENT, this.sent);
     this.socket.send(copy ? Buffer.from(wire) : wire);
-    this.events.framesSent();
     // The write can also go partial now (the kernel buffer filled): then the view is still held.
     return !copy && typeof wire !== 'string' && this.socket.bufferedAmount > 0;
   }

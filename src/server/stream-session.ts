@@ -109,7 +109,6 @@ export class StreamSession implements CallTransport {
       get isClosed() {
         return session.call?.isClosed ?? true;
       },
-      framesSent: () => session.call?.framesSent(),
       markSent: (id: number) => session.call?.markSent(id),
       slowDrop: (now: number, dropped: number) => session.call?.slowDrop(now, dropped),
       stuck: (message: string) => session.call?.stuck(message),
