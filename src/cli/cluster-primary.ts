@@ -20,7 +20,7 @@ const STABLE_MS = 10_000;
  * `ptime serve --workers N`: N cluster workers, each a full engine (its own pacer thread, lanes and
  * --max-calls) on the same port; the kernel spreads connections over them. The primary only
  * supervises: it restarts a worker that dies (backoff 100 ms doubling to 5 s while crashes come
- * quickly), on SIGTERM/SIGINT tells every worker to drain (each refuses new streams, plays out up to
+ * quickly) and exits 2 when a worker fails to start with exit 2 (a start error would repeat), on SIGTERM/SIGINT tells every worker to drain (each refuses new streams, plays out up to
  * --drain-ms, closes 1001) and exits 0 once all have, exits at once on a second signal, and serves
  * --metrics-port aggregated over the workers (prom-client's AggregatorRegistry) with the probes.
  */
@@ -28,6 +28,8 @@ export async function runPrimary(workers: number, metricsPort: number | undefine
   const logger = pino({ level: logLevel, name: 'ptime-primary' });
   const health = new Map<number, { h: WorkerHealth['ptimeHealth']; at: number }>();
   const startedAt = new Map<number, number>();
+  /** Workers that have reported health once: they started, so a later exit is a crash to restart. */
+  const started = new Set<number>();
   let stopping = false;
   let restarts = 0;
   let backoff = RESTART_MIN_MS;
@@ -36,7 +38,9 @@ export async function runPrimary(workers: number, metricsPort: number | undefine
     const w = cluster.fork();
     startedAt.set(w.id, performance.now());
     w.on('message', (msg: Partial<WorkerHealth>) => {
-      if (msg.ptimeHealth) health.set(w.id, { h: msg.ptimeHealth, at: performance.now() });
+      if (!msg.ptimeHealth) return;
+      started.add(w.id);
+      health.set(w.id, { h: msg.ptimeHealth, at: performance.now() });
     });
     return w;
   };
@@ -46,6 +50,16 @@ export async function runPrimary(workers: number, metricsPort: number | undefine
     health.delete(w.id);
     const lived = performance.now() - (startedAt.get(w.id) ?? 0);
     startedAt.delete(w.id);
+    const hadStarted = started.delete(w.id);
+    if (code === 2 && !hadStarted && !stopping) {
+      // Exit 2 is a start error (a bad flag, a port that cannot be listened on): every new worker
+      // would fail the same way, so the primary fails as one process would, and says so once.
+      stopping = true;
+      logger.fatal({ worker: w.id, code }, 'a worker could not start (exit 2, its error above); stopping every worker');
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGKILL');
+      metrics?.close();
+      process.exit(2);
+    }
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
         logger.info('every worker has drained; exiting');

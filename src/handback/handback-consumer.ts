@@ -1,26 +1,10 @@
 import { type MessagePort } from 'node:worker_threads';
 import { C_ACKED } from '../pacer/pacer-layout.js';
+import type { LaneSink } from '../pacer/pacer-port.js';
 import { readBatch, type BatchVisitor } from './batch-reader.js';
 import { HeldBatches } from './held-batches.js';
 
-/**
- * Where one lane's handed-back records go on the sending thread: the call's egress (its socket), or
- * a test's recorder.
- */
-export interface LaneSink {
-  /**
-   * A due frame: `wire` is the carrier's complete media message, ready for the socket. A Buffer is
-   * a view into a batch that goes back to the pacer for reuse: return true if something still
-   * holds the view afterwards (a socket that queued it without copying).
-   */
-  onFrame(gen: number, wire: Buffer | string, frames: number): boolean;
-  onMark(gen: number, markId: number): void;
-  /**
-   * After onFrame returned true: whether the view may still be read. With it, the batch goes back
-   * to the pacer once every holder says false; without it, a held batch is left to the GC.
-   */
-  holding?(): boolean;
-}
+export type { LaneSink } from '../pacer/pacer-port.js';
 
 export interface HandbackHooks {
   /** Before each batch (the I/O thread applies main's commands first: they may bind its lanes). */

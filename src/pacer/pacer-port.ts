@@ -1,7 +1,25 @@
 import type { EventEmitter } from 'node:events';
 import type { PtimeError } from '../errors.js';
-import type { LaneSink } from '../handback/handback-consumer.js';
 import type { LaneWire, PacerOptions, PacerStats } from './pacer-layout.js';
+
+/**
+ * Where one lane's handed-back records go on the sending thread: the call's egress (its socket), or
+ * a test's recorder.
+ */
+export interface LaneSink {
+  /**
+   * A due frame: `wire` is the carrier's complete media message, ready for the socket. A Buffer is
+   * a view into a batch that goes back to the pacer for reuse: return true if something still
+   * holds the view afterwards (a socket that queued it without copying).
+   */
+  onFrame(gen: number, wire: Buffer | string, frames: number): boolean;
+  onMark(gen: number, markId: number): void;
+  /**
+   * After onFrame returned true: whether the view may still be read. With it, the batch goes back
+   * to the pacer once every holder says false; without it, a held batch is left to the GC.
+   */
+  holding?(): boolean;
+}
 
 /** A crashed pacer worker was replaced and is pacing every open lane again. */
 export interface PacerRestart {

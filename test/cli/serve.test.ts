@@ -324,6 +324,10 @@ test('serve on a taken --port exits 2 with one line naming PTIME_ERR_LISTEN and 
       assert.equal(r.code, 2, `--io ${io}: stderr: ${r.stderr}`);
       assert.equal(r.stderr, `ptime: PTIME_ERR_LISTEN: cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)\n`, `--io ${io}`);
     }
+    // In a cluster the start error would repeat in every new worker: the primary exits 2 too.
+    const r = await runCli(['serve', '--workers', '2', '--port', String(port), '--host', '127.0.0.1']);
+    assert.equal(r.code, 2, `--workers 2: stderr: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^ptime: PTIME_ERR_LISTEN: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use \\(EADDRINUSE\\)$`, 'm'));
   } finally {
     taken.close();
   }
