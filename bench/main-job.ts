@@ -5,9 +5,13 @@
  *
  *   npm start                       (builds first)
  *   node dist/bench/main-job.js [--calls 200] [--secs 20] [--mode echo|tone|silence] [--lead 3] [--io main|worker] [--out bench/out]
+ *                               [--compare DIR]
+ *
+ * `--compare DIR` runs the same scenario again, in the same run, against another built ptime
+ * checkout in DIR (its dist/bench/bench-serve.js), as the before: both rows in one table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderHtmlReport } from '../src/loadtest/html-report.js';
 import { renderTable } from '../src/loadtest/report-table.js';
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     lead: { type: 'string', default: '3' },
     io: { type: 'string', default: 'main' },
     out: { type: 'string', default: 'bench/out' },
+    compare: { type: 'string' },
   },
 });
 const calls = Number(values.calls);
@@ -36,26 +41,43 @@ if (values.io !== 'main' && values.io !== 'worker') {
 const io = values.io;
 console.log(`ptime main job: ${calls} calls × ${seconds} s, mode ${values.mode}, lead ${values.lead}, io ${io} — ${m.cpu} × ${m.cores}, Node ${m.node}`);
 console.log('server: ptime serve in its own process; generator: this process (1 generator process)');
-const report = await runScenario({
-  scenario: `main ${calls} calls`,
-  pacer: 'ptime',
-  lead: Number(values.lead),
-  io,
-  calls,
-  seconds,
-  rampPerSec: 50,
-  mode: values.mode,
-  onProgress: progressLine('load', calls),
-});
-endProgressLine();
+const compareServe = values.compare === undefined ? undefined : join(resolve(values.compare), 'dist/bench/bench-serve.js');
+if (compareServe !== undefined && !existsSync(compareServe)) {
+  process.stderr.write(`main-job: --compare ${values.compare}: no ${compareServe} (build that checkout first)\n`);
+  process.exit(2);
+}
+const run = async (label: string, serveScript?: string) => {
+  const report = await runScenario({
+    scenario: label,
+    pacer: 'ptime',
+    lead: Number(values.lead),
+    io,
+    calls,
+    seconds,
+    rampPerSec: 50,
+    mode: values.mode,
+    onProgress: progressLine('load', calls),
+    ...(serveScript === undefined ? {} : { serveScript }),
+  });
+  endProgressLine();
+  return report;
+};
+const report = await run(compareServe === undefined ? `main ${calls} calls` : `main ${calls} calls (this checkout)`);
+const before = compareServe === undefined ? null : await run(`main ${calls} calls (--compare ${values.compare})`, compareServe);
 const { check, ...scenario } = report;
+const scenarios = [scenario];
+if (before) {
+  const { check: beforeCheck, ...beforeScenario } = before;
+  scenarios.push(beforeScenario);
+  console.log(`before (--compare): frames received ${beforeScenario.aggregate.framesReceived} / sent ${beforeCheck.serverFramesSent}; server exit code ${beforeCheck.serverExit}`);
+}
 console.log('');
-console.log(renderTable([scenario]));
+console.log(renderTable(scenarios));
 console.log('');
 const a = scenario.aggregate;
 console.log(`frames received ${a.framesReceived} / frames the server sent ${check.serverFramesSent}  (${a.framesReceived === check.serverFramesSent ? 'match' : 'MISMATCH'})`);
 console.log(`calls that failed to connect: ${check.failedToConnect}; server exit code ${check.serverExit}`);
-const full: LoadReport = { machine: m, scenarios: [scenario] };
+const full: LoadReport = { machine: m, scenarios };
 const out = resolve(values.out);
 mkdirSync(out, { recursive: true });
 const jsonPath = resolve(out, 'main-job.json');

@@ -40,6 +40,8 @@ export interface ScenarioSpec {
   generatorProcesses?: number;
   dtmfEverySec?: number;
   onProgress?: LoadOptions['onProgress'];
+  /** The server script to run (default this checkout's bench-serve.js; another built checkout's, as a before). */
+  serveScript?: string;
 }
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -89,7 +91,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & 
   if (spec.audioFile) args.push('--audio-file', spec.audioFile);
   if (spec.injectStall) args.push('--inject-stall', spec.injectStall);
   if (spec.churnMBps) args.push('--churn', String(spec.churnMBps));
-  const server = await ServerProcess.start(BENCH_SERVE, args);
+  const server = await ServerProcess.start(spec.serveScript ?? BENCH_SERVE, args);
   const busy = spec.busyCore ? spinner() : null;
   const procs = spec.generatorProcesses ?? 1;
   try {
