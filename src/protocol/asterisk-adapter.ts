@@ -1,7 +1,8 @@
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { binaryFrame, BINARY_WIRE, DTMF_DIGIT, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { binaryFrame, BINARY_WIRE, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT } from './wire-limits.js';
 
 /** Asterisk ignores (with a log line) a text message longer than this. */
 export const ASTERISK_MAX_COMMAND_BYTES = 128;

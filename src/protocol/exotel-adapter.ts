@@ -1,8 +1,8 @@
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, noBinary, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
-import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
+import { count, decodeFrame, noBinary, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /**
  * Exotel asks for messages of at least 3.2 kB (and multiples of 320 bytes, at most 100 kB): short

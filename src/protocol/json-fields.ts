@@ -1,6 +1,7 @@
 import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../errors.js';
 import { formatName, MAX_FRAME_BYTES, type AudioFormat } from '../codec/audio-format.js';
 import type { InboundEvent, MediaWire } from './carrier-adapter.js';
+import { MAX_ID_CHARS } from './wire-limits.js';
 
 /**
  * Field readers every JSON carrier dialect shares: each either returns the value or throws a
@@ -9,9 +10,6 @@ import type { InboundEvent, MediaWire } from './carrier-adapter.js';
 export type Json = Record<string, unknown>;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-export const DTMF_DIGIT = /^[0-9*#A-D]$/;
-/** Ids carriers send are short; anything longer is not a carrier's. */
-export const MAX_ID_CHARS = 128;
 
 export function reject(code: ErrorCode, message: string): never {
   throw new ProtocolRejection(code, message);

@@ -1,8 +1,8 @@
 import { audioFormat, MULAW_8K, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, noBinary, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
-import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
+import { count, decodeFrame, noBinary, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_ID_CHARS, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /** Plivo's `extraHeaders` is capped at 512 bytes; anything longer is not Plivo's. */
 const MAX_EXTRA_HEADERS_CHARS = 512;

@@ -1,10 +1,11 @@
 import { audioFormat, MULAW_8K, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, noBinary, object, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { count, decodeFrame, noBinary, object, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
-/** Mark names are ours, echoed back: the protocol cap is the largest maxMarkNameBytes allowed. */
-export const MAX_MARK_NAME_CHARS = 4096;
+/** The engine's options read the mark-name cap from here (its home is wire-limits.ts). */
+export { MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 function streamSid(o: Json): string {
   const v = o['streamSid'];

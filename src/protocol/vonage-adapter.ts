@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { binaryFrame, BINARY_WIRE, DTMF_DIGIT, MAX_ID_CHARS, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
-import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
+import { binaryFrame, BINARY_WIRE, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_ID_CHARS, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /** Vonage caps an NCCO's `headers` at 512 bytes; the flattened fields of a connected event stay near that. */
 const MAX_HEADER_FIELDS = 32;
