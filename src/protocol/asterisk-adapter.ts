@@ -40,7 +40,7 @@ export class AsteriskAdapter implements CarrierAdapter {
     const event = msg['event'];
     switch (event) {
       case 'MEDIA_START':
-        return this.start(msg);
+        return this.parseStart(msg);
       case 'DTMF_END': {
         const digit = msg['digit'];
         if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'DTMF_END digit must be one of 0-9 * # A-D');
@@ -64,7 +64,7 @@ export class AsteriskAdapter implements CarrierAdapter {
     }
   }
 
-  private start(msg: Json): InboundEvent {
+  private parseStart(msg: Json): InboundEvent {
     const name = msg['format'];
     const format = typeof name === 'string' ? FORMATS[name] : undefined;
     if (format === undefined || (msg['ptime'] !== undefined && msg['ptime'] !== 20)) {

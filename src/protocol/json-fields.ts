@@ -28,7 +28,7 @@ export function text(o: Json, key: string, where: string, maxChars = MAX_ID_CHAR
 }
 
 /** Carriers send number-like fields as strings; accept either, reject anything else. */
-export function count(o: Json, key: string, where: string): number {
+export function nonNegativeNumber(o: Json, key: string, where: string): number {
   const v = o[key];
   const n = typeof v === 'string' && v.length > 0 && v.length < 16 ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-negative number`);

@@ -31,7 +31,7 @@ export class VonageAdapter implements CarrierAdapter {
     const event = msg['event'];
     switch (event) {
       case 'websocket:connected':
-        return this.start(msg);
+        return this.parseStart(msg);
       case 'websocket:dtmf': {
         const digit = msg['digit'];
         if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'digit must be one of 0-9 * # A-D');
@@ -48,7 +48,7 @@ export class VonageAdapter implements CarrierAdapter {
     }
   }
 
-  private start(msg: Json): InboundEvent {
+  private parseStart(msg: Json): InboundEvent {
     const contentType = msg['content-type'];
     const m = typeof contentType === 'string' ? /^audio\/l16;\s*rate=(\d+)$/i.exec(contentType) : null;
     const rate = m ? Number(m[1]) : NaN;
