@@ -309,7 +309,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  // The CLI is an operator's tool: info logs and the once-a-second figures line, as before.
+  // The CLI is an operator's tool: the figures line every second (off by default in the library)
+  // and, through --log-level's fallback, info logs (the library's default is warn).
   const opts: ServeArgs = { help: values['help'] === true, logFigures: true, workers: 1 };
   for (const spec of FLAGS) {
     if (spec.kind === 'credential-forms') {
