@@ -70,8 +70,124 @@ Options:
 
 export class UsageError extends Error {}
 
-function integer(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface ServeArgs extends EngineOptions {
+  help: boolean;
+  injectStall?: StallSpec;
+  audioFile?: string;
+  /** --metrics-port: the /metrics, /healthz and /readyz server (off when absent). */
+  metricsPort?: number;
+  /** --workers: engines in cluster workers (1: this process alone). */
+  workers: number;
+}
+
+/** Options a whole-number flag sets. */
+type CountKey =
+  | 'port'
+  | 'queue'
+  | 'lead'
+  | 'spinUs'
+  | 'spinMinUs'
+  | 'spinMaxUs'
+  | 'phases'
+  | 'lanesPerWake'
+  | 'pacerStallMs'
+  | 'pacerRealtime'
+  | 'pacerTimerSlackUs'
+  | 'maxCalls'
+  | 'metricsPort'
+  | 'markEveryMs'
+  | 'drainMs';
+/** Options a secret flag sets, falling back to an environment variable. */
+type CredentialKey = 'signalwireToken' | 'telnyxStreamToken' | 'plivoAuthToken' | 'exotelCredentials' | 'vonageAuth' | 'asteriskAuth' | 'twilioAuthToken';
+/** Options a flag sets to its text as given. */
+type TextKey = 'host' | 'publicUrl' | 'audioFile';
+
+/**
+ * How a flag's text becomes its option. A flag that is absent leaves its option unset (the engine
+ * default applies) unless the kind names a fallback.
+ */
+type FlagKind =
+  /** A whole number ≥ 0, with an optional fallback. */
+  | { kind: 'count'; key: CountKey; fallback?: number }
+  /** A whole number that may be negative; `message` when it is not one. */
+  | { kind: 'signed'; key: 'pacerNice'; message: string }
+  /** A listening port (0..65535) that must differ from --port unless 0. */
+  | { kind: 'port'; key: 'metricsPort' }
+  /** Text as given; with `emptyMessage`, the empty string is refused. */
+  | { kind: 'text'; key: TextKey; emptyMessage?: string }
+  /** A log level, one of `choices` (fallback when absent). */
+  | { kind: 'log-level'; key: 'logLevel'; fallback: string; choices: readonly string[] }
+  /** Where the sockets live, one of `choices`. */
+  | { kind: 'io'; key: 'io'; choices: readonly ['main', 'worker'] }
+  /**
+   * A secret: the flag, else the environment variable `env` (an empty one counts as unset); the
+   * flag given empty is refused. With `form`, the value must parse as an upgrade credential once
+   * `form` is put in front (Exotel's KEY:TOKEN is always Basic; Vonage and Asterisk name their
+   * scheme); that is checked at the 'credential-forms' step.
+   */
+  | { kind: 'credential'; key: CredentialKey; env: string; form?: 'basic:' | '' }
+  /** --workers: a count up to 4× the cores, or auto. */
+  | { kind: 'workers'; key: 'workers' }
+  /** --carriers: the routes, one per carrier, the Twilio one on --path. */
+  | { kind: 'carriers'; key: 'routes' }
+  /** --path: read by --carriers. */
+  | { kind: 'twilio-path' }
+  /** --inject-stall BLOCK@EVERY. */
+  | { kind: 'stall'; key: 'injectStall' };
+
+type FlagSpec = FlagKind & { flag: string };
+
+/**
+ * Not a flag: checks the form of every credential read before it, after all of them are read, so
+ * a credential flag given empty is reported before another one's malformed value.
+ */
+interface CredentialFormsStep {
+  kind: 'credential-forms';
+}
+
+/**
+ * Every value flag of `ptime serve`, in the order they are checked (so the first bad flag in this
+ * order is the one reported). --help is the one boolean flag and is not listed.
+ */
+const FLAGS: readonly (FlagSpec | CredentialFormsStep)[] = [
+  { flag: 'log-level', kind: 'log-level', key: 'logLevel', fallback: 'info', choices: LEVELS },
+  { flag: 'port', kind: 'count', key: 'port', fallback: 8080 },
+  { flag: 'workers', kind: 'workers', key: 'workers' },
+  { flag: 'host', kind: 'text', key: 'host' },
+  { flag: 'path', kind: 'twilio-path' },
+  { flag: 'carriers', kind: 'carriers', key: 'routes' },
+  { flag: 'signalwire-token', kind: 'credential', key: 'signalwireToken', env: 'SIGNALWIRE_TOKEN' },
+  { flag: 'telnyx-token', kind: 'credential', key: 'telnyxStreamToken', env: 'TELNYX_STREAM_TOKEN' },
+  { flag: 'plivo-auth-token', kind: 'credential', key: 'plivoAuthToken', env: 'PLIVO_AUTH_TOKEN' },
+  { flag: 'exotel-credentials', kind: 'credential', key: 'exotelCredentials', env: 'EXOTEL_CREDENTIALS', form: 'basic:' },
+  { flag: 'vonage-auth', kind: 'credential', key: 'vonageAuth', env: 'VONAGE_WS_AUTH', form: '' },
+  { flag: 'asterisk-auth', kind: 'credential', key: 'asteriskAuth', env: 'ASTERISK_WS_AUTH', form: '' },
+  { kind: 'credential-forms' },
+  { flag: 'io', kind: 'io', key: 'io', choices: ['main', 'worker'] },
+  { flag: 'queue', kind: 'count', key: 'queue' },
+  { flag: 'lead', kind: 'count', key: 'lead' },
+  { flag: 'spin-us', kind: 'count', key: 'spinUs' },
+  { flag: 'spin-min-us', kind: 'count', key: 'spinMinUs' },
+  { flag: 'spin-max-us', kind: 'count', key: 'spinMaxUs' },
+  { flag: 'phases', kind: 'count', key: 'phases' },
+  { flag: 'lanes-per-wake', kind: 'count', key: 'lanesPerWake' },
+  { flag: 'pacer-stall-ms', kind: 'count', key: 'pacerStallMs' },
+  { flag: 'pacer-nice', kind: 'signed', key: 'pacerNice', message: '--pacer-nice takes a whole number from -20 to 19' },
+  { flag: 'pacer-rt', kind: 'count', key: 'pacerRealtime' },
+  { flag: 'pacer-timer-slack-us', kind: 'count', key: 'pacerTimerSlackUs' },
+  { flag: 'max-calls', kind: 'count', key: 'maxCalls' },
+  { flag: 'metrics-port', kind: 'port', key: 'metricsPort' },
+  { flag: 'mark-every-ms', kind: 'count', key: 'markEveryMs' },
+  { flag: 'drain-ms', kind: 'count', key: 'drainMs' },
+  { flag: 'twilio-auth-token', kind: 'credential', key: 'twilioAuthToken', env: 'TWILIO_AUTH_TOKEN' },
+  { flag: 'public-url', kind: 'text', key: 'publicUrl' },
+  { flag: 'audio-file', kind: 'text', key: 'audioFile', emptyMessage: '--audio-file takes a path to a WAV file' },
+  { flag: 'inject-stall', kind: 'stall', key: 'injectStall' },
+];
+
+function count(flag: string, raw: string): number {
   if (!/^\d+$/.test(raw)) throw new UsageError(`--${flag} takes a whole number (got ${JSON.stringify(raw)})`);
   return Number(raw);
 }
@@ -87,56 +203,104 @@ function workersOf(raw: string | undefined): number {
   return Number(raw);
 }
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** --carriers with --path: each carrier on its default path, Twilio's on --path. */
+function routesOf(list: string | undefined, twilioPath: string | undefined): Record<string, CarrierName> {
+  const carriers = (list ?? CARRIER_NAMES.join(',')).split(',').map((c) => c.trim());
+  if (carriers.length === 0 || carriers.some((c) => !isCarrierName(c))) {
+    throw new UsageError(`--carriers takes a comma-separated list of ${CARRIER_NAMES.join(', ')} (got ${JSON.stringify(list)})`);
+  }
+  const routes: Record<string, CarrierName> = {};
+  for (const c of carriers as CarrierName[]) routes[c === 'twilio' ? (twilioPath ?? DEFAULT_CARRIER_PATHS.twilio) : DEFAULT_CARRIER_PATHS[c]] = c;
+  if (Object.keys(routes).length !== carriers.length) throw new UsageError(`--path ${twilioPath} collides with another carrier's path`);
+  return routes;
+}
 
-export interface ServeArgs extends EngineOptions {
-  help: boolean;
-  injectStall?: StallSpec;
-  audioFile?: string;
-  /** --metrics-port: the /metrics, /healthz and /readyz server (off when absent). */
-  metricsPort?: number;
-  /** --workers: engines in cluster workers (1: this process alone). */
-  workers: number;
+/** Throws a UsageError unless each credential read so far with a `form` parses as one. */
+function checkCredentialForms(opts: ServeArgs): void {
+  for (const spec of FLAGS) {
+    if (spec.kind !== 'credential' || spec.form === undefined) continue;
+    const v = opts[spec.key];
+    if (v === undefined) continue;
+    try {
+      parseCredential(`${spec.form}${v}`, `--${spec.flag}`);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+}
+
+/** Reads one flag (its text `raw`, undefined when absent) into `opts`, or throws a UsageError. */
+function readFlag(spec: FlagSpec, raw: string | undefined, values: Record<string, string | boolean | undefined>, opts: ServeArgs, env: NodeJS.ProcessEnv): void {
+  switch (spec.kind) {
+    case 'count': {
+      const n = raw === undefined ? spec.fallback : count(spec.flag, raw);
+      if (n !== undefined) opts[spec.key] = n;
+      return;
+    }
+    case 'signed':
+      if (raw === undefined) return;
+      if (!/^-?\d+$/.test(raw)) throw new UsageError(spec.message);
+      opts[spec.key] = Number(raw);
+      return;
+    case 'port': {
+      if (raw === undefined) return;
+      const port = count(spec.flag, raw);
+      if (port > 65535) throw new UsageError(`--${spec.flag} must be a port from 0 to 65535 (got ${port})`);
+      if (port !== 0 && port === opts.port) throw new UsageError(`--${spec.flag} must differ from --port (both ${port})`);
+      opts[spec.key] = port;
+      return;
+    }
+    case 'text':
+      if (raw === undefined) return;
+      if (spec.emptyMessage !== undefined && raw === '') throw new UsageError(spec.emptyMessage);
+      opts[spec.key] = raw;
+      return;
+    case 'log-level': {
+      const level = raw ?? spec.fallback;
+      if (!spec.choices.includes(level)) throw new UsageError(`--${spec.flag} must be one of ${spec.choices.join(', ')}`);
+      opts[spec.key] = level;
+      return;
+    }
+    case 'io': {
+      if (raw === undefined) return;
+      const io = spec.choices.find((c) => c === raw);
+      if (io === undefined) throw new UsageError(`--${spec.flag} must be ${spec.choices.join(' or ')} (got ${JSON.stringify(raw)})`);
+      opts[spec.key] = io;
+      return;
+    }
+    case 'credential': {
+      const v = raw ?? env[spec.env];
+      if (v === undefined || v === '') {
+        if (raw !== undefined) throw new UsageError(`--${spec.flag} must not be empty`);
+        return;
+      }
+      opts[spec.key] = v;
+      return;
+    }
+    case 'workers':
+      opts[spec.key] = workersOf(raw);
+      return;
+    case 'carriers': {
+      const path = values['path'];
+      opts[spec.key] = routesOf(raw, typeof path === 'string' ? path : undefined);
+      return;
+    }
+    case 'twilio-path':
+      return;
+    case 'stall':
+      // parseStall throws a coded PtimeError (INVALID_OPTION), not a UsageError: main prints its code.
+      if (raw !== undefined) opts[spec.key] = parseStall(raw);
+      return;
+  }
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
-  let values;
+  let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        path: { type: 'string' },
-        io: { type: 'string' },
-        carriers: { type: 'string' },
-        'signalwire-token': { type: 'string' },
-        'telnyx-token': { type: 'string' },
-        'plivo-auth-token': { type: 'string' },
-        'exotel-credentials': { type: 'string' },
-        'vonage-auth': { type: 'string' },
-        'asterisk-auth': { type: 'string' },
-        queue: { type: 'string' },
-        lead: { type: 'string' },
-        'spin-us': { type: 'string' },
-        'spin-min-us': { type: 'string' },
-        'spin-max-us': { type: 'string' },
-        phases: { type: 'string' },
-        'lanes-per-wake': { type: 'string' },
-        'pacer-stall-ms': { type: 'string' },
-        'log-level': { type: 'string' },
-        'inject-stall': { type: 'string' },
-        'pacer-nice': { type: 'string' },
-        'pacer-timer-slack-us': { type: 'string' },
-        'pacer-rt': { type: 'string' },
-        'audio-file': { type: 'string' },
-        'max-calls': { type: 'string' },
-        'twilio-auth-token': { type: 'string' },
-        'public-url': { type: 'string' },
-        'drain-ms': { type: 'string' },
-        'mark-every-ms': { type: 'string' },
-        'metrics-port': { type: 'string' },
-        workers: { type: 'string' },
+        ...Object.fromEntries(FLAGS.flatMap((f) => ('flag' in f ? [[f.flag, { type: 'string' } as const]] : []))),
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -145,92 +309,16 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const logLevel = values['log-level'] ?? 'info';
-  if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  // The CLI is an operator's tool: info logs and the once-a-second figures line, as before.
-  const opts: ServeArgs = { help: values.help ?? false, port: integer('port', values.port) ?? 8080, logLevel, logFigures: true, workers: workersOf(values.workers) };
-  if (values.host !== undefined) opts.host = values.host;
-  const carriers = (values.carriers ?? CARRIER_NAMES.join(',')).split(',').map((c) => c.trim());
-  if (carriers.length === 0 || carriers.some((c) => !isCarrierName(c))) {
-    throw new UsageError(`--carriers takes a comma-separated list of ${CARRIER_NAMES.join(', ')} (got ${JSON.stringify(values.carriers)})`);
-  }
-  const routes: Record<string, CarrierName> = {};
-  for (const c of carriers as CarrierName[]) routes[c === 'twilio' ? (values.path ?? DEFAULT_CARRIER_PATHS.twilio) : DEFAULT_CARRIER_PATHS[c]] = c;
-  if (Object.keys(routes).length !== carriers.length) throw new UsageError(`--path ${values.path} collides with another carrier's path`);
-  opts.routes = routes;
-  for (const [flag, envName, key] of [
-    ['signalwire-token', 'SIGNALWIRE_TOKEN', 'signalwireToken'],
-    ['telnyx-token', 'TELNYX_STREAM_TOKEN', 'telnyxStreamToken'],
-    ['plivo-auth-token', 'PLIVO_AUTH_TOKEN', 'plivoAuthToken'],
-    ['exotel-credentials', 'EXOTEL_CREDENTIALS', 'exotelCredentials'],
-    ['vonage-auth', 'VONAGE_WS_AUTH', 'vonageAuth'],
-    ['asterisk-auth', 'ASTERISK_WS_AUTH', 'asteriskAuth'],
-  ] as const) {
-    const v = values[flag] ?? env[envName];
-    if (v !== undefined && v !== '') opts[key] = v;
-    else if (values[flag] !== undefined) throw new UsageError(`--${flag} must not be empty`);
-  }
-  for (const [flag, key, form] of [
-    ['exotel-credentials', 'exotelCredentials', 'basic:'],
-    ['vonage-auth', 'vonageAuth', ''],
-    ['asterisk-auth', 'asteriskAuth', ''],
-  ] as const) {
-    const v = opts[key];
-    if (v === undefined) continue;
-    try {
-      parseCredential(`${form}${v}`, `--${flag}`);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
+  // The CLI is an operator's tool: the figures line every second (off by default in the library)
+  // and, through --log-level's fallback, info logs (the library's default is warn).
+  const opts: ServeArgs = { help: values['help'] === true, logFigures: true, workers: 1 };
+  for (const spec of FLAGS) {
+    if (spec.kind === 'credential-forms') {
+      checkCredentialForms(opts);
+      continue;
     }
+    const raw = values[spec.flag];
+    readFlag(spec, typeof raw === 'string' ? raw : undefined, values, opts, env);
   }
-  if (values.io !== undefined) {
-    if (values.io !== 'main' && values.io !== 'worker') throw new UsageError(`--io must be main or worker (got ${JSON.stringify(values.io)})`);
-    opts.io = values.io;
-  }
-  const queue = integer('queue', values.queue);
-  if (queue !== undefined) opts.queue = queue;
-  const lead = integer('lead', values.lead);
-  if (lead !== undefined) opts.lead = lead;
-  const spinUs = integer('spin-us', values['spin-us']);
-  if (spinUs !== undefined) opts.spinUs = spinUs;
-  const spinMinUs = integer('spin-min-us', values['spin-min-us']);
-  if (spinMinUs !== undefined) opts.spinMinUs = spinMinUs;
-  const spinMaxUs = integer('spin-max-us', values['spin-max-us']);
-  if (spinMaxUs !== undefined) opts.spinMaxUs = spinMaxUs;
-  const phases = integer('phases', values.phases);
-  if (phases !== undefined) opts.phases = phases;
-  const lanesPerWake = integer('lanes-per-wake', values['lanes-per-wake']);
-  if (lanesPerWake !== undefined) opts.lanesPerWake = lanesPerWake;
-  const stallMs = integer('pacer-stall-ms', values['pacer-stall-ms']);
-  if (stallMs !== undefined) opts.pacerStallMs = stallMs;
-  if (values['pacer-nice'] !== undefined) {
-    if (!/^-?\d+$/.test(values['pacer-nice'])) throw new UsageError('--pacer-nice takes a whole number from -20 to 19');
-    opts.pacerNice = Number(values['pacer-nice']);
-  }
-  const rt = integer('pacer-rt', values['pacer-rt']);
-  if (rt !== undefined) opts.pacerRealtime = rt;
-  const slackUs = integer('pacer-timer-slack-us', values['pacer-timer-slack-us']);
-  if (slackUs !== undefined) opts.pacerTimerSlackUs = slackUs;
-  const maxCalls = integer('max-calls', values['max-calls']);
-  if (maxCalls !== undefined) opts.maxCalls = maxCalls;
-  const metricsPort = integer('metrics-port', values['metrics-port']);
-  if (metricsPort !== undefined) {
-    if (metricsPort > 65535) throw new UsageError(`--metrics-port must be a port from 0 to 65535 (got ${metricsPort})`);
-    if (metricsPort !== 0 && metricsPort === opts.port) throw new UsageError(`--metrics-port must differ from --port (both ${metricsPort})`);
-    opts.metricsPort = metricsPort;
-  }
-  const markEveryMs = integer('mark-every-ms', values['mark-every-ms']);
-  if (markEveryMs !== undefined) opts.markEveryMs = markEveryMs;
-  const drainMs = integer('drain-ms', values['drain-ms']);
-  if (drainMs !== undefined) opts.drainMs = drainMs;
-  const token = values['twilio-auth-token'] ?? env['TWILIO_AUTH_TOKEN'];
-  if (token !== undefined && token !== '') opts.twilioAuthToken = token;
-  else if (values['twilio-auth-token'] !== undefined) throw new UsageError('--twilio-auth-token must not be empty');
-  if (values['public-url'] !== undefined) opts.publicUrl = values['public-url'];
-  if (values['audio-file'] !== undefined) {
-    if (values['audio-file'] === '') throw new UsageError('--audio-file takes a path to a WAV file');
-    opts.audioFile = values['audio-file'];
-  }
-  if (values['inject-stall'] !== undefined) opts.injectStall = parseStall(values['inject-stall']);
   return opts;
 }

@@ -19,8 +19,9 @@ export class BatchWriter {
   /**
    * `maxFree`: returned buffers kept for reuse. At least every buffer that can be out at once (in
    * flight and parked), so none is ever dropped: one dropped here is freed on this thread, and the
-   * pacer allocates the next on its own, which is how its malloc arena grew step by step after
-   * each long main stall (soak, 2680b22: +38 buffers and +5 MB at minute 38).
+   * pacer allocates its replacement on its own, so every long main stall (which returns many
+   * buffers at once) would grow the pacer thread's malloc arena by another step that is never given
+   * back.
    */
   constructor(
     private readonly maxFree = 130,

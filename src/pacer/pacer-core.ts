@@ -60,8 +60,8 @@ class PacedLane {
  * when it next needs to run. The worker loop (pacer-loop.ts) supplies the clock and the sleeping;
  * tests drive it with a fake clock.
  *
- * Each lane keeps an absolute schedule: frame k plays at t0 + k*20 ms and is sent `lead` frames
- * before that. A lane starts when audio arrives on a parked lane (t0 snapped up to the phase grid),
+ * Each lane keeps an absolute schedule: frame k plays at t0 + k*20 ms and is handed back (to be
+ * sent) `lead` frames before that. A lane starts when audio arrives on a parked lane (t0 snapped up to the phase grid),
  * parks when the far end's buffer would run dry (no burst after silence: the next audio starts a
  * new schedule), catches up at most `catchUpFrames` when the pacer itself woke late and re-bases
  * beyond that.
@@ -213,7 +213,7 @@ export class PacerCore {
       if (lane.state !== STATE_IDLE) this.park(lane);
       return;
     }
-    if (lane.state === STATE_IDLE || lane.nextVisit <= now) this.visit(lane, now);
+    if (lane.state === STATE_IDLE || lane.nextVisit <= now) this.pace(lane, now);
   }
 
   private retire(lane: PacedLane): void {
@@ -223,12 +223,12 @@ export class PacerCore {
     lane.nextVisit = Number.POSITIVE_INFINITY;
   }
 
-  private visit(lane: PacedLane, now: number): void {
+  private pace(lane: PacedLane, now: number): void {
     if (lane.nextVisit !== Number.POSITIVE_INFINITY && now - lane.nextVisit > this.lateMs) lane.reader.bump(H_LATE);
     if (lane.state === STATE_IDLE && !this.start(lane, now)) return;
-    // A batching lane may send its next message one message early: see batchReady.
+    // A batching lane may hand back its next message one message early: see batchReady.
     const lead = lane.perMessage > 1 ? this.leadMs + lane.perMessage * FRAME_MS : this.leadMs;
-    for (let sent = 0; sent < this.maxPerVisit; sent++) {
+    for (let messages = 0; messages < this.maxPerVisit; messages++) {
       const due = lane.nextSlot - lead;
       if (due > now) {
         lane.nextVisit = due;
@@ -238,15 +238,15 @@ export class PacerCore {
         // Too late to catch up without piling stale audio into the far end: re-base in phase.
         lane.nextSlot += FRAME_MS * Math.floor((now - lane.nextSlot) / FRAME_MS);
       }
-      const frames = lane.perMessage > 1 && !this.batchReady(lane, now) ? 0 : this.sendHead(lane);
+      const frames = lane.perMessage > 1 && !this.batchReady(lane, now) ? 0 : this.handBackHead(lane);
       if (frames === 0) {
         if (lane.stale) return;
         if (lane.nextSlot <= now) {
-          // The far end has played everything we sent: an underrun if this spell had audio and
+          // The far end has played everything we handed back: an underrun if this spell had audio and
           // the app had not ended its talk right there.
           if (lane.framesThisSpell > 0 && !lane.reader.atTalkEnd()) lane.reader.bump(H_UNDERRUNS);
           this.park(lane);
-          if (!lane.reader.isEmpty()) this.visit(lane, now);
+          if (!lane.reader.isEmpty()) this.pace(lane, now);
           return;
         }
         // Still buffered at the far end: look again on this lane's cadence.
@@ -255,13 +255,13 @@ export class PacerCore {
       }
       lane.nextSlot += FRAME_MS * frames;
       lane.framesThisSpell += frames;
-      this.sendMarks(lane); // marks ride right behind the audio queued before them
+      this.handBackMarks(lane); // marks ride right behind the audio queued before them
     }
     lane.nextVisit = Math.max(now, lane.nextSlot - this.leadMs);
   }
 
   /**
-   * A batching lane (Exotel) sends a full message when one is queued, or whatever is queued once
+   * A batching lane (Exotel) hands back a full message when one is queued, or whatever is queued once
    * the carrier's buffer is down to the lead: so with a real-time producer the carrier holds between
    * the lead and the lead plus one message, and every message is full.
    */
@@ -269,9 +269,9 @@ export class PacerCore {
     return lane.reader.depth() >= lane.perMessage || lane.nextSlot - now <= this.leadMs;
   }
 
-  /** A parked lane: send marks at its head; start a schedule if audio is queued. */
+  /** A parked lane: hand back the marks at its head; start a schedule if audio is queued. */
   private start(lane: PacedLane, now: number): boolean {
-    this.sendMarks(lane);
+    this.handBackMarks(lane);
     if (lane.stale || lane.reader.isEmpty()) {
       lane.waitingSince = -1;
       lane.nextVisit = Number.POSITIVE_INFINITY;
@@ -353,18 +353,21 @@ export class PacerCore {
     return lane.reader.commit();
   }
 
-  /** Send marks at the head, then one message of audio; returns the frames it carries (0: none sent). */
-  private sendHead(lane: PacedLane): number {
+  /**
+   * Take the marks at the lane's head, then one message of audio, and write their records into the
+   * hand-back batch (main sends them); returns the frames the message carries (0: no audio taken).
+   */
+  private handBackHead(lane: PacedLane): number {
     const r = lane.reader;
     for (;;) {
       if (!r.begin()) return 0;
       const kind = r.kind();
       if (kind === KIND_MARK) {
-        if (!this.sendMark(lane)) return 0;
+        if (!this.handBackMark(lane)) return 0;
         continue;
       }
       if (kind !== KIND_FRAME) continue; // main moved RD while we looked: read the new head
-      if (lane.perMessage > 1) return this.sendBatch(lane);
+      if (lane.perMessage > 1) return this.handBackFrames(lane);
       const at = this.batch.begin(lane.index, r.gen(), KIND_FRAME, lane.wireBytes, lane.owner, lane.wireBytes);
       const out = this.batch.bytes;
       let end: number;
@@ -387,11 +390,12 @@ export class PacerCore {
   }
 
   /**
-   * Up to perMessage consecutive frames in one message, stopping at a mark or an empty lane. The
-   * frames are copied out of their slots (each before its commit, as for one frame) and encoded
-   * together: base64 of separate frames does not concatenate unless each is a multiple of 3 bytes.
+   * A batching lane's handBackHead: up to perMessage consecutive frames as one message record in
+   * the hand-back batch, stopping at a mark or an empty lane. The frames are copied out of their
+   * slots (each before its commit, as for one frame) and encoded together: base64 of separate
+   * frames does not concatenate unless each is a multiple of 3 bytes.
    */
-  private sendBatch(lane: PacedLane): number {
+  private handBackFrames(lane: PacedLane): number {
     const r = lane.reader;
     const payload = lane.frameBytes * lane.perMessage;
     if (this.scratch.length < payload) this.scratch = new Uint8Array(payload);
@@ -431,17 +435,18 @@ export class PacerCore {
     return frames;
   }
 
-  private sendMarks(lane: PacedLane): void {
+  /** Write the marks at the lane's head, up to its first frame, into the hand-back batch. */
+  private handBackMarks(lane: PacedLane): void {
     const r = lane.reader;
     while (!lane.stale && r.begin()) {
       const kind = r.kind();
       if (kind === KIND_FRAME) return;
-      if (kind === KIND_MARK) this.sendMark(lane);
+      if (kind === KIND_MARK) this.handBackMark(lane);
     }
   }
 
-  /** False when the lane turned out to belong to another call. */
-  private sendMark(lane: PacedLane): boolean {
+  /** Write the mark at the lane's head into the hand-back batch; false when the lane turned out to belong to another call. */
+  private handBackMark(lane: PacedLane): boolean {
     const r = lane.reader;
     const at = this.batch.begin(lane.index, r.gen(), KIND_MARK, r.value(), lane.owner, 0);
     if (this.commitOwned(lane)) {

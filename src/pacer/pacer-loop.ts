@@ -42,7 +42,7 @@ export interface LoopDeps {
   /** The next message from main (a command, or a batch buffer given back), or undefined. */
   poll(): PacerCommand | ArrayBuffer | undefined;
   /** Post batches to `port` from now on (and read returned buffers from it). */
-  handback(port: MessagePort): void;
+  handBackTo(port: MessagePort): void;
   /** The thread's V8 heap in use, bytes (read once a second). */
   heapUsedBytes(): number;
   /** A diagnostic crash was asked for. */
@@ -223,7 +223,7 @@ export class PacerLoop {
       else if (msg.op === 'close') this.core.close(msg.lane);
       else if (msg.op === 'crash') this.deps.crash(msg.kind);
       else if (msg.op === 'handback') {
-        this.deps.handback(msg.port);
+        this.deps.handBackTo(msg.port);
         // Batches posted to the old port were lost with the thread that read it: owed by no one.
         this.posted = Atomics.load(this.ctl, C_ACKED);
       }

@@ -7,12 +7,12 @@ const INITIAL_ITERS_PER_US = 1;
  * The busy-wait up to a deadline, reading the clock a few dozen times instead of thousands.
  *
  * On the pacer thread a clock read is not free: performance.now() returns a boxed double, a heap
- * allocation per read. A spin that read it back to back for its 300 µs made the pacer thread's
- * garbage (about 10 MB/s at 200 calls): a scavenge every 0.3 s, a pause of 0.3–2.5 ms each on the
- * timing thread, an occasional mark-compact of 20+ ms, and a young generation that grew its
- * committed pages for good (matching the step the soak showed). So it busy-waits in chunks of half the
- * time left, sized from the measured rate of busy iterations, and reads back to back only in its
- * last FINE_US: about log2(spin / FINE_US) + FINE_US / (cost of a read) reads per wake.
+ * allocation per read. Reading it back to back for a 300 µs spin makes about 10 MB/s of garbage
+ * on the pacer thread at 200 calls: a scavenge every 0.3 s, a pause of 0.3–2.5 ms each on the
+ * timing thread, an occasional mark-compact of 20+ ms, and a young generation that grows its
+ * committed pages for good. So it busy-waits in chunks of half the time left, sized from the
+ * measured rate of busy iterations, and reads back to back only in its last FINE_US: about
+ * log2(spin / FINE_US) + FINE_US / (cost of a read) reads per wake.
  */
 export class SpinWait {
   private itersPerUs = INITIAL_ITERS_PER_US;

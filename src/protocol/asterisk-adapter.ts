@@ -1,7 +1,8 @@
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { binaryFrame, BINARY_WIRE, DTMF_DIGIT, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { binaryFrame, BINARY_WIRE, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT } from './wire-limits.js';
 
 /** Asterisk ignores (with a log line) a text message longer than this. */
 export const ASTERISK_MAX_COMMAND_BYTES = 128;
@@ -39,7 +40,7 @@ export class AsteriskAdapter implements CarrierAdapter {
     const event = msg['event'];
     switch (event) {
       case 'MEDIA_START':
-        return this.start(msg);
+        return this.parseStart(msg);
       case 'DTMF_END': {
         const digit = msg['digit'];
         if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'DTMF_END digit must be one of 0-9 * # A-D');
@@ -63,7 +64,7 @@ export class AsteriskAdapter implements CarrierAdapter {
     }
   }
 
-  private start(msg: Json): InboundEvent {
+  private parseStart(msg: Json): InboundEvent {
     const name = msg['format'];
     const format = typeof name === 'string' ? FORMATS[name] : undefined;
     if (format === undefined || (msg['ptime'] !== undefined && msg['ptime'] !== 20)) {

@@ -1,8 +1,8 @@
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, noBinary, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
-import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
+import { decodeFrame, noBinary, nonNegativeNumber, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /**
  * Exotel asks for messages of at least 3.2 kB (and multiples of 320 bytes, at most 100 kB): short
@@ -39,11 +39,11 @@ export class ExotelAdapter implements CarrierAdapter {
       case 'connected':
         return { event, protocol: 'exotel', version: '' };
       case 'start':
-        return this.start(msg);
+        return this.parseStart(msg);
       case 'media': {
         const media = object(msg['media'], 'media');
         const payload = decodeFrame(media['payload'], format, MAX_INBOUND_FRAMES);
-        return { event, streamSid: streamSid(msg), track: 'inbound', chunk: count(media, 'chunk', 'media'), timestamp: count(media, 'timestamp', 'media'), payload };
+        return { event, streamSid: streamSid(msg), track: 'inbound', chunk: nonNegativeNumber(media, 'chunk', 'media'), timestamp: nonNegativeNumber(media, 'timestamp', 'media'), payload };
       }
       case 'dtmf': {
         const digit = object(msg['dtmf'], 'dtmf')['digit'];
@@ -61,7 +61,7 @@ export class ExotelAdapter implements CarrierAdapter {
     }
   }
 
-  private start(msg: Json): InboundEvent {
+  private parseStart(msg: Json): InboundEvent {
     const start = object(msg['start'], 'start');
     const mf = object(start['media_format'], 'start.media_format');
     const rate = Number(mf['sample_rate']);

@@ -1,6 +1,7 @@
 import { ErrorCodes, ProtocolRejection, type ErrorCode } from '../errors.js';
 import { formatName, MAX_FRAME_BYTES, type AudioFormat } from '../codec/audio-format.js';
 import type { InboundEvent, MediaWire } from './carrier-adapter.js';
+import { MAX_ID_CHARS } from './wire-limits.js';
 
 /**
  * Field readers every JSON carrier dialect shares: each either returns the value or throws a
@@ -9,9 +10,6 @@ import type { InboundEvent, MediaWire } from './carrier-adapter.js';
 export type Json = Record<string, unknown>;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-export const DTMF_DIGIT = /^[0-9*#A-D]$/;
-/** Ids carriers send are short; anything longer is not a carrier's. */
-export const MAX_ID_CHARS = 128;
 
 export function reject(code: ErrorCode, message: string): never {
   throw new ProtocolRejection(code, message);
@@ -30,7 +28,7 @@ export function text(o: Json, key: string, where: string, maxChars = MAX_ID_CHAR
 }
 
 /** Carriers send number-like fields as strings; accept either, reject anything else. */
-export function count(o: Json, key: string, where: string): number {
+export function nonNegativeNumber(o: Json, key: string, where: string): number {
   const v = o[key];
   const n = typeof v === 'string' && v.length > 0 && v.length < 16 ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-negative number`);

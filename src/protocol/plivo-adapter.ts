@@ -1,8 +1,8 @@
 import { audioFormat, MULAW_8K, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, MAX_ID_CHARS, noBinary, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
-import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
+import { decodeFrame, noBinary, nonNegativeNumber, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_ID_CHARS, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /** Plivo's `extraHeaders` is capped at 512 bytes; anything longer is not Plivo's. */
 const MAX_EXTRA_HEADERS_CHARS = 512;
@@ -46,12 +46,12 @@ export class PlivoAdapter implements CarrierAdapter {
     const event = msg['event'];
     switch (event) {
       case 'start':
-        return this.start(msg);
+        return this.parseStart(msg);
       case 'media': {
         const media = object(msg['media'], 'media');
         const payload = decodeFrame(media['payload'], format);
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
-        return { event, streamSid: streamIdOf(msg), track, chunk: count(media, 'chunk', 'media'), timestamp: count(media, 'timestamp', 'media'), payload };
+        return { event, streamSid: streamIdOf(msg), track, chunk: nonNegativeNumber(media, 'chunk', 'media'), timestamp: nonNegativeNumber(media, 'timestamp', 'media'), payload };
       }
       case 'dtmf': {
         const dtmf = object(msg['dtmf'], 'dtmf');
@@ -68,7 +68,7 @@ export class PlivoAdapter implements CarrierAdapter {
     }
   }
 
-  private start(msg: Json): InboundEvent {
+  private parseStart(msg: Json): InboundEvent {
     const start = object(msg['start'], 'start');
     const mf = object(start['mediaFormat'], 'start.mediaFormat');
     const encoding = mf['encoding'];

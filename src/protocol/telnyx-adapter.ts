@@ -1,8 +1,8 @@
 import { audioFormat, type AudioFormat, type WireEncoding } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, noBinary, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
-import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
+import { decodeFrame, noBinary, nonNegativeNumber, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 const streamId = (o: Json): string => requiredStreamId(o, 'stream_id');
 
@@ -32,14 +32,14 @@ export class TelnyxAdapter implements CarrierAdapter {
       case 'connected':
         return { event, protocol: 'telnyx', version: optionalText(msg, 'version') };
       case 'start':
-        return this.start(msg);
+        return this.parseStart(msg);
       case 'media': {
         const sid = streamId(msg);
         const media = object(msg['media'], 'media');
         const payload = decodeFrame(media['payload'], format);
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
-        const chunk = count(media, 'chunk', 'media');
-        const timestamp = count(media, 'timestamp', 'media');
+        const chunk = nonNegativeNumber(media, 'chunk', 'media');
+        const timestamp = nonNegativeNumber(media, 'timestamp', 'media');
         // Ordered by chunk, which counts media only: sequence_number also counts start, DTMF and
         // mark messages, so media alone would show gaps the window waits for in vain.
         return { event, streamSid: sid, track, chunk, timestamp, payload, seq: chunk };
@@ -62,7 +62,7 @@ export class TelnyxAdapter implements CarrierAdapter {
     }
   }
 
-  private start(msg: Json): InboundEvent {
+  private parseStart(msg: Json): InboundEvent {
     const start = object(msg['start'], 'start');
     const mf = object(start['media_format'], 'start.media_format');
     const encoding = mf['encoding'];

@@ -1,16 +1,13 @@
 import { audioFormat, MULAW_8K, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { count, decodeFrame, DTMF_DIGIT, noBinary, object, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { decodeFrame, noBinary, nonNegativeNumber, object, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
-/** Mark names are ours, echoed back: the protocol cap is the largest maxMarkNameBytes allowed. */
-export const MAX_MARK_NAME_CHARS = 4096;
+/** The engine's options read the mark-name cap from here (its home is wire-limits.ts). */
+export { MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
-function streamSid(o: Json): string {
-  const v = o['streamSid'];
-  if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.STREAM_SID, 'message has no streamSid');
-  return v;
-}
+const streamSid = (o: Json): string => requiredStreamId(o, 'streamSid');
 
 /**
  * Twilio streams mu-law at 8 kHz only; SignalWire also L16 at 16 or 24 kHz (its `codec`
@@ -71,7 +68,7 @@ export class TwilioAdapter implements CarrierAdapter {
         const sid = streamSid(msg);
         const payload = decodeFrame(media['payload'], this.name === 'twilio' ? MULAW_8K : format);
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
-        return { event, streamSid: sid, track, chunk: count(media, 'chunk', 'media'), timestamp: count(media, 'timestamp', 'media'), payload };
+        return { event, streamSid: sid, track, chunk: nonNegativeNumber(media, 'chunk', 'media'), timestamp: nonNegativeNumber(media, 'timestamp', 'media'), payload };
       }
       case 'connected':
         return {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { binaryFrame, BINARY_WIRE, DTMF_DIGIT, MAX_ID_CHARS, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
-import { MAX_MARK_NAME_CHARS } from './twilio-adapter.js';
+import { binaryFrame, BINARY_WIRE, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import { DTMF_DIGIT, MAX_ID_CHARS, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /** Vonage caps an NCCO's `headers` at 512 bytes; the flattened fields of a connected event stay near that. */
 const MAX_HEADER_FIELDS = 32;
@@ -31,7 +31,7 @@ export class VonageAdapter implements CarrierAdapter {
     const event = msg['event'];
     switch (event) {
       case 'websocket:connected':
-        return this.start(msg);
+        return this.parseStart(msg);
       case 'websocket:dtmf': {
         const digit = msg['digit'];
         if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'digit must be one of 0-9 * # A-D');
@@ -48,7 +48,7 @@ export class VonageAdapter implements CarrierAdapter {
     }
   }
 
-  private start(msg: Json): InboundEvent {
+  private parseStart(msg: Json): InboundEvent {
     const contentType = msg['content-type'];
     const m = typeof contentType === 'string' ? /^audio\/l16;\s*rate=(\d+)$/i.exec(contentType) : null;
     const rate = m ? Number(m[1]) : NaN;

@@ -41,6 +41,29 @@ const BINARY = { binary: true } as const;
 const CLOSE_GRACE_MS = 2000;
 
 /**
+ * Where a stream is in its life:
+ *
+ *   awaiting-start --start--> streaming --stop--> stopped
+ *         |                       |                  |
+ *         +---- ptime closes -----+                  +---- ptime closes ----> closing-after-stop
+ *                    |                                                               ^
+ *                    v                                                               |
+ *                 closing ----------------------- stop -----------------------------+
+ *
+ * - 'awaiting-start': upgraded, no call yet; the start timeout runs.
+ * - 'streaming': the call takes the carrier's events.
+ * - 'stopped': the carrier sent stop; the stream no longer holds a call slot.
+ * - 'closing': ptime closed the socket (close(), or a keepalive that found the peer gone); what the
+ *   peer sends from now on is not read.
+ * - 'closing-after-stop': closing, after the carrier's stop: still no call slot.
+ *
+ * A stop reaches a closing stream only when it was read already: the app closed the call while
+ * the messages before the stop were being delivered. The socket's close event ends the session in
+ * any state.
+ */
+type SessionState = 'awaiting-start' | 'streaming' | 'stopped' | 'closing' | 'closing-after-stop';
+
+/**
  * One carrier WebSocket: feeds its messages through the adapter, enforces the stream's state
  * machine (start once, then media/dtmf/mark for that streamSid, then stop), and routes events to
  * the call. Bad messages are rejected (counted and logged by the host) and the stream carries on.
@@ -49,9 +72,8 @@ export class StreamSession implements CallTransport {
   call: CallLink | null = null;
   /** Where the call's handed-back frames and marks are written to this socket (once it has a lane). */
   private egress: { lane: number; sink: LaneEgress } | null = null;
-  private stopped = false;
-  /** We closed the socket: what the peer sent before it saw our close is not its fault, and not read. */
-  private closing = false;
+  /** See SessionState. Once closing, what the peer sent before it saw our close is not its fault, and not read. */
+  private state: SessionState = 'awaiting-start';
   private readonly rate: InboundRateLimit;
   private killTimer: NodeJS.Timeout | null = null;
   private startTimer: NodeJS.Timeout | null;
@@ -129,7 +151,7 @@ export class StreamSession implements CallTransport {
 
   /** Counts against maxCalls: from the upgrade until the stream stops or its call ends. */
   get holdsSlot(): boolean {
-    return !this.stopped && !(this.call?.isClosed ?? false);
+    return this.state !== 'stopped' && this.state !== 'closing-after-stop' && !(this.call?.isClosed ?? false);
   }
 
   get bufferedAmount(): number {
@@ -142,7 +164,7 @@ export class StreamSession implements CallTransport {
   }
 
   close(code: number, reason: string): void {
-    this.closing = true;
+    this.startClosing();
     this.ws.close(code, reason);
     // A stuck peer never reads our close frame; do not hold its socket and buffers for 30 s.
     this.killTimer ??= setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
@@ -153,10 +175,10 @@ export class StreamSession implements CallTransport {
    * round, pong included, is gone; terminate rather than close, as it would never answer a close.
    */
   keepalive(keepaliveMs: number): void {
-    if (this.closing) return;
+    if (this.isClosing) return;
     if (!this.heard) {
       this.host.reject(new ProtocolRejection(ErrorCodes.PEER_GONE, `no message or pong for keepaliveMs (${keepaliveMs} ms) after a ping: socket terminated`), this);
-      this.closing = true;
+      this.startClosing();
       this.ws.terminate();
       return;
     }
@@ -164,8 +186,17 @@ export class StreamSession implements CallTransport {
     this.ws.ping();
   }
 
+  private get isClosing(): boolean {
+    return this.state === 'closing' || this.state === 'closing-after-stop';
+  }
+
+  /** ptime closes the socket: from here on nothing the peer sends is read. */
+  private startClosing(): void {
+    this.state = this.state === 'stopped' || this.state === 'closing-after-stop' ? 'closing-after-stop' : 'closing';
+  }
+
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (this.closing) return;
+    if (this.isClosing) return;
     const verdict = this.rate.admit(performance.now());
     if (verdict === 'close') {
       this.rateRejection(`for ${this.host.limits.inboundFloodCloseSec} s: stream closed`);
@@ -203,7 +234,7 @@ export class StreamSession implements CallTransport {
 
   private noStart(): void {
     this.startTimer = null;
-    if (this.call || this.closing) return;
+    if (this.state !== 'awaiting-start') return;
     const ms = this.host.limits.startTimeoutMs;
     this.host.reject(new ProtocolRejection(ErrorCodes.START_TIMEOUT, `no start within startTimeoutMs (${ms} ms) of the upgrade: stream closed`), this);
     this.close(1008, 'no start');
@@ -242,7 +273,8 @@ export class StreamSession implements CallTransport {
   private dispatch(msg: InboundEvent): void {
     if (msg.event === 'connected' || msg.event === 'ack') return;
     if (msg.event === 'start') {
-      if (this.call || this.stopped) {
+      // A stop is only read on a started stream, so a call is there in every state after a start.
+      if (this.call) {
         this.host.reject(new ProtocolRejection(ErrorCodes.DUPLICATE_START, 'second start on one stream'), this);
         return;
       }
@@ -261,6 +293,8 @@ export class StreamSession implements CallTransport {
         return;
       }
       this.call = call;
+      // The app may have closed the call from its 'call' handler, inside startCall: then it stays closing.
+      if (this.state === 'awaiting-start') this.state = 'streaming';
       this.format = msg.start.format;
       if (this.startTimer) clearTimeout(this.startTimer);
       this.startTimer = null;
@@ -302,7 +336,7 @@ export class StreamSession implements CallTransport {
         }
         return;
       case 'stop':
-        this.stopped = true;
+        this.state = this.isClosing ? 'closing-after-stop' : 'stopped';
         call.stopped();
         return;
     }

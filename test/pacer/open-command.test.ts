@@ -9,8 +9,8 @@ import { startCall, startEngine, until } from '../helpers/engine-fixture.js';
 import { wireFor } from '../helpers/core-harness.js';
 import { stampedFrame } from '../helpers/seeded.js';
 
-// Per-call allocations that cross to the pacer thread and are freed on another are what grew its
-// malloc arena in the soak. A call's `open` carries only what the pacer does not have yet.
+// A per-call allocation that crosses to the pacer thread and is freed on another grows the pacer
+// thread's malloc arena call after call. A call's `open` carries only what the pacer does not have yet.
 
 const OPTIONS: PacerOptions = { lead: 0, spinUs: 0, phases: 1, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 500, nice: null };
 

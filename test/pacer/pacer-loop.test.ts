@@ -73,7 +73,7 @@ class FakeThread implements LoopDeps {
     return this.inbox.shift();
   }
   readonly handbacks: unknown[] = [];
-  handback(port: unknown): void {
+  handBackTo(port: unknown): void {
     this.handbacks.push(port);
   }
   heapUsedBytes(): number {
