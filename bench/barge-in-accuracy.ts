@@ -74,7 +74,11 @@ async function one(markEveryMs: number, lead: number, stall: string): Promise<Ro
   for (const p of peers) p.ws.close();
   await server.stop();
 
-  const err = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 });
+  const err = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000,
+    numberOfSignificantValueDigits: 3,
+  });
   let missing = 0;
   let bias = 0;
   let n = 0;
@@ -109,12 +113,14 @@ async function one(markEveryMs: number, lead: number, stall: string): Promise<Ro
 }
 
 const rows: Row[] = [];
-for (const stall of values.stalls!.split(',')) {
-  for (const lead of values.leads!.split(',').map(Number)) {
-    for (const markEveryMs of values['mark-every']!.split(',').map(Number)) {
+for (const stall of values.stalls.split(',')) {
+  for (const lead of values.leads.split(',').map(Number)) {
+    for (const markEveryMs of values['mark-every'].split(',').map(Number)) {
       const row = await one(markEveryMs, lead, stall);
       rows.push(row);
-      console.log(`markEveryMs ${markEveryMs} lead ${lead} stall ${stall}: p50 ${row.errP50} p99 ${row.errP99} max ${row.errMax} ms over ${row.bargeIns} (${row.missing} missing), ${row.marksPerCallSec.toFixed(2)} marks/call/s`);
+      console.log(
+        `markEveryMs ${markEveryMs} lead ${lead} stall ${stall}: p50 ${row.errP50} p99 ${row.errP99} max ${row.errMax} ms over ${row.bargeIns} (${row.missing} missing), ${row.marksPerCallSec.toFixed(2)} marks/call/s`,
+      );
     }
   }
 }
@@ -122,7 +128,10 @@ for (const stall of values.stalls!.split(',')) {
 const table = [
   '| markEveryMs | lead | stall | barge-ins | \\|heardMs − truth\\| p50 / p99 / max ms | mean bias ms | marks per call per s |',
   '|---:|---:|---|---:|---|---:|---:|',
-  ...rows.map((r) => `| ${r.markEveryMs} | ${r.lead} | ${r.stall} | ${r.bargeIns}${r.missing ? ` (+${r.missing} missing)` : ''} | ${r.errP50.toFixed(1)} / ${r.errP99.toFixed(1)} / ${r.errMax.toFixed(1)} | ${r.biasMean.toFixed(1)} | ${r.marksPerCallSec.toFixed(2)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.markEveryMs} | ${r.lead} | ${r.stall} | ${r.bargeIns}${r.missing ? ` (+${r.missing} missing)` : ''} | ${r.errP50.toFixed(1)} / ${r.errP99.toFixed(1)} / ${r.errMax.toFixed(1)} | ${r.biasMean.toFixed(1)} | ${r.marksPerCallSec.toFixed(2)} |`,
+  ),
 ].join('\n');
 const m = machineInfo();
 const md = `# barge-in accuracy\n\n\`node dist/bench/barge-in-accuracy.js\` — ${CALLS} calls × ${PER_CALL} barge-ins per configuration, tone mode, ${m.cpu} × ${m.cores}, Node ${m.node}, ${m.when.slice(0, 10)}\n\n${table}\n`;

@@ -52,7 +52,8 @@ interface Row {
 function chunkOf(samples: number, seed: number): Int16Array {
   const rnd = seeded(seed);
   const x = new Int16Array(samples);
-  for (let i = 0; i < samples; i++) x[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / RATE) + 2000 * (rnd() - 0.5));
+  for (let i = 0; i < samples; i++)
+    x[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / RATE) + 2000 * (rnd() - 0.5));
   return x;
 }
 
@@ -61,7 +62,18 @@ async function run(mode: Row['mode'], chunkMs: number): Promise<Row> {
   const pool = new CodecPool(Math.max(1, availableParallelism() - 1), logger);
   const codec = { poolMinMs: mode === 'inline' ? Number.POSITIVE_INFINITY : 0, run: pool.run.bind(pool) };
   let bytesOut = 0;
-  const senders = Array.from({ length: CALLS }, () => new PcmSender(new OutboundOrder(), (mu) => (bytesOut += mu.length), codec, logger, () => undefined, MULAW_8K));
+  const senders = Array.from(
+    { length: CALLS },
+    () =>
+      new PcmSender(
+        new OutboundOrder(),
+        (mu) => (bytesOut += mu.length),
+        codec,
+        logger,
+        () => undefined,
+        MULAW_8K,
+      ),
+  );
   const chunk = chunkOf(Math.round((RATE * chunkMs) / 1000), chunkMs);
   const perCall = Math.round(1000 / chunkMs) * SECS; // chunks per call in the run
 
@@ -112,19 +124,29 @@ const f = (x: number, d = 1): string => x.toFixed(d);
 async function main(): Promise<void> {
   const m = machineInfo();
   console.log(`# codec main-thread time — ${m.cpu} × ${m.cores} cores, Node ${m.node}, ${m.when}\n`);
-  console.log(`${CALLS} calls each sending 1 s of ${RATE} Hz PCM16 per second for ${SECS} s, pool of ${Math.max(1, availableParallelism() - 1)} thread(s).`);
-  console.log(`Command: \`node dist/bench/codec-main-thread.js --calls ${CALLS} --secs ${SECS} --rate ${RATE} --chunks ${CHUNKS.join(',')}\`\n`);
-  console.log('chunk | mode | main busy ms/s | loop util % | loop delay p99 / max ms | audio out (of expected) | pool / inline busy');
+  console.log(
+    `${CALLS} calls each sending 1 s of ${RATE} Hz PCM16 per second for ${SECS} s, pool of ${Math.max(1, availableParallelism() - 1)} thread(s).`,
+  );
+  console.log(
+    `Command: \`node dist/bench/codec-main-thread.js --calls ${CALLS} --secs ${SECS} --rate ${RATE} --chunks ${CHUNKS.join(',')}\`\n`,
+  );
+  console.log(
+    'chunk | mode | main busy ms/s | loop util % | loop delay p99 / max ms | audio out (of expected) | pool / inline busy',
+  );
   console.log('---:|---|---:|---:|---|---|---:');
   for (const chunkMs of CHUNKS) {
     const inline = await run('inline', chunkMs);
     const pool = await run('pool', chunkMs);
     for (const r of [inline, pool]) {
       const ratio = r.mode === 'pool' ? f(r.busyMsPerSec / inline.busyMsPerSec, 3) : '1.000';
-      console.log(`${chunkMs} ms | ${r.mode} | ${f(r.busyMsPerSec)} | ${f(r.elu * 100)} | ${f(r.delayP99)} / ${f(r.delayMax)} | ${f((r.bytesOut / r.expectedBytes) * 100)} % | ${ratio}`);
+      console.log(
+        `${chunkMs} ms | ${r.mode} | ${f(r.busyMsPerSec)} | ${f(r.elu * 100)} | ${f(r.delayP99)} / ${f(r.delayMax)} | ${f((r.bytesOut / r.expectedBytes) * 100)} % | ${ratio}`,
+      );
     }
     const saved = inline.busyMsPerSec - pool.busyMsPerSec;
-    console.log(`${chunkMs} ms | **saved** | ${f(saved)} ms/s = ${f(saved / 10)} % of a core (${f((saved * 1000) / CALLS, 0)} µs per call-second of TTS) | | | |`);
+    console.log(
+      `${chunkMs} ms | **saved** | ${f(saved)} ms/s = ${f(saved / 10)} % of a core (${f((saved * 1000) / CALLS, 0)} µs per call-second of TTS) | | | |`,
+    );
   }
 }
 

@@ -19,7 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Piscina } from 'piscina';
-import { type CodecJob, type CodecReply, type MulawResult, transferListOf, unwrapCodecReply } from '../src/codec/codec-job.js';
+import {
+  type CodecJob,
+  type CodecReply,
+  type MulawResult,
+  transferListOf,
+  unwrapCodecReply,
+} from '../src/codec/codec-job.js';
 import { mulawEncode } from '../src/codec/g711.js';
 import { mulawEncodeReference } from '../src/codec/g711-tables.js';
 import { Resampler } from '../src/codec/resampler.js';
@@ -36,7 +42,11 @@ function speechish(rate: number, n: number): Int16Array {
   const x = new Int16Array(n);
   for (let i = 0; i < n; i++) {
     const t = i / rate;
-    x[i] = Math.round(5000 * Math.sin(2 * Math.PI * (180 + 40 * Math.sin(3 * t)) * t) + 2500 * Math.sin(2 * Math.PI * 1100 * t) + 1500 * (rnd() - 0.5));
+    x[i] = Math.round(
+      5000 * Math.sin(2 * Math.PI * (180 + 40 * Math.sin(3 * t)) * t) +
+        2500 * Math.sin(2 * Math.PI * 1100 * t) +
+        1500 * (rnd() - 0.5),
+    );
   }
   return x;
 }
@@ -56,7 +66,11 @@ function timeIt(reps: number, fn: () => unknown): number {
 
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
-interface ThroughputRow { name: string; xrt: number; nsPerOutSample: number }
+interface ThroughputRow {
+  name: string;
+  xrt: number;
+  nsPerOutSample: number;
+}
 
 function throughput(rate: number, secs: number): ThroughputRow[] {
   const x = speechish(rate, rate * secs);
@@ -66,29 +80,49 @@ function throughput(rate: number, secs: number): ThroughputRow[] {
   const row = (name: string, ms: number): void => {
     rows.push({ name, xrt: secs / (ms / 1000), nsPerOutSample: (ms * 1e6) / outSamples });
   };
-  row(`${rate} → mu-law 8k, 20 ms chunks`, timeIt(5, () => {
-    const r = new Resampler(rate, 8000);
-    for (let i = 0; i < x.length; i += chunk) pcm16ToMulaw8k(x.subarray(i, i + chunk), rate, r);
-    mulawEncode(r.flush());
-  }));
-  row(`${rate} → mu-law 8k, one-shot ${secs} s`, timeIt(5, () => pcm16ToMulaw8k(x, rate)));
+  row(
+    `${rate} → mu-law 8k, 20 ms chunks`,
+    timeIt(5, () => {
+      const r = new Resampler(rate, 8000);
+      for (let i = 0; i < x.length; i += chunk) pcm16ToMulaw8k(x.subarray(i, i + chunk), rate, r);
+      mulawEncode(r.flush());
+    }),
+  );
+  row(
+    `${rate} → mu-law 8k, one-shot ${secs} s`,
+    timeIt(5, () => pcm16ToMulaw8k(x, rate)),
+  );
   if (rate === 8000) {
-    row('8000 mu-law encode, reference per-sample (baseline)', timeIt(5, () => {
-      const out = new Uint8Array(x.length);
-      for (let i = 0; i < x.length; i++) out[i] = mulawEncodeReference(x[i]!);
-      return out;
-    }));
+    row(
+      '8000 mu-law encode, reference per-sample (baseline)',
+      timeIt(5, () => {
+        const out = new Uint8Array(x.length);
+        for (let i = 0; i < x.length; i++) out[i] = mulawEncodeReference(x[i]!);
+        return out;
+      }),
+    );
     const mu = mulawEncode(x);
     const r = new Resampler(8000, 16000);
-    row('STT: mu-law 8k → 16k, 20 ms frames', timeIt(5, () => {
-      for (let i = 0; i < mu.length; i += 160) mulaw8kToPcm16(mu.subarray(i, i + 160), 16000, r);
-      r.flush();
-    }));
+    row(
+      'STT: mu-law 8k → 16k, 20 ms frames',
+      timeIt(5, () => {
+        for (let i = 0; i < mu.length; i += 160) mulaw8kToPcm16(mu.subarray(i, i + 160), 16000, r);
+        r.flush();
+      }),
+    );
   }
   return rows;
 }
 
-interface CrossRow { ms: number; inline: number; poolLatency: number; poolMain: number; saved: number; added: number; wins: boolean }
+interface CrossRow {
+  ms: number;
+  inline: number;
+  poolLatency: number;
+  poolMain: number;
+  saved: number;
+  added: number;
+  wins: boolean;
+}
 
 async function crossover(rate: number): Promise<CrossRow[]> {
   const pool = new Piscina<CodecJob, CodecReply>({
@@ -138,7 +172,9 @@ async function child(kind: string, rate: number, secs: number): Promise<void> {
 }
 
 function runChild<T>(self: string, kind: string, rate: number, secs: number): T | null {
-  const r = spawnSync(process.execPath, [self, '--child', kind, '--rate', String(rate), '--secs', String(secs)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [self, '--child', kind, '--rate', String(rate), '--secs', String(secs)], {
+    encoding: 'utf8',
+  });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('[')) {
     console.log(`${kind} ${rate}: failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
@@ -173,14 +209,20 @@ async function main(): Promise<void> {
   }
   for (const rate of values.rates.split(',').map(Number)) {
     console.log(`\n## inline vs 1-thread piscina pool, one ${rate} Hz stream → mu-law 8k (medians, ms)\n`);
-    console.log('chunk | inline (all on main) | pool latency | pool main-thread | main saved | latency added | pool wins');
+    console.log(
+      'chunk | inline (all on main) | pool latency | pool main-thread | main saved | latency added | pool wins',
+    );
     console.log('---:|---:|---:|---:|---:|---:|:---:');
     const rows = runChild<CrossRow[]>(self, 'crossover', rate, secs) ?? [];
     for (const r of rows) {
-      console.log(`${r.ms} ms | ${f(r.inline)} | ${f(r.poolLatency)} | ${f(r.poolMain)} | ${f(r.saved)} | ${f(r.added)} | ${r.wins ? 'yes' : 'no'}`);
+      console.log(
+        `${r.ms} ms | ${f(r.inline)} | ${f(r.poolLatency)} | ${f(r.poolMain)} | ${f(r.saved)} | ${f(r.added)} | ${r.wins ? 'yes' : 'no'}`,
+      );
     }
     const first = rows.find((r) => r.wins);
-    console.log(`\ncrossover at ${rate} Hz: ${first ? `pool wins from ${first.ms} ms chunks` : 'pool never wins in this range'}`);
+    console.log(
+      `\ncrossover at ${rate} Hz: ${first ? `pool wins from ${first.ms} ms chunks` : 'pool never wins in this range'}`,
+    );
   }
 }
 

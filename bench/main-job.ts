@@ -39,9 +39,12 @@ if (values.io !== 'main' && values.io !== 'worker') {
   process.exit(2);
 }
 const io = values.io;
-console.log(`ptime main job: ${calls} calls × ${seconds} s, mode ${values.mode}, lead ${values.lead}, io ${io} — ${m.cpu} × ${m.cores}, Node ${m.node}`);
+console.log(
+  `ptime main job: ${calls} calls × ${seconds} s, mode ${values.mode}, lead ${values.lead}, io ${io} — ${m.cpu} × ${m.cores}, Node ${m.node}`,
+);
 console.log('server: ptime serve in its own process; generator: this process (1 generator process)');
-const compareServe = values.compare === undefined ? undefined : join(resolve(values.compare), 'dist/bench/bench-serve.js');
+const compareServe =
+  values.compare === undefined ? undefined : join(resolve(values.compare), 'dist/bench/bench-serve.js');
 if (compareServe !== undefined && !existsSync(compareServe)) {
   process.stderr.write(`main-job: --compare ${values.compare}: no ${compareServe} (build that checkout first)\n`);
   process.exit(2);
@@ -63,19 +66,24 @@ const run = async (label: string, serveScript?: string) => {
   return report;
 };
 const report = await run(compareServe === undefined ? `main ${calls} calls` : `main ${calls} calls (this checkout)`);
-const before = compareServe === undefined ? null : await run(`main ${calls} calls (--compare ${values.compare})`, compareServe);
+const before =
+  compareServe === undefined ? null : await run(`main ${calls} calls (--compare ${values.compare})`, compareServe);
 const { check, ...scenario } = report;
 const scenarios = [scenario];
 if (before) {
   const { check: beforeCheck, ...beforeScenario } = before;
   scenarios.push(beforeScenario);
-  console.log(`before (--compare): frames received ${beforeScenario.aggregate.framesReceived} / sent ${beforeCheck.serverFramesSent}; server exit code ${beforeCheck.serverExit}`);
+  console.log(
+    `before (--compare): frames received ${beforeScenario.aggregate.framesReceived} / sent ${beforeCheck.serverFramesSent}; server exit code ${beforeCheck.serverExit}`,
+  );
 }
 console.log('');
 console.log(renderTable(scenarios));
 console.log('');
 const a = scenario.aggregate;
-console.log(`frames received ${a.framesReceived} / frames the server sent ${check.serverFramesSent}  (${a.framesReceived === check.serverFramesSent ? 'match' : 'MISMATCH'})`);
+console.log(
+  `frames received ${a.framesReceived} / frames the server sent ${check.serverFramesSent}  (${a.framesReceived === check.serverFramesSent ? 'match' : 'MISMATCH'})`,
+);
 console.log(`calls that failed to connect: ${check.failedToConnect}; server exit code ${check.serverExit}`);
 const full: LoadReport = { machine: m, scenarios };
 const out = resolve(values.out);

@@ -70,17 +70,23 @@ interface ChildJob {
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 async function child(job: ChildJob): Promise<Row> {
-  const load = (p: string): Promise<Record<string, unknown>> => import(pathToFileURL(join(job.root, p)).href) as Promise<Record<string, unknown>>;
+  const load = (p: string): Promise<Record<string, unknown>> =>
+    import(pathToFileURL(join(job.root, p)).href) as Promise<Record<string, unknown>>;
   const hdr = (await import('hdr-histogram-js')) as typeof import('hdr-histogram-js');
   // Typed against this checkout; an older checkout's classes have the same shape where used here.
-  const { PacerHost } = (await load('dist/src/pacer/pacer-host.js')) as unknown as typeof import('../src/pacer/pacer-host.js');
-  const { LaneRing } = (await load('dist/src/ring/lane-ring.js')) as unknown as typeof import('../src/ring/lane-ring.js');
+  const { PacerHost } = (await load(
+    'dist/src/pacer/pacer-host.js',
+  )) as unknown as typeof import('../src/pacer/pacer-host.js');
+  const { LaneRing } = (await load(
+    'dist/src/ring/lane-ring.js',
+  )) as unknown as typeof import('../src/ring/lane-ring.js');
   const o = job.options;
   // The engine's own mapping, so a row paces exactly as `ptime serve` with those options would.
   const options = pacerOptionsOf(resolveOptions({ port: 0, ...(o as EngineOptions) }));
   // Batches are taken on this thread as with io: 'main'. A checkout from before the hand-back
   // consumer existed dispatched them inside PacerHost, to the sink given to open().
-  const consumerModule = (await load('dist/src/handback/handback-consumer.js').catch(() => null)) as unknown as typeof import('../src/handback/handback-consumer.js') | null;
+  const consumerModule = (await load('dist/src/handback/handback-consumer.js').catch(() => null)) as unknown as
+    typeof import('../src/handback/handback-consumer.js') | null;
   const consumer = consumerModule ? new consumerModule.HandbackConsumer({ failed: () => undefined }) : null;
   const hostOptions = { maxLanes: job.lanes + 8, statsPeriodMs: 1000, realtimePriority: o['pacerRealtime'] ?? null };
   const host = new PacerHost(options, { ...hostOptions, handbackTo: (port, control) => consumer?.use(port, control) });
@@ -116,10 +122,17 @@ async function child(job: ChildJob): Promise<Row> {
       const i = rings.length;
       const ring = new LaneRing(120);
       rings.push(ring);
-      const prefix = utf8.encode(`{"event":"media","streamSid":"MZ${String(i).padStart(32, '0')}","media":{"payload":"`);
+      const prefix = utf8.encode(
+        `{"event":"media","streamSid":"MZ${String(i).padStart(32, '0')}","media":{"payload":"`,
+      );
       consumer?.bind(i, ring.owner, sink);
       // The older checkout's open() takes the sink as a fourth argument.
-      (host.open as (lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink) => void)(i, ring.sab, { prefix, suffix, binary: false, framesPerMessage: 1 }, sink);
+      (host.open as (lane: number, sab: SharedArrayBuffer, wire: LaneWire, sink: LaneSink) => void)(
+        i,
+        ring.sab,
+        { prefix, suffix, binary: false, framesPerMessage: 1 },
+        sink,
+      );
     }
     topUp();
     await new Promise((r) => setTimeout(r, 7));
@@ -146,18 +159,29 @@ async function child(job: ChildJob): Promise<Row> {
   await host.stop();
   consumer?.close();
   const measured = stats.slice(1); // the first period straddles the warm-up
-  const total = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const total = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   for (const s of measured) total.add(hdr.decodeFromCompressedBase64(s.tickErrorHistogram));
   const pacerCpuNs = measured.reduce((n, s) => n + (s.cpuNs ?? 0), 0);
   const periodMs = measured.reduce((n, s) => n + s.periodMs, 0);
   const pacerCpuPct = (pacerCpuNs / 1e6 / periodMs) * 100;
   const processPct = ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100;
-  const loop = (k: keyof import('../src/pacer/pacer-layout.js').PacerLoopFigures): number => mean(measured.map((s) => s.loop[k]));
+  const loop = (k: keyof import('../src/pacer/pacer-layout.js').PacerLoopFigures): number =>
+    mean(measured.map((s) => s.loop[k]));
   const framesPerSec = (frames / elapsedMs) * 1000;
   return {
     name: job.name,
     lanes: job.lanes,
-    tick: { p50: total.getValueAtPercentile(50), p99: total.getValueAtPercentile(99), p999: total.getValueAtPercentile(99.9), max: total.maxValue, count: total.totalCount },
+    tick: {
+      p50: total.getValueAtPercentile(50),
+      p99: total.getValueAtPercentile(99),
+      p999: total.getValueAtPercentile(99.9),
+      max: total.maxValue,
+      count: total.totalCount,
+    },
     pacerCpuPct,
     mainCpuPct: processPct - pacerCpuPct,
     wakesPerSec: loop('wakesPerSec'),
@@ -166,7 +190,7 @@ async function child(job: ChildJob): Promise<Row> {
     spinUs: loop('spinUs'),
     framesPerWake: loop('framesPerWake'),
     stepUsPerFrame: loop('stepUs') / Math.max(1e-9, loop('framesPerWake')),
-    pacerCpuUsPerFrame: (pacerCpuNs / 1000) / Math.max(1, (framesPerSec * periodMs) / 1000),
+    pacerCpuUsPerFrame: pacerCpuNs / 1000 / Math.max(1, (framesPerSec * periodMs) / 1000),
     overshootP99: mean(measured.map((s) => s.overshootUs.p99)),
     spinSettingUs: loop('spinSettingUs'),
     framesPerSec,
@@ -231,7 +255,11 @@ function pacerGc(lines: string[], [from, to]: [number, number]): GcFigures {
 }
 
 function run(job: ChildJob): Row {
-  const r = spawnSync(process.execPath, ['--trace-gc', fileURLToPath(import.meta.url), '--child', JSON.stringify(job)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    process.execPath,
+    ['--trace-gc', fileURLToPath(import.meta.url), '--child', JSON.stringify(job)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
+  );
   const lines = r.stdout.trim().split('\n');
   const line = lines.at(-1);
   if (r.status !== 0 || !line) throw new Error(`pacer-alone: the ${job.name} run failed (exit ${r.status})`);
@@ -241,15 +269,23 @@ function run(job: ChildJob): Row {
 }
 
 const m = machineInfo();
-console.log(`ptime pacer alone: ${lanes} lanes × ${secs} s per row (after ${WARMUP_MS / 1000} s warm-up) — ${m.cpu} × ${m.cores}, Node ${m.node}`);
+console.log(
+  `ptime pacer alone: ${lanes} lanes × ${secs} s per row (after ${WARMUP_MS / 1000} s warm-up) — ${m.cpu} × ${m.cores}, Node ${m.node}`,
+);
 const rows: Row[] = [];
 if (values.compare) {
   const root = resolve(values.compare);
-  if (!existsSync(join(root, 'dist/src/pacer/pacer-host.js'))) throw new Error(`--compare: ${root}/dist/src/pacer/pacer-host.js not found (build that checkout first)`);
+  if (!existsSync(join(root, 'dist/src/pacer/pacer-host.js')))
+    throw new Error(`--compare: ${root}/dist/src/pacer/pacer-host.js not found (build that checkout first)`);
   // An older pacer knows neither the timer slack nor a spin below spinUs: what it ran with.
-  rows.push(run({ root, name: `before (${values.compare})`, lanes, secs, options: { spinMinUs: 300, pacerTimerSlackUs: 0 } }));
+  rows.push(
+    run({ root, name: `before (${values.compare})`, lanes, secs, options: { spinMinUs: 300, pacerTimerSlackUs: 0 } }),
+  );
 }
-for (const config of values.configs.split(';').map((c) => c.trim()).filter(Boolean)) {
+for (const config of values.configs
+  .split(';')
+  .map((c) => c.trim())
+  .filter(Boolean)) {
   rows.push(run({ root: HERE_ROOT, name: config, lanes, secs, options: parseConfig(config) }));
 }
 
@@ -265,7 +301,10 @@ const text = [
   '',
   ...rows
     .slice(1)
-    .map((r) => `${r.name}: tick p99 ${(r.tick.p99 / Math.max(1, rows[0]!.tick.p99)).toFixed(2)}×, p99.9 ${(r.tick.p999 / Math.max(1, rows[0]!.tick.p999)).toFixed(2)}×, pacer CPU ${(r.pacerCpuPct / Math.max(0.01, rows[0]!.pacerCpuPct)).toFixed(2)}× of "${rows[0]!.name}"`),
+    .map(
+      (r) =>
+        `${r.name}: tick p99 ${(r.tick.p99 / Math.max(1, rows[0]!.tick.p99)).toFixed(2)}×, p99.9 ${(r.tick.p999 / Math.max(1, rows[0]!.tick.p999)).toFixed(2)}×, pacer CPU ${(r.pacerCpuPct / Math.max(0.01, rows[0]!.pacerCpuPct)).toFixed(2)}× of "${rows[0]!.name}"`,
+    ),
 ].join('\n');
 console.log(text);
 const out = resolve(values.out);

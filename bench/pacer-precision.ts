@@ -48,17 +48,34 @@ const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0
 async function measure(name: string, script: string, args: string[]): Promise<Row> {
   const server = await ServerProcess.start(script, [...args, '--max-calls', String(calls + 10)]);
   try {
-    const result = await runLoad({ url: server.url(), calls, seconds: secs, rampPerSec: ramp, mode: 'echo', dtmfEverySec: 0 });
+    const result = await runLoad({
+      url: server.url(),
+      calls,
+      seconds: secs,
+      rampPerSec: ramp,
+      mode: 'echo',
+      dtmfEverySec: 0,
+    });
     await server.stop();
     // Steady state only: the periods with (nearly) every call up.
     const steady = server.figures.filter((f) => f.calls >= calls * 0.95);
-    const total = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    const total = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 60_000_000,
+      numberOfSignificantValueDigits: 3,
+    });
     const withHist = steady.filter((f) => typeof f.pacerTickErrorHistogram === 'string');
     for (const f of withHist) total.add(hdr.decodeFromCompressedBase64(f.pacerTickErrorHistogram!));
     // An older build has no per-period histogram: fall back to its since-start figures.
     const last = server.figures.at(-1);
     const tick = withHist.length
-      ? { p50: total.getValueAtPercentile(50), p99: total.getValueAtPercentile(99), p999: total.getValueAtPercentile(99.9), max: total.maxValue, count: total.totalCount }
+      ? {
+          p50: total.getValueAtPercentile(50),
+          p99: total.getValueAtPercentile(99),
+          p999: total.getValueAtPercentile(99.9),
+          max: total.maxValue,
+          count: total.totalCount,
+        }
       : (last?.pacerTickErrorTotalUs ?? { p50: 0, p99: 0, p999: 0, max: 0, count: 0 });
     const loops = steady.map((f) => f.pacerLoop).filter((l): l is NonNullable<typeof l> => !!l);
     const loop = loops.length
@@ -106,12 +123,18 @@ const f1 = (n: number | null | undefined): string => (n === null || n === undefi
 const lines = [
   '| config | tick \\|error\\| p50 / p99 / p99.9 / max µs | pacer CPU % | server CPU % | wakes/s | step µs/wake | post µs/wake | spin µs/wake | frames/wake | lanes visited/wake | spin setting µs | wait overshoot p99 µs | drops |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) =>
-    `| ${r.name} | ${r.tick.p50} / ${r.tick.p99} / ${r.tick.p999} / ${r.tick.max} | ${f1(r.pacerCpuPct)} | ${f1(r.serverCpuPct)} | ${f1(r.loop?.wakesPerSec)} | ${f1(r.loop?.stepUs)} | ${f1(r.loop?.postUs)} | ${f1(r.loop?.spinUs)} | ${f1(r.loop?.framesPerWake)} | ${f1(r.loop?.visitsPerWake)} | ${f1(r.loop?.spinSettingUs)} | ${f1(r.overshootP99)} | ${r.drops} |`,
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${r.tick.p50} / ${r.tick.p99} / ${r.tick.p999} / ${r.tick.max} | ${f1(r.pacerCpuPct)} | ${f1(r.serverCpuPct)} | ${f1(r.loop?.wakesPerSec)} | ${f1(r.loop?.stepUs)} | ${f1(r.loop?.postUs)} | ${f1(r.loop?.spinUs)} | ${f1(r.loop?.framesPerWake)} | ${f1(r.loop?.visitsPerWake)} | ${f1(r.loop?.spinSettingUs)} | ${f1(r.overshootP99)} | ${r.drops} |`,
   ),
 ];
 const base = rows[0]!;
-const ratios = rows.slice(1).map((r) => `${r.name}: tick p99 ${(r.tick.p99 / Math.max(1, base.tick.p99)).toFixed(2)}× and p99.9 ${(r.tick.p999 / Math.max(1, base.tick.p999)).toFixed(2)}× of "${base.name}", pacer CPU ${(r.pacerCpuPct / Math.max(0.01, base.pacerCpuPct)).toFixed(2)}×`);
+const ratios = rows
+  .slice(1)
+  .map(
+    (r) =>
+      `${r.name}: tick p99 ${(r.tick.p99 / Math.max(1, base.tick.p99)).toFixed(2)}× and p99.9 ${(r.tick.p999 / Math.max(1, base.tick.p999)).toFixed(2)}× of "${base.name}", pacer CPU ${(r.pacerCpuPct / Math.max(0.01, base.pacerCpuPct)).toFixed(2)}×`,
+  );
 const text = [...lines, '', ...ratios].join('\n');
 console.log(text);
 const out = resolve(values.out);

@@ -29,7 +29,13 @@ interface Row {
 }
 
 async function child(spinUs: number, calls: number, secs: number, nice: number | undefined): Promise<void> {
-  const engine = await createEngine({ port: 0, host: '127.0.0.1', spinUs, logLevel: 'silent', ...(nice === undefined ? {} : { pacerNice: nice }) });
+  const engine = await createEngine({
+    port: 0,
+    host: '127.0.0.1',
+    spinUs,
+    logLevel: 'silent',
+    ...(nice === undefined ? {} : { pacerNice: nice }),
+  });
   attachDemoApp(engine);
   const url = `ws://127.0.0.1:${engine.address()!.port}/media`;
   const clients: TwilioClient[] = [];
@@ -38,7 +44,11 @@ async function child(spinUs: number, calls: number, secs: number, nice: number |
     c.start({ mode: 'silence' });
     clients.push(c);
   }
-  const total = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const total = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   let cpuNs = 0;
   let ms = 0;
   let ticks = 0;
@@ -72,21 +82,33 @@ async function child(spinUs: number, calls: number, secs: number, nice: number |
 
 function main(): void {
   const { values } = parseArgs({
-    options: { nice: { type: 'string' }, spins: { type: 'string', default: '0,100,300,1000' }, calls: { type: 'string', default: '0,10,200' }, secs: { type: 'string', default: '6' }, child: { type: 'string' } },
+    options: {
+      nice: { type: 'string' },
+      spins: { type: 'string', default: '0,100,300,1000' },
+      calls: { type: 'string', default: '0,10,200' },
+      secs: { type: 'string', default: '6' },
+      child: { type: 'string' },
+    },
   });
   if (values.child) {
     const [spin, calls] = values.child.split(',').map(Number) as [number, number];
-    void child(spin, calls, Number(values.secs), values.nice === undefined ? undefined : Number(values.nice)).then(() => process.exit(0));
+    void child(spin, calls, Number(values.secs), values.nice === undefined ? undefined : Number(values.nice)).then(() =>
+      process.exit(0),
+    );
     return;
   }
   const self = fileURLToPath(import.meta.url);
-  console.log(`# pacer cost per spin setting — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, ${values.secs} s per row after ${WARMUP_S} s warm-up, pacer nice ${values.nice ?? 'unchanged'}`);
+  console.log(
+    `# pacer cost per spin setting — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, ${values.secs} s per row after ${WARMUP_S} s warm-up, pacer nice ${values.nice ?? 'unchanged'}`,
+  );
   console.log('spin µs | calls | pacer CPU % of a core | ticks/s | tick |error| µs p50 | p99 | p99.9 | max');
   console.log('---:|---:|---:|---:|---:|---:|---:|---:');
   for (const calls of values.calls.split(',').map(Number)) {
     for (const spin of values.spins.split(',').map(Number)) {
       const niceArgs = values.nice === undefined ? [] : [`--nice=${values.nice}`];
-      const r = spawnSync(process.execPath, [self, '--child', `${spin},${calls}`, '--secs', values.secs, ...niceArgs], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [self, '--child', `${spin},${calls}`, '--secs', values.secs, ...niceArgs], {
+        encoding: 'utf8',
+      });
       const line = r.stdout.trim().split('\n').pop() ?? '';
       if (r.status !== 0 || !line.startsWith('{')) {
         console.log(`${spin} | ${calls} | failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
@@ -94,7 +116,9 @@ function main(): void {
       }
       const row = JSON.parse(line) as Row;
       const perSec = row.ticks / Number(values.secs);
-      console.log(`${row.spinUs} | ${row.calls} | ${row.cpuPct.toFixed(2)} | ${perSec.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.p999} | ${row.max}`);
+      console.log(
+        `${row.spinUs} | ${row.calls} | ${row.cpuPct.toFixed(2)} | ${perSec.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.p999} | ${row.max}`,
+      );
     }
   }
 }

@@ -16,7 +16,21 @@ import { renderTable } from '../src/loadtest/report-table.js';
 import type { LoadReport, ScenarioReport } from '../src/loadtest/report-types.js';
 import { OUT_DIR } from './lib/scenario-file.js';
 
-const ORDER = ['idle', 'calls-100', 'calls-500', 'calls-1000', 'max-calls', 'stall-50-500', 'stall-200-2000', 'io-stall', 'io-stall-file', 'io-idle', 'carriers', 'gc-churn', 'busy-core'];
+const ORDER = [
+  'idle',
+  'calls-100',
+  'calls-500',
+  'calls-1000',
+  'max-calls',
+  'stall-50-500',
+  'stall-200-2000',
+  'io-stall',
+  'io-stall-file',
+  'io-idle',
+  'carriers',
+  'gc-churn',
+  'busy-core',
+];
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-run': { type: 'boolean', default: false } } });
 const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
 const resultsDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');
@@ -26,19 +40,27 @@ const CODEC_BENCHES: [string, string[]][] = [
   ['codec-main-thread', ['--calls', '500', '--secs', '5', '--chunks', '20,100,200,1000']],
 ];
 const codecSections: string[] = [];
-const available = readdirSync(scenarioDir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3));
+const available = readdirSync(scenarioDir)
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => f.slice(0, -3));
 const wanted = values.only ? values.only.split(',') : ORDER.filter((n) => available.includes(n));
 
 if (!values['no-run']) {
   for (const name of wanted) {
     console.log(`== ${name}`);
-    const r = spawnSync(process.execPath, [resolve(scenarioDir, `${name}.js`)], { stdio: 'inherit', env: { ...process.env, PTIME_BENCH_OUT: OUT_DIR } });
+    const r = spawnSync(process.execPath, [resolve(scenarioDir, `${name}.js`)], {
+      stdio: 'inherit',
+      env: { ...process.env, PTIME_BENCH_OUT: OUT_DIR },
+    });
     if (r.status !== 0) console.error(`scenario ${name} failed (exit ${r.status})`);
   }
   // The codec benches print markdown; keep each in bench/results/ and embed it below.
   for (const [name, args] of CODEC_BENCHES) {
     console.log(`== ${name}`);
-    const r = spawnSync(process.execPath, [fileURLToPath(new URL(`./${name}.js`, import.meta.url)), ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL(`./${name}.js`, import.meta.url)), ...args], {
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+    });
     if (r.status === 0) writeFileSync(resolve(resultsDir, `${name}.md`), r.stdout);
     else console.error(`${name} failed (exit ${r.status}): ${r.stderr.slice(-500)}`);
   }
@@ -48,7 +70,10 @@ for (const [name] of CODEC_BENCHES) {
   const file = resolve(resultsDir, `${name}.md`);
   if (!existsSync(file)) continue;
   // Their own headings become sub-headings of one section each.
-  const body = readFileSync(file, 'utf8').replace(/^# (.*)$/m, '').replace(/^## /gm, '### ').trim();
+  const body = readFileSync(file, 'utf8')
+    .replace(/^# (.*)$/m, '')
+    .replace(/^## /gm, '### ')
+    .trim();
   codecSections.push(`## ${name}\n\n\`node dist/bench/${name}.js\`\n\n${body}\n`);
 }
 
@@ -60,7 +85,9 @@ for (const name of ORDER) {
   if (!existsSync(file)) continue;
   const reports = JSON.parse(readFileSync(file, 'utf8')) as ScenarioReport[];
   all.push(...reports);
-  sections.push(`## ${name}\n\n\`node dist/bench/scenarios/${name}.js\`\n\n${renderTable(reports, { costPerFrame: name === 'carriers' })}\n`);
+  sections.push(
+    `## ${name}\n\n\`node dist/bench/scenarios/${name}.js\`\n\n${renderTable(reports, { costPerFrame: name === 'carriers' })}\n`,
+  );
 }
 const md = `# ptime benchmark results
 

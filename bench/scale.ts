@@ -20,8 +20,10 @@ import { summarize } from '../src/loadtest/summarize.js';
 import { BENCH_SERVE } from './lib/run-scenario.js';
 import { ServerProcess } from './lib/server-process.js';
 
-const { values } = parseArgs({ options: { ladder: { type: 'string', default: '100,200,300,400,500,600' }, secs: { type: 'string', default: '12' } } });
-const LADDER = values.ladder!.split(',').map(Number);
+const { values } = parseArgs({
+  options: { ladder: { type: 'string', default: '100,200,300,400,500,600' }, secs: { type: 'string', default: '12' } },
+});
+const LADDER = values.ladder.split(',').map(Number);
 const SECS = Number(values.secs);
 
 if (spawnSync('nginx', ['-v']).error) {
@@ -38,7 +40,11 @@ function treeCpuSeconds(pid: number): number {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
       for (const task of readdirSync(`/proc/${p}/task`)) {
-        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(child));
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean))
+          visit(Number(child));
       }
     } catch {
       // gone meanwhile
@@ -61,7 +67,13 @@ const MAX_CALLS = String(Math.max(...LADDER) + 50);
 async function single(workers: number): Promise<Setup> {
   const s = await ServerProcess.start(BENCH_SERVE, ['--workers', String(workers), '--max-calls', MAX_CALLS]);
   await sleep(1500); // the other workers come up
-  return { name: workers === 1 ? '1 worker' : `--workers ${workers}`, url: s.url(), pids: () => [s.child.pid!], nginxPid: null, stop: async () => void (await s.stop()) };
+  return {
+    name: workers === 1 ? '1 worker' : `--workers ${workers}`,
+    url: s.url(),
+    pids: () => [s.child.pid!],
+    nginxPid: null,
+    stop: async () => void (await s.stop()),
+  };
 }
 
 async function behindNginx(): Promise<Setup> {
@@ -75,7 +87,9 @@ async function behindNginx(): Promise<Setup> {
     .replaceAll('{{LISTEN}}', String(listen))
     .replace('{{UPSTREAMS}}', [a.port, b.port].map((p) => `    server 127.0.0.1:${p};`).join('\n'));
   writeFileSync(join(prefix, 'nginx.conf'), conf);
-  const nginx: ChildProcess = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' });
+  const nginx: ChildProcess = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: 'inherit',
+  });
   await sleep(500);
   return {
     name: '2 processes behind nginx',
@@ -109,27 +123,74 @@ for (const make of [() => single(1), () => single(2), behindNginx]) {
     const cpu0 = setup.pids().reduce((s, p) => s + treeCpuSeconds(p), 0);
     const ng0 = setup.nginxPid ? treeCpuSeconds(setup.nginxPid) : 0;
     const t0 = performance.now();
-    const load = await runLoad({ url: setup.url, calls, seconds: SECS, rampPerSec: 100, mode: 'echo', dtmfEverySec: 0 });
+    const load = await runLoad({
+      url: setup.url,
+      calls,
+      seconds: SECS,
+      rampPerSec: 100,
+      mode: 'echo',
+      dtmfEverySec: 0,
+    });
     const wall = (performance.now() - t0) / 1000;
     const cpu = setup.pids().reduce((s, p) => s + treeCpuSeconds(p), 0) - cpu0;
     const ng = setup.nginxPid ? treeCpuSeconds(setup.nginxPid) - ng0 : null;
-    const r = summarize(load, { cpuPct: null, pacerCpuPct: null, mainCpuPct: null, ioCpuPct: null, ioLoopDelayP99Ms: null, rssMb: null, loopDelayP99Ms: null, pacerTickErrorUs: null, framesSent: 0, drops: 0, underruns: 0 }, { scenario: setup.name, pacer: 'ptime', lead: 3, seconds: SECS, generatorProcesses: 1, echo: true });
+    const r = summarize(
+      load,
+      {
+        cpuPct: null,
+        pacerCpuPct: null,
+        mainCpuPct: null,
+        ioCpuPct: null,
+        ioLoopDelayP99Ms: null,
+        rssMb: null,
+        loopDelayP99Ms: null,
+        pacerTickErrorUs: null,
+        framesSent: 0,
+        drops: 0,
+        underruns: 0,
+      },
+      { scenario: setup.name, pacer: 'ptime', lead: 3, seconds: SECS, generatorProcesses: 1, echo: true },
+    );
     const late = (b: number): number => r.aggregate.late.find((l) => l.bufferMs === b)?.latePct ?? 0;
     // CPU per call: the tree's CPU over the run's wall time, per call (calls ramp in and out, so this is a floor).
-    const row: Row = { setup: setup.name, calls, late60: late(60), late0: late(0), p99: r.aggregate.intervalMs.p99, cpuPerCallPct: (cpu / wall / calls) * 100, nginxPerCallPct: ng === null ? null : (ng / wall / calls) * 100, failed: load.failedToConnect };
+    const row: Row = {
+      setup: setup.name,
+      calls,
+      late60: late(60),
+      late0: late(0),
+      p99: r.aggregate.intervalMs.p99,
+      cpuPerCallPct: (cpu / wall / calls) * 100,
+      nginxPerCallPct: ng === null ? null : (ng / wall / calls) * 100,
+      failed: load.failedToConnect,
+    };
     rows.push(row);
-    console.log(`${setup.name} ${calls} calls: late@60 ${row.late60.toFixed(3)} % late@0 ${row.late0.toFixed(3)} % p99 ${row.p99.toFixed(2)} ms, CPU/call ${row.cpuPerCallPct.toFixed(2)} %${row.nginxPerCallPct !== null ? ` (+ nginx ${row.nginxPerCallPct.toFixed(2)} %)` : ''}${row.failed ? `, ${row.failed} failed to connect` : ''}`);
+    console.log(
+      `${setup.name} ${calls} calls: late@60 ${row.late60.toFixed(3)} % late@0 ${row.late0.toFixed(3)} % p99 ${row.p99.toFixed(2)} ms, CPU/call ${row.cpuPerCallPct.toFixed(2)} %${row.nginxPerCallPct !== null ? ` (+ nginx ${row.nginxPerCallPct.toFixed(2)} %)` : ''}${row.failed ? `, ${row.failed} failed to connect` : ''}`,
+    );
     if (row.late60 > 0 || row.failed > 0) break;
     last = row;
     await sleep(1000);
   }
-  best.push(last ?? { setup: setup.name, calls: 0, late60: 0, late0: 0, p99: 0, cpuPerCallPct: 0, nginxPerCallPct: null, failed: 0 });
+  best.push(
+    last ?? {
+      setup: setup.name,
+      calls: 0,
+      late60: 0,
+      late0: 0,
+      p99: 0,
+      cpuPerCallPct: 0,
+      nginxPerCallPct: null,
+      failed: 0,
+    },
+  );
   await setup.stop();
 }
 
 const m = machineInfo();
 const fmt = (r: Row): string =>
-  r.calls === 0 ? `| ${r.setup} | fewer than ${LADDER[0]} | — | — | — | — |` : `| ${r.setup} | ${r.calls} | ${r.late0.toFixed(3)} | ${r.p99.toFixed(2)} | ${r.cpuPerCallPct.toFixed(2)} | ${r.nginxPerCallPct === null ? '—' : r.nginxPerCallPct.toFixed(2)} |`;
+  r.calls === 0
+    ? `| ${r.setup} | fewer than ${LADDER[0]} | — | — | — | — |`
+    : `| ${r.setup} | ${r.calls} | ${r.late0.toFixed(3)} | ${r.p99.toFixed(2)} | ${r.cpuPerCallPct.toFixed(2)} | ${r.nginxPerCallPct === null ? '—' : r.nginxPerCallPct.toFixed(2)} |`;
 const md = `# scale on one machine
 
 \`node dist/bench/scale.js --ladder ${LADDER.join(',')} --secs ${SECS}\` — ${m.cpu} × ${m.cores}, Node ${m.node}, ${m.when.slice(0, 10)}; echo calls, lead 3, generator on the same cores.

@@ -36,7 +36,13 @@ const steadyCount = Number(values.steady);
 const churnPerSec = Number(values['churn-per-sec']);
 const warmupSecs = values['warmup-secs'] !== undefined ? Number(values['warmup-secs']) : Math.min(60, secs / 5);
 const rowSecs = values['row-secs'] !== undefined ? Number(values['row-secs']) : Math.max(5, Math.round(secs / 20));
-for (const [name, v, min] of [['secs', secs, 1], ['steady', steadyCount, 0], ['churn-per-sec', churnPerSec, 0], ['warmup-secs', warmupSecs, 0], ['row-secs', rowSecs, 1]] as const) {
+for (const [name, v, min] of [
+  ['secs', secs, 1],
+  ['steady', steadyCount, 0],
+  ['churn-per-sec', churnPerSec, 0],
+  ['warmup-secs', warmupSecs, 0],
+  ['row-secs', rowSecs, 1],
+] as const) {
   if (!Number.isFinite(v) || v < min) {
     process.stderr.write(`soak: --${name} must be a number >= ${min} (got ${String(v)})\n`);
     process.exit(2);
@@ -53,7 +59,9 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 const m = machineInfo();
-console.log(`ptime soak: ${steadyCount} steady echo calls + ${churnPerSec} churned calls/s for ${secs} s — ${m.cpu} × ${m.cores}, Node ${m.node}`);
+console.log(
+  `ptime soak: ${steadyCount} steady echo calls + ${churnPerSec} churned calls/s for ${secs} s — ${m.cpu} × ${m.cores}, Node ${m.node}`,
+);
 const server = await ServerProcess.start(BENCH_SERVE, []);
 const pid = server.child.pid!;
 await until(() => server.figures.length > 0, 5000);
@@ -87,7 +95,10 @@ for (let k = 1; k <= secs; k++) {
     dropsTotal: f.dropsTotal,
   };
   samples.push(s);
-  if (tty) process.stdout.write(`\r${s.tSec.toFixed(0).padStart(4)} s  calls ${String(s.calls).padStart(4)}  RSS ${s.rssMb.toFixed(1)} MB  heap ${s.heapUsedMb.toFixed(1)} MB  fds ${s.fds ?? 'n/a'}  churned ${s.churned}   `);
+  if (tty)
+    process.stdout.write(
+      `\r${s.tSec.toFixed(0).padStart(4)} s  calls ${String(s.calls).padStart(4)}  RSS ${s.rssMb.toFixed(1)} MB  heap ${s.heapUsedMb.toFixed(1)} MB  fds ${s.fds ?? 'n/a'}  churned ${s.churned}   `,
+    );
 }
 if (tty) process.stdout.write('\n');
 
@@ -114,8 +125,12 @@ console.log(renderSampleTable(samples, rowSecs));
 console.log('');
 console.log(renderMemoryTable(memory, rowSecs));
 console.log('');
-console.log(`  server RSS before any call ${fmt(rssIdleMb, 1)} MB; fds idle ${fdsIdle ?? 'n/a'}, at the end ${fdsAtEnd ?? 'n/a'}`);
-console.log(`churned ${churnFigures.churned} calls ${JSON.stringify(churnFigures.byEnding)}; connect failures ${churnFigures.connectFailures}`);
+console.log(
+  `  server RSS before any call ${fmt(rssIdleMb, 1)} MB; fds idle ${fdsIdle ?? 'n/a'}, at the end ${fdsAtEnd ?? 'n/a'}`,
+);
+console.log(
+  `churned ${churnFigures.churned} calls ${JSON.stringify(churnFigures.byEnding)}; connect failures ${churnFigures.connectFailures}`,
+);
 console.log(
   `steady: ${steadyFigures.calls} calls, ${steadyFigures.framesSent} frames sent, ${steadyFigures.framesEchoed} echoed, ` +
     `lost ${steadyFigures.framesLost}, sequence breaks ${steadyFigures.sequenceBreaks}, marks echoed ${steadyFigures.marksEchoed}, closed early ${steadyFigures.closedEarly}; server drops ${dropsTotal ?? 'n/a'}`,

@@ -1,6 +1,11 @@
 /** XML-escape text for an attribute or element value. */
 function xml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 /**
@@ -9,7 +14,10 @@ function xml(text: string): string {
  * every value escaped. `parameters` arrive as `call.customParameters`.
  */
 export function connectStream(opts: { url: string; parameters?: Record<string, string> }): string {
-  if (!/^wss:\/\/|^ws:\/\//.test(opts.url)) throw new TypeError(`connectStream url must be a ws:// or wss:// URL (got ${JSON.stringify(opts.url.slice(0, 80))})`);
+  if (!/^wss:\/\/|^ws:\/\//.test(opts.url))
+    throw new TypeError(
+      `connectStream url must be a ws:// or wss:// URL (got ${JSON.stringify(opts.url.slice(0, 80))})`,
+    );
   const params = Object.entries(opts.parameters ?? {})
     .map(([name, value]) => `<Parameter name="${xml(name)}" value="${xml(value)}"/>`)
     .join('');

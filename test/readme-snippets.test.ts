@@ -37,13 +37,25 @@ test("README's TypeScript snippets compile with tsc --strict against the package
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', types: ['node'], skipLibCheck: true },
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        types: ['node'],
+        skipLibCheck: true,
+      },
       files,
     }),
   );
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8', stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')],
+      { encoding: 'utf8', stdio: 'pipe' },
+    );
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
     assert.fail(`README snippets do not compile:\n${e.stdout ?? ''}${e.stderr ?? ''}`);

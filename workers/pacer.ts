@@ -88,7 +88,9 @@ const loop = new PacerLoop(control, new PacerCore(options, new AttentionReader(c
   },
   wait: (seq, ms) => Atomics.wait(ctl, C_WAKE, seq, ms),
   post: (batch) => handback.postMessage(batch, [batch]),
-  poll: () => (receiveMessageOnPort(commands) ?? receiveMessageOnPort(handback))?.message as PacerCommand | ArrayBuffer | undefined,
+  poll: () =>
+    (receiveMessageOnPort(commands) ?? receiveMessageOnPort(handback))?.message as
+      PacerCommand | ArrayBuffer | undefined,
   handBackTo: (next) => {
     handback.close();
     handback = next;

@@ -96,9 +96,10 @@ export class MainThreadPacer extends EventEmitter<PacerHostEvents> implements Pa
     // Main-thread pacers poll on their own timers.
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     for (const lane of [...this.lanes.keys()]) this.close(lane);
     this.emit('exit', 0);
+    return Promise.resolve();
   }
 
   private schedule(l: BaselineLane): void {

@@ -61,7 +61,9 @@ async function generateInChildren(base: LoadOptions, procs: number): Promise<Loa
       const out = join(dir, `gen-${i}.json`);
       const opts: LoadOptions = { ...base, calls, rampPerSec: base.rampPerSec / procs, indexBase: i * per };
       delete opts.onProgress;
-      const child = spawn(process.execPath, [GENERATOR_CHILD, JSON.stringify(opts), out], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [GENERATOR_CHILD, JSON.stringify(opts), out], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
       const [code] = (await once(child, 'exit')) as [number | null];
       if (code !== 0) throw new Error(`generator process ${i} exited with ${code}`);
       return JSON.parse(readFileSync(out, 'utf8')) as LoadResult;
@@ -82,7 +84,11 @@ async function generateInChildren(base: LoadOptions, procs: number): Promise<Loa
  * One scenario in fresh processes: start the server (ptime or a baseline behind the same server
  * and demo app), run the generator(s) against it, stop the server, and summarise.
  */
-export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & { check: { serverFramesSent: number; framesReceived: number; serverExit: number | null; failedToConnect: number } }> {
+export async function runScenario(spec: ScenarioSpec): Promise<
+  ScenarioReport & {
+    check: { serverFramesSent: number; framesReceived: number; serverExit: number | null; failedToConnect: number };
+  }
+> {
   const args: string[] = [];
   if (spec.pacer !== 'ptime') args.push('--baseline', spec.pacer);
   else if (spec.lead !== undefined) args.push('--lead', String(spec.lead));
@@ -108,9 +114,13 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioReport & 
     const result = procs > 1 ? await generateInChildren(load, procs) : await runLoad(load);
     // Let the last 'call ended' lines arrive before stopping the server.
     const deadline = Date.now() + 5000;
-    while (server.callsEnded < result.calls.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (server.callsEnded < result.calls.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const serverExit = await server.stop();
-    const stallsMs = server.stalls.map((s): [number, number] => [s.atEpochMs - result.startedAtEpochMs, s.atEpochMs - result.startedAtEpochMs + s.blockMs]);
+    const stallsMs = server.stalls.map((s): [number, number] => [
+      s.atEpochMs - result.startedAtEpochMs,
+      s.atEpochMs - result.startedAtEpochMs + s.blockMs,
+    ]);
     const report = summarize(result, server.summary(), {
       scenario: spec.carrier && spec.carrier !== 'twilio' ? `${spec.scenario} (${spec.carrier})` : spec.scenario,
       pacer:

@@ -18,20 +18,30 @@ export const ALL_PACERS: Pick<ScenarioSpec, 'pacer' | 'lead' | 'io'>[] = [
 ];
 
 /** ptime with its pacer thread at nice -10 (os.setPriority from the worker: that thread only). */
-export const PTIME_NICE: Pick<ScenarioSpec, 'pacer' | 'lead' | 'pacerNice'> = { pacer: 'ptime', lead: 3, pacerNice: -10 };
+export const PTIME_NICE: Pick<ScenarioSpec, 'pacer' | 'lead' | 'pacerNice'> = {
+  pacer: 'ptime',
+  lead: 3,
+  pacerNice: -10,
+};
 
 /**
  * Run one scenario file's specs, each with a fresh server process, print the table and write
  * bench/out/<name>.json (bench/regenerate-results.js collects those into RESULTS.md).
  */
-export async function runScenarioFile(name: string, specs: ScenarioSpec[], options: { costPerFrame?: boolean } = {}): Promise<void> {
+export async function runScenarioFile(
+  name: string,
+  specs: ScenarioSpec[],
+  options: { costPerFrame?: boolean } = {},
+): Promise<void> {
   const reports: ScenarioReport[] = [];
   for (const spec of specs) {
     const onProgress = progressLine(`${spec.scenario} ${spec.pacer}`, spec.calls);
     const { check, ...report } = await runScenario({ ...spec, ...(onProgress ? { onProgress } : {}) });
     endProgressLine();
     if (check.framesReceived !== check.serverFramesSent) {
-      console.error(`${spec.scenario}/${spec.pacer}: received ${check.framesReceived} but the server sent ${check.serverFramesSent}`);
+      console.error(
+        `${spec.scenario}/${spec.pacer}: received ${check.framesReceived} but the server sent ${check.serverFramesSent}`,
+      );
     }
     delete report.calls_detail; // keep the JSON small; the aggregate holds the figures
     reports.push(report);

@@ -44,14 +44,18 @@ export class ServerProcess {
   private constructor(readonly child: ChildProcess) {}
 
   static async start(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [script, ...args, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env,
-    });
+    const child = spawn(
+      process.execPath,
+      [script, ...args, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env,
+      },
+    );
     const server = new ServerProcess(child);
     const listening = new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-      createInterface({ input: child.stdout! }).on('line', (text) => {
+      createInterface({ input: child.stdout }).on('line', (text) => {
         let line: LogLine & Partial<EngineFigures>;
         try {
           line = JSON.parse(text) as LogLine & Partial<EngineFigures>;
@@ -68,8 +72,14 @@ export class ServerProcess {
           server.dropsByEndedCalls += line.drops ?? 0;
           server.underrunsByEndedCalls += line.underruns ?? 0;
         } else if (line.msg === 'barge-in') {
-          server.bargeIns.push({ streamSid: line.streamSid ?? '', heardMs: line.heardMs ?? null, sentMs: line.sentMs ?? null, confirmedMs: line.confirmedMs ?? null });
-        } else if (line.msg === 'injected stall') server.stalls.push({ atEpochMs: line.atEpochMs ?? 0, blockMs: line.blockMs ?? 0 });
+          server.bargeIns.push({
+            streamSid: line.streamSid ?? '',
+            heardMs: line.heardMs ?? null,
+            sentMs: line.sentMs ?? null,
+            confirmedMs: line.confirmedMs ?? null,
+          });
+        } else if (line.msg === 'injected stall')
+          server.stalls.push({ atEpochMs: line.atEpochMs ?? 0, blockMs: line.blockMs ?? 0 });
       });
     });
     await listening;
@@ -100,10 +110,14 @@ export class ServerProcess {
       pacerCpuPct: mean(pacerCpu),
       mainCpuPct: mean(busy.map((f) => f.mainCpuPct).filter((x): x is number => x !== null && x !== undefined)),
       ioCpuPct: mean(busy.map((f) => f.ioCpuPct).filter((x): x is number => x !== null && x !== undefined)),
-      ioLoopDelayP99Ms: busy.some((f) => f.ioLoopDelayP99Ms != null) ? Math.max(...busy.map((f) => f.ioLoopDelayP99Ms ?? 0)) : null,
+      ioLoopDelayP99Ms: busy.some((f) => f.ioLoopDelayP99Ms != null)
+        ? Math.max(...busy.map((f) => f.ioLoopDelayP99Ms ?? 0))
+        : null,
       rssMb: busy.length ? Math.max(...busy.map((f) => f.rssMb)) : null,
       loopDelayP99Ms: busy.length ? Math.max(...busy.map((f) => f.loopDelayP99Ms)) : null,
-      pacerTickErrorUs: tick ? { p50: tick.p50, p99: tick.p99, p999: tick.p999, max: tick.max, count: tick.count } : null,
+      pacerTickErrorUs: tick
+        ? { p50: tick.p50, p99: tick.p99, p999: tick.p999, max: tick.max, count: tick.count }
+        : null,
       framesSent: this.framesSentByEndedCalls,
       drops: this.dropsByEndedCalls,
       underruns: this.underrunsByEndedCalls,

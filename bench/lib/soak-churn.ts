@@ -2,7 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { connectedMessage, startMessage } from '../../src/loadtest/twilio-side.js';
 
-const ENDINGS = ['stop-then-close', 'close-no-stop', 'terminate-mid-send', 'close-before-start', 'start-then-terminate', 'dtmf-then-close'] as const;
+const ENDINGS = [
+  'stop-then-close',
+  'close-no-stop',
+  'terminate-mid-send',
+  'close-before-start',
+  'start-then-terminate',
+  'dtmf-then-close',
+] as const;
 type Ending = (typeof ENDINGS)[number];
 
 const SILENCE_B64 = Buffer.alloc(160, 0xff).toString('base64');
@@ -52,7 +59,12 @@ export class ChurnDriver {
   }
 
   figures(): ChurnFigures {
-    return { churned: this.churned, byEnding: { ...this.byEnding }, connectFailures: this.connectFailures, inFlight: this.inFlight.size };
+    return {
+      churned: this.churned,
+      byEnding: { ...this.byEnding },
+      connectFailures: this.connectFailures,
+      inFlight: this.inFlight.size,
+    };
   }
 
   private async one(i: number): Promise<void> {
@@ -93,7 +105,8 @@ export class ChurnDriver {
     const head = `{"event":"media","streamSid":"${streamSid}","media":{"track":"inbound","chunk":"`;
     let k = 0;
     const media = (): void => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(`${head}${++k}","timestamp":"${k * 20}","payload":"${SILENCE_B64}"}}`);
+      if (ws.readyState === WebSocket.OPEN)
+        ws.send(`${head}${++k}","timestamp":"${k * 20}","payload":"${SILENCE_B64}"}}`);
     };
     const sender = setInterval(media, 20);
     await sleep(100 + Math.random() * 2900);

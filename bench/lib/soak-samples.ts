@@ -60,12 +60,17 @@ export function troughs(samples: readonly SoakSample[], windowSec: number, y: (s
 
 /** One table row every `everySec` seconds, and the last sample. */
 export function renderSampleTable(samples: readonly SoakSample[], everySec: number): string {
-  const rows = ['| t s | calls | RSS MB | heap MB | external MB | pacer heap MB | pacer batch buffers allocated | fds | churned | frames sent | drops |', '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const rows = [
+    '| t s | calls | RSS MB | heap MB | external MB | pacer heap MB | pacer batch buffers allocated | fds | churned | frames sent | drops |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
   let next = 0;
   samples.forEach((s, i) => {
     if (s.tSec < next && i !== samples.length - 1) return;
     next = s.tSec + everySec;
-    rows.push(`| ${s.tSec.toFixed(0)} | ${s.calls} | ${s.rssMb.toFixed(1)} | ${s.heapUsedMb.toFixed(1)} | ${s.externalMb.toFixed(1)} | ${s.pacerHeapMb?.toFixed(1) ?? 'n/a'} | ${s.pacerBatchAllocations ?? 'n/a'} | ${s.fds ?? 'n/a'} | ${s.churned} | ${s.framesSentTotal} | ${s.dropsTotal} |`);
+    rows.push(
+      `| ${s.tSec.toFixed(0)} | ${s.calls} | ${s.rssMb.toFixed(1)} | ${s.heapUsedMb.toFixed(1)} | ${s.externalMb.toFixed(1)} | ${s.pacerHeapMb?.toFixed(1) ?? 'n/a'} | ${s.pacerBatchAllocations ?? 'n/a'} | ${s.fds ?? 'n/a'} | ${s.churned} | ${s.framesSentTotal} | ${s.dropsTotal} |`,
+    );
   });
   return rows.join('\n');
 }

@@ -19,7 +19,11 @@ function numberedFrameB64(seq: number): string {
  * (6 bytes), so 10,000 echoes a second cost no JSON parse. -1 when it is not a media message.
  */
 export function echoedSeq(data: Buffer): number {
-  if (data.length <= MEDIA_PREFIX.length || data.compare(MEDIA_PREFIX, 0, MEDIA_PREFIX.length, 0, MEDIA_PREFIX.length) !== 0) return -1;
+  if (
+    data.length <= MEDIA_PREFIX.length ||
+    data.compare(MEDIA_PREFIX, 0, MEDIA_PREFIX.length, 0, MEDIA_PREFIX.length) !== 0
+  )
+    return -1;
   const at = data.indexOf(PAYLOAD_KEY);
   if (at < 0) return -1;
   const start = at + PAYLOAD_KEY.length;
@@ -62,13 +66,22 @@ class SteadyCall {
     const name = (JSON.parse(data.toString()) as { mark?: { name?: string } }).mark?.name;
     if (typeof name !== 'string' || this.closeCode !== null) return;
     this.marksEchoed++;
-    this.ws.send(JSON.stringify({ event: 'mark', sequenceNumber: String(this.sent + 2), streamSid: this.streamSid, mark: { name } }));
+    this.ws.send(
+      JSON.stringify({
+        event: 'mark',
+        sequenceNumber: String(this.sent + 2),
+        streamSid: this.streamSid,
+        mark: { name },
+      }),
+    );
   }
 
   sendNext(): void {
     if (this.closeCode !== null) return;
     const k = this.sent++;
-    this.ws.send(`${this.head}${k + 1}","timestamp":"${k * 20}","payload":"${numberedFrameB64(k)}"},"sequenceNumber":"${k + 2}"}`);
+    this.ws.send(
+      `${this.head}${k + 1}","timestamp":"${k * 20}","payload":"${numberedFrameB64(k)}"},"sequenceNumber":"${k + 2}"}`,
+    );
   }
 }
 
@@ -152,7 +165,14 @@ export class SteadyCalls {
           new Promise<void>((resolve) => {
             if (c.closeCode !== null) return resolve();
             c.ws.once('close', () => resolve());
-            c.ws.send(JSON.stringify({ event: 'stop', streamSid: c.streamSid, sequenceNumber: '0', stop: { accountSid: 'AC0', callSid: 'CA0' } }));
+            c.ws.send(
+              JSON.stringify({
+                event: 'stop',
+                streamSid: c.streamSid,
+                sequenceNumber: '0',
+                stop: { accountSid: 'AC0', callSid: 'CA0' },
+              }),
+            );
             c.ws.close(1000);
           }),
       ),

@@ -5,6 +5,14 @@ import { runScenarioFile } from '../lib/scenario-file.js';
 
 await runScenarioFile(
   'carriers',
-  CARRIER_NAMES.map((carrier) => ({ scenario: '500 calls', pacer: 'ptime' as const, lead: 3, carrier, calls: 500, seconds: 20, rampPerSec: 100 })),
+  CARRIER_NAMES.map((carrier) => ({
+    scenario: '500 calls',
+    pacer: 'ptime' as const,
+    lead: 3,
+    carrier,
+    calls: 500,
+    seconds: 20,
+    rampPerSec: 100,
+  })),
   { costPerFrame: true },
 );

@@ -35,11 +35,31 @@ function wav16k(seconds: number): Buffer {
 const dir = mkdtempSync(join(tmpdir(), 'ptime-bench-wav-'));
 const audioFile = join(dir, 'speech-like.wav');
 writeFileSync(audioFile, wav16k(5));
-const PACERS: Pick<ScenarioSpec, 'pacer' | 'lead' | 'io'>[] = [{ pacer: 'ptime', lead: 3 }, { pacer: 'ptime', lead: 3, io: 'worker' }, { pacer: 'absolute' }];
+const PACERS: Pick<ScenarioSpec, 'pacer' | 'lead' | 'io'>[] = [
+  { pacer: 'ptime', lead: 3 },
+  { pacer: 'ptime', lead: 3, io: 'worker' },
+  { pacer: 'absolute' },
+];
 try {
   await runScenarioFile('io-stall-file', [
-    ...PACERS.map((p) => ({ ...p, scenario: 'file stall 200@2000', calls: 100, seconds: 30, mode: 'file', injectStall: '200@2000', audioFile })),
-    ...PACERS.map((p) => ({ ...p, scenario: 'file stall 500@5000', calls: 100, seconds: 30, mode: 'file', injectStall: '500@5000', audioFile })),
+    ...PACERS.map((p) => ({
+      ...p,
+      scenario: 'file stall 200@2000',
+      calls: 100,
+      seconds: 30,
+      mode: 'file',
+      injectStall: '200@2000',
+      audioFile,
+    })),
+    ...PACERS.map((p) => ({
+      ...p,
+      scenario: 'file stall 500@5000',
+      calls: 100,
+      seconds: 30,
+      mode: 'file',
+      injectStall: '500@5000',
+      audioFile,
+    })),
   ]);
 } finally {
   rmSync(dir, { recursive: true, force: true });

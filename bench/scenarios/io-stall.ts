@@ -11,10 +11,35 @@ const TONE: Pick<ScenarioSpec, 'pacer' | 'lead' | 'io'>[] = [
   { pacer: 'absolute' },
   { pacer: 'timeout' },
 ];
-const ECHO: Pick<ScenarioSpec, 'pacer' | 'lead' | 'io'>[] = [{ pacer: 'ptime', lead: 3 }, { pacer: 'ptime', lead: 3, io: 'worker' }, { pacer: 'absolute' }];
+const ECHO: Pick<ScenarioSpec, 'pacer' | 'lead' | 'io'>[] = [
+  { pacer: 'ptime', lead: 3 },
+  { pacer: 'ptime', lead: 3, io: 'worker' },
+  { pacer: 'absolute' },
+];
 
 await runScenarioFile('io-stall', [
-  ...TONE.map((p) => ({ ...p, scenario: 'tone stall 200@2000', calls: 100, seconds: 30, mode: 'tone', injectStall: '200@2000' })),
-  ...TONE.map((p) => ({ ...p, scenario: 'tone stall 500@5000', calls: 100, seconds: 30, mode: 'tone', injectStall: '500@5000' })),
-  ...ECHO.map((p) => ({ ...p, scenario: 'echo stall 50@500', calls: 100, seconds: 20, mode: 'echo', injectStall: '50@500' })),
+  ...TONE.map((p) => ({
+    ...p,
+    scenario: 'tone stall 200@2000',
+    calls: 100,
+    seconds: 30,
+    mode: 'tone',
+    injectStall: '200@2000',
+  })),
+  ...TONE.map((p) => ({
+    ...p,
+    scenario: 'tone stall 500@5000',
+    calls: 100,
+    seconds: 30,
+    mode: 'tone',
+    injectStall: '500@5000',
+  })),
+  ...ECHO.map((p) => ({
+    ...p,
+    scenario: 'echo stall 50@500',
+    calls: 100,
+    seconds: 20,
+    mode: 'echo',
+    injectStall: '50@500',
+  })),
 ]);

@@ -5,5 +5,12 @@ import { runScenarioFile } from '../lib/scenario-file.js';
 const steps = (process.env['PTIME_MAX_CALLS_STEPS'] ?? '400,700,1000,1300,1600').split(',').map(Number);
 await runScenarioFile(
   'max-calls',
-  steps.map((calls) => ({ scenario: `search ${calls} calls`, pacer: 'ptime' as const, lead: 3, calls, seconds: 10, rampPerSec: 200 })),
+  steps.map((calls) => ({
+    scenario: `search ${calls} calls`,
+    pacer: 'ptime' as const,
+    lead: 3,
+    calls,
+    seconds: 10,
+    rampPerSec: 200,
+  })),
 );

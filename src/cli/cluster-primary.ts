@@ -24,7 +24,12 @@ const STABLE_MS = 10_000;
  * --drain-ms, closes 1001) and exits 0 once all have, exits at once on a second signal, and serves
  * --metrics-port aggregated over the workers (prom-client's AggregatorRegistry) with the probes.
  */
-export async function runPrimary(workers: number, metricsPort: number | undefined, host: string | undefined, logLevel: string): Promise<void> {
+export async function runPrimary(
+  workers: number,
+  metricsPort: number | undefined,
+  host: string | undefined,
+  logLevel: string,
+): Promise<void> {
   const logger = pino({ level: logLevel, name: 'ptime-primary' });
   const health = new Map<number, { h: WorkerHealth['ptimeHealth']; at: number }>();
   const startedAt = new Map<number, number>();
@@ -71,13 +76,19 @@ export async function runPrimary(workers: number, metricsPort: number | undefine
     restarts++;
     backoff = lived >= STABLE_MS ? RESTART_MIN_MS : Math.min(backoff * 2, RESTART_MAX_MS);
     const delay = lived >= STABLE_MS ? 0 : backoff;
-    logger.error({ worker: w.id, pid: w.process.pid, code, signal, restarts, delayMs: delay }, 'worker died; starting a new one');
+    logger.error(
+      { worker: w.id, pid: w.process.pid, code, signal, restarts, delayMs: delay },
+      'worker died; starting a new one',
+    );
     setTimeout(() => {
       if (!stopping) fork();
     }, delay);
   });
   for (let i = 0; i < workers; i++) fork();
-  logger.info({ workers, metricsPort: metrics ? (metrics.address() as { port: number }).port : null }, 'ptime primary supervising workers');
+  logger.info(
+    { workers, metricsPort: metrics ? (metrics.address() as { port: number }).port : null },
+    'ptime primary supervising workers',
+  );
 
   const stop = (signal: string): void => {
     if (stopping) {
@@ -92,7 +103,12 @@ export async function runPrimary(workers: number, metricsPort: number | undefine
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-function serveMetrics(port: number, host: string | undefined, stopping: () => boolean, health: Map<number, { h: WorkerHealth['ptimeHealth']; at: number }>): Promise<Server> {
+function serveMetrics(
+  port: number,
+  host: string | undefined,
+  stopping: () => boolean,
+  health: Map<number, { h: WorkerHealth['ptimeHealth']; at: number }>,
+): Promise<Server> {
   const aggregator = new AggregatorRegistry();
   return startMetricsServer(port, host, {
     metrics: () => aggregator.clusterMetrics().then((text) => ({ text, contentType: aggregator.contentType })),

@@ -33,7 +33,8 @@ Options:
 
 function num(flag: string, raw: string, min: number): number {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${flag} must be a number >= ${min} (got ${JSON.stringify(raw)})`);
+  if (!Number.isFinite(n) || n < min)
+    throw new UsageError(`--${flag} must be a number >= ${min} (got ${JSON.stringify(raw)})`);
   return n;
 }
 
@@ -64,7 +65,10 @@ export async function loadtest(argv: string[]): Promise<boolean> {
     return true;
   }
   if (!values.url || !/^wss?:\/\//.test(values.url)) throw new UsageError('--url ws://… is required');
-  if (!isCarrierName(values.carrier)) throw new UsageError(`--carrier must be one of ${CARRIER_NAMES.join(', ')} (got ${JSON.stringify(values.carrier)})`);
+  if (!isCarrierName(values.carrier))
+    throw new UsageError(
+      `--carrier must be one of ${CARRIER_NAMES.join(', ')} (got ${JSON.stringify(values.carrier)})`,
+    );
   const carrier = values.carrier;
   const calls = num('calls', values.calls, 1);
   const seconds = num('secs', values.secs, 1);
@@ -80,14 +84,33 @@ export async function loadtest(argv: string[]): Promise<boolean> {
     ...(tty
       ? {
           onProgress: (p) =>
-            process.stdout.write(`\r${p.elapsedS.toFixed(0)} s  calls up ${p.calls}/${calls}  frames/s ${p.framesPerSec.toFixed(0)}  p99 ${p.p99Ms.toFixed(2)} ms  late@0 ${p.latePct.toFixed(3)} %   `),
+            process.stdout.write(
+              `\r${p.elapsedS.toFixed(0)} s  calls up ${p.calls}/${calls}  frames/s ${p.framesPerSec.toFixed(0)}  p99 ${p.p99Ms.toFixed(2)} ms  late@0 ${p.latePct.toFixed(3)} %   `,
+            ),
         }
       : {}),
   });
   if (tty) process.stdout.write('\n');
-  const none = { cpuPct: null, pacerCpuPct: null, rssMb: null, loopDelayP99Ms: null, pacerTickErrorUs: null, framesSent: null, drops: null, underruns: null };
-  const scenario = summarize(result, none, { scenario: 'loadtest', pacer: 'remote', lead: null, seconds, generatorProcesses: 1 });
-  process.stdout.write(`${renderTable([scenario])}\n(server figures are n/a: the server is remote; 1 generator process)\n`);
+  const none = {
+    cpuPct: null,
+    pacerCpuPct: null,
+    rssMb: null,
+    loopDelayP99Ms: null,
+    pacerTickErrorUs: null,
+    framesSent: null,
+    drops: null,
+    underruns: null,
+  };
+  const scenario = summarize(result, none, {
+    scenario: 'loadtest',
+    pacer: 'remote',
+    lead: null,
+    seconds,
+    generatorProcesses: 1,
+  });
+  process.stdout.write(
+    `${renderTable([scenario])}\n(server figures are n/a: the server is remote; 1 generator process)\n`,
+  );
   if (result.failedToConnect) process.stdout.write(`${result.failedToConnect} calls failed to connect\n`);
   const report: LoadReport = { machine: machineInfo(), scenarios: [scenario] };
   if (values.json) writeFileSync(values.json, JSON.stringify(report));

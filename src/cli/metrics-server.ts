@@ -15,7 +15,11 @@ export interface MetricsSourceOfServer {
  * the start (PTIME_ERR_LISTEN, naming the flag) before any call is accepted. The same server fronts
  * one engine, or a cluster's primary with every worker's metrics aggregated.
  */
-export async function startMetricsServer(port: number, host: string | undefined, source: MetricsSourceOfServer): Promise<Server> {
+export async function startMetricsServer(
+  port: number,
+  host: string | undefined,
+  source: MetricsSourceOfServer,
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const metrics = path === '/metrics' ? source.metrics() : null;

@@ -100,7 +100,14 @@ type CountKey =
   | 'markEveryMs'
   | 'drainMs';
 /** Options a secret flag sets, falling back to an environment variable. */
-type CredentialKey = 'signalwireToken' | 'telnyxStreamToken' | 'plivoAuthToken' | 'exotelCredentials' | 'vonageAuth' | 'asteriskAuth' | 'twilioAuthToken';
+type CredentialKey =
+  | 'signalwireToken'
+  | 'telnyxStreamToken'
+  | 'plivoAuthToken'
+  | 'exotelCredentials'
+  | 'vonageAuth'
+  | 'asteriskAuth'
+  | 'twilioAuthToken';
 /** Options a flag sets to its text as given. */
 type TextKey = 'host' | 'publicUrl' | 'audioFile';
 
@@ -161,7 +168,13 @@ const FLAGS: readonly (FlagSpec | CredentialFormsStep)[] = [
   { flag: 'signalwire-token', kind: 'credential', key: 'signalwireToken', env: 'SIGNALWIRE_TOKEN' },
   { flag: 'telnyx-token', kind: 'credential', key: 'telnyxStreamToken', env: 'TELNYX_STREAM_TOKEN' },
   { flag: 'plivo-auth-token', kind: 'credential', key: 'plivoAuthToken', env: 'PLIVO_AUTH_TOKEN' },
-  { flag: 'exotel-credentials', kind: 'credential', key: 'exotelCredentials', env: 'EXOTEL_CREDENTIALS', form: 'basic:' },
+  {
+    flag: 'exotel-credentials',
+    kind: 'credential',
+    key: 'exotelCredentials',
+    env: 'EXOTEL_CREDENTIALS',
+    form: 'basic:',
+  },
   { flag: 'vonage-auth', kind: 'credential', key: 'vonageAuth', env: 'VONAGE_WS_AUTH', form: '' },
   { flag: 'asterisk-auth', kind: 'credential', key: 'asteriskAuth', env: 'ASTERISK_WS_AUTH', form: '' },
   { kind: 'credential-forms' },
@@ -198,7 +211,9 @@ function workersOf(raw: string | undefined): number {
   if (raw === undefined) return 1;
   if (raw === 'auto') return cores;
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 4 * cores) {
-    throw new UsageError(`--workers takes auto or a whole number from 1 to ${4 * cores} (4× the ${cores} cores; got ${JSON.stringify(raw)})`);
+    throw new UsageError(
+      `--workers takes auto or a whole number from 1 to ${4 * cores} (4× the ${cores} cores; got ${JSON.stringify(raw)})`,
+    );
   }
   return Number(raw);
 }
@@ -207,11 +222,15 @@ function workersOf(raw: string | undefined): number {
 function routesOf(list: string | undefined, twilioPath: string | undefined): Record<string, CarrierName> {
   const carriers = (list ?? CARRIER_NAMES.join(',')).split(',').map((c) => c.trim());
   if (carriers.length === 0 || carriers.some((c) => !isCarrierName(c))) {
-    throw new UsageError(`--carriers takes a comma-separated list of ${CARRIER_NAMES.join(', ')} (got ${JSON.stringify(list)})`);
+    throw new UsageError(
+      `--carriers takes a comma-separated list of ${CARRIER_NAMES.join(', ')} (got ${JSON.stringify(list)})`,
+    );
   }
   const routes: Record<string, CarrierName> = {};
-  for (const c of carriers as CarrierName[]) routes[c === 'twilio' ? (twilioPath ?? DEFAULT_CARRIER_PATHS.twilio) : DEFAULT_CARRIER_PATHS[c]] = c;
-  if (Object.keys(routes).length !== carriers.length) throw new UsageError(`--path ${twilioPath} collides with another carrier's path`);
+  for (const c of carriers as CarrierName[])
+    routes[c === 'twilio' ? (twilioPath ?? DEFAULT_CARRIER_PATHS.twilio) : DEFAULT_CARRIER_PATHS[c]] = c;
+  if (Object.keys(routes).length !== carriers.length)
+    throw new UsageError(`--path ${twilioPath} collides with another carrier's path`);
   return routes;
 }
 
@@ -230,7 +249,13 @@ function checkCredentialForms(opts: ServeArgs): void {
 }
 
 /** Reads one flag (its text `raw`, undefined when absent) into `opts`, or throws a UsageError. */
-function readFlag(spec: FlagSpec, raw: string | undefined, values: Record<string, string | boolean | undefined>, opts: ServeArgs, env: NodeJS.ProcessEnv): void {
+function readFlag(
+  spec: FlagSpec,
+  raw: string | undefined,
+  values: Record<string, string | boolean | undefined>,
+  opts: ServeArgs,
+  env: NodeJS.ProcessEnv,
+): void {
   switch (spec.kind) {
     case 'count': {
       const n = raw === undefined ? spec.fallback : count(spec.flag, raw);
@@ -246,7 +271,8 @@ function readFlag(spec: FlagSpec, raw: string | undefined, values: Record<string
       if (raw === undefined) return;
       const port = count(spec.flag, raw);
       if (port > 65535) throw new UsageError(`--${spec.flag} must be a port from 0 to 65535 (got ${port})`);
-      if (port !== 0 && port === opts.port) throw new UsageError(`--${spec.flag} must differ from --port (both ${port})`);
+      if (port !== 0 && port === opts.port)
+        throw new UsageError(`--${spec.flag} must differ from --port (both ${port})`);
       opts[spec.key] = port;
       return;
     }
@@ -257,14 +283,16 @@ function readFlag(spec: FlagSpec, raw: string | undefined, values: Record<string
       return;
     case 'log-level': {
       const level = raw ?? spec.fallback;
-      if (!spec.choices.includes(level)) throw new UsageError(`--${spec.flag} must be one of ${spec.choices.join(', ')}`);
+      if (!spec.choices.includes(level))
+        throw new UsageError(`--${spec.flag} must be one of ${spec.choices.join(', ')}`);
       opts[spec.key] = level;
       return;
     }
     case 'io': {
       if (raw === undefined) return;
       const io = spec.choices.find((c) => c === raw);
-      if (io === undefined) throw new UsageError(`--${spec.flag} must be ${spec.choices.join(' or ')} (got ${JSON.stringify(raw)})`);
+      if (io === undefined)
+        throw new UsageError(`--${spec.flag} must be ${spec.choices.join(' or ')} (got ${JSON.stringify(raw)})`);
       opts[spec.key] = io;
       return;
     }

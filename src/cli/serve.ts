@@ -36,7 +36,8 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
     metricsPort === undefined
       ? null
       : await startMetricsServer(metricsPort, opts.host, {
-          metrics: () => (ready ? ready.metrics.metrics().then((text) => ({ text, contentType: ready!.metrics.contentType })) : null),
+          metrics: () =>
+            ready ? ready.metrics.metrics().then((text) => ({ text, contentType: ready!.metrics.contentType })) : null,
           health: () => ready?.health() ?? { alive: false, ready: false, reason: 'starting' },
         });
   let engine: Engine;
@@ -48,7 +49,10 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   }
   ready = engine;
   if (inCluster) reportToPrimary(engine);
-  attachDemoApp(engine, wav === null ? {} : { file: { samples: wav.samples, sampleRate: wav.sampleRate }, fileName: basename(audioFile!) });
+  attachDemoApp(
+    engine,
+    wav === null ? {} : { file: { samples: wav.samples, sampleRate: wav.sampleRate }, fileName: basename(audioFile!) },
+  );
   if (wav !== null) {
     engine.logger.info(
       { audioFile, sampleRate: wav.sampleRate, channels: wav.channels, durationMs: Math.round(wav.durationMs) },
@@ -77,7 +81,12 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
     `ptime serving ws://${addr.address === '::' ? 'localhost' : addr.address}:${addr.port}${o.path}`,
   );
   const stopStalls = injectStall
-    ? injectStalls(injectStall, (start) => engine.logger.info({ blockMs: injectStall.blockMs, atEpochMs: performance.timeOrigin + start }, 'injected stall'))
+    ? injectStalls(injectStall, (start) =>
+        engine.logger.info(
+          { blockMs: injectStall.blockMs, atEpochMs: performance.timeOrigin + start },
+          'injected stall',
+        ),
+      )
     : () => undefined;
   let stopping = false;
   const stop = (signal: string): void => {
@@ -95,7 +104,8 @@ export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'p
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // In a cluster the primary asks for the drain (the terminal's signal reaches every worker too).
-  if (inCluster) process.on('message', (msg: { ptimeDrain?: boolean }) => msg.ptimeDrain && !stopping && stop('primary'));
+  if (inCluster)
+    process.on('message', (msg: { ptimeDrain?: boolean }) => msg.ptimeDrain && !stopping && stop('primary'));
   return engine;
 }
 

@@ -11,7 +11,10 @@ export function parseStall(spec: string): StallSpec {
   const blockMs = m ? Number(m[1]) : Number.NaN;
   const everyMs = m ? Number(m[2]) : Number.NaN;
   if (!m || blockMs < 1 || everyMs <= blockMs || everyMs > 3_600_000) {
-    throw new PtimeError(ErrorCodes.INVALID_OPTION, `--inject-stall takes BLOCK_MS@EVERY_MS with 0 < BLOCK < EVERY (got ${JSON.stringify(spec)})`);
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      `--inject-stall takes BLOCK_MS@EVERY_MS with 0 < BLOCK < EVERY (got ${JSON.stringify(spec)})`,
+    );
   }
   return { blockMs, everyMs };
 }

@@ -34,7 +34,12 @@ export function audioFormat(encoding: WireEncoding, sampleRate: number): AudioFo
     );
   }
   const bytesPerSample = encoding === 'l16' ? 2 : 1;
-  return Object.freeze({ encoding, sampleRate: sampleRate as WireRate, frameBytes: (sampleRate / 50) * bytesPerSample, silence: SILENCE[encoding] });
+  return Object.freeze({
+    encoding,
+    sampleRate: sampleRate as WireRate,
+    frameBytes: (sampleRate / 50) * bytesPerSample,
+    silence: SILENCE[encoding],
+  });
 }
 
 /** Twilio's format, and every G.711 carrier's default. */
@@ -60,7 +65,11 @@ export function decodeWire(bytes: Uint8Array, format: AudioFormat): Int16Array {
   if (format.encoding === 'mulaw') return mulawDecode(bytes);
   if (format.encoding === 'alaw') return alawDecode(bytes);
   checkBytes(bytes, 'L16 input');
-  if ((bytes.length & 1) !== 0) throw new PtimeError(ErrorCodes.INVALID_AUDIO, `L16 input has an odd byte length (${bytes.length}); 2 bytes per sample`);
+  if ((bytes.length & 1) !== 0)
+    throw new PtimeError(
+      ErrorCodes.INVALID_AUDIO,
+      `L16 input has an odd byte length (${bytes.length}); 2 bytes per sample`,
+    );
   const n = bytes.length >> 1;
   const out = new Int16Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -93,5 +93,5 @@ function floatToPcm16(input: Float32Array, what: string): Int16Array {
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
+  return v.constructor?.name ?? 'object';
 }

@@ -65,7 +65,7 @@ function design(fromRate: number, toRate: number): PolyphaseFilter {
     }
     // Unit DC gain in every phase: otherwise phases differ by ~1e-4 and a constant input comes
     // out with a faint tone at the phase-cycle rate.
-    for (let k = 0; k < taps; k++) coeffs[p * taps + k] /= sum;
+    for (let k = 0; k < taps; k++) coeffs[p * taps + k]! /= sum;
   }
   return { up, down, taps, half, coeffs };
 }

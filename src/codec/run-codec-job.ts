@@ -13,7 +13,10 @@ import { mulaw8kToPcm16, pcm16ToMulaw8k } from './telephony.js';
 
 export function runCodecJob(job: CodecJob): CodecResult {
   if (job === null || typeof job !== 'object') {
-    throw new PtimeError(ErrorCodes.CODEC_JOB, `codec job must be an object, got ${job === null ? 'null' : typeof job}`);
+    throw new PtimeError(
+      ErrorCodes.CODEC_JOB,
+      `codec job must be an object, got ${job === null ? 'null' : typeof job}`,
+    );
   }
   switch (job.op) {
     case 'pcm16ToMulaw8k': {
@@ -33,7 +36,8 @@ export function runCodecJob(job: CodecJob): CodecResult {
     case 'pcm16ToWire': {
       const rate = checkRate(job.rate, 'input sample rate');
       const format = audioFormat(job.encoding, job.toRate);
-      const r = job.state == null ? new Resampler(rate, format.sampleRate) : restored(job.state, rate, format.sampleRate);
+      const r =
+        job.state == null ? new Resampler(rate, format.sampleRate) : restored(job.state, rate, format.sampleRate);
       const pcm = streamStep(r, checkPcm16(job.samples), job.flush === true || job.state == null);
       return { op: job.op, wire: encodeWire(pcm, format), state: job.state == null ? null : r.snapshot() };
     }

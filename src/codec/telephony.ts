@@ -16,7 +16,11 @@ import { checkRate, TELEPHONY_RATE } from './sample-rates.js';
  * then `mulawEncode(state.flush())` at its end for the last ~2.5 ms. Without `state` the input
  * is treated as complete (output length exactly ceil(n · 8000 / rate)).
  */
-export function pcm16ToMulaw8k(pcm: Int16Array | Uint8Array | Float32Array, rate: number, state?: Resampler): Uint8Array {
+export function pcm16ToMulaw8k(
+  pcm: Int16Array | Uint8Array | Float32Array,
+  rate: number,
+  state?: Resampler,
+): Uint8Array {
   checkRate(rate, 'input sample rate');
   const samples = toPcm16(pcm);
   if (state !== undefined) {

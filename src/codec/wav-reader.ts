@@ -164,7 +164,9 @@ function checkRiffHeader(bytes: Uint8Array, what: string): void {
     if (magic !== 'RIFF') throw invalid(`${what} is not a RIFF/WAVE file (starts with ${quote(magic)})`);
   }
   if (bytes.byteLength < RIFF_HEADER_BYTES) {
-    throw invalid(`${what}: truncated header: ${bytes.byteLength} bytes, a RIFF/WAVE header needs ${RIFF_HEADER_BYTES}`);
+    throw invalid(
+      `${what}: truncated header: ${bytes.byteLength} bytes, a RIFF/WAVE header needs ${RIFF_HEADER_BYTES}`,
+    );
   }
   const form = fourcc(bytes, 8);
   if (form !== 'WAVE') throw invalid(`${what} is not a RIFF/WAVE file (RIFF form type ${quote(form)})`);
@@ -187,7 +189,9 @@ function parseFmt(bytes: Uint8Array, view: DataView, at: number, size: number, w
     }
     const guid = at + 24;
     if (!SUBFORMAT_TAIL.every((b, i) => bytes[guid + 2 + i] === b)) {
-      throw invalid(`${what}: WAVE_FORMAT_EXTENSIBLE with unknown SubFormat GUID ${guidText(bytes, guid)}; convert to 16-bit PCM`);
+      throw invalid(
+        `${what}: WAVE_FORMAT_EXTENSIBLE with unknown SubFormat GUID ${guidText(bytes, guid)}; convert to 16-bit PCM`,
+      );
     }
     // Same codes as plain audioFormat, so float or A-law in an extensible wrapper reads alike.
     format = view.getUint16(guid, true);
@@ -208,7 +212,9 @@ function parseFmt(bytes: Uint8Array, view: DataView, at: number, size: number, w
   // blockAlign sets the frame stride; a wrong one would misread every sample after the first.
   // byteRate is not checked: it is derived, unused here, and some writers get it wrong.
   if (blockAlign !== channels * 2) {
-    throw invalid(`${what}: fmt blockAlign is ${blockAlign}, but ${channels} channel(s) of 16 bits need ${channels * 2}`);
+    throw invalid(
+      `${what}: fmt blockAlign is ${blockAlign}, but ${channels} channel(s) of 16 bits need ${channels * 2}`,
+    );
   }
   return { channels, sampleRate, blockAlign };
 }

@@ -57,7 +57,10 @@ export function attachDemoApp(engine: Engine, options: DemoOptions = {}): void {
     if (src === undefined) return undefined;
     let wire = fileByFormat.get(formatName(format));
     if (wire === undefined) {
-      wire = encodeWire(src.sampleRate === format.sampleRate ? src.samples : resample(src.samples, src.sampleRate, format.sampleRate), format);
+      wire = encodeWire(
+        src.sampleRate === format.sampleRate ? src.samples : resample(src.samples, src.sampleRate, format.sampleRate),
+        format,
+      );
       fileByFormat.set(formatName(format), wire);
     }
     return wire;
@@ -71,8 +74,7 @@ export function attachDemoApp(engine: Engine, options: DemoOptions = {}): void {
     if (mode === 'file' && file !== undefined) {
       call.beginUtterance(options.fileName ?? 'file');
       produce(call, looped(file, call.format));
-    }
-    else if (mode === 'echo' || mode === 'file') {
+    } else if (mode === 'echo' || mode === 'file') {
       if (mode === 'file') call.logger.warn('mode "file" needs ptime serve --audio-file; using echo');
       call.on('media', (m) => {
         if (call.accepting) call.send(m.payload); // not while the server drains for shutdown
@@ -86,7 +88,12 @@ export function attachDemoApp(engine: Engine, options: DemoOptions = {}): void {
       const cut = call.clear()[0];
       const heard = cut ? call.heard(cut.utterance) : null;
       call.logger.info(
-        { utterance: heard?.utterance ?? null, heardMs: heard?.heardMs ?? null, sentMs: heard?.sentMs ?? null, confirmedMs: heard?.confirmedMs ?? null },
+        {
+          utterance: heard?.utterance ?? null,
+          heardMs: heard?.heardMs ?? null,
+          sentMs: heard?.sentMs ?? null,
+          confirmedMs: heard?.confirmedMs ?? null,
+        },
         'barge-in',
       );
       if (call.accepting) void call.mark(`dtmf-${digit}`);

@@ -16,7 +16,9 @@ export function toneFrame(format: AudioFormat): Uint8Array {
   let frame = tones.get(key);
   if (frame === undefined) {
     const n = format.sampleRate / 50;
-    const pcm = Int16Array.from({ length: n }, (_, i) => Math.round(16384 * Math.sin((2 * Math.PI * 1000 * i) / format.sampleRate)));
+    const pcm = Int16Array.from({ length: n }, (_, i) =>
+      Math.round(16384 * Math.sin((2 * Math.PI * 1000 * i) / format.sampleRate)),
+    );
     frame = encodeWire(pcm, format);
     tones.set(key, frame);
   }

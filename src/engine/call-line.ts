@@ -14,7 +14,15 @@ import { Framer } from './framer.js';
 import type { Lane } from './lane-pool.js';
 import { MarkBook, MAX_INTERNAL_MARKS_UNSETTLED, type MarkResult } from './mark-book.js';
 import { UtteranceBook, type HeardReport, type Interruption } from './utterance-book.js';
-import { releaseSource, speak, speechIterator, type SpeakOptions, type SpeakResult, type SpeechSource, type Voice } from './speaker.js';
+import {
+  releaseSource,
+  speak,
+  speechIterator,
+  type SpeakOptions,
+  type SpeakResult,
+  type SpeechSource,
+  type Voice,
+} from './speaker.js';
 import type { SampleRate } from '../codec/sample-rates.js';
 import { OutboundOrder } from './outbound-order.js';
 import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
@@ -83,7 +91,14 @@ export class CallLine implements CallOps {
   private clearCount = 0;
   private clearedFrameCount = 0;
   private readonly overflow: ThrottledCount;
-  private readonly baseline: { underruns: number; late: number; drops: number; sent: number; slow: number; stale: number };
+  private readonly baseline: {
+    underruns: number;
+    late: number;
+    drops: number;
+    sent: number;
+    slow: number;
+    stale: number;
+  };
   private readonly header: Int32Array;
   private readonly clearWire: string;
   private gen: number;
@@ -114,17 +129,31 @@ export class CallLine implements CallOps {
     const adapter = adapterFor(start.carrier);
     this.clearWire = adapter.clearMessage(this.streamSid);
     this.clearEchoesMarks = adapter.clearEchoesMarks;
-    this.pcm = new PcmSender(this.order, (wire) => this.writeNow(wire), ctx.codec, this.logger, () => this.maybeDrain(), start.format);
+    this.pcm = new PcmSender(
+      this.order,
+      (wire) => this.writeNow(wire),
+      ctx.codec,
+      this.logger,
+      () => this.maybeDrain(),
+      start.format,
+    );
     const carrierCap = adapter.maxMarkNameBytes ?? Number.POSITIVE_INFINITY;
     this.marks =
       carrierCap < ctx.maxMarkNameBytes
-        ? new MarkBook(carrierCap, (name) => adapter.markMessage(this.streamSid, name), `${adapter.name}'s command size`)
+        ? new MarkBook(
+            carrierCap,
+            (name) => adapter.markMessage(this.streamSid, name),
+            `${adapter.name}'s command size`,
+          )
         : new MarkBook(ctx.maxMarkNameBytes, (name) => adapter.markMessage(this.streamSid, name));
     this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
       this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
     });
     this.slowPeer = new ThrottledCount(SLOW_PEER_LOG_MS, (dropped) => {
-      this.logger.warn({ dropped, maxBufferedBytes: ctx.maxBufferedBytes }, 'socket not draining, dropped media frames');
+      this.logger.warn(
+        { dropped, maxBufferedBytes: ctx.maxBufferedBytes },
+        'socket not draining, dropped media frames',
+      );
     });
     const ring = lane.ring;
     this.header = new Int32Array(ring.sab, 0, HEADER_WORDS);
@@ -188,7 +217,10 @@ export class CallLine implements CallOps {
    */
   send(audio: Uint8Array): boolean {
     if (!(audio instanceof Uint8Array)) {
-      throw new PtimeError(ErrorCodes.INVALID_AUDIO, `send() takes ${this.format.encoding} bytes (the call's format) as a Buffer or Uint8Array`);
+      throw new PtimeError(
+        ErrorCodes.INVALID_AUDIO,
+        `send() takes ${this.format.encoding} bytes (the call's format) as a Buffer or Uint8Array`,
+      );
     }
     return this.lifecycle === 'open' && this.queueWire(audio);
   }
@@ -460,7 +492,13 @@ export class CallLine implements CallOps {
     if (receiver === null || this.lifecycle === 'closed') return;
     const samples = receiver.convert(media.payload, media.track);
     if (samples === null) return; // the first frame fills the resampler's delay
-    safeEmit(this.call, this.logger, 'pcm16', { samples, sampleRate: receiver.rate, track: media.track, chunk: media.chunk, timestamp: media.timestamp });
+    safeEmit(this.call, this.logger, 'pcm16', {
+      samples,
+      sampleRate: receiver.rate,
+      track: media.track,
+      chunk: media.chunk,
+      timestamp: media.timestamp,
+    });
   }
 
   /**
@@ -499,7 +537,8 @@ export class CallLine implements CallOps {
     const echo = this.marks.echoed(name);
     if (!echo) return false;
     if (echo.played) {
-      for (const utterance of this.book.markPlayed(echo.seq, performance.now())) safeEmit(this.call, this.logger, 'utterancePlayed', { utterance });
+      for (const utterance of this.book.markPlayed(echo.seq, performance.now()))
+        safeEmit(this.call, this.logger, 'utterancePlayed', { utterance });
     }
     if (echo.result) {
       this.ctx.markSettled?.(echo.result.status);
@@ -600,7 +639,9 @@ export class CallLine implements CallOps {
 
   /** Frames the application has handed over that have not been sent: in the ring, converting, or waiting behind a pool job. */
   private get unsentFrames(): number {
-    return this.lane.ring.depth() + this.pcm.pendingFrames + Math.ceil(this.order.waitingBytes / this.format.frameBytes);
+    return (
+      this.lane.ring.depth() + this.pcm.pendingFrames + Math.ceil(this.order.waitingBytes / this.format.frameBytes)
+    );
   }
 
   /** Unsent audio against highWaterMark; false arms 'drain'. */

@@ -10,7 +10,15 @@ export class CallTotals {
   callsStarted = 0;
   readonly endedByCode = new Map<number, number>();
   readonly marks = new Map<MarkResult['status'], number>();
-  readonly ended = { framesSent: 0, drops: 0, slowPeerDrops: 0, staleDiscarded: 0, underruns: 0, lateTicks: 0, clears: 0 };
+  readonly ended = {
+    framesSent: 0,
+    drops: 0,
+    slowPeerDrops: 0,
+    staleDiscarded: 0,
+    underruns: 0,
+    lateTicks: 0,
+    clears: 0,
+  };
 
   endedCall(s: CallStats, code: number): void {
     this.endedByCode.set(code, (this.endedByCode.get(code) ?? 0) + 1);

@@ -34,8 +34,9 @@ export function engineMetrics(engine: MetricsSource, options: { defaultMetrics?:
     for (const c of engine.liveCallList()) queueDepth.observe(c.queueDepth);
   });
   const live = () => engine.liveCallList().map((c) => c.stats());
-  const sum = (key: 'framesSent' | 'drops' | 'slowPeerDrops' | 'staleDiscarded' | 'underruns' | 'lateTicks' | 'clears'): number =>
-    engine.totals.ended[key] + live().reduce((s, c) => s + c[key], 0);
+  const sum = (
+    key: 'framesSent' | 'drops' | 'slowPeerDrops' | 'staleDiscarded' | 'underruns' | 'lateTicks' | 'clears',
+  ): number => engine.totals.ended[key] + live().reduce((s, c) => s + c[key], 0);
   const counter = (name: string, help: string, value: () => number): void => {
     new Counter({
       name,
@@ -84,8 +85,14 @@ export function engineMetrics(engine: MetricsSource, options: { defaultMetrics?:
       this.inc({ reason: 'stale_after_clear' }, sum('staleDiscarded'));
     },
   });
-  counter('ptime_underruns_total', 'Utterances that ran dry at the carrier before their end (the producer fell behind)', () => sum('underruns'));
-  counter('ptime_late_ticks_total', 'Frames the pacer sent later than lateMs after their due time', () => sum('lateTicks'));
+  counter(
+    'ptime_underruns_total',
+    'Utterances that ran dry at the carrier before their end (the producer fell behind)',
+    () => sum('underruns'),
+  );
+  counter('ptime_late_ticks_total', 'Frames the pacer sent later than lateMs after their due time', () =>
+    sum('lateTicks'),
+  );
   counter('ptime_clears_total', 'clear() calls (barge-ins)', () => sum('clears'));
   new Counter({
     name: 'ptime_rejections_total',
@@ -121,10 +128,20 @@ export function engineMetrics(engine: MetricsSource, options: { defaultMetrics?:
       this.set({ quantile: '1' }, t.max / 1e6);
     },
   });
-  counter('ptime_pacer_restarts_total', 'Pacer threads replaced after a crash or hang', () => engine.stats().pacerRestarts);
-  gauge('ptime_pacer_cpu_ratio', "The pacer thread's CPU over the last period, in cores", () => (figures?.pacerCpuPct ?? null) === null ? null : figures!.pacerCpuPct! / 100);
-  gauge('ptime_process_cpu_ratio', "The process's CPU over the last period, in cores", () => (figures ? figures.cpuPct / 100 : null));
-  gauge('ptime_event_loop_delay_p99_seconds', "The main thread's event-loop delay p99 over the last period", () => (figures ? figures.loopDelayP99Ms / 1000 : null));
+  counter(
+    'ptime_pacer_restarts_total',
+    'Pacer threads replaced after a crash or hang',
+    () => engine.stats().pacerRestarts,
+  );
+  gauge('ptime_pacer_cpu_ratio', "The pacer thread's CPU over the last period, in cores", () =>
+    (figures?.pacerCpuPct ?? null) === null ? null : figures!.pacerCpuPct! / 100,
+  );
+  gauge('ptime_process_cpu_ratio', "The process's CPU over the last period, in cores", () =>
+    figures ? figures.cpuPct / 100 : null,
+  );
+  gauge('ptime_event_loop_delay_p99_seconds', "The main thread's event-loop delay p99 over the last period", () =>
+    figures ? figures.loopDelayP99Ms / 1000 : null,
+  );
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register });
   return register;
 }

@@ -5,7 +5,7 @@ import { ErrorCodes, PtimeError } from '../errors.js';
 import { DEFAULT_QUEUE_FRAMES } from '../ring/lane-layout.js';
 import { validateBound } from '../ring/lane-ring.js';
 import type { PacerFactory } from '../pacer/pacer-port.js';
-import { MAX_MARK_NAME_CHARS } from '../protocol/twilio-adapter.js';
+import { MAX_MARK_NAME_CHARS } from '../protocol/wire-limits.js';
 import { CARRIER_NAMES, type CarrierName } from '../protocol/carrier-adapter.js';
 import { isCarrierName } from '../protocol/carriers.js';
 import { parseCredential } from '../server/upgrade-credential.js';
@@ -190,13 +190,31 @@ export interface EngineOptions {
   counterStart?: number;
 }
 
-type Optional = 'port' | 'host' | 'server' | 'logger' | 'pacer' | 'pacerNice' | 'pacerRealtime' | 'twilioAuthToken' | 'publicUrl' | 'signalwireToken' | 'telnyxStreamToken' | 'plivoAuthToken' | 'exotelCredentials' | 'vonageAuth' | 'asteriskAuth';
+type Optional =
+  | 'port'
+  | 'host'
+  | 'server'
+  | 'logger'
+  | 'pacer'
+  | 'pacerNice'
+  | 'pacerRealtime'
+  | 'twilioAuthToken'
+  | 'publicUrl'
+  | 'signalwireToken'
+  | 'telnyxStreamToken'
+  | 'plivoAuthToken'
+  | 'exotelCredentials'
+  | 'vonageAuth'
+  | 'asteriskAuth';
 export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new PtimeError(ErrorCodes.INVALID_OPTION, `${name} must be an integer from ${min} to ${max} (got ${String(v)})`);
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      `${name} must be an integer from ${min} to ${max} (got ${String(v)})`,
+    );
   }
   return v;
 }
@@ -205,18 +223,29 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   const queue = o.queue ?? DEFAULT_QUEUE_FRAMES;
   validateBound(queue);
   const highWaterMark = int('highWaterMark', o.highWaterMark, Math.min(50, queue), 1, queue);
-  if (o.routes !== undefined && o.path !== undefined) throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either path (one Twilio route) or routes, not both');
+  if (o.routes !== undefined && o.path !== undefined)
+    throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either path (one Twilio route) or routes, not both');
   const routes: Record<string, CarrierName> = o.routes ? { ...o.routes } : { [o.path ?? '/media']: 'twilio' };
   const entries = Object.entries(routes);
   if (entries.length === 0) throw new PtimeError(ErrorCodes.INVALID_OPTION, 'routes must name at least one path');
   for (const [p, carrier] of entries) {
-    if (!p.startsWith('/')) throw new PtimeError(ErrorCodes.INVALID_OPTION, `a route path must start with '/' (got ${p})`);
-    if (!isCarrierName(carrier)) throw new PtimeError(ErrorCodes.INVALID_OPTION, `route ${p}: unknown carrier ${JSON.stringify(carrier)} (one of ${CARRIER_NAMES.join(', ')})`);
+    if (!p.startsWith('/'))
+      throw new PtimeError(ErrorCodes.INVALID_OPTION, `a route path must start with '/' (got ${p})`);
+    if (!isCarrierName(carrier))
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        `route ${p}: unknown carrier ${JSON.stringify(carrier)} (one of ${CARRIER_NAMES.join(', ')})`,
+      );
   }
   // The path tests and logs show: the Twilio route's, else the first.
   const path = entries.find(([, c]) => c === 'twilio')?.[0] ?? entries[0]![0];
-  for (const [name, v] of [['signalwireToken', o.signalwireToken], ['telnyxStreamToken', o.telnyxStreamToken], ['plivoAuthToken', o.plivoAuthToken]] as const) {
-    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new PtimeError(ErrorCodes.INVALID_OPTION, `${name} must be a non-empty string`);
+  for (const [name, v] of [
+    ['signalwireToken', o.signalwireToken],
+    ['telnyxStreamToken', o.telnyxStreamToken],
+    ['plivoAuthToken', o.plivoAuthToken],
+  ] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0))
+      throw new PtimeError(ErrorCodes.INVALID_OPTION, `${name} must be a non-empty string`);
   }
   if (o.exotelCredentials !== undefined) parseCredential(`basic:${String(o.exotelCredentials)}`, 'exotelCredentials');
   if (o.vonageAuth !== undefined) parseCredential(o.vonageAuth, 'vonageAuth');
@@ -228,21 +257,32 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (o.pacerNice !== undefined) int('pacerNice', o.pacerNice, 0, -20, 19);
   if (o.pacerRealtime !== undefined) int('pacerRealtime', o.pacerRealtime, 1, 1, 99);
   const io = o.io ?? 'main';
-  if (io !== 'main' && io !== 'worker') throw new PtimeError(ErrorCodes.INVALID_OPTION, `io must be 'main' or 'worker' (got ${String(io)})`);
+  if (io !== 'main' && io !== 'worker')
+    throw new PtimeError(ErrorCodes.INVALID_OPTION, `io must be 'main' or 'worker' (got ${String(io)})`);
   if (io === 'worker' && o.server !== undefined) {
     throw new PtimeError(
       ErrorCodes.INVALID_OPTION,
       "io: 'worker' needs ptime's own listening port (give port, not server): Node cannot hand a socket accepted on this thread to the I/O thread",
     );
   }
-  if (io === 'worker' && o.pacer !== undefined) throw new PtimeError(ErrorCodes.INVALID_OPTION, "io: 'worker' needs the pacer worker (pacer replacements hand frames to main)");
+  if (io === 'worker' && o.pacer !== undefined)
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      "io: 'worker' needs the pacer worker (pacer replacements hand frames to main)",
+    );
   const maxCalls = int('maxCalls', o.maxCalls, 2000, 1, 100_000);
   const spinUs = int('spinUs', o.spinUs, 300, 0, 20_000);
   if (o.twilioAuthToken !== undefined && (typeof o.twilioAuthToken !== 'string' || o.twilioAuthToken.length === 0)) {
-    throw new PtimeError(ErrorCodes.INVALID_OPTION, 'twilioAuthToken must be a non-empty string (an empty key would let anyone sign)');
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      'twilioAuthToken must be a non-empty string (an empty key would let anyone sign)',
+    );
   }
   if (o.publicUrl !== undefined && !/^wss?:\/\/[^/]+/.test(o.publicUrl)) {
-    throw new PtimeError(ErrorCodes.INVALID_OPTION, `publicUrl must be an absolute ws:// or wss:// URL as in <Stream url> (got ${String(o.publicUrl)})`);
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      `publicUrl must be an absolute ws:// or wss:// URL as in <Stream url> (got ${String(o.publicUrl)})`,
+    );
   }
   return {
     ...o,
@@ -261,7 +301,13 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     maxCalls,
     io,
     otherPaths: otherPathsOf(o.otherPaths),
-    inboundBacklogFrames: int('inboundBacklogFrames', o.inboundBacklogFrames, Math.min(1_000_000, 500 * maxCalls), 50, 100_000_000),
+    inboundBacklogFrames: int(
+      'inboundBacklogFrames',
+      o.inboundBacklogFrames,
+      Math.min(1_000_000, 500 * maxCalls),
+      50,
+      100_000_000,
+    ),
     maxPayload: int('maxPayload', o.maxPayload, 64 * 1024, 1024, 16 * 1024 * 1024),
     maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, MAX_MARK_NAME_CHARS),
     markEveryMs: int('markEveryMs', o.markEveryMs, 200, 0, 10_000),

@@ -78,20 +78,34 @@ export function assembleParts(o: ResolvedOptions, hooks: PartsHooks): EnginePart
 /** The pacer's events that the engine only logs. */
 export function logPacerEvents(pacer: PacerPort, logger: Logger, o: ResolvedOptions): void {
   pacer.on('realtime', ({ priority, tid, error }) => {
-    if (error) logger.warn({ priority, tid, error }, 'could not put the pacer thread under SCHED_FIFO; it runs with the normal scheduler');
+    if (error)
+      logger.warn(
+        { priority, tid, error },
+        'could not put the pacer thread under SCHED_FIFO; it runs with the normal scheduler',
+      );
     else logger.info({ priority, tid }, 'pacer thread runs under SCHED_FIFO');
   });
   pacer.on('hung', ({ stalledMs }) => {
-    logger.error({ stalledMs: Math.round(stalledMs), pacerStallMs: o.pacerStallMs }, 'pacer thread hung: no tick with audio queued; terminating it to restart');
+    logger.error(
+      { stalledMs: Math.round(stalledMs), pacerStallMs: o.pacerStallMs },
+      'pacer thread hung: no tick with audio queued; terminating it to restart',
+    );
   });
   pacer.on('starved', ({ stalledMs, waitMs }) => {
-    logger.warn({ stalledMs: Math.round(stalledMs), waitingForCpuMs: Math.round(waitMs) }, 'pacer thread starved of CPU: no tick with audio queued, but not hung (not restarted)');
+    logger.warn(
+      { stalledMs: Math.round(stalledMs), waitingForCpuMs: Math.round(waitMs) },
+      'pacer thread starved of CPU: no tick with audio queued, but not hung (not restarted)',
+    );
   });
   let first = true;
   pacer.on('stats', (s) => {
     if (!first) return;
     first = false;
     if (s.niceError) logger.warn({ nice: o.pacerNice, error: s.niceError }, 'could not set the pacer thread priority');
-    if (s.timerSlackError) logger.warn({ timerSlackUs: o.pacerTimerSlackUs, error: s.timerSlackError }, 'could not set the pacer thread timer slack');
+    if (s.timerSlackError)
+      logger.warn(
+        { timerSlackUs: o.pacerTimerSlackUs, error: s.timerSlackError },
+        'could not set the pacer thread timer slack',
+      );
   });
 }

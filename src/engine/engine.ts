@@ -80,7 +80,6 @@ const CLOSE_GRACE_MS = 1000;
 const DRAIN_POLL_MS = 20;
 const DRAIN_CHECK_MS = 20;
 
-
 /**
  * The engine: owns the pacer worker, the lanes, the WebSocket endpoint and the calls. Create it
  * with `createEngine(options)`; it emits 'call' for every stream that starts.
@@ -120,7 +119,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** A call's frame handler that throws costs that frame only; logged at most once per 2 s. */
   private readonly sinkErrors = new ThrottledCount(REJECTION_LOG_MS, (count) => {
     const e = this.lastSinkError;
-    this.logger.error({ count, lane: e?.lane, err: e?.error }, 'sending a frame threw; the other calls of the batch were sent');
+    this.logger.error(
+      { count, lane: e?.lane, err: e?.error },
+      'sending a frame threw; the other calls of the batch were sent',
+    );
   });
   private pacerFailed = false;
 
@@ -129,7 +131,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.options = resolveOptions(options);
     const o = this.options;
     // Defence in depth for ptime's own logger: a caller's number never reaches it by a field name.
-    this.logger = o.logger ?? pino({ level: o.logLevel, name: 'ptime', redact: o.logCallParameters ? [] : ['customParameters', '*.customParameters', 'from', 'to', '*.from', '*.to'] });
+    this.logger =
+      o.logger ??
+      pino({
+        level: o.logLevel,
+        name: 'ptime',
+        redact: o.logCallParameters ? [] : ['customParameters', '*.customParameters', 'from', 'to', '*.from', '*.to'],
+      });
     this.lanes = new LanePool(o.queue, o.maxCalls, o.counterStart);
     const parts = assembleParts(o, {
       logger: this.logger,
@@ -151,17 +159,31 @@ export class Engine extends EventEmitter<EngineEvents> {
     });
     this.pacer.on('restart', (r) => {
       this.pacerRestarts++;
-      this.logger.warn({ attempt: r.attempt, reason: r.reason, downMs: Math.round(r.downMs) }, 'pacer worker restarted');
+      this.logger.warn(
+        { attempt: r.attempt, reason: r.reason, downMs: Math.round(r.downMs) },
+        'pacer worker restarted',
+      );
       safeEmit(this, this.logger, 'pacerRestart', r);
     });
     this.pacer.on('error', (err) => this.pacerGaveUp(err));
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: o.maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
     // Frames leave the queue on the pacer's schedule, on whichever thread sends: 'drain' is looked
     // for on a timer rather than per frame, the same in both modes.
     this.drainTimer = setInterval(() => {
       for (const line of this.liveLines) line.checkDrain();
     }, DRAIN_CHECK_MS).unref();
-    this.figures = new FiguresReporter(this, () => this.liveLines, o.figuresIntervalMs, (f) => safeEmit(this, this.logger, 'figures', f), o.logFigures);
+    this.figures = new FiguresReporter(
+      this,
+      () => this.liveLines,
+      o.figuresIntervalMs,
+      (f) => safeEmit(this, this.logger, 'figures', f),
+      o.logFigures,
+    );
     this.sessionHost = {
       logger: this.logger,
       limits: sessionLimits(o),
@@ -192,7 +214,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Start listening or attach, as the options say. Called by createEngine. */
   async start(): Promise<void> {
     const o = this.options;
-    const handle = (req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName): void => this.handleUpgrade(req, socket, head, carrier);
+    const handle = (req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName): void =>
+      this.handleUpgrade(req, socket, head, carrier);
     if (this.io) await this.io.start();
     else if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.routes, handle);
     else if (o.server) this.detach = attachUpgrades(o.server, o.routes, handle, o.otherPaths);
@@ -219,7 +242,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     const path = pathOf(req);
     const routed = Object.hasOwn(o.routes, path) ? o.routes[path] : undefined;
     const speaks = routed ?? carrier ?? 'twilio';
-    const refusal = admitUpgrade(req, speaks, { auth: carrierAuth(o), maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec }, { openStreams: this.openStreams(), unavailable: this.unavailable() });
+    const refusal = admitUpgrade(
+      req,
+      speaks,
+      { auth: carrierAuth(o), maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
+      { openStreams: this.openStreams(), unavailable: this.unavailable() },
+    );
     if (refusal) {
       refuseUpgrade(socket, refusal.status, refusal.text, refusal.headers);
       this.count(refusal.code, refusal.message, null);
@@ -313,12 +341,18 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.healthTicksAt = now;
     }
     const state = this.pacer instanceof PacerHost ? this.pacer.state : 'running';
-    if (this.pacerFailed || state === 'failed' || state === 'stopped') return { alive: false, ready: false, reason: `pacer ${state}` };
+    if (this.pacerFailed || state === 'failed' || state === 'stopped')
+      return { alive: false, ready: false, reason: `pacer ${state}` };
     if (this.healthTicksAt > 0 && now - this.healthTicksAt > stallMs && state === 'running') {
-      return { alive: false, ready: false, reason: `pacer ticks stood still for ${Math.round(now - this.healthTicksAt)} ms` };
+      return {
+        alive: false,
+        ready: false,
+        reason: `pacer ticks stood still for ${Math.round(now - this.healthTicksAt)} ms`,
+      };
     }
     if (this.closing !== null) return { alive: true, ready: false, reason: 'draining' };
-    if (this.openStreams() >= this.options.maxCalls) return { alive: true, ready: false, reason: `at maxCalls (${this.options.maxCalls})` };
+    if (this.openStreams() >= this.options.maxCalls)
+      return { alive: true, ready: false, reason: `at maxCalls (${this.options.maxCalls})` };
     return { alive: true, ready: true, reason: 'ok' };
   }
 
@@ -331,7 +365,12 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   crashPacerForDiagnostics(kind: PacerCrashKind = 'throw'): Promise<void> {
     if (!(this.pacer instanceof PacerHost)) {
-      return Promise.reject(new PtimeError(ErrorCodes.INVALID_OPTION, 'crashPacerForDiagnostics needs the pacer worker, not a replacement pacer'));
+      return Promise.reject(
+        new PtimeError(
+          ErrorCodes.INVALID_OPTION,
+          'crashPacerForDiagnostics needs the pacer worker, not a replacement pacer',
+        ),
+      );
     }
     return this.pacer.crashForDiagnostics(kind);
   }
@@ -365,7 +404,8 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Diagnostics and tests (io: 'worker'): make the I/O thread fail; resolves once a new one serves. */
   crashIoForDiagnostics(): Promise<void> {
-    if (!this.io) return Promise.reject(new PtimeError(ErrorCodes.INVALID_OPTION, "crashIoForDiagnostics needs io: 'worker'"));
+    if (!this.io)
+      return Promise.reject(new PtimeError(ErrorCodes.INVALID_OPTION, "crashIoForDiagnostics needs io: 'worker'"));
     return this.io.crashForDiagnostics();
   }
 
@@ -410,7 +450,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const pending = (): number => calls.filter((c) => !c.drained).length;
     while (pending() > 0 && performance.now() < deadline) await sleep(DRAIN_POLL_MS);
     const left = pending();
-    if (left > 0) this.logger.warn({ calls: left, drainMs }, 'drain deadline reached; closing calls with audio still queued');
+    if (left > 0)
+      this.logger.warn({ calls: left, drainMs }, 'drain deadline reached; closing calls with audio still queued');
     // Frames sent ahead of time (lead) are still in the carrier's buffer when our queue empties.
     else await sleep(Math.min(this.options.lead * 20, Math.max(0, deadline - performance.now())));
   }
@@ -445,13 +486,22 @@ export class Engine extends EventEmitter<EngineEvents> {
     const call = line.call;
     const wire = adapterFor(start.carrier).mediaWire(call.streamSid, start.format);
     // Exact-size arrays, not Buffer.from's: a pooled Buffer is a view into an 8 KB slab, and the
-    // open command would copy the whole slab to the pacer thread for every call (soak: memory).
-    this.pacer.open(lane.index, lane.ring.sab, { ...wire, prefix: UTF8.encode(wire.prefix), suffix: UTF8.encode(wire.suffix) });
+    // open command would copy the whole slab to the pacer thread for every call, growing its heap.
+    this.pacer.open(lane.index, lane.ring.sab, {
+      ...wire,
+      prefix: UTF8.encode(wire.prefix),
+      suffix: UTF8.encode(wire.suffix),
+    });
     this.liveLines.add(line);
     this.liveCalls.add(call);
     // customParameters carry what the app put there, often the caller's number: logged only on request.
-    const params = this.options.logCallParameters ? { customParameters: call.customParameters } : { customParameterNames: Object.keys(call.customParameters) };
-    call.logger.info({ ...params, lane: lane.index, carrier: start.carrier, format: formatName(start.format) }, 'call started');
+    const params = this.options.logCallParameters
+      ? { customParameters: call.customParameters }
+      : { customParameterNames: Object.keys(call.customParameters) };
+    call.logger.info(
+      { ...params, lane: lane.index, carrier: start.carrier, format: formatName(start.format) },
+      'call started',
+    );
     this.totals.callsStarted++;
     safeEmit(this, this.logger, 'call', call);
     return line;
@@ -465,7 +515,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     const s = line.stats();
     this.framesSentByClosedCalls += s.framesSent;
     this.totals.endedCall(s, line.closeCode ?? 1000);
-    line.logger.info({ framesSent: s.framesSent, drops: s.drops, underruns: s.underruns, lateTicks: s.lateTicks }, 'call ended');
+    line.logger.info(
+      { framesSent: s.framesSent, drops: s.drops, underruns: s.underruns, lateTicks: s.lateTicks },
+      'call ended',
+    );
   }
 
   private reject(err: PtimeError, session: StreamSession): void {
@@ -474,12 +527,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Every refusal (upgrade, message, slow peer) is counted by code and logged at most once per code per 2 s. */
-  private count(code: ErrorCode, message: string, streamSid: string | null, call?: { countRejection(): void } | undefined): void {
+  private count(code: ErrorCode, message: string, streamSid: string | null, call?: { countRejection(): void }): void {
     this.rejectedByCode.set(code, (this.rejectedByCode.get(code) ?? 0) + 1);
     call?.countRejection();
     let log = this.rejectionLogs.get(code);
     if (!log) {
-      log = new ThrottledCount(REJECTION_LOG_MS, (n) => this.logger.warn({ code, count: n, reason: this.lastReason.get(code) }, 'rejected'));
+      log = new ThrottledCount(REJECTION_LOG_MS, (n) =>
+        this.logger.warn({ code, count: n, reason: this.lastReason.get(code) }, 'rejected'),
+      );
       this.rejectionLogs.set(code, log);
     }
     this.lastReason.set(code, streamSid === null ? message : `${message} (streamSid ${streamSid})`);
@@ -506,4 +561,3 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   }
   return engine;
 }
-

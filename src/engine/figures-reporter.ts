@@ -123,7 +123,10 @@ export class FiguresReporter {
       maxQueueDepth = Math.max(maxQueueDepth, s.queueDepth);
       this.seen.set(call, { sent: s.framesSent, drops: s.drops, underruns: s.underruns });
       if (debug) {
-        call.logger.debug({ frames_sent_per_s: round(sent / secs), tx_q: s.queueDepth, drops: s.drops, underruns: s.underruns }, 'call figures');
+        call.logger.debug(
+          { frames_sent_per_s: round(sent / secs), tx_q: s.queueDepth, drops: s.drops, underruns: s.underruns },
+          'call figures',
+        );
       }
     }
     this.engine.tickRejections(now);
@@ -133,7 +136,10 @@ export class FiguresReporter {
     const pacer = this.engine.pacerStats;
     const mem = process.memoryUsage();
     const mainNs = threadSchedstat(process.pid)?.cpuNs ?? null;
-    const mainCpuPct = mainNs !== null && this.lastMainNs !== null ? round(((mainNs - this.lastMainNs) / 1e6 / (secs * 1000)) * 100) : null;
+    const mainCpuPct =
+      mainNs !== null && this.lastMainNs !== null
+        ? round(((mainNs - this.lastMainNs) / 1e6 / (secs * 1000)) * 100)
+        : null;
     this.lastMainNs = mainNs;
     const io = this.engine.ioFigures();
     const figures: EngineFigures = {

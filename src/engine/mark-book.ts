@@ -82,7 +82,10 @@ export class MarkBook {
     }
     const bytes = Buffer.byteLength(name);
     if (bytes > this.maxNameBytes) {
-      throw new PtimeError(ErrorCodes.MARK_NAME, `mark name is ${bytes} bytes; the limit (${this.limitLabel}) is ${this.maxNameBytes}`);
+      throw new PtimeError(
+        ErrorCodes.MARK_NAME,
+        `mark name is ${bytes} bytes; the limit (${this.limitLabel}) is ${this.maxNameBytes}`,
+      );
     }
   }
 

@@ -62,7 +62,11 @@ export class PcmReceiver {
 
   private newTrack(): Track {
     // Room for what one frame can leave over: the output of a frame is at most about 20 ms.
-    return { resampler: new Resampler(this.format.sampleRate, this.rate), carry: new Int16Array(this.frameSamples * 2), fill: 0 };
+    return {
+      resampler: new Resampler(this.format.sampleRate, this.rate),
+      carry: new Int16Array(this.frameSamples * 2),
+      fill: 0,
+    };
   }
 }
 

@@ -18,7 +18,10 @@ export interface CodecRunner {
 export type WireSink = (wire: Uint8Array) => void;
 
 /** sendPcm16's argument checks: the rate, and samples that are PCM16, floats in [-1, 1] or s16le bytes. */
-export function checkPcmInput(input: Int16Array | Uint8Array | Float32Array, rate: number): { fromRate: SampleRate; samples: Int16Array } {
+export function checkPcmInput(
+  input: Int16Array | Uint8Array | Float32Array,
+  rate: number,
+): { fromRate: SampleRate; samples: Int16Array } {
   const fromRate = checkRate(rate, 'sendPcm16 sample rate');
   const samples = toPcm16(input, 'sendPcm16 audio');
   if (samples.length === 0) {
@@ -120,11 +123,13 @@ export class PcmSender {
       place(noop, 0);
       this.onJobSettled();
     };
-    this.codec.run({ op: 'pcm16ToWire', samples, rate: stream.fromRate, encoding: f.encoding, toRate: f.sampleRate, state }).then((result) => {
-      if (result.op !== 'pcm16ToWire') return skipped(new Error(`codec pool answered ${result.op} to pcm16ToWire`));
-      settle();
-      place(() => this.sink(result.wire), result.wire.length);
-    }, skipped);
+    this.codec
+      .run({ op: 'pcm16ToWire', samples, rate: stream.fromRate, encoding: f.encoding, toRate: f.sampleRate, state })
+      .then((result) => {
+        if (result.op !== 'pcm16ToWire') return skipped(new Error(`codec pool answered ${result.op} to pcm16ToWire`));
+        settle();
+        place(() => this.sink(result.wire), result.wire.length);
+      }, skipped);
   }
 }
 

@@ -13,7 +13,10 @@ export function carrierAuth(o: ResolvedOptions): CarrierAuth {
     signalwireToken: o.signalwireToken,
     telnyxStreamToken: o.telnyxStreamToken,
     plivoAuthToken: o.plivoAuthToken,
-    exotel: o.exotelCredentials === undefined ? undefined : parseCredential(`basic:${o.exotelCredentials}`, 'exotelCredentials'),
+    exotel:
+      o.exotelCredentials === undefined
+        ? undefined
+        : parseCredential(`basic:${o.exotelCredentials}`, 'exotelCredentials'),
     vonage: o.vonageAuth === undefined ? undefined : parseCredential(o.vonageAuth, 'vonageAuth'),
     asterisk: o.asteriskAuth === undefined ? undefined : parseCredential(o.asteriskAuth, 'asteriskAuth'),
   };

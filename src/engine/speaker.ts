@@ -63,7 +63,12 @@ export function speak(call: Voice, it: SpeechIterator, opts: SpeakOptions = {}):
   return pull(call, it, utterance, opts.signal);
 }
 
-async function pull(call: Voice, it: SpeechIterator, utterance: string, signal: AbortSignal | undefined): Promise<SpeakResult> {
+async function pull(
+  call: Voice,
+  it: SpeechIterator,
+  utterance: string,
+  signal: AbortSignal | undefined,
+): Promise<SpeakResult> {
   let stop: 'interrupted' | 'closed' | null = null;
   let wake: () => void = () => undefined;
   const stopped = new Promise<typeof STOP>((resolve) => (wake = () => resolve(STOP)));
@@ -75,7 +80,11 @@ async function pull(call: Voice, it: SpeechIterator, utterance: string, signal: 
     if (stop === null && call.live()) call.clear(); // emits 'clear': halts as interrupted
     halt('interrupted');
   };
-  const unwatch = call.watch({ clear: () => halt('interrupted'), close: () => halt('closed'), played: () => undefined });
+  const unwatch = call.watch({
+    clear: () => halt('interrupted'),
+    close: () => halt('closed'),
+    played: () => undefined,
+  });
   signal?.addEventListener('abort', onAbort);
   if (signal?.aborted) onAbort();
   let finished = false;
@@ -110,7 +119,10 @@ export function releaseSource(it: SpeechIterator): void {
 function write(call: Voice, chunk: SpeechChunk): boolean {
   if (chunk instanceof Uint8Array) return call.send(chunk);
   if (chunk !== null && typeof chunk === 'object' && 'pcm' in chunk) return call.sendPcm16(chunk.pcm, chunk.sampleRate);
-  throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'speak() source chunks must be wire-format bytes (Uint8Array) or { pcm, sampleRate }');
+  throw new PtimeError(
+    ErrorCodes.INVALID_AUDIO,
+    'speak() source chunks must be wire-format bytes (Uint8Array) or { pcm, sampleRate }',
+  );
 }
 
 /** The source ran dry: end the utterance and wait until it is played, cut or the call ends. */
@@ -148,5 +160,8 @@ export function speechIterator(source: SpeechSource): SpeechIterator {
     if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
     if (Symbol.iterator in source) return source[Symbol.iterator]();
   }
-  throw new PtimeError(ErrorCodes.INVALID_AUDIO, 'speak() takes an async iterable (or a stream, or an iterable) of audio chunks');
+  throw new PtimeError(
+    ErrorCodes.INVALID_AUDIO,
+    'speak() takes an async iterable (or a stream, or an iterable) of audio chunks',
+  );
 }

@@ -88,10 +88,19 @@ export class UtteranceBook {
       this.ids.add(auto);
       return auto;
     }
-    if (typeof id !== 'string' || id.length === 0) throw new PtimeError(ErrorCodes.UTTERANCE, 'utterance id must be a non-empty string');
+    if (typeof id !== 'string' || id.length === 0)
+      throw new PtimeError(ErrorCodes.UTTERANCE, 'utterance id must be a non-empty string');
     const bytes = Buffer.byteLength(id);
-    if (bytes > MAX_UTTERANCE_ID_BYTES) throw new PtimeError(ErrorCodes.UTTERANCE, `utterance id is ${bytes} bytes; the limit is ${MAX_UTTERANCE_ID_BYTES}`);
-    if (this.ids.has(id)) throw new PtimeError(ErrorCodes.UTTERANCE, `utterance id ${JSON.stringify(id.slice(0, 64))} is already in use on this call`);
+    if (bytes > MAX_UTTERANCE_ID_BYTES)
+      throw new PtimeError(
+        ErrorCodes.UTTERANCE,
+        `utterance id is ${bytes} bytes; the limit is ${MAX_UTTERANCE_ID_BYTES}`,
+      );
+    if (this.ids.has(id))
+      throw new PtimeError(
+        ErrorCodes.UTTERANCE,
+        `utterance id ${JSON.stringify(id.slice(0, 64))} is already in use on this call`,
+      );
     this.ids.add(id);
     return id;
   }
@@ -176,7 +185,12 @@ export class UtteranceBook {
       if (u.cut !== null || u.played || u.end === u.start) continue;
       const r = this.report(u, now);
       u.cut = { heardMs: r.heardMs, sentMs: r.sentMs, confirmedMs: r.confirmedMs };
-      cuts.push({ utterance: u.id, heardMs: r.heardMs, sentMs: r.sentMs, droppedMs: (u.end - u.start) * FRAME_MS - r.heardMs });
+      cuts.push({
+        utterance: u.id,
+        heardMs: r.heardMs,
+        sentMs: r.sentMs,
+        droppedMs: (u.end - u.start) * FRAME_MS - r.heardMs,
+      });
     }
     // What was queued is gone: positions start again at the next frame, and acknowledgements of
     // anything before it are of cleared audio.
@@ -200,7 +214,14 @@ export class UtteranceBook {
     const pos = this.position(now);
     const heardMs = u.played ? frames * FRAME_MS : within(pos);
     const state: UtteranceState = u.played ? 'played' : pos <= u.start ? 'queued' : 'playing';
-    return { utterance: u.id, heardMs, sentMs: within(this.sentSeq()), confirmedMs: within(this.confirmedSeq), state, exact: this.exact };
+    return {
+      utterance: u.id,
+      heardMs,
+      sentMs: within(this.sentSeq()),
+      confirmedMs: within(this.confirmedSeq),
+      state,
+      exact: this.exact,
+    };
   }
 
   /** The first utterance with audio the caller has not heard yet (or still open), else the last. */
@@ -213,8 +234,15 @@ export class UtteranceBook {
   private find(id: string): Utterance {
     const u = this.list.find((x) => x.id === id);
     if (u) return u;
-    if (this.ids.has(id)) throw new PtimeError(ErrorCodes.UTTERANCE, `utterance ${JSON.stringify(id.slice(0, 64))} has not begun yet: it waits behind audio still converting`);
-    throw new PtimeError(ErrorCodes.UTTERANCE, `no utterance ${JSON.stringify(String(id).slice(0, 64))} among the last ${UTTERANCE_HISTORY} of this call (never begun, or aged out)`);
+    if (this.ids.has(id))
+      throw new PtimeError(
+        ErrorCodes.UTTERANCE,
+        `utterance ${JSON.stringify(id.slice(0, 64))} has not begun yet: it waits behind audio still converting`,
+      );
+    throw new PtimeError(
+      ErrorCodes.UTTERANCE,
+      `no utterance ${JSON.stringify(String(id).slice(0, 64))} among the last ${UTTERANCE_HISTORY} of this call (never begun, or aged out)`,
+    );
   }
 
   /** The history is bounded, and so is the set of ids in use: an id aged out may be used again. */

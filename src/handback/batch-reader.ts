@@ -1,5 +1,14 @@
 import { KIND_MARK } from '../ring/lane-layout.js';
-import { BATCH_HEADER_BYTES, FRAMES_SHIFT, RECORD_HEADER_BYTES, R_GEN, R_KIND, R_LANE, R_OWNER, R_VALUE } from '../pacer/pacer-layout.js';
+import {
+  BATCH_HEADER_BYTES,
+  FRAMES_SHIFT,
+  RECORD_HEADER_BYTES,
+  R_GEN,
+  R_KIND,
+  R_LANE,
+  R_OWNER,
+  R_VALUE,
+} from '../pacer/pacer-layout.js';
 
 export interface BatchVisitor {
   /**

@@ -103,7 +103,7 @@ export class HandbackConsumer {
   private consume(batch: ArrayBuffer, port: MessagePort): void {
     this.hooks.before?.();
     this.holds.poll();
-    let held = true;
+    let held: boolean;
     try {
       held = readBatch(batch, this.visitor);
     } finally {

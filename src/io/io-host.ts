@@ -8,7 +8,17 @@ import type { CallTransport } from '../server/call-transport.js';
 import type { StartInfo } from '../protocol/carrier-adapter.js';
 import type { Unavailable } from '../server/upgrade-admission.js';
 import { threadSchedstat } from '../pacer/pacer-stats-reader.js';
-import { BACKLOG_BYTES, B_LOOP_MAX_US, B_LOOP_P99_US, B_MEDIA_POSTED, B_MEDIA_TAKEN, type IoCommand, type IoEvent, type IoMessage, type IoSettings } from './io-protocol.js';
+import {
+  BACKLOG_BYTES,
+  B_LOOP_MAX_US,
+  B_LOOP_P99_US,
+  B_MEDIA_POSTED,
+  B_MEDIA_TAKEN,
+  type IoCommand,
+  type IoEvent,
+  type IoMessage,
+  type IoSettings,
+} from './io-protocol.js';
 
 /** What the I/O host needs from the engine. */
 export interface IoHooks {
@@ -106,7 +116,8 @@ export class IoHost extends EventEmitter<IoHostEvents> {
     const cpuNs = threadSchedstat(this.tid)?.cpuNs ?? null;
     const last = this.lastCpu;
     this.lastCpu = cpuNs === null ? null : { at: now, cpuNs };
-    const cpuPct = cpuNs !== null && last ? Math.round(((cpuNs - last.cpuNs) / 1e6 / (now - last.at)) * 10000) / 100 : null;
+    const cpuPct =
+      cpuNs !== null && last ? Math.round(((cpuNs - last.cpuNs) / 1e6 / (now - last.at)) * 10000) / 100 : null;
     this.lastFigures = {
       cpuPct,
       loopDelayP99Ms: Atomics.load(this.backlogWords, B_LOOP_P99_US) / 1000,
@@ -224,7 +235,10 @@ export class IoHost extends EventEmitter<IoHostEvents> {
     if (now - this.startedAt >= HEALTHY_MS) this.failStreak = 0;
     const delayMs = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** this.failStreak);
     this.failStreak++;
-    this.hooks.logger.error({ reason, callsClosed, attempt: this.failStreak, delayMs }, 'I/O thread failed; its calls were closed, starting a new one');
+    this.hooks.logger.error(
+      { reason, callsClosed, attempt: this.failStreak, delayMs },
+      'I/O thread failed; its calls were closed, starting a new one',
+    );
     setTimeout(() => {
       if (this.stopping) return;
       this.restartCount++;
@@ -298,7 +312,12 @@ export class IoHost extends EventEmitter<IoHostEvents> {
         Atomics.add(this.backlogWords, B_MEDIA_TAKEN, 1);
         if (link && !link.isClosed) {
           const p = ev.payload;
-          link.deliverMedia({ payload: Buffer.from(p.buffer, p.byteOffset, p.byteLength), track: ev.track, chunk: ev.chunk, timestamp: ev.timestamp });
+          link.deliverMedia({
+            payload: Buffer.from(p.buffer, p.byteOffset, p.byteLength),
+            track: ev.track,
+            chunk: ev.chunk,
+            timestamp: ev.timestamp,
+          });
         }
         return;
       case 'dtmf':
@@ -332,7 +351,10 @@ export class IoHost extends EventEmitter<IoHostEvents> {
   private streamStarted(sid: number, start: StartInfo): void {
     const stream: RemoteStream = { sid, link: null };
     this.streams.set(sid, stream);
-    const result = this.hooks.startCall(start, new RemoteTransport(sid, (cmd, transfer) => this.command(cmd, transfer)));
+    const result = this.hooks.startCall(
+      start,
+      new RemoteTransport(sid, (cmd, transfer) => this.command(cmd, transfer)),
+    );
     if (result instanceof PtimeError) {
       this.hooks.count(result.code, result.message, start.streamSid);
       const [code, reason] = refusalClose(result.code);

@@ -11,7 +11,16 @@ import { adapterFor } from '../protocol/carriers.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
 import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
 import { listenUpgrades, refuseUpgrade } from '../server/upgrade-routes.js';
-import { B_LOOP_MAX_US, B_LOOP_P99_US, B_MEDIA_POSTED, B_MEDIA_TAKEN, type IoCommand, type IoEvent, type IoMessage, type IoSettings } from './io-protocol.js';
+import {
+  B_LOOP_MAX_US,
+  B_LOOP_P99_US,
+  B_MEDIA_POSTED,
+  B_MEDIA_TAKEN,
+  type IoCommand,
+  type IoEvent,
+  type IoMessage,
+  type IoSettings,
+} from './io-protocol.js';
 import { RemoteLink } from './remote-link.js';
 
 const CLOSE_GRACE_MS = 1000;
@@ -54,13 +63,23 @@ export class IoThread {
   ) {
     this.backlog = new Int32Array(backlog);
     this.mediaPosted = Atomics.load(this.backlog, B_MEDIA_POSTED);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxPayload, perMessageDeflate: false, clientTracking: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: settings.maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
     this.host = {
       limits: settings.session,
       logger: { error: (obj, msg) => this.event({ e: 'log', level: 'error', obj: plain(obj), msg }) },
       startCall: (start, session) => {
         const sid = this.sessions.get(session) ?? 0;
-        const link = new RemoteLink(sid, start.streamSid, (ev) => this.event(ev), () => this.mediaAllowed());
+        const link = new RemoteLink(
+          sid,
+          start.streamSid,
+          (ev) => this.event(ev),
+          () => this.mediaAllowed(),
+        );
         this.links.set(sid, link);
         this.event({ e: 'start', sid, start });
         return link;
@@ -78,7 +97,8 @@ export class IoThread {
       // Commands main posted before it wrote what a batch carries (a bind, a clear, a mark's
       // message) are in the queue already: apply them first.
       before: () => {
-        for (let m = receiveMessageOnPort(this.commands); m; m = receiveMessageOnPort(this.commands)) this.command(m.message as IoCommand);
+        for (let m = receiveMessageOnPort(this.commands); m; m = receiveMessageOnPort(this.commands))
+          this.command(m.message as IoCommand);
       },
       failed: (_lane, err) => this.sendFailed(err),
     });
@@ -88,11 +108,19 @@ export class IoThread {
   async start(): Promise<void> {
     const s = this.settings;
     try {
-      this.server = await listenUpgrades(s.port, s.host, s.routes, (req, socket, head, carrier) => this.upgrade(req, socket, head, carrier));
+      this.server = await listenUpgrades(s.port, s.host, s.routes, (req, socket, head, carrier) =>
+        this.upgrade(req, socket, head, carrier),
+      );
     } catch (err) {
       // listenUpgrades rejects with PTIME_ERR_LISTEN, the listen error as its cause.
-      const cause = (err instanceof PtimeError && err.cause instanceof Error ? err.cause : err) as NodeJS.ErrnoException;
-      this.post({ t: 'listenError', message: (err as Error).message, cause: { message: cause.message, code: cause.code } });
+      const cause = (
+        err instanceof PtimeError && err.cause instanceof Error ? err.cause : err
+      ) as NodeJS.ErrnoException;
+      this.post({
+        t: 'listenError',
+        message: (err as Error).message,
+        cause: { message: cause.message, code: cause.code },
+      });
       return;
     }
     if (s.keepaliveMs > 0) {
@@ -115,7 +143,10 @@ export class IoThread {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName): void {
     let open = 0;
     for (const session of this.sessions.keys()) if (session.holdsSlot) open++;
-    const refusal = admitUpgrade(req, carrier, this.settings.admission, { openStreams: open, unavailable: this.unavailable });
+    const refusal = admitUpgrade(req, carrier, this.settings.admission, {
+      openStreams: open,
+      unavailable: this.unavailable,
+    });
     if (refusal) {
       refuseUpgrade(socket, refusal.status, refusal.text, refusal.headers);
       this.event({ e: 'reject', sid: -1, code: refusal.code, message: refusal.message, streamSid: null });
@@ -187,13 +218,19 @@ export class IoThread {
     const now = performance.now();
     if (now - this.sendErrorLoggedAt < SEND_ERROR_LOG_MS) return;
     this.sendErrorLoggedAt = now;
-    this.event({ e: 'log', level: 'error', obj: plain({ err, count: this.sendErrors }), msg: 'sending a frame threw on the I/O thread; the other calls of the batch were sent' });
+    this.event({
+      e: 'log',
+      level: 'error',
+      obj: plain({ err, count: this.sendErrors }),
+      msg: 'sending a frame threw on the I/O thread; the other calls of the batch were sent',
+    });
     this.sendErrors = 0;
   }
 
   /** Media is dropped, not queued, once main is this far behind (a stall longer than the bound). */
   private mediaAllowed(): boolean {
-    if (((this.mediaPosted - Atomics.load(this.backlog, B_MEDIA_TAKEN)) | 0) >= this.settings.backlogFrames) return false;
+    if (((this.mediaPosted - Atomics.load(this.backlog, B_MEDIA_TAKEN)) | 0) >= this.settings.backlogFrames)
+      return false;
     this.mediaPosted = (this.mediaPosted + 1) | 0;
     Atomics.store(this.backlog, B_MEDIA_POSTED, this.mediaPosted);
     return true;

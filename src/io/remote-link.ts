@@ -49,7 +49,14 @@ export class RemoteLink implements CallLink {
     // A copy of exactly the frame: the decoded payload may be a view into a larger pooled buffer,
     // which structured clone would copy whole.
     const payload = new Uint8Array(media.payload);
-    this.send({ e: 'media', sid: this.sid, payload, track: media.track, chunk: media.chunk, timestamp: media.timestamp });
+    this.send({
+      e: 'media',
+      sid: this.sid,
+      payload,
+      track: media.track,
+      chunk: media.chunk,
+      timestamp: media.timestamp,
+    });
   }
 
   dtmf(digit: string, track: string): void {

@@ -75,12 +75,16 @@ function plot(h: number, x: Scale | null, y: Scale, titles: [string, string, str
   out.push(`<text x="${x0}" y="18" class="t">${esc(titles[0])}</text>`);
   for (const v of y.ticks) {
     const py = px(y.at(v));
-    out.push(`<line x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" class="g"/><text x="${x0 - 6}" y="${py}" class="yl">${y.label(v)}</text>`);
+    out.push(
+      `<line x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" class="g"/><text x="${x0 - 6}" y="${py}" class="yl">${y.label(v)}</text>`,
+    );
   }
   if (x) {
     for (const v of x.ticks) {
       const pv = px(x.at(v));
-      out.push(`<line x1="${pv}" x2="${pv}" y1="${y0}" y2="${y0 + 5}" class="ax"/><text x="${pv}" y="${y0 + 17}" class="xl">${x.label(v)}</text>`);
+      out.push(
+        `<line x1="${pv}" x2="${pv}" y1="${y0}" y2="${y0 + 5}" class="ax"/><text x="${pv}" y="${y0 + 17}" class="xl">${x.label(v)}</text>`,
+      );
     }
   }
   out.push(marks, `<path d="M${x0} ${y1}V${y0}H${x1}" class="ax"/>`);
@@ -132,10 +136,14 @@ function latePlot(bufferMs: number, groups: [string, ScenarioReport[]][], colorO
       const [bx, by] = [left + i * bw, y.at(v ?? 0)];
       const text = v === undefined ? 'n/a' : v === 0 ? '0' : short(Number(v.toPrecision(2)));
       const tip = `${name} · ${label(r)}: ${text} % late`;
-      return `<rect x="${px(bx + 1)}" y="${px(by)}" width="${px(bw - 2)}" height="${px(y.at(0) - by)}" fill="${colorOf(r)}"><title>${esc(tip)}</title></rect>` +
-        (bw >= 18 ? `<text x="${px(bx + bw / 2)}" y="${px(by - 3)}" class="v">${esc(text)}</text>` : '');
+      return (
+        `<rect x="${px(bx + 1)}" y="${px(by)}" width="${px(bw - 2)}" height="${px(y.at(0) - by)}" fill="${colorOf(r)}"><title>${esc(tip)}</title></rect>` +
+        (bw >= 18 ? `<text x="${px(bx + bw / 2)}" y="${px(by - 3)}" class="v">${esc(text)}</text>` : '')
+      );
     });
-    return bars.join('') + `<text x="${px(PAD.l + (gi + 0.5) * gw)}" y="${h - PAD.b + 16}" class="xl">${esc(name)}</text>`;
+    return (
+      bars.join('') + `<text x="${px(PAD.l + (gi + 0.5) * gw)}" y="${h - PAD.b + 16}" class="xl">${esc(name)}</text>`
+    );
   });
   return plot(h, null, y, [`Late frames with a ${bufferMs} ms jitter buffer`, 'scenario', 'late %'], marks.join(''));
 }
@@ -147,7 +155,9 @@ function timelinePlot(r: ScenarioReport): string {
   const a = t.arrivalsMs;
   const stall = t.stallsMs[0];
   const pad = stall ? Math.max(500, stall[1] - stall[0]) : 0;
-  let [lo, hi] = stall ? [Math.max(a[0]!, stall[0] - pad), Math.min(a[a.length - 1]!, stall[1] + pad)] : [a[0]!, a[a.length - 1]!];
+  let [lo, hi] = stall
+    ? [Math.max(a[0]!, stall[0] - pad), Math.min(a[a.length - 1]!, stall[1] + pad)]
+    : [a[0]!, a[a.length - 1]!];
   if (!(hi > lo)) [lo, hi] = [a[0]!, Math.max(a[a.length - 1]!, a[0]! + 1)]; // stall outside the call: show it all
   // Keep the longest interval per pixel column: a long call would otherwise be megabytes of SVG,
   // and the spikes are what the plot is for.
@@ -172,29 +182,69 @@ function timelinePlot(r: ScenarioReport): string {
   const ref = `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${px(y.at(20))}" y2="${px(y.at(20))}" class="ref"/>`;
   // Each interval is drawn as a step spanning the gap it measures, (arrival − interval, arrival]:
   // a stall shows as a plateau over its own duration rather than a ramp into the next frame.
-  const steps = pts.map(([tx, iv], i) => `${i ? 'L' : 'M'}${px(x.at(Math.max(lo, tx - iv)))} ${px(y.at(iv))}H${px(x.at(tx))}`);
+  const steps = pts.map(
+    ([tx, iv], i) => `${i ? 'L' : 'M'}${px(x.at(Math.max(lo, tx - iv)))} ${px(y.at(iv))}H${px(x.at(tx))}`,
+  );
   const line = `<path d="${steps.join('')}" class="tl"/>`;
-  const where = stall ? `around the stall at ${fmt(stall[0], 0)}–${fmt(stall[1], 0)} ms (shaded)` : 'whole call, no stall';
+  const where = stall
+    ? `around the stall at ${fmt(stall[0], 0)}–${fmt(stall[1], 0)} ms (shaded)`
+    : 'whole call, no stall';
   const title = `${label(r)} · call ${t.streamSid}: interval per frame, ${where}; dashed = 20 ms`;
   return plot(h, x, y, [title, "ms since the call's first frame", 'interval ms'], shades.join('') + ref + line);
 }
 
 function scenarioTable(rows: ScenarioReport[], buffers: number[]): string {
   const ref = rows.find(isOurs);
-  const head = ['pacer', 'lead', 'calls', 'fps/call p50', 'interval p50 ms', 'int p99', 'int p99.9', 'int max',
-    'sched |err| p99', ...buffers.map((b) => `late % @${b}`), 'CPU %', 'pacer CPU %', 'RSS MB',
-    'loop p99 ms', 'tick err p99 µs', 'tick p99.9 µs', 'ptime ÷ this'];
+  const head = [
+    'pacer',
+    'lead',
+    'calls',
+    'fps/call p50',
+    'interval p50 ms',
+    'int p99',
+    'int p99.9',
+    'int max',
+    'sched |err| p99',
+    ...buffers.map((b) => `late % @${b}`),
+    'CPU %',
+    'pacer CPU %',
+    'RSS MB',
+    'loop p99 ms',
+    'tick err p99 µs',
+    'tick p99.9 µs',
+    'ptime ÷ this',
+  ];
   const body = rows.map((r) => {
     const a = r.aggregate;
     const s = r.server;
-    const vs = !ref ? 'n/a (no ptime row)' : isOurs(r) ? (r === ref ? 'reference' : '—')
-      : `late@0: ${esc(ratioText(latePct(ref, 0), latePct(r, 0), 3))}<br>int p99: ${esc(ratioText(ref.aggregate.intervalMs.p99, a.intervalMs.p99, 2))}`;
-    const cells = [r.calls, fmt(a.framesPerSecPerCall.p50), fmt(a.intervalMs.p50), fmt(a.intervalMs.p99), fmt(a.intervalMs.p999),
-      fmt(a.intervalMs.max), fmt(a.scheduleErrorMs.p99), ...buffers.map((b) => fmt(latePct(r, b), 3)), fmt(s.cpuPct, 1),
-      fmt(s.pacerCpuPct, 2), fmt(s.rssMb, 0), fmt(s.loopDelayP99Ms), fmt(s.pacerTickErrorUs?.p99, 0), fmt(s.pacerTickErrorUs?.p999, 0)];
+    const vs = !ref
+      ? 'n/a (no ptime row)'
+      : isOurs(r)
+        ? r === ref
+          ? 'reference'
+          : '—'
+        : `late@0: ${esc(ratioText(latePct(ref, 0), latePct(r, 0), 3))}<br>int p99: ${esc(ratioText(ref.aggregate.intervalMs.p99, a.intervalMs.p99, 2))}`;
+    const cells = [
+      r.calls,
+      fmt(a.framesPerSecPerCall.p50),
+      fmt(a.intervalMs.p50),
+      fmt(a.intervalMs.p99),
+      fmt(a.intervalMs.p999),
+      fmt(a.intervalMs.max),
+      fmt(a.scheduleErrorMs.p99),
+      ...buffers.map((b) => fmt(latePct(r, b), 3)),
+      fmt(s.cpuPct, 1),
+      fmt(s.pacerCpuPct, 2),
+      fmt(s.rssMb, 0),
+      fmt(s.loopDelayP99Ms),
+      fmt(s.pacerTickErrorUs?.p99, 0),
+      fmt(s.pacerTickErrorUs?.p999, 0),
+    ];
     return `<tr><th>${esc(r.pacer)}</th><td>${r.lead ?? '—'}</td>${cells.map((c) => `<td>${c}</td>`).join('')}<td class="vs">${vs}</td></tr>`;
   });
-  const note = ref ? `<p class="meta">ptime ÷ this: the ${esc(label(ref))} row over this row, for late % at 0 ms and interval p99; n/a when this row's figure is 0.</p>` : '';
+  const note = ref
+    ? `<p class="meta">ptime ÷ this: the ${esc(label(ref))} row over this row, for late % at 0 ms and interval p99; n/a when this row's figure is 0.</p>`
+    : '';
   return `<div class="scroll"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${body.join('')}</table></div>${note}`;
 }
 
@@ -217,16 +267,23 @@ export function renderHtmlReport(report: LoadReport): string {
   const entries = [...groups.entries()];
   const labels = [...new Set(report.scenarios.map(label))];
   const colorOf: ColorOf = (r) => COLORS[labels.indexOf(label(r)) % COLORS.length]!;
-  const buffers = [...new Set(report.scenarios.flatMap((r) => r.aggregate.late.map((l) => l.bufferMs)))].sort((p, q) => p - q);
+  const buffers = [...new Set(report.scenarios.flatMap((r) => r.aggregate.late.map((l) => l.bufferMs)))].sort(
+    (p, q) => p - q,
+  );
   const m = report.machine;
-  const out = ['<h1>ptime load test</h1>', `<p class="machine">${esc(`${m.cpu} · ${m.cores} cores · Node ${m.node} · ${m.when}`)}</p>`];
+  const out = [
+    '<h1>ptime load test</h1>',
+    `<p class="machine">${esc(`${m.cpu} · ${m.cores} cores · Node ${m.node} · ${m.when}`)}</p>`,
+  ];
   if (entries.length === 0) out.push('<p>No scenarios in this report.</p>');
   else {
     out.push('<h2>Late frames under Twilio-like playout</h2>', legend(report.scenarios, colorOf));
     out.push(...buffers.map((b) => latePlot(b, entries, colorOf)));
   }
   for (const [name, rows] of entries) {
-    const meta = rows.map((r) => `${label(r)}: ${r.calls} calls × ${fmt(r.seconds, 0)} s, ${r.generatorProcesses} generator process(es)`);
+    const meta = rows.map(
+      (r) => `${label(r)}: ${r.calls} calls × ${fmt(r.seconds, 0)} s, ${r.generatorProcesses} generator process(es)`,
+    );
     out.push(`<h2>${esc(name)}</h2>`, `<p class="meta">${esc(meta.join('; '))}</p>`, scenarioTable(rows, buffers));
     out.push(legend(rows, colorOf), histogramPlot(rows, colorOf), ...rows.map((r) => timelinePlot(r)));
   }

@@ -7,7 +7,11 @@ import type { LoadCall } from './load-call.js';
  * (the final report recomputes everything exactly from the full arrival lists).
  */
 export class LiveProgress {
-  private readonly intervals = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
+  private readonly intervals = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 2,
+  });
   private readonly seen = new Map<LoadCall, { next: number; anchorT: number; anchorK: number; spurt: number }>();
   private frames = 0;
   private late = 0;
@@ -47,6 +51,11 @@ export class LiveProgress {
     const framesPerSec = ((this.frames - this.lastFrames) * 1000) / (now - this.lastAt);
     this.lastFrames = this.frames;
     this.lastAt = now;
-    return { framesPerSec, p99Ms: this.intervals.getValueAtPercentile(99) / 1000, latePct: this.frames ? (100 * this.late) / this.frames : 0, calls: up };
+    return {
+      framesPerSec,
+      p99Ms: this.intervals.getValueAtPercentile(99) / 1000,
+      latePct: this.frames ? (100 * this.late) / this.frames : 0,
+      calls: up,
+    };
   }
 }

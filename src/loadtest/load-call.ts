@@ -94,7 +94,11 @@ export class LoadCall {
   private onMessage(data: Buffer, isBinary: boolean): void {
     const t = performance.now();
     const prefix = this.side.mediaPrefix;
-    if (prefix === null ? isBinary : !isBinary && data.length > prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0) {
+    if (
+      prefix === null
+        ? isBinary
+        : !isBinary && data.length > prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0
+    ) {
       // A batched message (Exotel) carries several frames, all here at once.
       for (let n = this.side.framesIn(data); n > 0; n--) this.arrivals.push(t);
       return;

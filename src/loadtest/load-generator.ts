@@ -83,7 +83,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const progressTimer = o.onProgress
     ? setInterval(() => o.onProgress!({ ...live.update(calls), elapsedS: (performance.now() - t0) / 1000 }), 1000)
     : null;
-  const dtmfTimer = o.dtmfEverySec > 0 ? setInterval(() => calls.forEach((c) => c.dtmf('5')), o.dtmfEverySec * 1000) : null;
+  const dtmfTimer =
+    o.dtmfEverySec > 0 ? setInterval(() => calls.forEach((c) => c.dtmf('5')), o.dtmfEverySec * 1000) : null;
 
   const stops: Promise<void>[] = [];
   for (let i = 0; i < o.calls; i++) {
@@ -98,13 +99,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       started.push(at);
       stops.push(
         new Promise<void>((resolve) => {
-          setTimeout(() => {
-            call.stop();
-            setTimeout(() => {
-              call.ws.close();
-              resolve();
-            }, STOP_GRACE_MS);
-          }, o.seconds * 1000 + FRAME_MS);
+          setTimeout(
+            () => {
+              call.stop();
+              setTimeout(() => {
+                call.ws.close();
+                resolve();
+              }, STOP_GRACE_MS);
+            },
+            o.seconds * 1000 + FRAME_MS,
+          );
         }),
       );
     } catch {

@@ -128,7 +128,9 @@ export function finalDrift(arrivals: ArrayLike<number>, spurtStarts: readonly nu
  * NaN values are ignored; an empty input gives all zeros.
  */
 export function percentiles(values: ArrayLike<number>): Percentiles {
-  const sorted = Float64Array.from(values).filter((v) => !Number.isNaN(v)).sort();
+  const sorted = Float64Array.from(values)
+    .filter((v) => !Number.isNaN(v))
+    .sort();
   const n = sorted.length;
   if (n === 0) return { p50: 0, p99: 0, p999: 0, max: 0, count: 0 };
   const at = (perMille: number): number => sorted[Math.max(1, Math.ceil((perMille * n) / 1000)) - 1]!;
@@ -144,7 +146,10 @@ export function percentiles(values: ArrayLike<number>): Percentiles {
  */
 export function histogram(values: ArrayLike<number>, bucketMs: number, maxMs: number): [number, number][] {
   if (!(bucketMs > 0) || !Number.isFinite(bucketMs) || !(maxMs > 0) || !Number.isFinite(maxMs)) {
-    throw new PtimeError(ErrorCodes.INVALID_OPTION, `histogram needs finite bucketMs and maxMs > 0, got ${bucketMs}, ${maxMs}`);
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      `histogram needs finite bucketMs and maxMs > 0, got ${bucketMs}, ${maxMs}`,
+    );
   }
   const buckets = Math.ceil(maxMs / bucketMs);
   if (buckets > 1_000_000) {

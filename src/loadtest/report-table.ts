@@ -1,6 +1,7 @@
 import type { ScenarioReport } from './report-types.js';
 
-const f = (n: number | null | undefined, digits = 2): string => (n === null || n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
+const f = (n: number | null | undefined, digits = 2): string =>
+  n === null || n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits);
 
 /** ptime / baseline, or a clear text when the baseline is zero. */
 export function ratio(ours: number, theirs: number): string {
@@ -34,7 +35,8 @@ export function ratioRows(reports: ScenarioReport[]): string[] {
   return out;
 }
 
-export const RATIO_HEAD = '| scenario | ptime / baseline | late@0 ratio | interval p99 ratio | sched |err| p99 ratio | CPU ratio |';
+export const RATIO_HEAD =
+  '| scenario | ptime / baseline | late@0 ratio | interval p99 ratio | sched |err| p99 ratio | CPU ratio |';
 export const RATIO_RULE = '|---|---|---:|---:|---:|---:|';
 
 /**
@@ -44,7 +46,8 @@ export const RATIO_RULE = '|---|---|---:|---:|---:|---:|';
  */
 export function costRow(r: ScenarioReport): string {
   const fps = r.calls * r.aggregate.framesPerSecPerCall.p50;
-  const us = (pct: number | null | undefined): string => (pct === null || pct === undefined || fps === 0 ? 'n/a' : ((pct / 100) * 1e6 / fps).toFixed(2));
+  const us = (pct: number | null | undefined): string =>
+    pct === null || pct === undefined || fps === 0 ? 'n/a' : (((pct / 100) * 1e6) / fps).toFixed(2);
   return `| ${r.scenario} | ${r.pacer} | ${f(fps, 0)} | ${us(r.server.mainCpuPct)} | ${us(r.server.pacerCpuPct)} | ${us(r.server.cpuPct)} |`;
 }
 

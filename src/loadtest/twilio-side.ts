@@ -15,6 +15,13 @@ export function startMessage(
     event: 'start',
     sequenceNumber: '1',
     streamSid,
-    start: { streamSid, accountSid: 'AC00000000000000000000000000000000', callSid, tracks: ['inbound'], customParameters, mediaFormat },
+    start: {
+      streamSid,
+      accountSid: 'AC00000000000000000000000000000000',
+      callSid,
+      tracks: ['inbound'],
+      customParameters,
+      mediaFormat,
+    },
   });
 }

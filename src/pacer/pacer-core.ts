@@ -1,4 +1,13 @@
-import { FRAME_MS, H_ATTN, H_LATE, H_UNDERRUNS, KIND_FRAME, KIND_MARK, STATE_IDLE, STATE_PLAYING } from '../ring/lane-layout.js';
+import {
+  FRAME_MS,
+  H_ATTN,
+  H_LATE,
+  H_UNDERRUNS,
+  KIND_FRAME,
+  KIND_MARK,
+  STATE_IDLE,
+  STATE_PLAYING,
+} from '../ring/lane-layout.js';
 import { LaneReader } from '../ring/lane-reader.js';
 import type { AttentionReader } from './attention-ring.js';
 import { BatchWriter } from './batch-writer.js';

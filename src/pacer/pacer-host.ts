@@ -53,7 +53,13 @@ export interface PacerHostOptions extends RestartLimits {
   realtimePriority: number | null;
 }
 
-const DEFAULT_HOST_OPTIONS = { maxLanes: 4096, stallMs: 500, statsPeriodMs: 1000, counterStart: 0, realtimePriority: null };
+const DEFAULT_HOST_OPTIONS = {
+  maxLanes: 4096,
+  stallMs: 500,
+  statsPeriodMs: 1000,
+  counterStart: 0,
+  realtimePriority: null,
+};
 
 /** How crashForDiagnostics kills the worker ('hang' loops for ever until the watchdog acts). */
 export type PacerCrashKind = 'throw' | 'exit' | 'terminate' | 'hang';
@@ -129,13 +135,25 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     hostOptions: Partial<PacerHostOptions> & Pick<PacerHostOptions, 'handbackTo'>,
   ) {
     super();
-    const { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, realtimePriority, ...limits } = { ...DEFAULT_HOST_OPTIONS, ...hostOptions };
-    this.hostOptions = { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, realtimePriority, ...(limits as RestartLimits) };
+    const { maxLanes, stallMs, statsPeriodMs, counterStart, handbackTo, realtimePriority, ...limits } = {
+      ...DEFAULT_HOST_OPTIONS,
+      ...hostOptions,
+    };
+    this.hostOptions = {
+      maxLanes,
+      stallMs,
+      statsPeriodMs,
+      counterStart,
+      handbackTo,
+      realtimePriority,
+      ...(limits as RestartLimits),
+    };
     this.attentionSlots = attentionSlots(maxLanes);
     this.control = new SharedArrayBuffer(controlBytes(this.attentionSlots));
     this.ctl = new Int32Array(this.control);
     if (counterStart !== 0) {
-      for (const word of [C_TICKS, C_ACKED, C_STALLS, C_TICKLOG_WR, C_ATTN_RD, C_ATTN_WR]) Atomics.store(this.ctl, word, counterStart | 0);
+      for (const word of [C_TICKS, C_ACKED, C_STALLS, C_TICKLOG_WR, C_ATTN_RD, C_ATTN_WR])
+        Atomics.store(this.ctl, word, counterStart | 0);
     }
     this.ticksRaw = Atomics.load(this.ctl, C_TICKS);
     this.watchedTicks = this.ticksRaw;
@@ -178,7 +196,10 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
    */
   open(lane: number, sab: SharedArrayBuffer, wire: LaneWire): void {
     if (!Number.isInteger(lane) || lane < 0 || lane >= this.hostOptions.maxLanes) {
-      throw new PtimeError(ErrorCodes.INVALID_OPTION, `lane index must be an integer from 0 to maxLanes - 1 (${this.hostOptions.maxLanes - 1}); got ${lane}`);
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        `lane index must be an integer from 0 to maxLanes - 1 (${this.hostOptions.maxLanes - 1}); got ${lane}`,
+      );
     }
     this.command(this.lanes.open(lane, sab, wire));
   }
@@ -213,10 +234,17 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
   crashForDiagnostics(kind: PacerCrashKind): Promise<void> {
     const worker = this.worker;
     if (!worker || this.stopping || this.hostState === 'failed') {
-      return Promise.reject(new PtimeError(ErrorCodes.PACER_FAILED, `no pacer worker is running to crash (state: ${this.hostState})`));
+      return Promise.reject(
+        new PtimeError(ErrorCodes.PACER_FAILED, `no pacer worker is running to crash (state: ${this.hostState})`),
+      );
     }
     if (kind === 'hang' && this.hostOptions.stallMs === 0) {
-      return Promise.reject(new PtimeError(ErrorCodes.INVALID_OPTION, "a 'hang' needs the watchdog (pacerStallMs > 0): nothing else would end it"));
+      return Promise.reject(
+        new PtimeError(
+          ErrorCodes.INVALID_OPTION,
+          "a 'hang' needs the watchdog (pacerStallMs > 0): nothing else would end it",
+        ),
+      );
     }
     const handled = new Promise<void>((resolve) => this.failureWaiters.push(resolve));
     if (kind === 'terminate') void worker.terminate();
@@ -259,7 +287,13 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     let worker: Worker;
     try {
       worker = new Worker(WORKER_URL, {
-        workerData: { control: this.control, attentionSlots: this.attentionSlots, commands: port2, handback: hb.port2, options: this.options },
+        workerData: {
+          control: this.control,
+          attentionSlots: this.attentionSlots,
+          commands: port2,
+          handback: hb.port2,
+          options: this.options,
+        },
         transferList: [port2, hb.port2],
         name: 'ptime-pacer',
       });
@@ -284,7 +318,8 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
       if (msg.type !== 'hello') return;
       this.statsReader.hello(msg);
       const priority = this.hostOptions.realtimePriority;
-      if (priority !== null) void setThreadFifo(msg.tid, priority).then((error) => this.emit('realtime', { priority, tid: msg.tid, error }));
+      if (priority !== null)
+        void setThreadFifo(msg.tid, priority).then((error) => this.emit('realtime', { priority, tid: msg.tid, error }));
     });
     worker.on('error', (err) => {
       if (this.worker === worker) this.workerError ??= err;
@@ -396,7 +431,16 @@ export class PacerHost extends EventEmitter<PacerHostEvents> implements PacerPor
     const late = now - this.lastCheckAt > 3 * this.monitorMs;
     this.lastCheckAt = now;
     // The clock runs only while a running worker has audio waiting and its ticks stand still.
-    if (stallMs === 0 || !worker || !this.workerOnline || this.stopping || this.hungWorker === worker || moved || late || !this.lanes.audioQueued()) {
+    if (
+      stallMs === 0 ||
+      !worker ||
+      !this.workerOnline ||
+      this.stopping ||
+      this.hungWorker === worker ||
+      moved ||
+      late ||
+      !this.lanes.audioQueued()
+    ) {
       this.lastProgressAt = now;
       this.stallSched = null;
       return;

@@ -99,7 +99,10 @@ export class PacerLoop {
     this.stalls = Atomics.load(this.ctl, C_STALLS);
     this.logWr = Atomics.load(this.ctl, C_TICKLOG_WR);
     this.spinMs = options.spinUs / 1000;
-    this.spin = new SpinWait(() => deps.now(), (n) => deps.busy(n));
+    this.spin = new SpinWait(
+      () => deps.now(),
+      (n) => deps.busy(n),
+    );
     Atomics.store(this.ctl, C_SPIN_US, options.spinUs);
   }
 
@@ -125,20 +128,20 @@ export class PacerLoop {
     } else {
       next = this.core.step(now);
       const stepped = this.spin.read();
-      this.profile[P_STEP_MS] += stepped - now;
+      this.profile[P_STEP_MS]! += stepped - now;
       const batch = this.core.batch.take();
       if (batch) {
         d.post(batch);
         this.posted = (this.posted + 1) | 0;
         Atomics.store(this.ctl, C_BATCHES, this.posted);
-        this.profile[P_POST_MS] += this.spin.read() - stepped;
+        this.profile[P_POST_MS]! += this.spin.read() - stepped;
       }
-      this.profile[P_FRAMES] += this.core.framesBuilt - this.framesReported;
+      this.profile[P_FRAMES]! += this.core.framesBuilt - this.framesReported;
       this.framesReported = this.core.framesBuilt;
-      this.profile[P_VISITS] += this.core.lanesVisited - this.visitsReported;
+      this.profile[P_VISITS]! += this.core.lanesVisited - this.visitsReported;
       this.visitsReported = this.core.lanesVisited;
     }
-    this.profile[P_WAKES]++;
+    this.profile[P_WAKES]!++;
     if (now - this.lastHeapAt >= MAX_SLEEP_MS) {
       this.lastHeapAt = now;
       Atomics.store(this.ctl, C_HEAP_KB, Math.round(d.heapUsedBytes() / 1024));
@@ -154,7 +157,7 @@ export class PacerLoop {
       if (r !== 'timed-out') return true; // main woke us: commands or new audio
       const woke = this.spin.read();
       const overshootMs = Math.max(0, woke - (now + sleepMs));
-      this.profile[P_OVERSHOOT_MS] += overshootMs;
+      this.profile[P_OVERSHOOT_MS]! += overshootMs;
       overshootUs = Math.round(overshootMs * 1000);
       this.noteOvershoot(overshootUs);
     }
@@ -162,8 +165,8 @@ export class PacerLoop {
     // Atomics.wait overshoots, so the last stretch is a busy wait.
     const spinFrom = this.spin.read();
     now = this.spin.until(next, spinFrom);
-    this.profile[P_SPIN_MS] += now - spinFrom;
-    this.profile[P_CLOCK_READS] += this.spin.reads - this.readsReported;
+    this.profile[P_SPIN_MS]! += now - spinFrom;
+    this.profile[P_CLOCK_READS]! += this.spin.reads - this.readsReported;
     this.readsReported = this.spin.reads;
     this.recordTick(Math.round((now - next) * 1000), overshootUs);
     return true;
@@ -216,18 +219,17 @@ export class PacerLoop {
       }
       if (msg.op === 'open') {
         const sab = msg.sab ?? this.sabs[msg.lane];
-        if (sab === undefined) throw new Error(`open of lane ${msg.lane} without its buffer, which this worker was never sent`);
+        if (sab === undefined)
+          throw new Error(`open of lane ${msg.lane} without its buffer, which this worker was never sent`);
         this.sabs[msg.lane] = sab;
         this.core.open(msg.lane, sab, msg.wire, msg.owner);
-      }
-      else if (msg.op === 'close') this.core.close(msg.lane);
+      } else if (msg.op === 'close') this.core.close(msg.lane);
       else if (msg.op === 'crash') this.deps.crash(msg.kind);
       else if (msg.op === 'handback') {
         this.deps.handBackTo(msg.port);
         // Batches posted to the old port were lost with the thread that read it: owed by no one.
         this.posted = Atomics.load(this.ctl, C_ACKED);
-      }
-      else this.running = false;
+      } else this.running = false;
     }
   }
 }

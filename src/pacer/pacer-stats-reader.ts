@@ -22,10 +22,20 @@ import {
   type PacerStats,
 } from './pacer-layout.js';
 
-const HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 } as const;
+const HISTOGRAM = {
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: 60_000_000,
+  numberOfSignificantValueDigits: 3,
+} as const;
 
 function figures(h: hdr.Histogram): HistogramFigures {
-  return { count: h.totalCount, p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue };
+  return {
+    count: h.totalCount,
+    p50: h.getValueAtPercentile(50),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    max: h.maxValue,
+  };
 }
 
 /** Thread `tid` of this process as the scheduler saw it: ns on a CPU, ns waiting for one (Linux only). */

@@ -38,11 +38,17 @@ export function validateRestartLimits(limits: RestartLimits): void {
   for (const key of ['maxRestarts', 'windowMs', 'baseDelayMs', 'maxDelayMs', 'healthyMs'] as const) {
     const v = limits[key];
     if (!Number.isFinite(v) || v < 0) {
-      throw new PtimeError(ErrorCodes.INVALID_OPTION, `pacer restart ${key} must be a finite number >= 0 (got ${String(v)})`);
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        `pacer restart ${key} must be a finite number >= 0 (got ${String(v)})`,
+      );
     }
   }
   if (!Number.isInteger(limits.maxRestarts)) {
-    throw new PtimeError(ErrorCodes.INVALID_OPTION, `pacer restart maxRestarts must be an integer (got ${limits.maxRestarts})`);
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      `pacer restart maxRestarts must be an integer (got ${limits.maxRestarts})`,
+    );
   }
 }
 

@@ -1,7 +1,16 @@
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes, PtimeError } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { binaryFrame, BINARY_WIRE, parseJson, reject, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import {
+  binaryFrame,
+  BINARY_WIRE,
+  parseJson,
+  reject,
+  stringMap,
+  text,
+  unknownEvent,
+  type Json,
+} from './json-fields.js';
 import { DTMF_DIGIT } from './wire-limits.js';
 
 /** Asterisk ignores (with a log line) a text message longer than this. */
@@ -43,7 +52,8 @@ export class AsteriskAdapter implements CarrierAdapter {
         return this.parseStart(msg);
       case 'DTMF_END': {
         const digit = msg['digit'];
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'DTMF_END digit must be one of 0-9 * # A-D');
+        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit))
+          reject(ErrorCodes.BAD_MESSAGE, 'DTMF_END digit must be one of 0-9 * # A-D');
         return { event: 'dtmf', streamSid: '', track: 'inbound', digit };
       }
       case 'MEDIA_XOFF':
@@ -52,7 +62,11 @@ export class AsteriskAdapter implements CarrierAdapter {
       case 'MEDIA_MARK_PROCESSED': {
         const id = msg['correlation_id'];
         if (id === '' || id === undefined) return { event: 'ack', what: event };
-        return { event: 'mark', streamSid: '', name: text(msg, 'correlation_id', 'MEDIA_MARK_PROCESSED', ASTERISK_MAX_COMMAND_BYTES) };
+        return {
+          event: 'mark',
+          streamSid: '',
+          name: text(msg, 'correlation_id', 'MEDIA_MARK_PROCESSED', ASTERISK_MAX_COMMAND_BYTES),
+        };
       }
       case 'STATUS':
       case 'QUEUE_DRAINED':
@@ -68,7 +82,10 @@ export class AsteriskAdapter implements CarrierAdapter {
     const name = msg['format'];
     const format = typeof name === 'string' ? FORMATS[name] : undefined;
     if (format === undefined || (msg['ptime'] !== undefined && msg['ptime'] !== 20)) {
-      reject(ErrorCodes.MEDIA_FORMAT, `unsupported media ${String(name).slice(0, 32)} at ptime ${String(msg['ptime'])}; ptime speaks ${Object.keys(FORMATS).join(', ')} at ptime 20`);
+      reject(
+        ErrorCodes.MEDIA_FORMAT,
+        `unsupported media ${String(name).slice(0, 32)} at ptime ${String(msg['ptime'])}; ptime speaks ${Object.keys(FORMATS).join(', ')} at ptime 20`,
+      );
     }
     const info: StartInfo = {
       carrier: this.name,
@@ -94,7 +111,10 @@ export class AsteriskAdapter implements CarrierAdapter {
   markMessage(_streamSid: string, name: string): string {
     const wire = `${MARK_PREFIX}${JSON.stringify(name)}}`;
     if (Buffer.byteLength(wire) > ASTERISK_MAX_COMMAND_BYTES) {
-      throw new PtimeError(ErrorCodes.MARK_NAME, `mark name makes a MARK_MEDIA command of ${Buffer.byteLength(wire)} bytes; Asterisk ignores commands over ${ASTERISK_MAX_COMMAND_BYTES}`);
+      throw new PtimeError(
+        ErrorCodes.MARK_NAME,
+        `mark name makes a MARK_MEDIA command of ${Buffer.byteLength(wire)} bytes; Asterisk ignores commands over ${ASTERISK_MAX_COMMAND_BYTES}`,
+      );
     }
     return wire;
   }

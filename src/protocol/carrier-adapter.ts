@@ -45,7 +45,15 @@ export type InboundEvent =
   | { event: 'connected'; protocol: string; version: string }
   | { event: 'start'; streamSid: string; start: StartInfo }
   /** `seq`: the media frame's number in the carrier's order, where it may deliver media out of order. */
-  | { event: 'media'; streamSid: string; track: string; chunk: number; timestamp: number; payload: Buffer; seq?: number }
+  | {
+      event: 'media';
+      streamSid: string;
+      track: string;
+      chunk: number;
+      timestamp: number;
+      payload: Buffer;
+      seq?: number;
+    }
   | { event: 'dtmf'; streamSid: string; track: string; digit: string }
   | { event: 'mark'; streamSid: string; name: string }
   | { event: 'stop'; streamSid: string; accountSid: string; callSid: string }

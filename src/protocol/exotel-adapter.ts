@@ -1,7 +1,20 @@
 import { audioFormat, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { decodeFrame, noBinary, nonNegativeNumber, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import {
+  decodeFrame,
+  noBinary,
+  nonNegativeNumber,
+  object,
+  optionalText,
+  parseJson,
+  reject,
+  requiredStreamId,
+  stringMap,
+  text,
+  unknownEvent,
+  type Json,
+} from './json-fields.js';
 import { DTMF_DIGIT, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /**
@@ -43,18 +56,35 @@ export class ExotelAdapter implements CarrierAdapter {
       case 'media': {
         const media = object(msg['media'], 'media');
         const payload = decodeFrame(media['payload'], format, MAX_INBOUND_FRAMES);
-        return { event, streamSid: streamSid(msg), track: 'inbound', chunk: nonNegativeNumber(media, 'chunk', 'media'), timestamp: nonNegativeNumber(media, 'timestamp', 'media'), payload };
+        return {
+          event,
+          streamSid: streamSid(msg),
+          track: 'inbound',
+          chunk: nonNegativeNumber(media, 'chunk', 'media'),
+          timestamp: nonNegativeNumber(media, 'timestamp', 'media'),
+          payload,
+        };
       }
       case 'dtmf': {
         const digit = object(msg['dtmf'], 'dtmf')['digit'];
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'dtmf.digit must be one of 0-9 * # A-D');
+        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit))
+          reject(ErrorCodes.BAD_MESSAGE, 'dtmf.digit must be one of 0-9 * # A-D');
         return { event, streamSid: streamSid(msg), track: 'inbound', digit };
       }
       case 'mark':
-        return { event, streamSid: streamSid(msg), name: text(object(msg['mark'], 'mark'), 'name', 'mark', MAX_MARK_NAME_CHARS) };
+        return {
+          event,
+          streamSid: streamSid(msg),
+          name: text(object(msg['mark'], 'mark'), 'name', 'mark', MAX_MARK_NAME_CHARS),
+        };
       case 'stop': {
         const stop = msg['stop'] === undefined ? {} : object(msg['stop'], 'stop');
-        return { event, streamSid: streamSid(msg), accountSid: optionalText(stop, 'account_sid'), callSid: optionalText(stop, 'call_sid') };
+        return {
+          event,
+          streamSid: streamSid(msg),
+          accountSid: optionalText(stop, 'account_sid'),
+          callSid: optionalText(stop, 'call_sid'),
+        };
       }
       default:
         unknownEvent(event);
@@ -66,7 +96,10 @@ export class ExotelAdapter implements CarrierAdapter {
     const mf = object(start['media_format'], 'start.media_format');
     const rate = Number(mf['sample_rate']);
     if (rate !== 8000 && rate !== 16000 && rate !== 24000) {
-      reject(ErrorCodes.MEDIA_FORMAT, `unsupported media format ${String(mf['encoding'])}/${String(mf['sample_rate'])}; ptime speaks Exotel's 16-bit PCM at 8000, 16000 or 24000 Hz (?sample-rate=)`);
+      reject(
+        ErrorCodes.MEDIA_FORMAT,
+        `unsupported media format ${String(mf['encoding'])}/${String(mf['sample_rate'])}; ptime speaks Exotel's 16-bit PCM at 8000, 16000 or 24000 Hz (?sample-rate=)`,
+      );
     }
     const info: StartInfo = {
       carrier: this.name,
@@ -79,7 +112,8 @@ export class ExotelAdapter implements CarrierAdapter {
       format: audioFormat('l16', rate),
     };
     const outer = msg['stream_sid'];
-    if (outer !== undefined && outer !== info.streamSid) reject(ErrorCodes.STREAM_SID, 'start.stream_sid does not match stream_sid');
+    if (outer !== undefined && outer !== info.streamSid)
+      reject(ErrorCodes.STREAM_SID, 'start.stream_sid does not match stream_sid');
     return { event: 'start', streamSid: info.streamSid, start: info };
   }
 
@@ -104,4 +138,3 @@ export class ExotelAdapter implements CarrierAdapter {
     return JSON.stringify({ event: 'clear', stream_sid: streamSid });
   }
 }
-

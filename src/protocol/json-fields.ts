@@ -16,13 +16,15 @@ export function reject(code: ErrorCode, message: string): never {
 }
 
 export function object(v: unknown, where: string): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) reject(ErrorCodes.BAD_MESSAGE, `${where} must be an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    reject(ErrorCodes.BAD_MESSAGE, `${where} must be an object`);
   return v as Json;
 }
 
 export function text(o: Json, key: string, where: string, maxChars = MAX_ID_CHARS): string {
   const v = o[key];
-  if (typeof v !== 'string' || v.length === 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-empty string`);
+  if (typeof v !== 'string' || v.length === 0)
+    reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-empty string`);
   if (v.length > maxChars) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} is longer than ${maxChars} characters`);
   return v;
 }
@@ -31,7 +33,8 @@ export function text(o: Json, key: string, where: string, maxChars = MAX_ID_CHAR
 export function nonNegativeNumber(o: Json, key: string, where: string): number {
   const v = o[key];
   const n = typeof v === 'string' && v.length > 0 && v.length < 16 ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-negative number`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+    reject(ErrorCodes.BAD_MESSAGE, `${where}.${key} must be a non-negative number`);
   return n;
 }
 
@@ -67,7 +70,11 @@ export function parseJson(raw: string): Json {
 export function decodeFrame(payload: unknown, format: AudioFormat | null, maxFrames = 1): Buffer {
   if (typeof payload !== 'string') reject(ErrorCodes.BAD_PAYLOAD, 'media.payload must be a base64 string');
   const maxBytes = MAX_FRAME_BYTES * maxFrames;
-  if (payload.length > Math.ceil(maxBytes / 3) * 4) reject(ErrorCodes.PAYLOAD_SIZE, `media.payload is over ${maxBytes} bytes (${maxFrames} of the largest 20 ms frame)`);
+  if (payload.length > Math.ceil(maxBytes / 3) * 4)
+    reject(
+      ErrorCodes.PAYLOAD_SIZE,
+      `media.payload is over ${maxBytes} bytes (${maxFrames} of the largest 20 ms frame)`,
+    );
   if (payload.length % 4 !== 0 || !BASE64.test(payload)) reject(ErrorCodes.BAD_PAYLOAD, 'media.payload is not base64');
   // 160, 161 and 162 bytes all encode to 216 characters: the padding tells them apart.
   const bytes = (payload.length / 4) * 3 - (payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0);
@@ -78,13 +85,21 @@ export function decodeFrame(payload: unknown, format: AudioFormat | null, maxFra
 /** A frame's size against the stream's format (before the start: at most the largest frame). */
 export function checkFrameBytes(bytes: number, format: AudioFormat | null, what: string, maxFrames = 1): void {
   if (format === null) {
-    if (bytes > MAX_FRAME_BYTES * maxFrames) reject(ErrorCodes.PAYLOAD_SIZE, `${what} is ${bytes} bytes, over ${MAX_FRAME_BYTES * maxFrames}`);
+    if (bytes > MAX_FRAME_BYTES * maxFrames)
+      reject(ErrorCodes.PAYLOAD_SIZE, `${what} is ${bytes} bytes, over ${MAX_FRAME_BYTES * maxFrames}`);
     return;
   }
   const frames = bytes / format.frameBytes;
-  if (maxFrames === 1 && frames !== 1) reject(ErrorCodes.PAYLOAD_SIZE, `${what} must be ${format.frameBytes} bytes (20 ms of ${formatName(format)}), got ${bytes}`);
+  if (maxFrames === 1 && frames !== 1)
+    reject(
+      ErrorCodes.PAYLOAD_SIZE,
+      `${what} must be ${format.frameBytes} bytes (20 ms of ${formatName(format)}), got ${bytes}`,
+    );
   if (!Number.isInteger(frames) || frames < 1 || frames > maxFrames) {
-    reject(ErrorCodes.PAYLOAD_SIZE, `${what} must be 1 to ${maxFrames} whole 20 ms frames of ${formatName(format)} (${format.frameBytes} bytes each), got ${bytes} bytes`);
+    reject(
+      ErrorCodes.PAYLOAD_SIZE,
+      `${what} must be 1 to ${maxFrames} whole 20 ms frames of ${formatName(format)} (${format.frameBytes} bytes each), got ${bytes} bytes`,
+    );
   }
 }
 
@@ -116,5 +131,8 @@ export function noBinary(): never {
 
 /** An unknown event, named without ever stringifying an arbitrary value (a deep array overflows the stack). */
 export function unknownEvent(event: unknown): never {
-  reject(ErrorCodes.UNKNOWN_EVENT, `unknown event ${typeof event === 'string' ? JSON.stringify(event.slice(0, 64)) : `of type ${Array.isArray(event) ? 'array' : typeof event}`}`);
+  reject(
+    ErrorCodes.UNKNOWN_EVENT,
+    `unknown event ${typeof event === 'string' ? JSON.stringify(event.slice(0, 64)) : `of type ${Array.isArray(event) ? 'array' : typeof event}`}`,
+  );
 }

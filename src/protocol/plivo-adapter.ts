@@ -1,7 +1,17 @@
 import { audioFormat, MULAW_8K, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { decodeFrame, noBinary, nonNegativeNumber, object, parseJson, reject, text, unknownEvent, type Json } from './json-fields.js';
+import {
+  decodeFrame,
+  noBinary,
+  nonNegativeNumber,
+  object,
+  parseJson,
+  reject,
+  text,
+  unknownEvent,
+  type Json,
+} from './json-fields.js';
 import { DTMF_DIGIT, MAX_ID_CHARS, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /** Plivo's `extraHeaders` is capped at 512 bytes; anything longer is not Plivo's. */
@@ -10,7 +20,8 @@ const MAX_EXTRA_HEADERS_CHARS = 512;
 /** `k=v;k=v` (Plivo's `extra_headers`) as parameters; a part without `=` is skipped. */
 function extraHeaders(v: unknown): Record<string, string> {
   if (v === undefined) return {};
-  if (typeof v !== 'string' || v.length > MAX_EXTRA_HEADERS_CHARS) reject(ErrorCodes.BAD_MESSAGE, `extra_headers must be a string of at most ${MAX_EXTRA_HEADERS_CHARS} characters`);
+  if (typeof v !== 'string' || v.length > MAX_EXTRA_HEADERS_CHARS)
+    reject(ErrorCodes.BAD_MESSAGE, `extra_headers must be a string of at most ${MAX_EXTRA_HEADERS_CHARS} characters`);
   const out: Record<string, string> = {};
   for (const part of v.split(';')) {
     const at = part.indexOf('=');
@@ -23,7 +34,8 @@ function extraHeaders(v: unknown): Record<string, string> {
 function streamIdOf(msg: Json): string {
   const v = msg['streamId'];
   if (v === undefined) return '';
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_CHARS) reject(ErrorCodes.STREAM_SID, 'streamId must be a non-empty string');
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_CHARS)
+    reject(ErrorCodes.STREAM_SID, 'streamId must be a non-empty string');
   return v;
 }
 
@@ -51,16 +63,33 @@ export class PlivoAdapter implements CarrierAdapter {
         const media = object(msg['media'], 'media');
         const payload = decodeFrame(media['payload'], format);
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
-        return { event, streamSid: streamIdOf(msg), track, chunk: nonNegativeNumber(media, 'chunk', 'media'), timestamp: nonNegativeNumber(media, 'timestamp', 'media'), payload };
+        return {
+          event,
+          streamSid: streamIdOf(msg),
+          track,
+          chunk: nonNegativeNumber(media, 'chunk', 'media'),
+          timestamp: nonNegativeNumber(media, 'timestamp', 'media'),
+          payload,
+        };
       }
       case 'dtmf': {
         const dtmf = object(msg['dtmf'], 'dtmf');
         const digit = dtmf['digit'];
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'dtmf.digit must be one of 0-9 * # A-D');
-        return { event, streamSid: streamIdOf(msg), track: typeof dtmf['track'] === 'string' ? dtmf['track'] : 'inbound', digit };
+        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit))
+          reject(ErrorCodes.BAD_MESSAGE, 'dtmf.digit must be one of 0-9 * # A-D');
+        return {
+          event,
+          streamSid: streamIdOf(msg),
+          track: typeof dtmf['track'] === 'string' ? dtmf['track'] : 'inbound',
+          digit,
+        };
       }
       case 'playedStream':
-        return { event: 'mark', streamSid: streamIdOf(msg), name: text(msg, 'name', 'playedStream', MAX_MARK_NAME_CHARS) };
+        return {
+          event: 'mark',
+          streamSid: streamIdOf(msg),
+          name: text(msg, 'name', 'playedStream', MAX_MARK_NAME_CHARS),
+        };
       case 'clearedAudio':
         return { event: 'ack', what: 'clearedAudio' };
       default:
@@ -77,9 +106,14 @@ export class PlivoAdapter implements CarrierAdapter {
     if (encoding === 'audio/x-mulaw' && rate === 8000) format = MULAW_8K;
     else if (encoding === 'audio/x-l16' && (rate === 8000 || rate === 16000)) format = audioFormat('l16', rate);
     else {
-      reject(ErrorCodes.MEDIA_FORMAT, `unsupported media format ${String(encoding)}/${String(mf['sampleRate'])}; ptime speaks audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or 16000 Hz (the <Stream> contentType)`);
+      reject(
+        ErrorCodes.MEDIA_FORMAT,
+        `unsupported media format ${String(encoding)}/${String(mf['sampleRate'])}; ptime speaks audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or 16000 Hz (the <Stream> contentType)`,
+      );
     }
-    const tracks = Array.isArray(start['tracks']) ? start['tracks'].filter((t): t is string => typeof t === 'string') : ['inbound'];
+    const tracks = Array.isArray(start['tracks'])
+      ? start['tracks'].filter((t): t is string => typeof t === 'string')
+      : ['inbound'];
     const info: StartInfo = {
       carrier: this.name,
       raw: msg,

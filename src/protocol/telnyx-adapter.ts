@@ -1,7 +1,20 @@
 import { audioFormat, type AudioFormat, type WireEncoding } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { decodeFrame, noBinary, nonNegativeNumber, object, optionalText, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import {
+  decodeFrame,
+  noBinary,
+  nonNegativeNumber,
+  object,
+  optionalText,
+  parseJson,
+  reject,
+  requiredStreamId,
+  stringMap,
+  text,
+  unknownEvent,
+  type Json,
+} from './json-fields.js';
 import { DTMF_DIGIT, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 const streamId = (o: Json): string => requiredStreamId(o, 'stream_id');
@@ -47,15 +60,25 @@ export class TelnyxAdapter implements CarrierAdapter {
       case 'dtmf': {
         const sid = streamId(msg);
         const digit = object(msg['dtmf'], 'dtmf')['digit'];
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'dtmf.digit must be one of 0-9 * # A-D');
+        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit))
+          reject(ErrorCodes.BAD_MESSAGE, 'dtmf.digit must be one of 0-9 * # A-D');
         return { event, streamSid: sid, track: 'inbound', digit };
       }
       case 'mark':
-        return { event, streamSid: streamId(msg), name: text(object(msg['mark'], 'mark'), 'name', 'mark', MAX_MARK_NAME_CHARS) };
+        return {
+          event,
+          streamSid: streamId(msg),
+          name: text(object(msg['mark'], 'mark'), 'name', 'mark', MAX_MARK_NAME_CHARS),
+        };
       case 'stop': {
         const sid = streamId(msg);
         const stop = msg['stop'] === undefined ? {} : object(msg['stop'], 'stop');
-        return { event, streamSid: sid, accountSid: optionalText(stop, 'user_id'), callSid: optionalText(stop, 'call_control_id') };
+        return {
+          event,
+          streamSid: sid,
+          accountSid: optionalText(stop, 'user_id'),
+          callSid: optionalText(stop, 'call_control_id'),
+        };
       }
       default:
         unknownEvent(event);

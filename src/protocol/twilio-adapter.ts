@@ -1,11 +1,22 @@
 import { audioFormat, MULAW_8K, type AudioFormat } from '../codec/audio-format.js';
 import { ErrorCodes } from '../errors.js';
 import type { CarrierAdapter, CarrierName, InboundEvent, MediaWire, StartInfo } from './carrier-adapter.js';
-import { decodeFrame, noBinary, nonNegativeNumber, object, parseJson, reject, requiredStreamId, stringMap, text, unknownEvent, type Json } from './json-fields.js';
+import {
+  decodeFrame,
+  noBinary,
+  nonNegativeNumber,
+  object,
+  parseJson,
+  reject,
+  requiredStreamId,
+  stringMap,
+  text,
+  unknownEvent,
+  type Json,
+} from './json-fields.js';
 import { DTMF_DIGIT, MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 /** The engine's options read the mark-name cap from here (its home is wire-limits.ts). */
-export { MAX_MARK_NAME_CHARS } from './wire-limits.js';
 
 const streamSid = (o: Json): string => requiredStreamId(o, 'streamSid');
 
@@ -19,12 +30,23 @@ function parseFormat(start: Json, carrier: CarrierName): AudioFormat {
   const encoding = format['encoding'];
   const rate = Number(format['sampleRate']);
   const channels = format['channels'] === undefined ? 1 : Number(format['channels']);
-  const supported = carrier === 'twilio' ? 'audio/x-mulaw, 8000 Hz, 1 channel' : 'audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000, 16000 or 24000 Hz, 1 channel';
+  const supported =
+    carrier === 'twilio'
+      ? 'audio/x-mulaw, 8000 Hz, 1 channel'
+      : 'audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000, 16000 or 24000 Hz, 1 channel';
   const refuse = (): never =>
-    reject(ErrorCodes.MEDIA_FORMAT, `unsupported media format ${String(encoding)}/${String(format['sampleRate'])}/${String(format['channels'])}; ptime speaks ${supported}`);
+    reject(
+      ErrorCodes.MEDIA_FORMAT,
+      `unsupported media format ${String(encoding)}/${String(format['sampleRate'])}/${String(format['channels'])}; ptime speaks ${supported}`,
+    );
   if (channels !== 1) refuse();
   if (encoding === 'audio/x-mulaw' && rate === 8000) return MULAW_8K;
-  if (carrier === 'signalwire' && typeof encoding === 'string' && /^(audio\/(x-)?)?l16$/i.test(encoding) && (rate === 8000 || rate === 16000 || rate === 24000)) {
+  if (
+    carrier === 'signalwire' &&
+    typeof encoding === 'string' &&
+    /^(audio\/(x-)?)?l16$/i.test(encoding) &&
+    (rate === 8000 || rate === 16000 || rate === 24000)
+  ) {
     return audioFormat('l16', rate);
   }
   return refuse();
@@ -34,7 +56,9 @@ function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
   const start = object(msg['start'], 'start');
   const format = parseFormat(start, carrier);
   const customParameters = stringMap(start['customParameters'], 'start.customParameters');
-  const tracks = Array.isArray(start['tracks']) ? start['tracks'].filter((t): t is string => typeof t === 'string') : [];
+  const tracks = Array.isArray(start['tracks'])
+    ? start['tracks'].filter((t): t is string => typeof t === 'string')
+    : [];
   const info: StartInfo = {
     carrier,
     raw: msg,
@@ -46,7 +70,8 @@ function parseStart(msg: Json, carrier: CarrierName): InboundEvent {
     format,
   };
   const outer = msg['streamSid'];
-  if (outer !== undefined && outer !== info.streamSid) reject(ErrorCodes.STREAM_SID, 'start.streamSid does not match streamSid');
+  if (outer !== undefined && outer !== info.streamSid)
+    reject(ErrorCodes.STREAM_SID, 'start.streamSid does not match streamSid');
   return { event: 'start', streamSid: info.streamSid, start: info };
 }
 
@@ -68,7 +93,14 @@ export class TwilioAdapter implements CarrierAdapter {
         const sid = streamSid(msg);
         const payload = decodeFrame(media['payload'], this.name === 'twilio' ? MULAW_8K : format);
         const track = typeof media['track'] === 'string' ? media['track'] : 'inbound';
-        return { event, streamSid: sid, track, chunk: nonNegativeNumber(media, 'chunk', 'media'), timestamp: nonNegativeNumber(media, 'timestamp', 'media'), payload };
+        return {
+          event,
+          streamSid: sid,
+          track,
+          chunk: nonNegativeNumber(media, 'chunk', 'media'),
+          timestamp: nonNegativeNumber(media, 'timestamp', 'media'),
+          payload,
+        };
       }
       case 'connected':
         return {
@@ -82,8 +114,14 @@ export class TwilioAdapter implements CarrierAdapter {
         const sid = streamSid(msg);
         const dtmf = object(msg['dtmf'], 'dtmf');
         const digit = dtmf['digit'];
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'dtmf.digit must be one of 0-9 * # A-D');
-        return { event, streamSid: sid, track: typeof dtmf['track'] === 'string' ? dtmf['track'] : 'inbound_track', digit };
+        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit))
+          reject(ErrorCodes.BAD_MESSAGE, 'dtmf.digit must be one of 0-9 * # A-D');
+        return {
+          event,
+          streamSid: sid,
+          track: typeof dtmf['track'] === 'string' ? dtmf['track'] : 'inbound_track',
+          digit,
+        };
       }
       case 'mark': {
         const sid = streamSid(msg);
@@ -109,7 +147,12 @@ export class TwilioAdapter implements CarrierAdapter {
   }
 
   mediaWire(streamSid: string, _format?: AudioFormat): MediaWire {
-    return { prefix: `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"`, suffix: '"}}', binary: false, framesPerMessage: 1 };
+    return {
+      prefix: `{"event":"media","streamSid":${JSON.stringify(streamSid)},"media":{"payload":"`,
+      suffix: '"}}',
+      binary: false,
+      framesPerMessage: 1,
+    };
   }
 
   markMessage(streamSid: string, name: string): string {

@@ -34,7 +34,8 @@ export class VonageAdapter implements CarrierAdapter {
         return this.parseStart(msg);
       case 'websocket:dtmf': {
         const digit = msg['digit'];
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) reject(ErrorCodes.BAD_MESSAGE, 'digit must be one of 0-9 * # A-D');
+        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit))
+          reject(ErrorCodes.BAD_MESSAGE, 'digit must be one of 0-9 * # A-D');
         return { event: 'dtmf', streamSid: '', track: 'inbound', digit };
       }
       case 'websocket:notify': {
@@ -53,15 +54,19 @@ export class VonageAdapter implements CarrierAdapter {
     const m = typeof contentType === 'string' ? /^audio\/l16;\s*rate=(\d+)$/i.exec(contentType) : null;
     const rate = m ? Number(m[1]) : NaN;
     if (rate !== 8000 && rate !== 16000 && rate !== 24000) {
-      reject(ErrorCodes.MEDIA_FORMAT, `unsupported content-type ${JSON.stringify(String(contentType).slice(0, 64))}; ptime speaks audio/l16;rate=8000, 16000 or 24000`);
+      reject(
+        ErrorCodes.MEDIA_FORMAT,
+        `unsupported content-type ${JSON.stringify(String(contentType).slice(0, 64))}; ptime speaks audio/l16;rate=8000, 16000 or 24000`,
+      );
     }
     const customParameters: Record<string, string> = {};
     let fields = 0;
     for (const [k, v] of Object.entries(msg)) {
       if (k === 'event' || k === 'content-type') continue;
-      if (++fields > MAX_HEADER_FIELDS) reject(ErrorCodes.CUSTOM_PARAMETERS, `websocket:connected has more than ${MAX_HEADER_FIELDS} header fields`);
+      if (++fields > MAX_HEADER_FIELDS)
+        reject(ErrorCodes.CUSTOM_PARAMETERS, `websocket:connected has more than ${MAX_HEADER_FIELDS} header fields`);
       // Headers are strings in the NCCO; anything else is passed as its JSON text.
-      customParameters[k] = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+      customParameters[k] = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
     }
     const uuid = customParameters['uuid'] ?? customParameters['call_uuid'] ?? '';
     const info: StartInfo = {

@@ -81,7 +81,10 @@ export class LaneRing {
   constructor(bound: number, sab?: SharedArrayBuffer, counterStart = 0, frameBytes = FRAME_BYTES) {
     validateBound(bound);
     if (!Number.isInteger(frameBytes) || frameBytes < 1 || frameBytes > MAX_FRAME_BYTES) {
-      throw new PtimeError(ErrorCodes.INVALID_OPTION, `lane frame size must be 1 to ${MAX_FRAME_BYTES} bytes (got ${String(frameBytes)})`);
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        `lane frame size must be 1 to ${MAX_FRAME_BYTES} bytes (got ${String(frameBytes)})`,
+      );
     }
     this.bound = bound;
     this.frameBytes = frameBytes;
@@ -96,7 +99,8 @@ export class LaneRing {
     this.bytes = new Uint8Array(this.sab);
     this.mask = this.slots - 1;
     if (!sab && counterStart !== 0) {
-      for (const word of [H_WR, H_RD, H_GEN, H_DROPS, H_OWNER, H_UNDERRUNS, H_LATE]) Atomics.store(this.h, word, counterStart | 0);
+      for (const word of [H_WR, H_RD, H_GEN, H_DROPS, H_OWNER, H_UNDERRUNS, H_LATE])
+        Atomics.store(this.h, word, counterStart | 0);
     }
     Atomics.store(this.h, H_MAGIC, LANE_MAGIC);
     Atomics.store(this.h, H_VERSION, LANE_VERSION);

@@ -36,14 +36,18 @@ export const PLIVO_NONCE_HEADER = 'x-plivo-signature-v3-nonce';
  */
 export function plivoSignedUrl(url: string): string {
   const u = new URL(url);
-  const pairs = [...u.searchParams.entries()].sort(([ka, va], [kb, vb]) => (ka === kb ? (va < vb ? -1 : va > vb ? 1 : 0) : ka < kb ? -1 : 1));
+  const pairs = [...u.searchParams.entries()].sort(([ka, va], [kb, vb]) =>
+    ka === kb ? (va < vb ? -1 : va > vb ? 1 : 0) : ka < kb ? -1 : 1,
+  );
   const query = pairs.map(([k, v]) => `${k}=${v}`).join('&');
   return `${u.protocol}//${u.host}${u.pathname}${query ? `?${query}` : ''}`;
 }
 
 /** base64(HMAC-SHA256(authToken, signedUrl + '.' + nonce)). */
 export function plivoSignatureV3(authToken: string, url: string, nonce: string): string {
-  return createHmac('sha256', authToken).update(`${plivoSignedUrl(url)}.${nonce}`).digest('base64');
+  return createHmac('sha256', authToken)
+    .update(`${plivoSignedUrl(url)}.${nonce}`)
+    .digest('base64');
 }
 
 function forbidden(code: Refusal['code'], message: string): Refusal {
@@ -78,32 +82,48 @@ export function checkCarrierAuth(carrier: CarrierName, req: IncomingMessage, aut
       if (auth.twilioAuthToken === undefined) return null;
       const url = requestUrl(auth.publicUrl, req);
       const check = checkTwilioSignature(auth.twilioAuthToken, url, req.headers[SIGNATURE_HEADER]);
-      return check.ok ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `X-Twilio-Signature ${check.reason} for ${url.slice(0, 200)}`);
+      return check.ok
+        ? null
+        : forbidden(ErrorCodes.BAD_SIGNATURE, `X-Twilio-Signature ${check.reason} for ${url.slice(0, 200)}`);
     }
     case 'signalwire': {
       if (auth.signalwireToken === undefined) return null;
       const given = /^Bearer (.+)$/i.exec(header(req, 'authorization') ?? '')?.[1];
-      if (given === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, 'SignalWire upgrade without an Authorization: Bearer token');
-      return sameSecret(given, auth.signalwireToken) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, 'SignalWire bearer token does not match signalwireToken');
+      if (given === undefined)
+        return forbidden(ErrorCodes.BAD_SIGNATURE, 'SignalWire upgrade without an Authorization: Bearer token');
+      return sameSecret(given, auth.signalwireToken)
+        ? null
+        : forbidden(ErrorCodes.BAD_SIGNATURE, 'SignalWire bearer token does not match signalwireToken');
     }
     case 'telnyx': {
       if (auth.telnyxStreamToken === undefined) return null;
       const given = header(req, TELNYX_TOKEN_HEADER);
-      if (given === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, `Telnyx upgrade without ${TELNYX_TOKEN_HEADER}`);
-      return sameSecret(given, auth.telnyxStreamToken) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `${TELNYX_TOKEN_HEADER} does not match telnyxStreamToken`);
+      if (given === undefined)
+        return forbidden(ErrorCodes.BAD_SIGNATURE, `Telnyx upgrade without ${TELNYX_TOKEN_HEADER}`);
+      return sameSecret(given, auth.telnyxStreamToken)
+        ? null
+        : forbidden(ErrorCodes.BAD_SIGNATURE, `${TELNYX_TOKEN_HEADER} does not match telnyxStreamToken`);
     }
     case 'plivo': {
       if (auth.plivoAuthToken === undefined) return null;
       const given = header(req, PLIVO_SIGNATURE_HEADER);
       const nonce = header(req, PLIVO_NONCE_HEADER);
-      if (given === undefined || nonce === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, `Plivo upgrade without ${PLIVO_SIGNATURE_HEADER} and its nonce`);
+      if (given === undefined || nonce === undefined)
+        return forbidden(ErrorCodes.BAD_SIGNATURE, `Plivo upgrade without ${PLIVO_SIGNATURE_HEADER} and its nonce`);
       // The URL as Plivo dialled it: publicUrl's scheme and host when set (behind a proxy), and this request's path and query.
-      const url = auth.publicUrl !== undefined ? new URL(req.url ?? '/', auth.publicUrl).toString() : requestUrl(undefined, req);
+      const url =
+        auth.publicUrl !== undefined ? new URL(req.url ?? '/', auth.publicUrl).toString() : requestUrl(undefined, req);
       const expected = plivoSignatureV3(auth.plivoAuthToken, url, nonce);
       // Plivo may send several signatures, comma-separated: any one matching is enough.
-      if (!given.split(',').some((s) => sameSecret(s.trim(), expected))) return forbidden(ErrorCodes.BAD_SIGNATURE, `X-Plivo-Signature-V3 does not match for ${plivoSignedUrl(url).slice(0, 200)}`);
+      if (!given.split(',').some((s) => sameSecret(s.trim(), expected)))
+        return forbidden(
+          ErrorCodes.BAD_SIGNATURE,
+          `X-Plivo-Signature-V3 does not match for ${plivoSignedUrl(url).slice(0, 200)}`,
+        );
       // Checked after the signature, so only a genuine nonce is remembered.
-      return plivoNonces.firstUse(nonce, Date.now()) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, 'X-Plivo-Signature-V3-Nonce already used: a replayed upgrade');
+      return plivoNonces.firstUse(nonce, Date.now())
+        ? null
+        : forbidden(ErrorCodes.BAD_SIGNATURE, 'X-Plivo-Signature-V3-Nonce already used: a replayed upgrade');
     }
     case 'exotel':
       return checkCredential('Exotel', 'exotelCredentials', auth.exotel, req);
@@ -114,9 +134,20 @@ export function checkCarrierAuth(carrier: CarrierName, req: IncomingMessage, aut
   }
 }
 
-function checkCredential(carrier: string, setting: string, expected: UpgradeCredential | undefined, req: IncomingMessage): Refusal | null {
+function checkCredential(
+  carrier: string,
+  setting: string,
+  expected: UpgradeCredential | undefined,
+  req: IncomingMessage,
+): Refusal | null {
   if (expected === undefined) return null;
   const given = presented(header(req, 'authorization'), expected.scheme);
-  if (given === undefined) return forbidden(ErrorCodes.BAD_SIGNATURE, `${carrier} upgrade without an Authorization: ${expected.scheme} credential`);
-  return sameSecret(given, expected.secret) ? null : forbidden(ErrorCodes.BAD_SIGNATURE, `${carrier} ${expected.scheme} credential does not match ${setting}`);
+  if (given === undefined)
+    return forbidden(
+      ErrorCodes.BAD_SIGNATURE,
+      `${carrier} upgrade without an Authorization: ${expected.scheme} credential`,
+    );
+  return sameSecret(given, expected.secret)
+    ? null
+    : forbidden(ErrorCodes.BAD_SIGNATURE, `${carrier} ${expected.scheme} credential does not match ${setting}`);
 }

@@ -129,7 +129,9 @@ export class LaneEgress implements LaneSink {
     if (this.stuckSince < 0) this.stuckSince = now;
     else if (now - this.stuckSince >= this.limits.slowPeerCloseMs) {
       this.stuckSince = -1;
-      this.events.stuck(`socket over maxBufferedBytes (${this.limits.maxBufferedBytes}) for slowPeerCloseMs (${this.limits.slowPeerCloseMs})`);
+      this.events.stuck(
+        `socket over maxBufferedBytes (${this.limits.maxBufferedBytes}) for slowPeerCloseMs (${this.limits.slowPeerCloseMs})`,
+      );
     }
   }
 }

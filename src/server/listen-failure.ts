@@ -6,7 +6,8 @@ import { ErrorCodes, PtimeError } from '../errors.js';
  */
 const REASONS: Readonly<Record<string, (port: number) => string>> = {
   EADDRINUSE: () => 'the address is in use',
-  EACCES: (port) => (port > 0 && port < 1024 ? 'permission denied; ports below 1024 need privileges' : 'permission denied'),
+  EACCES: (port) =>
+    port > 0 && port < 1024 ? 'permission denied; ports below 1024 need privileges' : 'permission denied',
   EADDRNOTAVAIL: () => "the address is not one of this machine's",
   EAFNOSUPPORT: () => 'this machine does not support that address family',
   // `host` given as a name: listen() looks it up first, and that lookup is what fails.
@@ -28,7 +29,14 @@ function listenAddress(port: number, host: string | undefined): string {
 export function listenFailure(cause: unknown, port: number, host: string | undefined, prefix = ''): PtimeError {
   const errno = (cause as { code?: unknown } | null)?.code;
   const code = typeof errno === 'string' ? errno : undefined;
-  const words = code !== undefined && Object.hasOwn(REASONS, code) ? REASONS[code]!(port) : cause instanceof Error ? cause.message : String(cause);
+  const words =
+    code !== undefined && Object.hasOwn(REASONS, code)
+      ? REASONS[code]!(port)
+      : cause instanceof Error
+        ? cause.message
+        : String(cause);
   const reason = code !== undefined && !words.includes(code) ? `${words} (${code})` : words;
-  return new PtimeError(ErrorCodes.LISTEN, `${prefix}cannot listen on ${listenAddress(port, host)}: ${reason}`, { cause });
+  return new PtimeError(ErrorCodes.LISTEN, `${prefix}cannot listen on ${listenAddress(port, host)}: ${reason}`, {
+    cause,
+  });
 }

@@ -8,7 +8,8 @@ import { HEADER_WORDS } from '../ring/lane-layout.js';
 import type { CallLink } from './call-link.js';
 import type { CallTransport } from './call-transport.js';
 import { InboundRateLimit } from './inbound-rate-limit.js';
-import { LaneEgress, type EgressLimits } from './lane-egress.js';
+import { LaneEgress, type EgressEvents, type EgressLimits } from './lane-egress.js';
+import { asBuffer, rawText } from './raw-data.js';
 import { ReorderWindow } from './reorder-window.js';
 
 /** Per-stream input and output limits (EngineOptions). */
@@ -100,7 +101,10 @@ export class StreamSession implements CallTransport {
     ws.on('pong', () => (this.heard = true));
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        this.host.reject(new ProtocolRejection(ErrorCodes.MESSAGE_TOO_BIG, `message exceeds maxPayload: ${err.message}`), this);
+        this.host.reject(
+          new ProtocolRejection(ErrorCodes.MESSAGE_TOO_BIG, `message exceeds maxPayload: ${err.message}`),
+          this,
+        );
       } else {
         this.host.reject(new ProtocolRejection(ErrorCodes.BAD_MESSAGE, `websocket error: ${err.message}`), this);
       }
@@ -126,15 +130,7 @@ export class StreamSession implements CallTransport {
 
   bindLane(lane: number, sab: SharedArrayBuffer, owner: number, gen: number): void {
     // The call's events go to whatever link the session holds then: the call is linked right after.
-    const session = this;
-    const events = {
-      get isClosed() {
-        return session.call?.isClosed ?? true;
-      },
-      markSent: (id: number) => session.call?.markSent(id),
-      slowDrop: (now: number, dropped: number) => session.call?.slowDrop(now, dropped),
-      stuck: (message: string) => session.call?.stuck(message),
-    };
+    const events = egressEventsOf(() => this.call);
     const sink = new LaneEgress(this, new Int32Array(sab, 0, HEADER_WORDS), gen, this.host.limits, events);
     this.egress = { lane, sink };
     this.host.bindLane(lane, owner, sink);
@@ -177,7 +173,13 @@ export class StreamSession implements CallTransport {
   keepalive(keepaliveMs: number): void {
     if (this.isClosing) return;
     if (!this.heard) {
-      this.host.reject(new ProtocolRejection(ErrorCodes.PEER_GONE, `no message or pong for keepaliveMs (${keepaliveMs} ms) after a ping: socket terminated`), this);
+      this.host.reject(
+        new ProtocolRejection(
+          ErrorCodes.PEER_GONE,
+          `no message or pong for keepaliveMs (${keepaliveMs} ms) after a ping: socket terminated`,
+        ),
+        this,
+      );
       this.startClosing();
       this.ws.terminate();
       return;
@@ -213,7 +215,9 @@ export class StreamSession implements CallTransport {
     }
     let msg: InboundEvent;
     try {
-      msg = isBinary ? this.adapter.parseBinary(asBuffer(data), this.format) : this.adapter.parse(data.toString(), this.format);
+      msg = isBinary
+        ? this.adapter.parseBinary(asBuffer(data), this.format)
+        : this.adapter.parse(rawText(data), this.format);
     } catch (err) {
       if (err instanceof PtimeError && err.code === ErrorCodes.MEDIA_FORMAT && !this.call) {
         this.host.reject(err, this);
@@ -223,7 +227,13 @@ export class StreamSession implements CallTransport {
       if (!(err instanceof PtimeError)) {
         // A bug of ours, not bad input: still only this message is lost, but say so loudly.
         this.host.logger.error({ err }, 'inbound message parser threw; message rejected');
-        this.host.reject(new ProtocolRejection(ErrorCodes.BAD_MESSAGE, `parser failed: ${String((err as Error)?.message ?? err).slice(0, 200)}`), this);
+        this.host.reject(
+          new ProtocolRejection(
+            ErrorCodes.BAD_MESSAGE,
+            `parser failed: ${String((err as Error)?.message ?? err).slice(0, 200)}`,
+          ),
+          this,
+        );
         return;
       }
       this.host.reject(err, this);
@@ -236,13 +246,19 @@ export class StreamSession implements CallTransport {
     this.startTimer = null;
     if (this.state !== 'awaiting-start') return;
     const ms = this.host.limits.startTimeoutMs;
-    this.host.reject(new ProtocolRejection(ErrorCodes.START_TIMEOUT, `no start within startTimeoutMs (${ms} ms) of the upgrade: stream closed`), this);
+    this.host.reject(
+      new ProtocolRejection(
+        ErrorCodes.START_TIMEOUT,
+        `no start within startTimeoutMs (${ms} ms) of the upgrade: stream closed`,
+      ),
+      this,
+    );
     this.close(1008, 'no start');
   }
 
   private tryParse(data: RawData): InboundEvent | null {
     try {
-      return this.adapter.parse(data.toString(), this.format);
+      return this.adapter.parse(rawText(data), this.format);
     } catch {
       return null; // counted as over the rate by the caller
     }
@@ -250,7 +266,13 @@ export class StreamSession implements CallTransport {
 
   private rateRejection(what: string): void {
     const l = this.host.limits;
-    this.host.reject(new ProtocolRejection(ErrorCodes.INBOUND_RATE, `inbound rate over ${l.inboundPerSec} messages/s (burst ${l.inboundBurst})${what}`), this);
+    this.host.reject(
+      new ProtocolRejection(
+        ErrorCodes.INBOUND_RATE,
+        `inbound rate over ${l.inboundPerSec} messages/s (burst ${l.inboundBurst})${what}`,
+      ),
+      this,
+    );
   }
 
   private route(msg: InboundEvent): void {
@@ -260,7 +282,13 @@ export class StreamSession implements CallTransport {
         const late = reorder.late;
         reorder.push(msg.seq, msg, (m) => this.dispatch(m));
         if (reorder.late !== late) {
-          this.host.reject(new ProtocolRejection(ErrorCodes.INBOUND_ORDER, `media sequence_number ${msg.seq} arrived after later frames were delivered: dropped`), this);
+          this.host.reject(
+            new ProtocolRejection(
+              ErrorCodes.INBOUND_ORDER,
+              `media sequence_number ${msg.seq} arrived after later frames were delivered: dropped`,
+            ),
+            this,
+          );
         }
         return;
       }
@@ -280,7 +308,13 @@ export class StreamSession implements CallTransport {
       }
       const paramBytes = Buffer.byteLength(JSON.stringify(msg.start.customParameters));
       if (paramBytes > this.host.limits.maxCustomParametersBytes) {
-        this.host.reject(new ProtocolRejection(ErrorCodes.CUSTOM_PARAMETERS, `start.customParameters is ${paramBytes} bytes as JSON; the limit (maxCustomParametersBytes) is ${this.host.limits.maxCustomParametersBytes}`), this);
+        this.host.reject(
+          new ProtocolRejection(
+            ErrorCodes.CUSTOM_PARAMETERS,
+            `start.customParameters is ${paramBytes} bytes as JSON; the limit (maxCustomParametersBytes) is ${this.host.limits.maxCustomParametersBytes}`,
+          ),
+          this,
+        );
         this.close(1008, 'customParameters too large');
         return;
       }
@@ -306,7 +340,10 @@ export class StreamSession implements CallTransport {
       return;
     }
     if (msg.streamSid !== '' && msg.streamSid !== call.streamSid) {
-      this.host.reject(new ProtocolRejection(ErrorCodes.STREAM_SID, `streamSid ${msg.streamSid.slice(0, 64)} is not this stream's`), this);
+      this.host.reject(
+        new ProtocolRejection(ErrorCodes.STREAM_SID, `streamSid ${msg.streamSid.slice(0, 64)} is not this stream's`),
+        this,
+      );
       return;
     }
     switch (msg.event) {
@@ -318,7 +355,12 @@ export class StreamSession implements CallTransport {
         }
         // A carrier that batches inbound audio (Exotel): the call still sees one 20 ms frame per event.
         for (let i = 0; i * frame < msg.payload.length; i++) {
-          call.deliverMedia({ payload: msg.payload.subarray(i * frame, (i + 1) * frame), track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp + 20 * i });
+          call.deliverMedia({
+            payload: msg.payload.subarray(i * frame, (i + 1) * frame),
+            track: msg.track,
+            chunk: msg.chunk,
+            timestamp: msg.timestamp + 20 * i,
+          });
         }
         return;
       }
@@ -330,7 +372,13 @@ export class StreamSession implements CallTransport {
         return;
       case 'mark':
         if (Buffer.byteLength(msg.name) > this.host.limits.maxMarkNameBytes) {
-          this.host.reject(new ProtocolRejection(ErrorCodes.MARK_NAME, `echoed mark name is longer than maxMarkNameBytes (${this.host.limits.maxMarkNameBytes}): not one we sent`), this);
+          this.host.reject(
+            new ProtocolRejection(
+              ErrorCodes.MARK_NAME,
+              `echoed mark name is longer than maxMarkNameBytes (${this.host.limits.maxMarkNameBytes}): not one we sent`,
+            ),
+            this,
+          );
         } else {
           call.markEchoed(msg.name);
         }
@@ -343,8 +391,14 @@ export class StreamSession implements CallTransport {
   }
 }
 
-/** ws hands a binary message as a Buffer, or as fragments / an ArrayBuffer when so configured. */
-function asBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+/** The egress's events, forwarded to the call the session links (none yet: nothing goes out). */
+function egressEventsOf(callOf: () => CallLink | null): EgressEvents {
+  return {
+    get isClosed() {
+      return callOf()?.isClosed ?? true;
+    },
+    markSent: (id) => callOf()?.markSent(id),
+    slowDrop: (now, dropped) => callOf()?.slowDrop(now, dropped),
+    stuck: (message) => callOf()?.stuck(message),
+  };
 }

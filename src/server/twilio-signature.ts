@@ -88,7 +88,11 @@ function defaultPortVariant(url: string): string | undefined {
  * whatever the bytes; all candidates are compared, none short-circuits. Only the header's form
  * (which the sender chose) decides 'malformed'; the secret digest never does.
  */
-export function checkTwilioSignature(authToken: string, url: string, header: string | string[] | undefined): SignatureCheck {
+export function checkTwilioSignature(
+  authToken: string,
+  url: string,
+  header: string | string[] | undefined,
+): SignatureCheck {
   requireToken(authToken);
   if (header === undefined || header === '') return { ok: false, reason: 'missing' };
   // Two signature headers mean someone added one: refuse rather than pick. (Node itself joins a

@@ -15,7 +15,10 @@ export interface UpgradeCredential {
 export function parseCredential(text: unknown, what: string): UpgradeCredential {
   const m = typeof text === 'string' ? /^(bearer|basic):(.+)$/i.exec(text) : null;
   if (!m) {
-    throw new PtimeError(ErrorCodes.INVALID_OPTION, `${what} must be bearer:TOKEN or basic:USER:PASSWORD (got ${typeof text === 'string' ? `a string of ${text.length} characters` : typeof text})`);
+    throw new PtimeError(
+      ErrorCodes.INVALID_OPTION,
+      `${what} must be bearer:TOKEN or basic:USER:PASSWORD (got ${typeof text === 'string' ? `a string of ${text.length} characters` : typeof text})`,
+    );
   }
   const scheme = m[1]!.toLowerCase() === 'bearer' ? 'Bearer' : 'Basic';
   const secret = m[2]!;

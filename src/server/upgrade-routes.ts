@@ -22,7 +22,9 @@ function refuse(socket: Duplex, status: number, text: string, headers: Readonly<
   // Node drops its own socket error handler before it emits 'upgrade': without one, a peer that
   // resets while we answer (ECONNRESET, EPIPE) would be an uncaught exception for every call.
   socket.on('error', () => socket.destroy());
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
   // A peer that never reads the answer must not hold the socket (and engine.close()) open.
   const timer = setTimeout(() => socket.destroy(), REFUSE_GRACE_MS).unref();
@@ -35,7 +37,12 @@ function refuse(socket: Duplex, status: number, text: string, headers: Readonly<
  * Express or Fastify app serving its own WebSockets), or left alone (`'ignore'`): an upgrade nobody
  * answers would hang until the peer gives up. Returns the detach function.
  */
-export function attachUpgrades(server: Server, routes: Routes, handle: UpgradeHandler, otherPaths: 'reject' | 'ignore' = 'reject'): () => void {
+export function attachUpgrades(
+  server: Server,
+  routes: Routes,
+  handle: UpgradeHandler,
+  otherPaths: 'reject' | 'ignore' = 'reject',
+): () => void {
   const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = pathOf(req);
     const carrier = Object.hasOwn(routes, path) ? routes[path] : undefined;
@@ -50,7 +57,12 @@ export function attachUpgrades(server: Server, routes: Routes, handle: UpgradeHa
  * ptime's own server: upgrades on the routes' paths, 404 for any other path, 426 for plain HTTP.
  * A failed listen rejects with PTIME_ERR_LISTEN (listen-failure.ts), the listen error as its cause.
  */
-export async function listenUpgrades(port: number, host: string | undefined, routes: Routes, handle: UpgradeHandler): Promise<Server> {
+export async function listenUpgrades(
+  port: number,
+  host: string | undefined,
+  routes: Routes,
+  handle: UpgradeHandler,
+): Promise<Server> {
   const paths = Object.keys(routes).join(', ');
   const server = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { connectedMessage, startMessage } from '../loadtest/twilio-side.js';
 import { RealtimeListener } from '../loadtest/realtime-listener.js';
+import { rawText } from '../server/raw-data.js';
 import { Waiters } from './waiters.js';
 
 let seq = 0;
@@ -31,7 +32,7 @@ export class TwilioPeer {
   private readonly waiters = new Waiters(() => `got ${this.frames} frames, echoed ${this.echoed.length} marks`);
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => this.onMessage(JSON.parse(data.toString()) as { event: string; mark?: { name: string } }));
+    ws.on('message', (data) => this.onMessage(JSON.parse(rawText(data)) as { event: string; mark?: { name: string } }));
   }
 
   static async connect(url: string, headers: Record<string, string> = {}): Promise<TwilioPeer> {
@@ -55,7 +56,12 @@ export class TwilioPeer {
           event: 'media',
           streamSid: this.streamSid,
           sequenceNumber: String(k + 2),
-          media: { track: 'inbound', chunk: String(k + 1), timestamp: String(k * 20), payload: Buffer.from(frames[k]!).toString('base64') },
+          media: {
+            track: 'inbound',
+            chunk: String(k + 1),
+            timestamp: String(k * 20),
+            payload: Buffer.from(frames[k]!).toString('base64'),
+          },
         }),
       );
     }
@@ -63,7 +69,14 @@ export class TwilioPeer {
 
   /** Twilio's stop: the call is over (ptime then closes the socket with 1000 "stop"). */
   stop(): void {
-    this.ws.send(JSON.stringify({ event: 'stop', streamSid: this.streamSid, sequenceNumber: '99', stop: { accountSid: 'AC0', callSid: `CA${this.streamSid.slice(2)}` } }));
+    this.ws.send(
+      JSON.stringify({
+        event: 'stop',
+        streamSid: this.streamSid,
+        sequenceNumber: '99',
+        stop: { accountSid: 'AC0', callSid: `CA${this.streamSid.slice(2)}` },
+      }),
+    );
   }
 
   start(customParameters: Record<string, string> = {}): void {
@@ -77,7 +90,14 @@ export class TwilioPeer {
   }
 
   dtmf(digit: string): void {
-    this.ws.send(JSON.stringify({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: '9', dtmf: { track: 'inbound_track', digit } }));
+    this.ws.send(
+      JSON.stringify({
+        event: 'dtmf',
+        streamSid: this.streamSid,
+        sequenceNumber: '9',
+        dtmf: { track: 'inbound_track', digit },
+      }),
+    );
   }
 
   waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
@@ -94,10 +114,13 @@ export class TwilioPeer {
       const name = msg.mark!.name;
       const entry = {
         name,
-        timer: setTimeout(() => {
-          this.held = this.held.filter((h) => h !== entry);
-          this.echo(name);
-        }, Math.max(0, this.listener.markReachedAt(now) - now)),
+        timer: setTimeout(
+          () => {
+            this.held = this.held.filter((h) => h !== entry);
+            this.echo(name);
+          },
+          Math.max(0, this.listener.markReachedAt(now) - now),
+        ),
       };
       this.held.push(entry);
     } else if (msg.event === 'clear') {
@@ -113,7 +136,8 @@ export class TwilioPeer {
 
   private echo(name: string): void {
     this.echoed.push(name);
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ event: 'mark', streamSid: this.streamSid, sequenceNumber: '9', mark: { name } }));
+    if (this.ws.readyState === WebSocket.OPEN)
+      this.ws.send(JSON.stringify({ event: 'mark', streamSid: this.streamSid, sequenceNumber: '9', mark: { name } }));
     this.waiters.check();
   }
 }

@@ -11,7 +11,10 @@ export class Waiters {
   wait(pred: () => boolean, ms: number, what: string): Promise<void> {
     if (pred()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; ${this.describe()}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out after ${ms} ms waiting for ${what}; ${this.describe()}`)),
+        ms,
+      );
       this.list.push({
         pred,
         resolve: () => {

@@ -12,14 +12,27 @@ test('a 5-call, 2 s run against ptime serve: frames received = frames the server
   assert.equal(r.calls, 5);
   assert.ok(r.aggregate.framesReceived > 5 * 50, `frames came back (${r.aggregate.framesReceived})`);
   assert.equal(r.aggregate.framesReceived, r.check.serverFramesSent);
-  assert.equal(r.calls_detail!.reduce((n, c) => n + c.framesReceived, 0), r.aggregate.framesReceived);
-  assert.deepEqual(r.aggregate.late.map((l) => l.bufferMs), [0, 20, 60]);
+  assert.equal(
+    r.calls_detail!.reduce((n, c) => n + c.framesReceived, 0),
+    r.aggregate.framesReceived,
+  );
+  assert.deepEqual(
+    r.aggregate.late.map((l) => l.bufferMs),
+    [0, 20, 60],
+  );
   for (const l of r.aggregate.late) {
     assert.equal(l.frames, r.aggregate.framesReceived);
     assert.ok(l.late >= 0 && l.late <= l.frames);
   }
-  assert.ok(r.aggregate.late[2]!.late <= r.aggregate.late[0]!.late, 'a deeper jitter buffer never has more late frames');
-  assert.equal(r.aggregate.intervalMs.count, r.aggregate.framesReceived - 5, 'one interval per frame after each call’s first');
+  assert.ok(
+    r.aggregate.late[2]!.late <= r.aggregate.late[0]!.late,
+    'a deeper jitter buffer never has more late frames',
+  );
+  assert.equal(
+    r.aggregate.intervalMs.count,
+    r.aggregate.framesReceived - 5,
+    'one interval per frame after each call’s first',
+  );
   assert.ok(r.server.cpuPct !== null && r.server.rssMb !== null, 'server figures were read from its log');
   assert.equal(r.server.drops, 0);
 });

@@ -44,14 +44,21 @@ async function tempFile(name: string, bytes: Uint8Array): Promise<string> {
   return path;
 }
 
-function run(args: string[]): { child: ChildProcess; lines: string[]; stderr: () => string; exited: Promise<number | null> } {
+function run(args: string[]): {
+  child: ChildProcess;
+  lines: string[];
+  stderr: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const lines: string[] = [];
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (children.delete(child), resolve(code))));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => (children.delete(child), resolve(code))),
+  );
   return { child, lines, stderr: () => stderr, exited };
 }
 
@@ -63,18 +70,26 @@ test('serve --audio-file: a call with mode "file" hears the WAV (stereo 24 kHz â
     const deadline = Date.now() + WAIT_MS;
     let serving: Record<string, unknown> | undefined;
     while (!serving && Date.now() < deadline) {
-      serving = s.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l['msg']).startsWith('ptime serving'));
+      serving = s.lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => String(l['msg']).startsWith('ptime serving'));
       if (!serving) await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(serving, `server started; stderr: ${s.stderr()}`);
-    const loaded = s.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'audio file loaded for mode "file"');
+    const loaded = s.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['msg'] === 'audio file loaded for mode "file"');
     assert.deepEqual([loaded?.['sampleRate'], loaded?.['channels'], loaded?.['durationMs']], [24000, 2, 300]);
 
     const c = await TwilioClient.connect(`ws://127.0.0.1:${serving['port'] as number}/media`);
     c.start({ mode: 'file' });
     const file = pcm16ToMulaw8k(mono, 24000); // 2400 bytes = 15 frames
     assert.equal(file.length, 2400);
-    await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 40, WAIT_MS, '40 frames: more than twice round the file');
+    await c.waitFor(
+      (m) => m.filter((x) => x.event === 'media').length >= 40,
+      WAIT_MS,
+      '40 frames: more than twice round the file',
+    );
     const got = Buffer.concat(c.media.slice(0, 40).map(payloadBytes));
     const expected = Buffer.concat([file, file, file]).subarray(0, 40 * 160);
     assert.ok(got.equals(expected), 'the file, then the file again from its start, with no gap');
@@ -86,10 +101,16 @@ test('serve --audio-file: a call with mode "file" hears the WAV (stereo 24 kHz â
 });
 
 test('serve --audio-file refuses an unsupported or missing file at start, naming it', async () => {
-  const float = await tempFile('float.wav', wav([fmt({ format: 3, bits: 32, blockAlign: 4 }), chunk('data', new Uint8Array(64))]));
+  const float = await tempFile(
+    'float.wav',
+    wav([fmt({ format: 3, bits: 32, blockAlign: 4 }), chunk('data', new Uint8Array(64))]),
+  );
   const a = run(['--audio-file', float]);
   assert.equal(await a.exited, 2);
-  assert.match(a.stderr(), /PTIME_ERR_INVALID_AUDIO: WAV file .*float\.wav: audioFormat 3 \(IEEE float\) is not supported; convert to 16-bit PCM/);
+  assert.match(
+    a.stderr(),
+    /PTIME_ERR_INVALID_AUDIO: WAV file .*float\.wav: audioFormat 3 \(IEEE float\) is not supported; convert to 16-bit PCM/,
+  );
 
   const missing = join(tmpdir(), 'no-such-ptime-file.wav');
   const b = run(['--audio-file', missing]);

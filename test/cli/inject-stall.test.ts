@@ -23,8 +23,14 @@ test('--inject-stall blocks the main thread (event-loop delay rises) while the p
     });
     await until(() => ticksDuringStalls.length >= 3 && figures.length >= 3, 10_000, 'three stalls and figures');
     stop();
-    assert.ok(ticksDuringStalls.every((t) => t >= 3), `the pacer ticked during every 150 ms stall: ${ticksDuringStalls.join(',')}`);
-    assert.ok(Math.max(...figures.map((f) => f.loopDelayP99Ms)) >= 100, `event-loop delay rose: ${figures.map((f) => f.loopDelayP99Ms).join(',')}`);
+    assert.ok(
+      ticksDuringStalls.every((t) => t >= 3),
+      `the pacer ticked during every 150 ms stall: ${ticksDuringStalls.join(',')}`,
+    );
+    assert.ok(
+      Math.max(...figures.map((f) => f.loopDelayP99Ms)) >= 100,
+      `event-loop delay rose: ${figures.map((f) => f.loopDelayP99Ms).join(',')}`,
+    );
     await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 50, 5000, 'audio kept flowing');
   } finally {
     await fx.close();
@@ -33,7 +39,10 @@ test('--inject-stall blocks the main thread (event-loop delay rises) while the p
 
 test('a malformed --inject-stall is refused with a coded error', () => {
   for (const bad of ['50', '50@40', '0@100', 'x@y', '50@']) {
-    assert.throws(() => parseStall(bad), (e: unknown) => e instanceof PtimeError && e.code === ErrorCodes.INVALID_OPTION);
+    assert.throws(
+      () => parseStall(bad),
+      (e: unknown) => e instanceof PtimeError && e.code === ErrorCodes.INVALID_OPTION,
+    );
   }
   assert.deepEqual(parseStall('50@500'), { blockMs: 50, everyMs: 500 });
 });

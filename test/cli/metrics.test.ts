@@ -13,11 +13,15 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /** `ptime serve --port 0 --metrics-port 0 …` with the ports it bound. */
 async function serve(extra: string[] = []) {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--log-level', 'info', ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const line = await new Promise<{ port: number; metricsPort: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (text) => {
+    createInterface({ input: child.stdout }).on('line', (text) => {
       try {
         const l = JSON.parse(text) as { msg?: string; port?: number; metricsPort?: number };
         if (l.msg?.startsWith('ptime serving')) resolve({ port: l.port!, metricsPort: l.metricsPort! });
@@ -42,7 +46,10 @@ function parsePrometheus(text: string): Map<string, number> {
   for (const l of text.split('\n')) {
     if (l === '') continue;
     if (/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(l)) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?)|[+-]?Inf|NaN|Nan)$/i.exec(l);
+    const m =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?)|[+-]?Inf|NaN|Nan)$/i.exec(
+        l,
+      );
     assert.ok(m, `not a Prometheus line: ${JSON.stringify(l)}`);
     samples.set(m[1]!, Number(m[2]));
   }
@@ -114,16 +121,25 @@ test('/healthz fails when the pacer stops ticking (a hung pacer with the watchdo
 });
 
 test('--metrics-port equal to --port, or taken, exits 2 naming the flag before any call is accepted', async () => {
-  const same = spawnSync(process.execPath, [MAIN, 'serve', '--port', '9123', '--metrics-port', '9123'], { encoding: 'utf8' });
+  const same = spawnSync(process.execPath, [MAIN, 'serve', '--port', '9123', '--metrics-port', '9123'], {
+    encoding: 'utf8',
+  });
   assert.equal(same.status, 2);
   assert.match(same.stderr, /--metrics-port must differ from --port/);
   const taken = createServer();
   await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
   const port = (taken.address() as { port: number }).port;
   try {
-    const busy = spawnSync(process.execPath, [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--metrics-port', String(port)], { encoding: 'utf8', timeout: 20_000 });
+    const busy = spawnSync(
+      process.execPath,
+      [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--metrics-port', String(port)],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
     assert.equal(busy.status, 2);
-    assert.equal(busy.stderr, `ptime: PTIME_ERR_LISTEN: --metrics-port: cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)\n`);
+    assert.equal(
+      busy.stderr,
+      `ptime: PTIME_ERR_LISTEN: --metrics-port: cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)\n`,
+    );
   } finally {
     taken.close();
   }

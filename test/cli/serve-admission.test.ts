@@ -24,7 +24,7 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<Att
     const ws = new WebSocket(url, { headers });
     ws.on('open', () => resolve({ status: 101, ws }));
     ws.on('unexpected-response', (_req, res) => {
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined });
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
       ws.terminate();
     });
     ws.on('error', () => undefined);
@@ -33,13 +33,29 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<Att
 
 test('serve --twilio-auth-token --public-url --max-calls: 403 unsigned or forged, 101 signed, 503 + Retry-After when full', async () => {
   const publicUrl = 'wss://voice.example.com/media';
-  const server = await ServerProcess.start(MAIN, ['serve', '--twilio-auth-token', TOKEN, '--public-url', publicUrl, '--max-calls', '1']);
+  const server = await ServerProcess.start(MAIN, [
+    'serve',
+    '--twilio-auth-token',
+    TOKEN,
+    '--public-url',
+    publicUrl,
+    '--max-calls',
+    '1',
+  ]);
   const open: WebSocket[] = [];
   try {
     const url = server.url();
     assert.equal((await upgrade(url)).status, 403, 'no signature');
-    assert.equal((await upgrade(url, { 'X-Twilio-Signature': sign(publicUrl, 'another-token') })).status, 403, 'signed with another token');
-    assert.equal((await upgrade(url, { 'X-Twilio-Signature': sign(url) })).status, 403, 'signed for the URL as seen locally, not the public one');
+    assert.equal(
+      (await upgrade(url, { 'X-Twilio-Signature': sign(publicUrl, 'another-token') })).status,
+      403,
+      'signed with another token',
+    );
+    assert.equal(
+      (await upgrade(url, { 'X-Twilio-Signature': sign(url) })).status,
+      403,
+      'signed for the URL as seen locally, not the public one',
+    );
     const first = await upgrade(url, { 'X-Twilio-Signature': sign(publicUrl) });
     assert.equal(first.status, 101, 'signed for the public URL');
     open.push(first.ws!);

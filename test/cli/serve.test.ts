@@ -48,15 +48,17 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 async function startServer(extra: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--log-level', 'info', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = track(child);
   let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => (stderr += d));
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (stderr += d));
 
   const logs: LogLine[] = [];
   let waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
@@ -78,10 +80,21 @@ async function startServer(extra: string[] = []): Promise<Server> {
     return withTimeout(Promise.race([found, died]), ms, `${what}; stderr: ${stderr}`);
   };
 
-  const serving = await waitForLog((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('ptime serving'), '"ptime serving" log line');
+  const serving = await waitForLog(
+    (l) => typeof l['msg'] === 'string' && l['msg'].startsWith('ptime serving'),
+    '"ptime serving" log line',
+  );
   const port = serving['port'];
   assert.equal(typeof port, 'number', `port in ${JSON.stringify(serving)}`);
-  return { child, port: port as number, url: `ws://127.0.0.1:${port as number}/media`, logs, stderr: () => stderr, waitForLog, exited };
+  return {
+    child,
+    port: port as number,
+    url: `ws://127.0.0.1:${port as number}/media`,
+    logs,
+    stderr: () => stderr,
+    waitForLog,
+    exited,
+  };
 }
 
 /** Runs the CLI to completion (killed if it outlives `ms`). */
@@ -90,8 +103,8 @@ async function runCli(args: string[], ms = WAIT_MS): Promise<{ code: number | nu
   const exited = track(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
   const { code } = await exited;
   clearTimeout(timer);
@@ -161,7 +174,11 @@ test('silence mode: the server produces frames of mu-law silence (0xFF) on its o
     c.start({ mode: 'silence' });
     // About 0.4 s of audio at the default lead; the cap is generous because the machine is noisy.
     await c.waitFor(mediaCount(20), WAIT_MS, '20 silence frames');
-    for (const m of c.media) assert.ok(assertMediaFor(c, m).every((b) => b === 0xff), 'every byte is 0xFF');
+    for (const m of c.media)
+      assert.ok(
+        assertMediaFor(c, m).every((b) => b === 0xff),
+        'every byte is 0xFF',
+      );
   } finally {
     c.close();
   }
@@ -198,7 +215,10 @@ test('tone mode: DTMF "5" clears, then marks "dtmf-5", and the tone carries on a
     assert.equal(c.received[markAt]!.streamSid, c.streamSid);
     assert.equal(c.received.filter((m) => m.event === 'clear').length, 1);
     // The demo logs what the caller heard of the utterance the clear cut, before its mark.
-    const line = await s.waitForLog((l) => l['msg'] === 'barge-in' && l['streamSid'] === c.streamSid, 'the barge-in line');
+    const line = await s.waitForLog(
+      (l) => l['msg'] === 'barge-in' && l['streamSid'] === c.streamSid,
+      'the barge-in line',
+    );
     assert.equal(line['utterance'], 'tone');
     for (const k of ['heardMs', 'sentMs', 'confirmedMs']) assert.equal(typeof line[k], 'number', k);
     assert.ok((line['heardMs'] as number) <= (line['sentMs'] as number));
@@ -221,9 +241,15 @@ test('after stop the server releases the stream and closes the socket (1000 "sto
     c.start({ mode: 'silence' });
     await c.waitFor(mediaCount(5), WAIT_MS, 'frames before stop');
     c.stop();
-    const [code, reason] = (await withTimeout(once(c.ws, 'close'), WAIT_MS, 'the close after stop')) as [number, Buffer];
+    const [code, reason] = (await withTimeout(once(c.ws, 'close'), WAIT_MS, 'the close after stop')) as [
+      number,
+      Buffer,
+    ];
     assert.deepEqual([code, reason.toString()], [1000, 'stop']);
-    await s.waitForLog((l) => l['msg'] === 'call ended' && l['streamSid'] === c.streamSid, 'call ended log for the stream');
+    await s.waitForLog(
+      (l) => l['msg'] === 'call ended' && l['streamSid'] === c.streamSid,
+      'call ended log for the stream',
+    );
     // The close frame comes after every frame the server sent: nothing can follow it.
     const stopAt = c.received.length;
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -303,8 +329,15 @@ test('--io worker: echo through the I/O thread, then SIGTERM plays the queue out
     Array.from({ length: 50 }, (_, k) => k),
     'all 50 frames, in order, before the close',
   );
-  assert.deepEqual(await withTimeout(s.exited, WAIT_MS, 'server exit'), { code: 0, signal: null }, `stderr: ${s.stderr()}`);
-  assert.ok(s.logs.some((l) => l['msg'] === 'figures' && typeof l['ioCpuPct'] !== 'undefined'), 'the figures line carries the I/O thread');
+  assert.deepEqual(
+    await withTimeout(s.exited, WAIT_MS, 'server exit'),
+    { code: 0, signal: null },
+    `stderr: ${s.stderr()}`,
+  );
+  assert.ok(
+    s.logs.some((l) => l['msg'] === 'figures' && typeof l['ioCpuPct'] !== 'undefined'),
+    'the figures line carries the I/O thread',
+  );
 });
 
 test('serve --io sideways exits 2 with a usage error that names the flag', async () => {
@@ -322,12 +355,22 @@ test('serve on a taken --port exits 2 with one line naming PTIME_ERR_LISTEN and 
     for (const io of ['main', 'worker']) {
       const r = await runCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--io', io]);
       assert.equal(r.code, 2, `--io ${io}: stderr: ${r.stderr}`);
-      assert.equal(r.stderr, `ptime: PTIME_ERR_LISTEN: cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)\n`, `--io ${io}`);
+      assert.equal(
+        r.stderr,
+        `ptime: PTIME_ERR_LISTEN: cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)\n`,
+        `--io ${io}`,
+      );
     }
     // In a cluster the start error would repeat in every new worker: the primary exits 2 too.
     const r = await runCli(['serve', '--workers', '2', '--port', String(port), '--host', '127.0.0.1']);
     assert.equal(r.code, 2, `--workers 2: stderr: ${r.stderr}`);
-    assert.match(r.stderr, new RegExp(`^ptime: PTIME_ERR_LISTEN: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use \\(EADDRINUSE\\)$`, 'm'));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^ptime: PTIME_ERR_LISTEN: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use \\(EADDRINUSE\\)$`,
+        'm',
+      ),
+    );
   } finally {
     taken.close();
   }

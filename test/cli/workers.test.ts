@@ -13,10 +13,27 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 type Line = Record<string, unknown> & { msg?: string; pid?: number };
 
 test('--workers 2: calls spread over both workers in every mode; a killed worker takes only its calls and is replaced; metrics aggregate; SIGTERM drains all and exits 0', async () => {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', '--drain-ms', '2000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'serve',
+      '--workers',
+      '2',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--metrics-port',
+      '0',
+      '--drain-ms',
+      '2000',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines: Line[] = [];
-  createInterface({ input: child.stdout! }).on('line', (text) => {
+  createInterface({ input: child.stdout }).on('line', (text) => {
     try {
       lines.push(JSON.parse(text) as Line);
     } catch {
@@ -39,7 +56,11 @@ test('--workers 2: calls spread over both workers in every mode; a killed worker
     }
     for (const [i, c] of clients.entries()) {
       if (modes[i] === 'echo') for (let k = 0; k < 5; k++) c.media160(stampedFrame(k));
-      await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 5, 10_000, `call ${i} (${modes[i]}) answered`);
+      await c.waitFor(
+        (m) => m.filter((x) => x.event === 'media').length >= 5,
+        10_000,
+        `call ${i} (${modes[i]}) answered`,
+      );
     }
     const started = (): Line[] => lines.filter((l) => l.msg === 'call started');
     await until(() => started().length === 8, 5000, 'eight call started lines');
@@ -61,19 +82,33 @@ test('--workers 2: calls spread over both workers in every mode; a killed worker
     // Tone and silence calls produce on their own: each survivor of those keeps streaming.
     for (const c of survivors.filter((c) => modes[clients.indexOf(c)] !== 'echo')) {
       const had = c.media.length;
-      await c.waitFor((m) => m.filter((x) => x.event === 'media').length > had + 10, 5000, 'a surviving call streams on');
+      await c.waitFor(
+        (m) => m.filter((x) => x.event === 'media').length > had + 10,
+        5000,
+        'a surviving call streams on',
+      );
     }
-    assert.ok(survivors.every((c) => c.closeCode === null), 'no other call was touched');
+    assert.ok(
+      survivors.every((c) => c.closeCode === null),
+      'no other call was touched',
+    );
     await until(() => serving().length === 3, 20_000, 'a replacement worker serving');
     const fresh = await TwilioClient.connect(url);
     fresh.start({ mode: 'tone' });
     clients.push(fresh);
-    await fresh.waitFor((m) => m.filter((x) => x.event === 'media').length >= 5, 10_000, 'a new call after the restart');
+    await fresh.waitFor(
+      (m) => m.filter((x) => x.event === 'media').length >= 5,
+      10_000,
+      'a new call after the restart',
+    );
 
     child.kill('SIGTERM');
     assert.equal(await exited, 0, 'every worker drained; the primary exits 0');
     await until(() => clients.every((c) => c.closeCode !== null), 5000, 'all sockets closed');
-    assert.ok(survivors.every((c) => c.closeCode === 1001), 'drained calls close with 1001');
+    assert.ok(
+      survivors.every((c) => c.closeCode === 1001),
+      'drained calls close with 1001',
+    );
   } finally {
     for (const c of clients) c.ws.terminate();
     child.kill('SIGKILL');

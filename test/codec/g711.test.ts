@@ -100,7 +100,10 @@ test('buffers: lengths preserved, empty in → empty out, a Buffer is accepted a
   const bytes = Buffer.from([0xff, 0x80, 0x00]);
   assert.deepEqual(Array.from(mulawDecode(bytes)), [0, 32124, -32124]);
   const view = new Int16Array([1, 2, 3, 1000, -1000]).subarray(3);
-  assert.deepEqual(Array.from(mulawDecode(mulawEncode(view))), [1000, -1000].map((v) => mulawDecodeSample(mulawEncodeSample(v))));
+  assert.deepEqual(
+    Array.from(mulawDecode(mulawEncode(view))),
+    [1000, -1000].map((v) => mulawDecodeSample(mulawEncodeSample(v))),
+  );
 });
 
 test('wrong input types are refused with PTIME_ERR_INVALID_AUDIO', () => {
@@ -110,7 +113,10 @@ test('wrong input types are refused with PTIME_ERR_INVALID_AUDIO', () => {
   const asBytes = (v: unknown): Uint8Array => v as Uint8Array;
   assert.throws(() => mulawEncode(asPcm(new Float32Array(4))), isInvalid(/Int16Array, got Float32Array/));
   assert.throws(() => alawEncode(asPcm([1, 2, 3])), isInvalid(/Int16Array, got Array/));
-  assert.throws(() => mulawDecode(asBytes(new Int16Array(4))), isInvalid(/mu-law input must be a Uint8Array, got Int16Array/));
+  assert.throws(
+    () => mulawDecode(asBytes(new Int16Array(4))),
+    isInvalid(/mu-law input must be a Uint8Array, got Int16Array/),
+  );
   assert.throws(() => alawDecode(asBytes('abc')), isInvalid(/A-law input must be a Uint8Array, got string/));
   assert.throws(() => mulawDecode(asBytes(null)), isInvalid(/got null/));
 });

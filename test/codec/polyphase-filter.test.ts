@@ -53,7 +53,14 @@ function response(from: number, to: number, points: number): Response {
 }
 
 /** H_p(f) as [re, im]. */
-function phaseResponse(c: Float64Array, p: number, taps: number, half: number, up: number, f: number): [number, number] {
+function phaseResponse(
+  c: Float64Array,
+  p: number,
+  taps: number,
+  half: number,
+  up: number,
+  f: number,
+): [number, number] {
   let re = 0;
   let im = 0;
   for (let k = 0; k < taps; k++) {
@@ -74,7 +81,9 @@ test(`designed response, every rate pair: stop band and images ≥ ${STOPBAND_DB
       const r = response(from, to, Math.max(24, Math.floor(4000 / up)));
       const stop = r.stopGain === 0 ? 'n/a' : `${(-dB(r.stopGain)).toFixed(1)} dB down`;
       const image = r.imageGain === 0 ? 'n/a' : `${(-dB(r.imageGain)).toFixed(1)} dB down`;
-      t.diagnostic(`${from}→${to}: stop band ${stop}, images/spurs ${image}, pass band error ${dB(1 + r.passError).toFixed(4)} dB`);
+      t.diagnostic(
+        `${from}→${to}: stop band ${stop}, images/spurs ${image}, pass band error ${dB(1 + r.passError).toFixed(4)} dB`,
+      );
       if (from > to) assert.ok(-dB(r.stopGain) >= STOPBAND_DB - 6, `${from}→${to} stop band ${-dB(r.stopGain)} dB`);
       if (up > 1) assert.ok(-dB(r.imageGain) >= STOPBAND_DB - 6, `${from}→${to} images ${-dB(r.imageGain)} dB`);
       assert.ok(dB(1 + r.passError) <= 0.01, `${from}→${to} pass band error ${r.passError}`);
@@ -83,7 +92,11 @@ test(`designed response, every rate pair: stop band and images ≥ ${STOPBAND_DB
 });
 
 test('each phase has unit DC gain, so silence and constants pass without a phase-rate tone', () => {
-  for (const [from, to] of [[44100, 8000], [8000, 44100], [22050, 16000]] as const) {
+  for (const [from, to] of [
+    [44100, 8000],
+    [8000, 44100],
+    [22050, 16000],
+  ] as const) {
     const { up, taps, coeffs } = polyphaseFilter(from, to);
     for (let p = 0; p < up; p++) {
       let sum = 0;

@@ -16,7 +16,9 @@ test('1 kHz at 24 kHz → 8 kHz mu-law → PCM16: SNR ≥ 33 dB, with no delay o
   const y = mulawDecode(mu);
   const fit = fitTone(y, 1000, 8000, EDGE, y.length - EDGE);
   const snr = 10 * Math.log10(fit.tonePower / fit.residualPower);
-  t.diagnostic(`SNR ${snr.toFixed(2)} dB, gain ${dB(fit.amplitude / AMP).toFixed(3)} dB, phase ${fit.phase.toExponential(2)} rad`);
+  t.diagnostic(
+    `SNR ${snr.toFixed(2)} dB, gain ${dB(fit.amplitude / AMP).toFixed(3)} dB, phase ${fit.phase.toExponential(2)} rad`,
+  );
   assert.ok(snr >= 33, `SNR ${snr.toFixed(2)} dB`);
   // Output n is the input at instant n·3: the fitted sine lines up with the ideal one.
   assert.ok(Math.abs(fit.phase) < 1e-3, `phase ${fit.phase}`);
@@ -50,13 +52,21 @@ function aliasSuppression(from: number, to: number, freq: number): { total: numb
   const total = dB(refRms / Math.max(outRms, 1));
   const fold = dB(refRms / (Math.max(fitAmp, 0.5) / Math.SQRT2));
   const text =
-    (outRms < 1 ? `output RMS ${outRms.toFixed(3)} LSB (≥ ${total.toFixed(1)} dB down)` : `output RMS ${total.toFixed(1)} dB down`) +
+    (outRms < 1
+      ? `output RMS ${outRms.toFixed(3)} LSB (≥ ${total.toFixed(1)} dB down)`
+      : `output RMS ${total.toFixed(1)} dB down`) +
     (fitAmp < 0.5 ? `, at ${folded} Hz < 0.5 LSB` : `, at ${folded} Hz ${fold.toFixed(1)} dB down`);
   return { total, folded: fold, text };
 }
 
 test('out-of-band tones are ≥ 60 dB down: 5 kHz at 24 kHz and 6 kHz at 48 kHz (→ 8 kHz)', (t) => {
-  for (const [from, freq] of [[24000, 5000], [48000, 6000], [44100, 5000], [22050, 5000], [16000, 4600]] as const) {
+  for (const [from, freq] of [
+    [24000, 5000],
+    [48000, 6000],
+    [44100, 5000],
+    [22050, 5000],
+    [16000, 4600],
+  ] as const) {
     const s = aliasSuppression(from, 8000, freq);
     t.diagnostic(`${freq} Hz at ${from} Hz: ${s.text}`);
     assert.ok(s.total >= 60, `${freq}@${from}: ${s.total.toFixed(1)} dB`);
@@ -76,7 +86,14 @@ test('upsampling 8 kHz → 16 kHz removes the image: a 3 kHz tone leaves ≥ 60 
 const BAND = [300, 500, 800, 1000, 1500, 2000, 2500, 3000, 3200, 3400];
 
 test('passband ripple ≤ 0.5 dB from 300 Hz to 3.4 kHz (24k, 48k, 44.1k, 22.05k, 16k → 8k; 8k → 16k)', (t) => {
-  for (const [from, to] of [[24000, 8000], [48000, 8000], [44100, 8000], [22050, 8000], [16000, 8000], [8000, 16000]] as const) {
+  for (const [from, to] of [
+    [24000, 8000],
+    [48000, 8000],
+    [44100, 8000],
+    [22050, 8000],
+    [16000, 8000],
+    [8000, 16000],
+  ] as const) {
     const gains = BAND.map((f) => {
       const y = resample(tone(f, from, from, AMP), from, to);
       const edge = (EDGE * to) / 8000;
@@ -84,7 +101,9 @@ test('passband ripple ≤ 0.5 dB from 300 Hz to 3.4 kHz (24k, 48k, 44.1k, 22.05k
     });
     const ripple = Math.max(...gains) - Math.min(...gains);
     const worst = Math.max(...gains.map(Math.abs));
-    t.diagnostic(`${from}→${to}: ripple ${ripple.toFixed(4)} dB, worst gain ${worst.toFixed(4)} dB (at ${BAND[gains.map(Math.abs).indexOf(worst)]} Hz)`);
+    t.diagnostic(
+      `${from}→${to}: ripple ${ripple.toFixed(4)} dB, worst gain ${worst.toFixed(4)} dB (at ${BAND[gains.map(Math.abs).indexOf(worst)]} Hz)`,
+    );
     assert.ok(ripple <= 0.5, `${from}→${to} ripple ${ripple} dB`);
     assert.ok(worst <= 0.5, `${from}→${to} gain off by ${worst} dB`);
   }

@@ -27,7 +27,7 @@ function concat(parts: Int16Array[]): Int16Array {
 /** Feeds `x` in random chunk sizes (0 and 1 included), then flushes. */
 function chunked(r: Resampler, x: Int16Array, rnd: () => number, maxChunk: number): Int16Array {
   const parts: Int16Array[] = [];
-  for (let i = 0; i < x.length; ) {
+  for (let i = 0; i < x.length;) {
     const pick = rnd();
     const size = pick < 0.1 ? 0 : pick < 0.2 ? 1 : Math.floor(rnd() * maxChunk);
     parts.push(r.process(x.subarray(i, Math.min(x.length, i + size))));
@@ -56,10 +56,19 @@ test('chunked == whole, sample for sample, for every rate pair and random chunki
 });
 
 test('a big chunk (buffer grows, then shrinks back) followed by small ones is still exact', () => {
-  for (const [from, to] of [[48000, 8000], [8000, 44100], [22050, 16000]] as const) {
+  for (const [from, to] of [
+    [48000, 8000],
+    [8000, 44100],
+    [22050, 16000],
+  ] as const) {
     const x = signal(60000, to);
     const r = new Resampler(from, to);
-    const got = concat([r.process(x.subarray(0, 50000)), r.process(x.subarray(50000, 50007)), r.process(x.subarray(50007)), r.flush()]);
+    const got = concat([
+      r.process(x.subarray(0, 50000)),
+      r.process(x.subarray(50000, 50007)),
+      r.process(x.subarray(50007)),
+      r.flush(),
+    ]);
     assert.deepEqual(got, resample(x, from, to), `${from}→${to}`);
     r.process(x);
     assert.ok(r.snapshot().history.length <= polyphaseTaps(from, to), 'only one filter span is kept between calls');
@@ -120,7 +129,13 @@ test('equal rates pass samples through unchanged (a copy, not the caller buffer)
 });
 
 test('unsupported rates are refused with PTIME_ERR_SAMPLE_RATE naming the supported ones', () => {
-  for (const [from, to] of [[11025, 8000], [8000, 32000], [0, 8000], [8000, Number.NaN], [44100.5, 8000]]) {
+  for (const [from, to] of [
+    [11025, 8000],
+    [8000, 32000],
+    [0, 8000],
+    [8000, Number.NaN],
+    [44100.5, 8000],
+  ]) {
     assert.throws(
       () => new Resampler(from!, to!),
       (err: unknown) =>
@@ -138,12 +153,18 @@ test('non-Int16Array input and foreign state are refused with coded errors', () 
   for (const bad of [new Float32Array(3), new Uint8Array(4), [1, 2], null]) {
     assert.throws(
       () => r.process(bad as unknown as Int16Array),
-      (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_AUDIO && /must be an Int16Array/.test(err.message),
+      (err: unknown) =>
+        err instanceof PtimeError && err.code === ErrorCodes.INVALID_AUDIO && /must be an Int16Array/.test(err.message),
     );
   }
   const other = new Resampler(48000, 8000).snapshot();
-  assert.throws(() => r.restore(other), (err: unknown) =>
-    err instanceof PtimeError && err.code === ErrorCodes.CODEC_JOB && /48000→8000 Hz, this resampler is 24000→8000 Hz/.test(err.message));
+  assert.throws(
+    () => r.restore(other),
+    (err: unknown) =>
+      err instanceof PtimeError &&
+      err.code === ErrorCodes.CODEC_JOB &&
+      /48000→8000 Hz, this resampler is 24000→8000 Hz/.test(err.message),
+  );
   const s = r.snapshot();
   assert.throws(() => r.restore({ ...s, phase: 5 }), { code: ErrorCodes.CODEC_JOB, message: /phase 5 out of range/ });
   assert.throws(() => r.restore({ ...s, history: new Int16Array(5000) }), { code: ErrorCodes.CODEC_JOB });
@@ -156,7 +177,7 @@ test('advance() leaves exactly the state process() leaves, for every rate pair a
     const x = signal(from / 2, from); // 0.5 s
     const real = new Resampler(from, 8000);
     const shadow = new Resampler(from, 8000);
-    for (let i = 0; i < x.length; ) {
+    for (let i = 0; i < x.length;) {
       const size = Math.floor(rnd() * (rnd() < 0.2 ? 8 : 3000));
       const part = x.subarray(i, Math.min(x.length, i + size));
       real.process(part);

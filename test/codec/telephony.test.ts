@@ -35,28 +35,55 @@ test('s16le bytes are accepted (aligned view or unaligned copy); an odd byte len
   const unaligned = backing.subarray(1);
   unaligned.set(aligned);
   assert.deepEqual(pcm16ToMulaw8k(unaligned, 16000), want);
-  assert.throws(() => pcm16ToMulaw8k(Buffer.alloc(641), 16000), isCode(ErrorCodes.INVALID_AUDIO, /odd byte length \(641\)/));
+  assert.throws(
+    () => pcm16ToMulaw8k(Buffer.alloc(641), 16000),
+    isCode(ErrorCodes.INVALID_AUDIO, /odd byte length \(641\)/),
+  );
   assert.equal(pcm16ToMulaw8k(Buffer.alloc(0), 48000).length, 0);
   assert.throws(
     () => pcm16ToMulaw8k(new Float64Array(4) as unknown as Int16Array, 16000),
-    isCode(ErrorCodes.INVALID_AUDIO, /must be an Int16Array, s16le bytes \(Uint8Array\/Buffer\) or a Float32Array, got Float64Array/),
+    isCode(
+      ErrorCodes.INVALID_AUDIO,
+      /must be an Int16Array, s16le bytes \(Uint8Array\/Buffer\) or a Float32Array, got Float64Array/,
+    ),
   );
 });
 
 test('floats in [-1, 1] are accepted (v/32768 round-trips exactly); NaN or out of range is refused by index', () => {
   const x = tone(1000, 16000, 320, 5000);
-  assert.deepEqual(pcm16ToMulaw8k(Float32Array.from(x, (v) => v / 32768), 16000), pcm16ToMulaw8k(x, 16000));
+  assert.deepEqual(
+    pcm16ToMulaw8k(
+      Float32Array.from(x, (v) => v / 32768),
+      16000,
+    ),
+    pcm16ToMulaw8k(x, 16000),
+  );
   assert.deepEqual(pcm16ToMulaw8k(Float32Array.of(1, -1), 8000), mulawEncode(Int16Array.of(32767, -32768)));
-  assert.throws(() => pcm16ToMulaw8k(Float32Array.of(0, -1.0001), 8000), isCode(ErrorCodes.INVALID_AUDIO, /sample 1 is -1\.000\d+; float samples must be finite and within \[-1, 1\]/));
-  assert.throws(() => pcm16ToMulaw8k(Float32Array.of(Number.NaN), 8000), isCode(ErrorCodes.INVALID_AUDIO, /sample 0 is NaN/));
+  assert.throws(
+    () => pcm16ToMulaw8k(Float32Array.of(0, -1.0001), 8000),
+    isCode(ErrorCodes.INVALID_AUDIO, /sample 1 is -1\.000\d+; float samples must be finite and within \[-1, 1\]/),
+  );
+  assert.throws(
+    () => pcm16ToMulaw8k(Float32Array.of(Number.NaN), 8000),
+    isCode(ErrorCodes.INVALID_AUDIO, /sample 0 is NaN/),
+  );
 });
 
 test('a streaming state for the wrong rates, or not a Resampler, is refused', () => {
   const x = new Int16Array(480);
-  assert.throws(() => pcm16ToMulaw8k(x, 24000, new Resampler(48000, 8000)), isCode(ErrorCodes.SAMPLE_RATE, /48000→8000 Hz but this conversion is 24000→8000 Hz/));
-  assert.throws(() => pcm16ToMulaw8k(x, 24000, {} as Resampler), isCode(ErrorCodes.INVALID_OPTION, /must be a Resampler/));
+  assert.throws(
+    () => pcm16ToMulaw8k(x, 24000, new Resampler(48000, 8000)),
+    isCode(ErrorCodes.SAMPLE_RATE, /48000→8000 Hz but this conversion is 24000→8000 Hz/),
+  );
+  assert.throws(
+    () => pcm16ToMulaw8k(x, 24000, {} as Resampler),
+    isCode(ErrorCodes.INVALID_OPTION, /must be a Resampler/),
+  );
   assert.throws(() => pcm16ToMulaw8k(x, 12000), isCode(ErrorCodes.SAMPLE_RATE, /unsupported input sample rate 12000/));
-  assert.throws(() => mulaw8kToPcm16(new Uint8Array(160), 32000), isCode(ErrorCodes.SAMPLE_RATE, /unsupported output sample rate 32000/));
+  assert.throws(
+    () => mulaw8kToPcm16(new Uint8Array(160), 32000),
+    isCode(ErrorCodes.SAMPLE_RATE, /unsupported output sample rate 32000/),
+  );
 });
 
 test('mulaw8kToPcm16 for STT: decode then 8 → 16 kHz, streamed in 160-byte frames = one-shot', () => {

@@ -26,11 +26,28 @@ export interface ToneFit {
 export function fitTone(y: ArrayLike<number>, freq: number, rate: number, start: number, end: number): ToneFit {
   const w = (2 * Math.PI * freq) / rate;
   // Normal equations A·[s c d]ᵀ = b, A symmetric.
-  let ss = 0, sc = 0, s1 = 0, cc = 0, c1 = 0, n = 0, bs = 0, bc = 0, b1 = 0;
+  let ss = 0,
+    sc = 0,
+    s1 = 0,
+    cc = 0,
+    c1 = 0,
+    n = 0,
+    bs = 0,
+    bc = 0,
+    b1 = 0;
   for (let i = start; i < end; i++) {
-    const si = Math.sin(w * i), ci = Math.cos(w * i), v = y[i]!;
-    ss += si * si; sc += si * ci; s1 += si; cc += ci * ci; c1 += ci; n++;
-    bs += v * si; bc += v * ci; b1 += v;
+    const si = Math.sin(w * i),
+      ci = Math.cos(w * i),
+      v = y[i]!;
+    ss += si * si;
+    sc += si * ci;
+    s1 += si;
+    cc += ci * ci;
+    c1 += ci;
+    n++;
+    bs += v * si;
+    bc += v * ci;
+    b1 += v;
   }
   const [s, c, dc] = solve3([ss, sc, s1, sc, cc, c1, s1, c1, n], [bs, bc, b1]);
   let residual = 0;
@@ -42,8 +59,13 @@ export function fitTone(y: ArrayLike<number>, freq: number, rate: number, start:
     tonePower += t * t;
   }
   return {
-    s, c, dc, amplitude: Math.hypot(s, c), phase: Math.atan2(c, s),
-    tonePower: tonePower / n, residualPower: residual / n,
+    s,
+    c,
+    dc,
+    amplitude: Math.hypot(s, c),
+    phase: Math.atan2(c, s),
+    tonePower: tonePower / n,
+    residualPower: residual / n,
   };
 }
 
@@ -57,7 +79,9 @@ export const dB = (ratio: number): number => 20 * Math.log10(ratio);
 
 function solve3(a: number[], b: number[]): [number, number, number] {
   const det = (m: number[]): number =>
-    m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) - m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) + m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!);
+    m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) -
+    m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) +
+    m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!);
   const d = det(a);
   const col = (j: number): number[] => a.map((v, idx) => (idx % 3 === j ? b[Math.floor(idx / 3)]! : v));
   return [det(col(0)) / d, det(col(1)) / d, det(col(2)) / d];

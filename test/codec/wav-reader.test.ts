@@ -47,7 +47,10 @@ test('stereo is downmixed to the rounded mean of L and R, ties away from zero, w
   ];
   const interleaved = frames.flatMap(([l, r]) => [l, r]);
   const got = parseWav(wav([fmt({ channels: 2, rate: 16000 }), chunk('data', s16le(interleaved))]));
-  assert.deepEqual(got.samples, Int16Array.from(frames, ([, , m]) => m));
+  assert.deepEqual(
+    got.samples,
+    Int16Array.from(frames, ([, , m]) => m),
+  );
   assert.equal(got.channels, 2);
   assert.equal(got.sampleRate, 16000);
   assert.equal(got.durationMs, 0.75);
@@ -110,15 +113,30 @@ test('not RIFF/WAVE, RF64, RIFX and truncated headers are refused by name', () =
   const id3 = Uint8Array.from([0x49, 0x44, 0x33, 0x03, ...good.subarray(4)]);
   bad(() => parseWav(id3), /^WAV data is not a RIFF\/WAVE file \(starts with 0x49443303\)$/);
   bad(() => parseWav(Uint8Array.from(ascii('OggS....WAVE'))), /not a RIFF\/WAVE file \(starts with "OggS"\)/);
-  bad(() => parseWav(wav([fmt(), chunk('data', s16le([1]))], 'RIFF', 'AVI ')), /not a RIFF\/WAVE file \(RIFF form type "AVI "\)/);
-  bad(() => parseWav(wav([fmt(), chunk('data', s16le([1]))], 'RF64')), /RF64 \(64-bit RIFF\) WAV files are not supported/);
-  bad(() => parseWav(wav([fmt(), chunk('data', s16le([1]))], 'RIFX')), /RIFX \(big-endian RIFF\) WAV files are not supported/);
+  bad(
+    () => parseWav(wav([fmt(), chunk('data', s16le([1]))], 'RIFF', 'AVI ')),
+    /not a RIFF\/WAVE file \(RIFF form type "AVI "\)/,
+  );
+  bad(
+    () => parseWav(wav([fmt(), chunk('data', s16le([1]))], 'RF64')),
+    /RF64 \(64-bit RIFF\) WAV files are not supported/,
+  );
+  bad(
+    () => parseWav(wav([fmt(), chunk('data', s16le([1]))], 'RIFX')),
+    /RIFX \(big-endian RIFF\) WAV files are not supported/,
+  );
   bad(() => parseWav(good.subarray(0, 8)), /truncated header: 8 bytes, a RIFF\/WAVE header needs 12/);
   bad(() => parseWav(new Uint8Array(0)), /truncated header: 0 bytes/);
-  bad(() => parseWav(wav([chunk('fmt ', new Uint8Array(14)), chunk('data', s16le([1]))])), /truncated header: fmt chunk is 14 bytes, needs at least 16/);
+  bad(
+    () => parseWav(wav([chunk('fmt ', new Uint8Array(14)), chunk('data', s16le([1]))])),
+    /truncated header: fmt chunk is 14 bytes, needs at least 16/,
+  );
   bad(() => parseWav(good.subarray(0, 30)), /truncated header: fmt chunk declares 16 bytes but only 10 are present/);
   const shortExt = chunk('fmt ', fmt({ format: 0xfffe }).subarray(8, 8 + 18));
-  bad(() => parseWav(wav([shortExt, chunk('data', s16le([1]))])), /truncated header: WAVE_FORMAT_EXTENSIBLE fmt chunk is 18 bytes, needs 40/);
+  bad(
+    () => parseWav(wav([shortExt, chunk('data', s16le([1]))])),
+    /truncated header: WAVE_FORMAT_EXTENSIBLE fmt chunk is 18 bytes, needs 40/,
+  );
 });
 
 test('missing fmt or data chunk, and fmt hidden behind a data chunk of unknown size', () => {
@@ -128,7 +146,10 @@ test('missing fmt or data chunk, and fmt hidden behind a data chunk of unknown s
     () => parseWav(wav([fmt(), chunk('LIST', [1, 2, 3, 4], 500)])),
     /no data chunk found \(the file ends inside chunk "LIST" at byte 36, which declares 500 bytes but has 4\)/,
   );
-  bad(() => parseWav(Uint8Array.from([...wav([fmt()]), 0x64, 0x61])), /no data chunk found \(the file ends inside a chunk header at byte 36\)/);
+  bad(
+    () => parseWav(Uint8Array.from([...wav([fmt()]), 0x64, 0x61])),
+    /no data chunk found \(the file ends inside a chunk header at byte 36\)/,
+  );
   bad(
     () => parseWav(wav([chunk('data', s16le([1, 2]), 0xffffffff), fmt()])),
     /no fmt chunk before the data chunk, whose size is unknown or past the end of the file/,
@@ -144,7 +165,10 @@ test('formats other than 16-bit PCM mono/stereo are refused, naming what they ar
     [{ format: 0x55 }, /audioFormat 85 \(MP3\) is not supported/],
     [{ format: 0x1234 }, /audioFormat 4660 is not supported; convert to 16-bit PCM/],
     [{ format: 0xfffe, subFormat: 3, bits: 32 }, /audioFormat 3 \(IEEE float\) is not supported/],
-    [{ format: 0xfffe, subFormat: [...new Array<number>(16).fill(0xab)] }, /WAVE_FORMAT_EXTENSIBLE with unknown SubFormat GUID abababab-abab-abab-abab-abababababab; convert to 16-bit PCM/],
+    [
+      { format: 0xfffe, subFormat: [...new Array<number>(16).fill(0xab)] },
+      /WAVE_FORMAT_EXTENSIBLE with unknown SubFormat GUID abababab-abab-abab-abab-abababababab; convert to 16-bit PCM/,
+    ],
     [{ bits: 8 }, /8 bits per sample is not supported; convert to 16-bit PCM/],
     [{ bits: 24 }, /24 bits per sample is not supported; convert to 16-bit PCM/],
     [{ channels: 0, blockAlign: 2 }, /0 channels is not supported; need 1 \(mono\) or 2 \(stereo\)/],
@@ -164,7 +188,10 @@ test('formats other than 16-bit PCM mono/stereo are refused, naming what they ar
 test('an empty data chunk, a lone partial frame, an oversize buffer and a non-buffer are refused', () => {
   bad(() => parseWav(wav([fmt(), chunk('data', [])])), /data chunk holds no samples \(0 bytes, 2 per frame\)/);
   bad(() => parseWav(wav([fmt(), chunk('data', [7])])), /data chunk holds no samples \(1 bytes, 2 per frame\)/);
-  bad(() => parseWav(wav([fmt({ channels: 2 }), chunk('data', s16le([1]))])), /holds no samples \(2 bytes, 4 per frame\)/);
+  bad(
+    () => parseWav(wav([fmt({ channels: 2 }), chunk('data', s16le([1]))])),
+    /holds no samples \(2 bytes, 4 per frame\)/,
+  );
   // Untouched pages: the size is checked before a byte is read, so this costs no real memory.
   const huge = new Uint8Array(MAX_WAV_BYTES + 1);
   bad(() => parseWav(huge, 'prompt'), /^prompt is 134217729 bytes, over MAX_WAV_BYTES \(134217728\)/);
@@ -175,7 +202,10 @@ test('readWavFile reads a file from disk; errors name the path', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ptime-wav-'));
   try {
     const path = join(dir, 'prompt.wav');
-    await writeFile(path, wav([fmt({ channels: 2, rate: 44100 }), chunk('LIST', [1, 2, 3]), chunk('data', s16le([10, 20, -7, -8]))]));
+    await writeFile(
+      path,
+      wav([fmt({ channels: 2, rate: 44100 }), chunk('LIST', [1, 2, 3]), chunk('data', s16le([10, 20, -7, -8]))]),
+    );
     const got = await readWavFile(path);
     assert.deepEqual(got.samples, Int16Array.from([15, -8]));
     assert.equal(got.sampleRate, 44100);
@@ -183,8 +213,12 @@ test('readWavFile reads a file from disk; errors name the path', async () => {
 
     const float = join(dir, 'float.wav');
     await writeFile(float, wav([fmt({ format: 3, bits: 32 }), chunk('data', new Uint8Array(8))]));
-    await assert.rejects(readWavFile(float), (e: unknown) =>
-      e instanceof PtimeError && e.code === ErrorCodes.INVALID_AUDIO && e.message.startsWith(`WAV file ${float}: audioFormat 3 (IEEE float)`),
+    await assert.rejects(
+      readWavFile(float),
+      (e: unknown) =>
+        e instanceof PtimeError &&
+        e.code === ErrorCodes.INVALID_AUDIO &&
+        e.message.startsWith(`WAV file ${float}: audioFormat 3 (IEEE float)`),
     );
 
     // A sparse file: its size is refused from stat, before anything is read.
@@ -192,12 +226,21 @@ test('readWavFile reads a file from disk; errors name the path', async () => {
     const handle = await open(huge, 'w');
     await handle.truncate(MAX_WAV_BYTES + 1);
     await handle.close();
-    await assert.rejects(readWavFile(huge), (e: unknown) =>
-      e instanceof PtimeError && e.code === ErrorCodes.INVALID_AUDIO && e.message.includes(huge) && /over MAX_WAV_BYTES/.test(e.message),
+    await assert.rejects(
+      readWavFile(huge),
+      (e: unknown) =>
+        e instanceof PtimeError &&
+        e.code === ErrorCodes.INVALID_AUDIO &&
+        e.message.includes(huge) &&
+        /over MAX_WAV_BYTES/.test(e.message),
     );
 
-    await assert.rejects(readWavFile(dir), (e: unknown) =>
-      e instanceof PtimeError && e.code === ErrorCodes.INVALID_AUDIO && e.message === `WAV file ${dir} is a directory`,
+    await assert.rejects(
+      readWavFile(dir),
+      (e: unknown) =>
+        e instanceof PtimeError &&
+        e.code === ErrorCodes.INVALID_AUDIO &&
+        e.message === `WAV file ${dir} is a directory`,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -206,7 +249,8 @@ test('readWavFile reads a file from disk; errors name the path', async () => {
 
 test('readWavFile on a missing path rejects with ENOENT naming the path', async () => {
   const path = join(tmpdir(), `ptime-missing-${process.pid}-${Date.now()}.wav`);
-  await assert.rejects(readWavFile(path), (e: unknown) =>
-    e instanceof Error && (e as NodeJS.ErrnoException).code === 'ENOENT' && e.message.includes(path),
+  await assert.rejects(
+    readWavFile(path),
+    (e: unknown) => e instanceof Error && (e as NodeJS.ErrnoException).code === 'ENOENT' && e.message.includes(path),
   );
 });

@@ -11,7 +11,10 @@ class CopyingSink implements FrameSink {
   readonly frames: Uint8Array[] = [];
 
   pushFrame(src: Uint8Array, offset: number): void {
-    assert.ok(offset >= 0 && offset + FRAME <= src.length, `frame [${offset}, ${offset + FRAME}) is outside a ${src.length}-byte source`);
+    assert.ok(
+      offset >= 0 && offset + FRAME <= src.length,
+      `frame [${offset}, ${offset + FRAME}) is outside a ${src.length}-byte source`,
+    );
     this.frames.push(src.slice(offset, offset + FRAME));
   }
 
@@ -55,7 +58,7 @@ function feed(stream: Uint8Array, rand: () => number): Run {
   const scratch = new Uint8Array(700 + 16);
   let zeroChunks = 0;
   let exactChunks = 0;
-  for (let at = 0; at < stream.length; ) {
+  for (let at = 0; at < stream.length;) {
     const len = Math.min(chunkSize(rand), stream.length - at);
     if (len === 0) zeroChunks++;
     if (len === FRAME) exactChunks++;
@@ -122,7 +125,10 @@ test('flush pads with 0xFF even where an earlier, longer remainder left other by
   assert.equal(framer.pending, 3);
   assert.equal(framer.flush(), true);
   assert.equal(sink.frames.length, 2);
-  assert.deepEqual(sink.frames[1], Uint8Array.from({ length: FRAME }, (_, i) => (i < 3 ? 0x22 : 0xff)));
+  assert.deepEqual(
+    sink.frames[1],
+    Uint8Array.from({ length: FRAME }, (_, i) => (i < 3 ? 0x22 : 0xff)),
+  );
 });
 
 test('flush with nothing pending emits nothing and returns false', () => {

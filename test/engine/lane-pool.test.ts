@@ -20,7 +20,10 @@ test('lanes are kept per frame size: a call gets a lane of its format, and a fre
   assert.equal(rebuilt.index, mu.index, 'at the cap, the free 160-byte lane is rebuilt for 960 bytes');
   assert.equal(rebuilt.ring.frameBytes, 960);
   assert.equal(rebuilt.ring.sab.byteLength, laneBytes(rebuilt.ring.slots, 960));
-  assert.ok(rebuilt.ring.generation !== gen && rebuilt.ring.owner === ((owner + 1) | 0), 'its generation and owner continue past the old ring’s');
+  assert.ok(
+    rebuilt.ring.generation !== gen && rebuilt.ring.owner === ((owner + 1) | 0),
+    'its generation and owner continue past the old ring’s',
+  );
 });
 
 test('memory per lane follows the format: 22.8 kB for G.711, 125 kB for L16 at 24 kHz (128 slots)', () => {

@@ -14,7 +14,9 @@ function speech(rate: number, ms: number, seed: number): Int16Array {
   const x = new Int16Array(n);
   for (let i = 0; i < n; i++) {
     const t = i / rate;
-    x[i] = Math.round(9000 * Math.sin(2 * Math.PI * 440 * t) + 5000 * Math.sin(2 * Math.PI * 1870 * t) + 800 * (rnd() - 0.5));
+    x[i] = Math.round(
+      9000 * Math.sin(2 * Math.PI * 440 * t) + 5000 * Math.sin(2 * Math.PI * 1870 * t) + 800 * (rnd() - 0.5),
+    );
   }
   return x;
 }
@@ -49,14 +51,19 @@ function convertWhole(x: Int16Array, rate: number): Int16Array {
 
 /** The wire as a list: media payload bytes and mark names, in arrival order. */
 function wire(c: TwilioClient): (Uint8Array | string)[] {
-  return c.received.filter((m) => m.event === 'media' || m.event === 'mark').map((m) => (m.event === 'media' ? payloadBytes(m) : `mark:${m.mark!.name}`));
+  return c.received
+    .filter((m) => m.event === 'media' || m.event === 'mark')
+    .map((m) => (m.event === 'media' ? payloadBytes(m) : `mark:${m.mark!.name}`));
 }
 
 function mediaBytes(c: TwilioClient): Uint8Array {
   return join(c.received.filter((m) => m.event === 'media').map(payloadBytes));
 }
 
-async function withCall(opts: Parameters<typeof startEngine>[0], body: (fx: Fixture, c: TwilioClient, call: Call) => Promise<void>): Promise<void> {
+async function withCall(
+  opts: Parameters<typeof startEngine>[0],
+  body: (fx: Fixture, c: TwilioClient, call: Call) => Promise<void>,
+): Promise<void> {
   const fx = await startEngine({ lead: 50, queue: 256, highWaterMark: 200, ...opts });
   try {
     const c = await fx.connect();
@@ -67,12 +74,15 @@ async function withCall(opts: Parameters<typeof startEngine>[0], body: (fx: Fixt
   }
 }
 
-for (const [label, poolMinMs] of [['inline', 1_000_000], ['pool', 0]] as const) {
+for (const [label, poolMinMs] of [
+  ['inline', 1_000_000],
+  ['pool', 0],
+] as const) {
   test(`sendPcm16 (${label}): 24 kHz TTS in random chunks plays exactly the one-piece conversion`, async () => {
     await withCall({ codecPoolMinMs: poolMinMs, codecThreads: 2 }, async (fx, c, call) => {
       const x = speech(24000, 1200, 1);
       const rnd = seeded(2);
-      for (let i = 0; i < x.length; ) {
+      for (let i = 0; i < x.length;) {
         const size = 1 + Math.floor(rnd() * 4000);
         call.sendPcm16(x.subarray(i, Math.min(x.length, i + size)), 24000);
         i += size;
@@ -104,12 +114,26 @@ test('sendPcm16 keeps the order of send() and mark() while pool jobs finish out 
       assert.ok(call.stats().codecPendingFrames > 0, 'the big chunk is still in the pool');
 
       const r = new Resampler(48000, 8000);
-      const beforeMark = padded(join([mulawEncode(r.process(big)), x, mulawEncode(r.process(small)), mulawEncode(r.flush())]));
-      await c.waitFor((m) => m.filter((e) => e.event === 'media').length >= beforeMark.length / 160 + 1, 10_000, 'everything');
+      const beforeMark = padded(
+        join([mulawEncode(r.process(big)), x, mulawEncode(r.process(small)), mulawEncode(r.flush())]),
+      );
+      await c.waitFor(
+        (m) => m.filter((e) => e.event === 'media').length >= beforeMark.length / 160 + 1,
+        10_000,
+        'everything',
+      );
       const got = wire(c);
       const markAt = got.indexOf('mark:m1');
-      assert.equal(markAt, beforeMark.length / 160, `seed ${seed}: the mark comes right after the audio sent before it`);
-      assert.deepEqual(join(got.slice(0, markAt) as Uint8Array[]), beforeMark, `seed ${seed}: PCM, bytes, PCM, tail, in call order`);
+      assert.equal(
+        markAt,
+        beforeMark.length / 160,
+        `seed ${seed}: the mark comes right after the audio sent before it`,
+      );
+      assert.deepEqual(
+        join(got.slice(0, markAt) as Uint8Array[]),
+        beforeMark,
+        `seed ${seed}: PCM, bytes, PCM, tail, in call order`,
+      );
       assert.equal(got.length, markAt + 2);
       assert.equal(readStamp(got[markAt + 1] as Uint8Array), 8, 'send() after the mark plays after it');
       c.echoMark('m1');
@@ -119,20 +143,30 @@ test('sendPcm16 keeps the order of send() and mark() while pool jobs finish out 
 });
 
 test('send() behind a pool job counts against highWaterMark: a fill loop stops, drain fires, nothing is dropped', async () => {
-  await withCall({ codecPoolMinMs: 0, queue: 120, highWaterMark: 50, lowWaterMark: 25, lead: 3 }, async (_fx, c, call) => {
-    call.sendPcm16(speech(24000, 200, 20), 24000); // 10 frames, converting on the pool
-    call.flush(); // the resampler's tail completes frame 10, so the bytes below start on a frame edge
-    let accepted = 0;
-    while (accepted < 1000 && call.send(stampedFrame(accepted))) accepted++;
-    const sent = accepted + 1; // the send() that said "stop" queued its frame too
-    // Before any of it reaches the ring: 10 converting + `sent` waiting behind the job (+ the tail).
-    assert.ok(sent >= 35 && sent <= 40, `send() said stop after ${sent} frames: the job's 10 plus those waiting reach highWaterMark 50`);
-    await once(call, 'drain');
-    await c.waitFor((m) => m.filter((e) => e.event === 'media').length >= 10 + sent, 10_000, 'all the audio');
-    const stamps = c.media.slice(10).map((m) => readStamp(payloadBytes(m)));
-    assert.deepEqual(stamps, Array.from({ length: sent }, (_, i) => i), 'the bytes after the PCM, in order');
-    assert.equal(call.stats().drops, 0);
-  });
+  await withCall(
+    { codecPoolMinMs: 0, queue: 120, highWaterMark: 50, lowWaterMark: 25, lead: 3 },
+    async (_fx, c, call) => {
+      call.sendPcm16(speech(24000, 200, 20), 24000); // 10 frames, converting on the pool
+      call.flush(); // the resampler's tail completes frame 10, so the bytes below start on a frame edge
+      let accepted = 0;
+      while (accepted < 1000 && call.send(stampedFrame(accepted))) accepted++;
+      const sent = accepted + 1; // the send() that said "stop" queued its frame too
+      // Before any of it reaches the ring: 10 converting + `sent` waiting behind the job (+ the tail).
+      assert.ok(
+        sent >= 35 && sent <= 40,
+        `send() said stop after ${sent} frames: the job's 10 plus those waiting reach highWaterMark 50`,
+      );
+      await once(call, 'drain');
+      await c.waitFor((m) => m.filter((e) => e.event === 'media').length >= 10 + sent, 10_000, 'all the audio');
+      const stamps = c.media.slice(10).map((m) => readStamp(payloadBytes(m)));
+      assert.deepEqual(
+        stamps,
+        Array.from({ length: sent }, (_, i) => i),
+        'the bytes after the PCM, in order',
+      );
+      assert.equal(call.stats().drops, 0);
+    },
+  );
 });
 
 test('clear() while a pool job is out: its audio never plays, the mark behind it is cleared', async () => {
@@ -162,10 +196,20 @@ test('sendPcm16 refuses bad input with a coded error and queues nothing; the cal
     for (let seq = 0; seq < 20; seq++) otherCall.send(stampedFrame(seq));
     const bad: [unknown, number, string, RegExp][] = [
       [new Uint8Array(321), 16000, 'PTIME_ERR_INVALID_AUDIO', /odd byte length \(321\)/],
-      [new Int16Array(320), 11025, 'PTIME_ERR_SAMPLE_RATE', /unsupported sendPcm16 sample rate 11025; supported: 8000, 16000, 22050, 24000, 44100, 48000/],
+      [
+        new Int16Array(320),
+        11025,
+        'PTIME_ERR_SAMPLE_RATE',
+        /unsupported sendPcm16 sample rate 11025; supported: 8000, 16000, 22050, 24000, 44100, 48000/,
+      ],
       [new Int16Array(0), 16000, 'PTIME_ERR_INVALID_AUDIO', /empty \(0 samples\)/],
       [new Uint8Array(0), 16000, 'PTIME_ERR_INVALID_AUDIO', /empty \(0 samples\)/],
-      [Float32Array.of(0, 0.5, Number.NaN), 16000, 'PTIME_ERR_INVALID_AUDIO', /sample 2 is NaN; float samples must be finite and within \[-1, 1\]/],
+      [
+        Float32Array.of(0, 0.5, Number.NaN),
+        16000,
+        'PTIME_ERR_INVALID_AUDIO',
+        /sample 2 is NaN; float samples must be finite and within \[-1, 1\]/,
+      ],
       [Float32Array.of(0, 1.5), 16000, 'PTIME_ERR_INVALID_AUDIO', /sample 1 is 1\.5/],
       [Float32Array.of(Number.NEGATIVE_INFINITY), 16000, 'PTIME_ERR_INVALID_AUDIO', /sample 0 is -Infinity/],
       [[1, 2, 3], 16000, 'PTIME_ERR_INVALID_AUDIO', /got Array/],
@@ -188,10 +232,16 @@ test('sendPcm16 refuses bad input with a coded error and queues nothing; the cal
     await c.waitFor((m) => m.filter((e) => e.event === 'media').length >= 5, 5000, 'the good chunk');
     assert.deepEqual(mediaBytes(c), padded(mulawEncode(convertWhole(speech(16000, 100, 9), 16000))));
     await other.waitFor((m) => m.filter((e) => e.event === 'media').length >= 20, 5000, 'the neighbour');
-    assert.deepEqual(other.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      other.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     call.close();
     assert.equal(call.sendPcm16(new Int16Array(10), 16000), false, 'a closed call queues nothing and says so');
-    assert.throws(() => call.sendPcm16(new Int16Array(0), 16000), (e: unknown) => (e as { code?: string }).code === 'PTIME_ERR_INVALID_AUDIO');
+    assert.throws(
+      () => call.sendPcm16(new Int16Array(0), 16000),
+      (e: unknown) => (e as { code?: string }).code === 'PTIME_ERR_INVALID_AUDIO',
+    );
   });
 });
 
@@ -217,7 +267,12 @@ test('inbound audio as PCM16 at 16 or 8 kHz, opt-in per call, one resampler stre
     const got8: Int16Array[] = [];
     let mediaEvents = 0;
     call.on('media', () => mediaEvents++);
-    assert.throws(() => call.enableInboundPcm16(44100 as 16000), (e: unknown) => (e as { code?: string }).code === 'PTIME_ERR_SAMPLE_RATE' && /must be one of 8000, 16000 Hz \(got 44100\)/.test((e as Error).message));
+    assert.throws(
+      () => call.enableInboundPcm16(44100 as 16000),
+      (e: unknown) =>
+        (e as { code?: string }).code === 'PTIME_ERR_SAMPLE_RATE' &&
+        /must be one of 8000, 16000 Hz \(got 44100\)/.test((e as Error).message),
+    );
     call.enableInboundPcm16(16000);
     call.on('pcm16', (p) => {
       assert.equal(p.track, 'inbound');
@@ -237,7 +292,10 @@ test('inbound audio as PCM16 at 16 or 8 kHz, opt-in per call, one resampler stre
     }
     // Exactly 20 ms per event: the resampler's delay is carried, so the first frame gives none.
     assert.equal(got16.length, 24, 'one pcm16 event per media frame after the first');
-    assert.ok(got16.every((p) => p.length === 320), 'each exactly 20 ms at 16 kHz');
+    assert.ok(
+      got16.every((p) => p.length === 320),
+      'each exactly 20 ms at 16 kHz',
+    );
     assert.deepEqual(all16, ref.subarray(0, 24 * 320), 'chunk by chunk equals one pass over the whole');
     call.disableInboundPcm16();
     call.enableInboundPcm16(8000);

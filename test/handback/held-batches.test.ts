@@ -80,7 +80,11 @@ test('parked batches are bounded: past 64 the oldest is left to the GC, the othe
   assert.equal(held.abandoned, 6);
   s.writing = false;
   held.poll();
-  assert.deepEqual(back.map(([b]) => batches.indexOf(b)), Array.from({ length: 64 }, (_, i) => i + 6), 'the newest 64, oldest first');
+  assert.deepEqual(
+    back.map(([b]) => batches.indexOf(b)),
+    Array.from({ length: 64 }, (_, i) => i + 6),
+    'the newest 64, oldest first',
+  );
 });
 
 test('a parked batch goes back once its socket lets go even when no other batch arrives', async () => {
@@ -104,6 +108,7 @@ test('a parked batch does not keep its holder alive; once the holder is collecte
   const ref = new WeakRef(s);
   held.held(s);
   held.settle(new ArrayBuffer(8), 'p', true);
+  // eslint-disable-next-line no-useless-assignment -- the only reference goes, so the GC may take the holder
   s = null;
   // node --test gives no --expose-gc: turn it on and take `gc` from a fresh context (as churn.test.ts).
   setFlagsFromString('--expose-gc');

@@ -14,7 +14,9 @@ export class BinaryPeer {
   readonly received: BinaryOutbound[] = [];
   /** Text messages ptime sent that were not JSON: none is allowed. */
   readonly notJson: string[] = [];
-  private readonly waiters = new Waiters(() => `got ${this.audio.length} audio and ${this.control.length} control messages`);
+  private readonly waiters = new Waiters(
+    () => `got ${this.audio.length} audio and ${this.control.length} control messages`,
+  );
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary) => {

@@ -5,14 +5,30 @@ import { attentionSlots, controlBytes, type LaneWire, type PacerOptions } from '
 import type { LaneRing } from '../../src/ring/lane-ring.js';
 import { readStamp } from './seeded.js';
 
-export type Out = { kind: 'frame'; lane: number; sid: string; seq: number; gen: number; owner: number } | { kind: 'mark'; lane: number; id: number; owner: number };
+export type Out =
+  | { kind: 'frame'; lane: number; sid: string; seq: number; gen: number; owner: number }
+  | { kind: 'mark'; lane: number; id: number; owner: number };
 
 export const SUFFIX = Buffer.from('"}}');
-export const prefixFor = (sid: string): Buffer => Buffer.from(`{"event":"media","streamSid":"${sid}","media":{"payload":"`);
+export const prefixFor = (sid: string): Buffer =>
+  Buffer.from(`{"event":"media","streamSid":"${sid}","media":{"payload":"`);
 /** Twilio's media message for `sid`, one frame each, as the engine opens a lane. */
-export const wireFor = (sid: string, framesPerMessage = 1): LaneWire => ({ prefix: prefixFor(sid), suffix: SUFFIX, binary: false, framesPerMessage });
+export const wireFor = (sid: string, framesPerMessage = 1): LaneWire => ({
+  prefix: prefixFor(sid),
+  suffix: SUFFIX,
+  binary: false,
+  framesPerMessage,
+});
 
-export const CORE_OPTIONS: PacerOptions = { lead: 0, spinUs: 0, phases: 4, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 100, nice: null };
+export const CORE_OPTIONS: PacerOptions = {
+  lead: 0,
+  spinUs: 0,
+  phases: 4,
+  catchUpFrames: 2,
+  lateMs: 2,
+  maxInflightBatches: 100,
+  nice: null,
+};
 
 /**
  * PacerCore with the attention ring main uses, driven by a fake clock: `wake` does what Call does
@@ -55,7 +71,14 @@ export class CoreHarness {
         frame: (lane, gen, owner, wire) => {
           const msg = JSON.parse(wire.toString()) as { event: string; streamSid: string; media: { payload: string } };
           if (msg.event !== 'media') throw new Error(`not a media message: ${wire.toString()}`);
-          out.push({ kind: 'frame', lane, sid: msg.streamSid, seq: readStamp(Buffer.from(msg.media.payload, 'base64')), gen, owner });
+          out.push({
+            kind: 'frame',
+            lane,
+            sid: msg.streamSid,
+            seq: readStamp(Buffer.from(msg.media.payload, 'base64')),
+            gen,
+            owner,
+          });
           return false;
         },
         mark: (lane, _gen, owner, id) => void out.push({ kind: 'mark', lane, id, owner }),

@@ -38,7 +38,14 @@ export async function startEngine(opts: EngineOptions = {}, level = 'info'): Pro
       done();
     },
   });
-  const engine = await createEngine({ port: 0, host: '127.0.0.1', io: opts.server || opts.pacer ? 'main' : IO_MODE, logger: pino({ level }, sink), markEveryMs: 0, ...opts });
+  const engine = await createEngine({
+    port: 0,
+    host: '127.0.0.1',
+    io: opts.server || opts.pacer ? 'main' : IO_MODE,
+    logger: pino({ level }, sink),
+    markEveryMs: 0,
+    ...opts,
+  });
   const url = `ws://127.0.0.1:${engine.address()!.port}${engine.options.path}`;
   const clients: TwilioClient[] = [];
   return {
@@ -85,7 +92,11 @@ export function until(pred: () => boolean, ms: number, what: string): Promise<vo
 }
 
 /** Send Twilio's `connected` + `start` on `client` and resolve with the engine's Call for it. */
-export async function startCall(engine: Engine, client: TwilioClient, customParameters: Record<string, string> = {}): Promise<Call> {
+export async function startCall(
+  engine: Engine,
+  client: TwilioClient,
+  customParameters: Record<string, string> = {},
+): Promise<Call> {
   const ready = once(engine, 'call') as Promise<[Call]>;
   client.start(customParameters);
   const [call] = await ready;

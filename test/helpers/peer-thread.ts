@@ -17,7 +17,10 @@ export interface PeerArrival {
   payload?: string;
   name?: string;
 }
-export type PeerReply = { op: 'started'; streamSid: string } | { op: 'mediaSent'; sentAt: number[] } | { op: 'report'; received: PeerArrival[]; closeCode: number | null };
+export type PeerReply =
+  | { op: 'started'; streamSid: string }
+  | { op: 'mediaSent'; sentAt: number[] }
+  | { op: 'report'; received: PeerArrival[]; closeCode: number | null };
 
 const { url, id } = workerData as { url: string; id: number };
 const port = parentPort!;
@@ -29,7 +32,9 @@ client.ws.on('message', (data) => {
 client.start();
 port.postMessage({ op: 'started', streamSid: client.streamSid } satisfies PeerReply);
 
-port.on('message', async (cmd: PeerCommand) => {
+port.on('message', (cmd: PeerCommand) => void onCommand(cmd));
+
+async function onCommand(cmd: PeerCommand): Promise<void> {
   if (cmd.op === 'media') {
     const t0 = performance.now();
     const sentAt: number[] = [];
@@ -41,10 +46,15 @@ port.on('message', async (cmd: PeerCommand) => {
     }
     port.postMessage({ op: 'mediaSent', sentAt } satisfies PeerReply);
   } else if (cmd.op === 'report') {
-    const received = client.received.map((m) => ({ event: m.event, at: performance.timeOrigin + m.at, payload: m.media?.payload, name: m.mark?.name }));
+    const received = client.received.map((m) => ({
+      event: m.event,
+      at: performance.timeOrigin + m.at,
+      payload: m.media?.payload,
+      name: m.mark?.name,
+    }));
     port.postMessage({ op: 'report', received, closeCode: client.closeCode } satisfies PeerReply);
   } else {
     client.ws.close();
     port.close();
   }
-});
+}

@@ -45,7 +45,13 @@ export class PlivoClient {
       JSON.stringify({
         event: 'start',
         sequenceNumber: ++this.seq,
-        start: { callId: `call-${this.streamId}`, streamId: this.streamId, accountId: 'MA1', tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000 } },
+        start: {
+          callId: `call-${this.streamId}`,
+          streamId: this.streamId,
+          accountId: 'MA1',
+          tracks: ['inbound'],
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000 },
+        },
         extra_headers: extraHeaders,
       }),
     );
@@ -58,13 +64,25 @@ export class PlivoClient {
         event: 'media',
         sequenceNumber: ++this.seq,
         streamId: this.streamId,
-        media: { track: 'inbound', timestamp: String(this.chunk * 20), chunk: this.chunk, payload: Buffer.from(frame).toString('base64') },
+        media: {
+          track: 'inbound',
+          timestamp: String(this.chunk * 20),
+          chunk: this.chunk,
+          payload: Buffer.from(frame).toString('base64'),
+        },
       }),
     );
   }
 
   dtmf(digit: string): void {
-    this.ws.send(JSON.stringify({ event: 'dtmf', sequenceNumber: ++this.seq, streamId: this.streamId, dtmf: { track: 'inbound', digit, timestamp: String(Date.now()) } }));
+    this.ws.send(
+      JSON.stringify({
+        event: 'dtmf',
+        sequenceNumber: ++this.seq,
+        streamId: this.streamId,
+        dtmf: { track: 'inbound', digit, timestamp: String(Date.now()) },
+      }),
+    );
   }
 
   playedStream(name: string): void {

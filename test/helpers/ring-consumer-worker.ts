@@ -9,8 +9,11 @@ import { KIND_FRAME } from '../../src/ring/lane-layout.js';
 import { readStamp } from './seeded.js';
 import { W_COUNT, W_DONE, W_TORN } from './ring-consumer-control.js';
 
-
-const { lane, control, results } = workerData as { lane: SharedArrayBuffer; control: SharedArrayBuffer; results: SharedArrayBuffer };
+const { lane, control, results } = workerData as {
+  lane: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  results: SharedArrayBuffer;
+};
 const reader = new LaneReader(lane);
 const ctl = new Int32Array(control);
 const out = new Int32Array(results);

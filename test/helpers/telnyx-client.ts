@@ -54,7 +54,16 @@ export class TelnyxClient {
 
   /** Media frame number `chunk`, sent now (Telnyx does not guarantee order); its sequence_number is the next one. */
   mediaAt(frame: Uint8Array, chunk: number): void {
-    this.send({ event: 'media', stream_id: this.streamId, media: { track: 'inbound', chunk: String(chunk), timestamp: String(chunk * 20), payload: Buffer.from(frame).toString('base64') } });
+    this.send({
+      event: 'media',
+      stream_id: this.streamId,
+      media: {
+        track: 'inbound',
+        chunk: String(chunk),
+        timestamp: String(chunk * 20),
+        payload: Buffer.from(frame).toString('base64'),
+      },
+    });
   }
 
   start(customParameters: Record<string, string> = {}, encoding = 'PCMU'): void {
@@ -79,7 +88,12 @@ export class TelnyxClient {
     this.send({
       event: 'media',
       stream_id: this.streamId,
-      media: { track: 'inbound', chunk: String(this.chunk), timestamp: String(this.chunk * 20), payload: Buffer.from(frame).toString('base64') },
+      media: {
+        track: 'inbound',
+        chunk: String(this.chunk),
+        timestamp: String(this.chunk * 20),
+        payload: Buffer.from(frame).toString('base64'),
+      },
     });
   }
 
@@ -92,7 +106,11 @@ export class TelnyxClient {
   }
 
   stop(): void {
-    this.send({ event: 'stop', stream_id: this.streamId, stop: { user_id: 'u-1', call_control_id: `v3:${this.streamId}` } });
+    this.send({
+      event: 'stop',
+      stream_id: this.streamId,
+      stop: { user_id: 'u-1', call_control_id: `v3:${this.streamId}` },
+    });
   }
 
   waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {

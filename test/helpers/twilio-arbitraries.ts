@@ -35,7 +35,9 @@ const KNOWN_EVENTS: ReadonlySet<unknown> = new Set(['connected', 'start', 'media
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function preview(step: { bytes: Buffer; binary: boolean }): string {
-  const head = step.binary ? step.bytes.subarray(0, 24).toString('hex') : JSON.stringify(step.bytes.subarray(0, 120).toString());
+  const head = step.binary
+    ? step.bytes.subarray(0, 24).toString('hex')
+    : JSON.stringify(step.bytes.subarray(0, 120).toString());
   return `${step.binary ? 'binary' : 'text'} ${step.bytes.length} B ${head}${step.bytes.length > (step.binary ? 24 : 120) ? '…' : ''}`;
 }
 
@@ -53,7 +55,10 @@ export function makeStep(data: string | Uint8Array, binary: boolean, label: stri
  *  - `reject`: exactly one rejection with this code.
  *  - `depends`: a well-formed known event; zero or one rejection, by the stream's state.
  */
-export type Verdict = { kind: 'close'; closeCode: 1002 | 1007 | 1009; code: ErrorCode | null } | { kind: 'reject'; code: ErrorCode } | { kind: 'depends' };
+export type Verdict =
+  | { kind: 'close'; closeCode: 1002 | 1007 | 1009; code: ErrorCode | null }
+  | { kind: 'reject'; code: ErrorCode }
+  | { kind: 'depends' };
 
 export function classify(step: Step, maxPayload: number): Verdict {
   if (step.rawFrame) return { kind: 'close', closeCode: 1002, code: null };
@@ -71,8 +76,10 @@ export function classify(step: Step, maxPayload: number): Verdict {
   } catch {
     return { kind: 'reject', code: ErrorCodes.BAD_JSON };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { kind: 'reject', code: ErrorCodes.BAD_MESSAGE };
-  if (!KNOWN_EVENTS.has((parsed as Record<string, unknown>)['event'])) return { kind: 'reject', code: ErrorCodes.UNKNOWN_EVENT };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { kind: 'reject', code: ErrorCodes.BAD_MESSAGE };
+  if (!KNOWN_EVENTS.has((parsed as Record<string, unknown>)['event']))
+    return { kind: 'reject', code: ErrorCodes.UNKNOWN_EVENT };
   return { kind: 'depends' };
 }
 
@@ -82,17 +89,33 @@ const GOOD_PAYLOAD = b64(Uint8Array.from({ length: 160 }, (_, i) => (i * 37 + 25
 
 // --- valid messages -------------------------------------------------------------------------
 
-export function startObject(sid: string, customParameters: Record<string, string> = {}, mediaFormat: Json = { ...MULAW_8K }): JsonObject {
+export function startObject(
+  sid: string,
+  customParameters: Record<string, string> = {},
+  mediaFormat: Json = { ...MULAW_8K },
+): JsonObject {
   return {
     event: 'start',
     sequenceNumber: '1',
     streamSid: sid,
-    start: { streamSid: sid, accountSid: 'AC' + '0'.repeat(32), callSid: 'CA' + sid.slice(2), tracks: ['inbound'], customParameters, mediaFormat },
+    start: {
+      streamSid: sid,
+      accountSid: 'AC' + '0'.repeat(32),
+      callSid: 'CA' + sid.slice(2),
+      tracks: ['inbound'],
+      customParameters,
+      mediaFormat,
+    },
   };
 }
 
 export function mediaObject(sid: string, chunk: number, frame: Uint8Array): JsonObject {
-  return { event: 'media', sequenceNumber: String(chunk + 1), streamSid: sid, media: { track: 'inbound', chunk: String(chunk), timestamp: String(chunk * 20), payload: b64(frame) } };
+  return {
+    event: 'media',
+    sequenceNumber: String(chunk + 1),
+    streamSid: sid,
+    media: { track: 'inbound', chunk: String(chunk), timestamp: String(chunk * 20), payload: b64(frame) },
+  };
 }
 
 export function dtmfObject(sid: string, digit: string): JsonObject {
@@ -110,7 +133,11 @@ export function stopObject(sid: string): JsonObject {
 const CONNECTED: JsonObject = { event: 'connected', protocol: 'Call', version: '1.0.0' };
 
 function templates(ctx: FuzzContext): fc.Arbitrary<{ kind: string; obj: JsonObject }> {
-  const sid = fc.oneof({ weight: 8, arbitrary: fc.constant(ctx.ownSid) }, fc.constant(ctx.otherSid), fc.constant(ctx.controlSid));
+  const sid = fc.oneof(
+    { weight: 8, arbitrary: fc.constant(ctx.ownSid) },
+    fc.constant(ctx.otherSid),
+    fc.constant(ctx.controlSid),
+  );
   const seq = fc.nat({ max: 99_999 }).map(String);
   const mode = fc.option(fc.constantFrom('echo', 'tone', 'silence', 'file', 'karaoke'), { nil: undefined });
   const format = fc.oneof(
@@ -126,21 +153,51 @@ function templates(ctx: FuzzContext): fc.Arbitrary<{ kind: string; obj: JsonObje
   return fc.oneof(
     fc.constant({ kind: 'connected', obj: CONNECTED }),
     fc
-      .record({ sid, mode, params: fc.oneof({ weight: 4, arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 16 }), { maxKeys: 3 }) }, bigParams), format })
-      .map(({ sid, mode, params, format }) => ({ kind: 'start', obj: startObject(sid, mode === undefined ? params : { ...params, mode }, format) })),
+      .record({
+        sid,
+        mode,
+        params: fc.oneof(
+          {
+            weight: 4,
+            arbitrary: fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 16 }), { maxKeys: 3 }),
+          },
+          bigParams,
+        ),
+        format,
+      })
+      .map(({ sid, mode, params, format }) => ({
+        kind: 'start',
+        obj: startObject(sid, mode === undefined ? params : { ...params, mode }, format),
+      })),
     {
       weight: 4,
       arbitrary: fc
         .record({ sid, chunk: fc.nat({ max: 1_000_000 }), frame: fc.uint8Array({ minLength: 160, maxLength: 160 }) })
         .map(({ sid, chunk, frame }) => ({ kind: 'media', obj: mediaObject(sid, chunk, frame) })),
     },
-    fc.record({ sid, digit: fc.constantFrom(...'0123456789*#ABCD') }).map(({ sid, digit }) => ({ kind: 'dtmf', obj: dtmfObject(sid, digit) })),
     fc
-      .record({ sid, seq, name: fc.oneof({ weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 24 }) }, fc.constantFrom(256, 257, 4096, 4097).map((n) => 'm'.repeat(n)), fc.constant('é'.repeat(129))) })
+      .record({ sid, digit: fc.constantFrom(...'0123456789*#ABCD') })
+      .map(({ sid, digit }) => ({ kind: 'dtmf', obj: dtmfObject(sid, digit) })),
+    fc
+      .record({
+        sid,
+        seq,
+        name: fc.oneof(
+          { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 24 }) },
+          fc.constantFrom(256, 257, 4096, 4097).map((n) => 'm'.repeat(n)),
+          fc.constant('é'.repeat(129)),
+        ),
+      })
       .map(({ sid, seq, name }) => ({ kind: 'mark', obj: { ...markObject(sid, name), sequenceNumber: seq } })),
     fc.record({ sid, seq }).map(({ sid, seq }) => ({ kind: 'stop', obj: { ...stopObject(sid), sequenceNumber: seq } })),
     fc
-      .record({ sid, event: fc.oneof(fc.constantFrom('clear', 'Media', 'START', 'stop ', '', 'connected\u0000', '__proto__', 'constructor'), fc.string({ maxLength: 12 })) })
+      .record({
+        sid,
+        event: fc.oneof(
+          fc.constantFrom('clear', 'Media', 'START', 'stop ', '', 'connected\u0000', '__proto__', 'constructor'),
+          fc.string({ maxLength: 12 }),
+        ),
+      })
       .map(({ sid, event }) => ({ kind: 'other-event', obj: { event, streamSid: sid, sequenceNumber: '3' } })),
   );
 }
@@ -150,7 +207,30 @@ function templates(ctx: FuzzContext): fc.Arbitrary<{ kind: string; obj: JsonObje
 /** Values that should never be trusted where a string id, a number-as-string or an object is expected. */
 function weirdValue(ctx: FuzzContext): fc.Arbitrary<Json> {
   return fc.oneof(
-    fc.constantFrom<Json>(null, true, false, 0, -1, -0, 1e308, 1.5, '', '-1', 'NaN', 'Infinity', '-Infinity', '1e309', '0x10', ' 7 ', '9'.repeat(20), [], {}, '\u0000', '\ud800', '\u{1F600}'),
+    fc.constantFrom<Json>(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      -0,
+      1e308,
+      1.5,
+      '',
+      '-1',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '1e309',
+      '0x10',
+      ' 7 ',
+      '9'.repeat(20),
+      [],
+      {},
+      '\u0000',
+      '\ud800',
+      '\u{1F600}',
+    ),
     fc.constantFrom<Json>(ctx.otherSid, ctx.controlSid),
     fc.integer().map((n) => n as Json),
     fc.string({ unit: 'binary', maxLength: 40 }),
@@ -187,7 +267,11 @@ function payloadVariant(): fc.Arbitrary<Json> {
   );
 }
 
-type Mutation = { at: number; op: 'delete' } | { at: number; op: 'set'; value: Json } | { op: 'payload'; value: Json } | { op: 'streamSid'; value: Json };
+type Mutation =
+  | { at: number; op: 'delete' }
+  | { at: number; op: 'set'; value: Json }
+  | { op: 'payload'; value: Json }
+  | { op: 'streamSid'; value: Json };
 
 function mutation(ctx: FuzzContext): fc.Arbitrary<Mutation> {
   return fc.oneof(
@@ -199,9 +283,16 @@ function mutation(ctx: FuzzContext): fc.Arbitrary<Mutation> {
 }
 
 /** Every [parent, key] in `obj`, depth first, root excluded. */
-function slots(obj: Json, out: [JsonObject | Json[], string | number][] = []): [JsonObject | Json[], string | number][] {
+function slots(
+  obj: Json,
+  out: [JsonObject | Json[], string | number][] = [],
+): [JsonObject | Json[], string | number][] {
   if (Array.isArray(obj)) obj.forEach((v, i) => (out.push([obj, i]), slots(v, out)));
-  else if (obj !== null && typeof obj === 'object') for (const k of Object.keys(obj)) out.push([obj, k]), slots(obj[k]!, out);
+  else if (obj !== null && typeof obj === 'object')
+    for (const k of Object.keys(obj)) {
+      out.push([obj, k]);
+      slots(obj[k]!, out);
+    }
   return out;
 }
 
@@ -210,7 +301,8 @@ function mutate(obj: JsonObject, muts: Mutation[]): JsonObject {
   for (const m of muts) {
     if (m.op === 'payload' || m.op === 'streamSid') {
       const media = out['media'];
-      if (m.op === 'payload' && media !== null && typeof media === 'object' && !Array.isArray(media)) media['payload'] = m.value;
+      if (m.op === 'payload' && media !== null && typeof media === 'object' && !Array.isArray(media))
+        media['payload'] = m.value;
       else out['streamSid'] = m.value;
       continue;
     }
@@ -226,7 +318,11 @@ function mutate(obj: JsonObject, muts: Mutation[]): JsonObject {
 
 // --- whole messages -----------------------------------------------------------------------
 
-type TextCut = { op: 'none' } | { op: 'truncate'; at: number } | { op: 'pad'; to: number } | { op: 'junk'; junk: string; front: boolean };
+type TextCut =
+  | { op: 'none' }
+  | { op: 'truncate'; at: number }
+  | { op: 'pad'; to: number }
+  | { op: 'junk'; junk: string; front: boolean };
 
 function textCut(maxPayload: number): fc.Arbitrary<TextCut> {
   return fc.oneof(
@@ -234,7 +330,11 @@ function textCut(maxPayload: number): fc.Arbitrary<TextCut> {
     { weight: 2, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
     // Just under and at the cap: still accepted. (One byte over is the ender's job.)
     fc.record({ op: fc.constant('pad' as const), to: fc.constantFrom(maxPayload - 1, maxPayload) }),
-    fc.record({ op: fc.constant('junk' as const), junk: fc.string({ minLength: 1, maxLength: 4 }), front: fc.boolean() }),
+    fc.record({
+      op: fc.constant('junk' as const),
+      junk: fc.string({ minLength: 1, maxLength: 4 }),
+      front: fc.boolean(),
+    }),
   );
 }
 
@@ -274,25 +374,61 @@ export function rawMessage(ctx: FuzzContext, maxNesting: number): fc.Arbitrary<S
     twilioMessage(ctx).map((s) => makeStep(s.bytes, true, `binary frame carrying ${s.label}`)),
     fc.string({ unit: 'binary', maxLength: 200 }).map((s) => makeStep(s, false, 'random text')),
     fc.json({ maxDepth: 4 }).map((s) => makeStep(s, false, 'random JSON')),
-    fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }).map((o) => makeStep(JSON.stringify(o), false, 'random JSON object')),
-    fc.record({ depth: fc.integer({ min: 1, max: maxNesting }), asEvent: fc.boolean() }).map(({ depth, asEvent }) => makeStep(deepJson(depth, asEvent), false, `nested ${depth} deep`)),
-    fc.constantFrom('', ' ', '{', '}', '[', 'null', '"media"', '{"event":', '{"event":"media"', 'undefined', '\u0000', '\ufeff{"event":"x"}').map((s) => makeStep(s, false, 'fragment')),
+    fc
+      .dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
+      .map((o) => makeStep(JSON.stringify(o), false, 'random JSON object')),
+    fc
+      .record({ depth: fc.integer({ min: 1, max: maxNesting }), asEvent: fc.boolean() })
+      .map(({ depth, asEvent }) => makeStep(deepJson(depth, asEvent), false, `nested ${depth} deep`)),
+    fc
+      .constantFrom(
+        '',
+        ' ',
+        '{',
+        '}',
+        '[',
+        'null',
+        '"media"',
+        '{"event":',
+        '{"event":"media"',
+        'undefined',
+        '\u0000',
+        '\ufeff{"event":"x"}',
+      )
+      .map((s) => makeStep(s, false, 'fragment')),
   );
 }
 
 /** Random bytes sent as a text frame: mostly not UTF-8, so ws closes the socket with 1007. */
 export function bytesAsText(): fc.Arbitrary<Step> {
-  return fc.oneof(
-    fc.uint8Array({ minLength: 1, maxLength: 64 }),
-    fc.constantFrom(Uint8Array.of(0xed, 0xa0, 0x80), Uint8Array.of(0xc0, 0xaf), Uint8Array.of(0x7b, 0xff, 0x7d), Uint8Array.of(0xf4, 0x90, 0x80, 0x80)),
-  ).map((b) => makeStep(b, false, 'bytes as text'));
+  return fc
+    .oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 64 }),
+      fc.constantFrom(
+        Uint8Array.of(0xed, 0xa0, 0x80),
+        Uint8Array.of(0xc0, 0xaf),
+        Uint8Array.of(0x7b, 0xff, 0x7d),
+        Uint8Array.of(0xf4, 0x90, 0x80, 0x80),
+      ),
+    )
+    .map((b) => makeStep(b, false, 'bytes as text'));
 }
 
 /** A message over maxPayload: a valid media message padded, or filler. */
 export function oversize(ctx: FuzzContext): fc.Arbitrary<Step> {
   return fc.oneof(
-    fc.integer({ min: 1, max: 2048 }).map((extra) => makeStep(JSON.stringify(mediaObject(ctx.ownSid, 1, new Uint8Array(160))).padEnd(ctx.maxPayload + extra, ' '), false, `media padded to maxPayload+${extra}`)),
-    fc.constantFrom(1, 4096).map((extra) => makeStep(Buffer.alloc(ctx.maxPayload + extra, 0x41), true, `binary of maxPayload+${extra}`)),
+    fc
+      .integer({ min: 1, max: 2048 })
+      .map((extra) =>
+        makeStep(
+          JSON.stringify(mediaObject(ctx.ownSid, 1, new Uint8Array(160))).padEnd(ctx.maxPayload + extra, ' '),
+          false,
+          `media padded to maxPayload+${extra}`,
+        ),
+      ),
+    fc
+      .constantFrom(1, 4096)
+      .map((extra) => makeStep(Buffer.alloc(ctx.maxPayload + extra, 0x41), true, `binary of maxPayload+${extra}`)),
   );
 }
 
@@ -310,24 +446,43 @@ export interface OutOfTurn {
 export function outOfTurn(ctx: FuzzContext): fc.Arbitrary<OutOfTurn> {
   const event = (sid: string): fc.Arbitrary<[string, JsonObject]> =>
     fc.oneof(
-      fc.uint8Array({ minLength: 160, maxLength: 160 }).map((f): [string, JsonObject] => ['media', mediaObject(sid, 1, f)]),
+      fc
+        .uint8Array({ minLength: 160, maxLength: 160 })
+        .map((f): [string, JsonObject] => ['media', mediaObject(sid, 1, f)]),
       fc.constantFrom(...'0123456789*#ABCD').map((d): [string, JsonObject] => ['dtmf', dtmfObject(sid, d)]),
       fc.string({ minLength: 1, maxLength: 16 }).map((n): [string, JsonObject] => ['mark', markObject(sid, n)]),
       fc.constant<[string, JsonObject]>(['stop', stopObject(sid)]),
     );
   const other = fc.constantFrom(ctx.otherSid, ctx.controlSid);
-  const step = ([kind, obj]: [string, JsonObject], why: string): Step => makeStep(JSON.stringify(obj), false, `${kind} ${why}`);
+  const step = ([kind, obj]: [string, JsonObject], why: string): Step =>
+    makeStep(JSON.stringify(obj), false, `${kind} ${why}`);
   return fc.oneof(
-    event(ctx.ownSid).map((e) => ({ phase: 'before' as const, step: step(e, 'before start'), expect: ErrorCodes.NOT_STARTED })),
-    other.chain(event).map((e) => ({ phase: 'after' as const, step: step(e, 'for another stream'), expect: ErrorCodes.STREAM_SID })),
-    fc.constantFrom(ctx.ownSid, ctx.otherSid).map((sid) => ({ phase: 'after' as const, step: step(['start', startObject(sid)], 'again'), expect: ErrorCodes.DUPLICATE_START })),
+    event(ctx.ownSid).map((e) => ({
+      phase: 'before' as const,
+      step: step(e, 'before start'),
+      expect: ErrorCodes.NOT_STARTED,
+    })),
+    other
+      .chain(event)
+      .map((e) => ({ phase: 'after' as const, step: step(e, 'for another stream'), expect: ErrorCodes.STREAM_SID })),
+    fc.constantFrom(ctx.ownSid, ctx.otherSid).map((sid) => ({
+      phase: 'after' as const,
+      step: step(['start', startObject(sid)], 'again'),
+      expect: ErrorCodes.DUPLICATE_START,
+    })),
   );
 }
 
 /** A client frame header: FIN/RSV/opcode byte, then MASK + length, then a zero masking key. */
 function frame(first: number, payload: number[], masked = true): Uint8Array {
   const len = payload.length < 126 ? [payload.length] : [126, payload.length >> 8, payload.length & 0xff];
-  return Uint8Array.from([first, (masked ? 0x80 : 0) | len[0]!, ...len.slice(1), ...(masked ? [0, 0, 0, 0] : []), ...payload]);
+  return Uint8Array.from([
+    first,
+    (masked ? 0x80 : 0) | len[0]!,
+    ...len.slice(1),
+    ...(masked ? [0, 0, 0, 0] : []),
+    ...payload,
+  ]);
 }
 
 /** Frames RFC 6455 says a server must fail with 1002 (sent raw, under the ws client). */
@@ -337,7 +492,13 @@ export function protocolViolation(): fc.Arbitrary<Step> {
     ['RSV1 set with no extension', frame(0xc1, [0x7b, 0x7d])],
     ['unmasked client frame', frame(0x81, [0x7b, 0x7d], false)],
     ['continuation with nothing to continue', frame(0x80, [0x7b])],
-    ['ping of 126 bytes', frame(0x89, Array.from({ length: 126 }, () => 0x70))],
+    [
+      'ping of 126 bytes',
+      frame(
+        0x89,
+        Array.from({ length: 126 }, () => 0x70),
+      ),
+    ],
     ['fragmented ping', frame(0x09, [])],
     ['close with status 999', frame(0x88, [0x03, 0xe7])],
     ['close with a 1-byte body', frame(0x88, [0x03])],

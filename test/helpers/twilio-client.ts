@@ -60,7 +60,10 @@ export class TwilioClient {
     this.ws.send(JSON.stringify(msg));
   }
 
-  start(customParameters: Record<string, string> = {}, mediaFormat: { encoding: string; sampleRate: number; channels: number } = MULAW_8K): void {
+  start(
+    customParameters: Record<string, string> = {},
+    mediaFormat: { encoding: string; sampleRate: number; channels: number } = MULAW_8K,
+  ): void {
     this.ws.send(connectedMessage());
     this.ws.send(startMessage(this.streamSid, this.callSid, customParameters, mediaFormat));
   }
@@ -71,12 +74,22 @@ export class TwilioClient {
       event: 'media',
       sequenceNumber: String(this.chunk + 1),
       streamSid: this.streamSid,
-      media: { track: 'inbound', chunk: String(this.chunk), timestamp: String(this.chunk * 20), payload: Buffer.from(frame).toString('base64') },
+      media: {
+        track: 'inbound',
+        chunk: String(this.chunk),
+        timestamp: String(this.chunk * 20),
+        payload: Buffer.from(frame).toString('base64'),
+      },
     });
   }
 
   dtmf(digit: string): void {
-    this.sendJson({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: '9', dtmf: { track: 'inbound_track', digit } });
+    this.sendJson({
+      event: 'dtmf',
+      streamSid: this.streamSid,
+      sequenceNumber: '9',
+      dtmf: { track: 'inbound_track', digit },
+    });
   }
 
   echoMark(name: string): void {
@@ -84,9 +97,13 @@ export class TwilioClient {
   }
 
   stop(): void {
-    this.sendJson({ event: 'stop', streamSid: this.streamSid, sequenceNumber: '99', stop: { accountSid: 'AC0', callSid: this.callSid } });
+    this.sendJson({
+      event: 'stop',
+      streamSid: this.streamSid,
+      sequenceNumber: '99',
+      stop: { accountSid: 'AC0', callSid: this.callSid },
+    });
   }
-
 
   /** Resolve when `pred(received)` holds; reject after `ms`. */
   waitFor(pred: (m: Outbound[]) => boolean, ms = 10_000, what = 'condition'): Promise<void> {
@@ -102,7 +119,6 @@ export class TwilioClient {
   close(): void {
     this.ws.close();
   }
-
 }
 
 export function payloadBytes(m: Outbound): Buffer {

@@ -30,12 +30,17 @@ async function waitSent(call: Call, n: number, what: string): Promise<void> {
 }
 
 /** Ask the peer for what it received until `pred` holds (10 s at most). */
-async function reportUntil(peer: PeerThread, pred: (r: PeerArrival[]) => boolean, what: string): Promise<PeerArrival[]> {
+async function reportUntil(
+  peer: PeerThread,
+  pred: (r: PeerArrival[]) => boolean,
+  what: string,
+): Promise<PeerArrival[]> {
   const deadline = performance.now() + 10_000;
   for (;;) {
     const { received } = await peer.report();
     if (pred(received)) return received;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; the peer got ${received.length} messages`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; the peer got ${received.length} messages`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -55,15 +60,26 @@ test("io: 'worker': a 300 ms stall of main is not on the wire, and the inbound f
     const [stallStart, stallEnd] = blockMain(300);
     await sending;
     await until(() => inbound.length >= 25, 5000, 'the inbound frames sent during the stall');
-    assert.deepEqual(inbound, Array.from({ length: 25 }, (_, k) => 5000 + k), 'every inbound frame, in order, nothing lost');
+    assert.deepEqual(
+      inbound,
+      Array.from({ length: 25 }, (_, k) => 5000 + k),
+      'every inbound frame, in order, nothing lost',
+    );
     const media = mediaOf(await reportUntil(peer, (r) => mediaOf(r).length >= 100, 'all 100 frames at the peer'));
-    assert.deepEqual(media.map(stampOf), Array.from({ length: 100 }, (_, k) => k), 'outbound in order, nothing lost');
+    assert.deepEqual(
+      media.map(stampOf),
+      Array.from({ length: 100 }, (_, k) => k),
+      'outbound in order, nothing lost',
+    );
     const during = media.filter((m) => m.at > stallStart && m.at < stallEnd).length;
     assert.ok(during >= 5, `frames reached the peer during the stall (${during} of the ~15 due)`);
     let maxGap = 0;
     for (let i = 1; i < media.length; i++) maxGap = Math.max(maxGap, media[i]!.at - media[i - 1]!.at);
     // With io: 'main' this gap is the stall itself (300 ms); the bound is loose for a shared 2-core machine.
-    assert.ok(maxGap < 200, `largest gap between frame arrivals ${maxGap.toFixed(1)} ms, shorter than the 300 ms stall`);
+    assert.ok(
+      maxGap < 200,
+      `largest gap between frame arrivals ${maxGap.toFixed(1)} ms, shorter than the 300 ms stall`,
+    );
     assert.equal(call.stats().drops, 0);
   } finally {
     await peer.close();
@@ -89,7 +105,10 @@ test("io: 'worker': a mark reached during a stall leaves and is echoed during it
     const received = await reportUntil(peer, (r) => r.some((m) => m.event === 'mark'), 'the mark at the peer');
     const mark = received.find((m) => m.event === 'mark');
     assert.ok(mark && mark.at < stallEnd, 'the mark message reached the peer while main was stalled');
-    const before = received.slice(0, received.indexOf(mark)).filter((m) => m.event === 'media').map(stampOf);
+    const before = received
+      .slice(0, received.indexOf(mark))
+      .filter((m) => m.event === 'media')
+      .map(stampOf);
     assert.deepEqual(before, [0, 1, 2, 3, 4], 'the mark follows exactly the audio queued before it');
   } finally {
     await peer.close();
@@ -110,13 +129,24 @@ test("io: 'worker': clear() right after a stall: nothing queued before it reache
     call.clear();
     for (let s = 1000; s < 1020; s++) call.send(stampedFrame(s));
     assert.deepEqual(await oldMark, { name: 'old', status: 'cleared' });
-    const received = await reportUntil(peer, (r) => mediaOf(r).some((m) => stampOf(m) === 1019), 'the new audio at the peer');
+    const received = await reportUntil(
+      peer,
+      (r) => mediaOf(r).some((m) => stampOf(m) === 1019),
+      'the new audio at the peer',
+    );
     const at = received.findIndex((m) => m.event === 'clear');
     assert.ok(at > 0, 'the clear was sent');
     const after = received.slice(at + 1);
-    assert.deepEqual(mediaOf(after).map(stampOf), Array.from({ length: 20 }, (_, k) => 1000 + k), 'only the new audio after the clear');
+    assert.deepEqual(
+      mediaOf(after).map(stampOf),
+      Array.from({ length: 20 }, (_, k) => 1000 + k),
+      'only the new audio after the clear',
+    );
     assert.ok(!after.some((m) => m.event === 'mark'), 'no mark of the old audio after the clear');
-    assert.ok(mediaOf(received.slice(0, at)).every((m) => stampOf(m) < 1000), 'no new audio before the clear');
+    assert.ok(
+      mediaOf(received.slice(0, at)).every((m) => stampOf(m) < 1000),
+      'no new audio before the clear',
+    );
   } finally {
     await peer.close();
     await fx.close();
@@ -131,19 +161,27 @@ test("io: 'worker': the I/O thread dying closes its calls with 1011 (counted), a
     const callA = await startCall(fx.engine, a);
     const callB = await startCall(fx.engine, b);
     for (let s = 0; s < 50; s++) callA.send(stampedFrame(s));
-    const closes = Promise.all([callA, callB].map((c) => once(c, 'close') as Promise<[{ code: number; reason: string }]>));
+    const closes = Promise.all(
+      [callA, callB].map((c) => once(c, 'close') as Promise<[{ code: number; reason: string }]>),
+    );
     await fx.engine.crashIoForDiagnostics();
-    const [[ca], [cb]] = await closes;
+    const [[ca], [cb]] = (await closes) as [[{ code: number; reason: string }], [{ code: number; reason: string }]];
     assert.deepEqual([ca.code, cb.code], [1011, 1011]);
     assert.equal(fx.engine.stats().rejected[ErrorCodes.IO_FAILED], 2);
     assert.equal(fx.engine.stats().ioRestarts, 1);
     assert.equal(fx.engine.calls.size, 0, 'no lane kept by a dead socket');
-    assert.ok(fx.logs.some((l) => l.msg.startsWith('I/O thread failed')), 'logged');
+    assert.ok(
+      fx.logs.some((l) => l.msg.startsWith('I/O thread failed')),
+      'logged',
+    );
     const c = await fx.connect();
     const callC = await startCall(fx.engine, c);
     for (let s = 0; s < 10; s++) callC.send(stampedFrame(s));
     await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 10, 5000, 'audio through the new I/O thread');
-    assert.deepEqual(c.media.map((m) => readStamp(Buffer.from(m.media!.payload, 'base64'))), Array.from({ length: 10 }, (_, k) => k));
+    assert.deepEqual(
+      c.media.map((m) => readStamp(Buffer.from(m.media!.payload, 'base64'))),
+      Array.from({ length: 10 }, (_, k) => k),
+    );
   } finally {
     await fx.close();
   }
@@ -165,10 +203,18 @@ test("io: 'worker': inbound media past the backlog bound while main is stalled i
     await until(() => inbound.includes(104), 5000, 'the frames after the stall');
     const kept = inbound.filter((s) => s < 100);
     assert.ok(kept.length >= 50 && kept.length < 100, `the first frames up to the bound were kept (${kept.length})`);
-    assert.deepEqual(kept, Array.from({ length: kept.length }, (_, k) => k), 'in order, the oldest kept');
+    assert.deepEqual(
+      kept,
+      Array.from({ length: kept.length }, (_, k) => k),
+      'in order, the oldest kept',
+    );
     assert.deepEqual(inbound.slice(kept.length), [100, 101, 102, 103, 104]);
     await fx.engine.settled();
-    assert.equal(fx.engine.stats().rejected[ErrorCodes.INBOUND_BACKLOG], 1, 'one counted rejection for the dropped run');
+    assert.equal(
+      fx.engine.stats().rejected[ErrorCodes.INBOUND_BACKLOG],
+      1,
+      'one counted rejection for the dropped run',
+    );
   } finally {
     await peer.close();
     await fx.close();
@@ -177,12 +223,17 @@ test("io: 'worker': inbound media past the backlog bound while main is stalled i
 
 test("io: 'worker' needs ptime's own port: server and handleUpgrade() get a coded error that says why", async () => {
   const server = createServer();
-  await assert.rejects(createEngine({ server, io: 'worker' }), (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && /own listening port/.test(err.message));
+  await assert.rejects(
+    createEngine({ server, io: 'worker' }),
+    (err: unknown) =>
+      err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && /own listening port/.test(err.message),
+  );
   const fx = await startEngine({ io: 'worker' });
   try {
     assert.throws(
       () => fx.engine.handleUpgrade({} as never, {} as never, Buffer.alloc(0)),
-      (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && /I\/O thread/.test(err.message),
+      (err: unknown) =>
+        err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && /I\/O thread/.test(err.message),
     );
   } finally {
     await fx.close();

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { renderHtmlReport } from '../../src/loadtest/html-report.js';
-import { finalDrift, histogram, intervals, lateFrames, percentiles, scheduleErrors } from '../../src/loadtest/playout-model.js';
+import {
+  finalDrift,
+  histogram,
+  intervals,
+  lateFrames,
+  percentiles,
+  scheduleErrors,
+} from '../../src/loadtest/playout-model.js';
 import type { LoadReport, ScenarioReport, ServerFigures } from '../../src/loadtest/report-types.js';
 import { seeded } from '../helpers/seeded.js';
 
@@ -10,8 +17,14 @@ const FRAMES = 500; // 10 s of one call
 const STALL: [number, number] = [4000, 4300];
 
 const NULL_SERVER: ServerFigures = {
-  cpuPct: null, pacerCpuPct: null, rssMb: null, loopDelayP99Ms: null,
-  pacerTickErrorUs: null, framesSent: null, drops: null, underruns: null,
+  cpuPct: null,
+  pacerCpuPct: null,
+  rssMb: null,
+  loopDelayP99Ms: null,
+  pacerTickErrorUs: null,
+  framesSent: null,
+  drops: null,
+  underruns: null,
 };
 
 /** ptime keeps pace through the stall: every frame a little early, never late. */
@@ -25,19 +38,30 @@ function baselineArrivals(): number[] {
   const rnd = seeded(2);
   return Array.from({ length: FRAMES }, (_, k) => {
     const due = k * 20;
-    return due >= STALL[0] && due < STALL[1] ? STALL[1] + 0.05 * (due - STALL[0]) / 20 : due + 3 * rnd();
+    return due >= STALL[0] && due < STALL[1] ? STALL[1] + (0.05 * (due - STALL[0])) / 20 : due + 3 * rnd();
   });
 }
 
 /** One scenario row computed the way the generator does, from a single call's arrivals. */
-function row(scenario: string, pacer: string, arrivals: number[], server: ServerFigures, stalls: [number, number][]): ScenarioReport {
+function row(
+  scenario: string,
+  pacer: string,
+  arrivals: number[],
+  server: ServerFigures,
+  stalls: [number, number][],
+): ScenarioReport {
   const iv = intervals(arrivals, [0]);
   const late = [0, 20, 60].map((bufferMs) => {
     const r = lateFrames(arrivals, [0], bufferMs);
     return { bufferMs, ...r, latePct: (100 * r.late) / r.frames };
   });
   return {
-    scenario, pacer, lead: pacer === 'ptime' ? 3 : null, calls: 1, seconds: 10, generatorProcesses: 1,
+    scenario,
+    pacer,
+    lead: pacer === 'ptime' ? 3 : null,
+    calls: 1,
+    seconds: 10,
+    generatorProcesses: 1,
     aggregate: {
       framesReceived: arrivals.length,
       framesPerSecPerCall: percentiles([50]),
@@ -53,15 +77,24 @@ function row(scenario: string, pacer: string, arrivals: number[], server: Server
 }
 
 const PTIME_SERVER: ServerFigures = {
-  cpuPct: 12.5, pacerCpuPct: 3.25, rssMb: 88, loopDelayP99Ms: 310.2,
-  pacerTickErrorUs: { p50: 40, p99: 180, p999: 420, max: 900, count: 500 }, framesSent: 500, drops: 0, underruns: 0,
+  cpuPct: 12.5,
+  pacerCpuPct: 3.25,
+  rssMb: 88,
+  loopDelayP99Ms: 310.2,
+  pacerTickErrorUs: { p50: 40, p99: 180, p999: 420, max: 900, count: 500 },
+  framesSent: 500,
+  drops: 0,
+  underruns: 0,
 };
 
 function sample(): LoadReport {
   const ours = row('stall-300ms', 'ptime', ptimeArrivals(), PTIME_SERVER, [STALL]);
   const theirs = row('stall-300ms', 'setInterval', baselineArrivals(), NULL_SERVER, [STALL]);
   // Both pacers with no late frames: the ratio must not divide by zero.
-  const calm = (pacer: string): ScenarioReport => ({ ...row('quiet', pacer, ptimeArrivals(), PTIME_SERVER, []), timeline: null });
+  const calm = (pacer: string): ScenarioReport => ({
+    ...row('quiet', pacer, ptimeArrivals(), PTIME_SERVER, []),
+    timeline: null,
+  });
   const hostile = { ...row('a<b&c', 'setInterval', baselineArrivals(), NULL_SERVER, [STALL]), timeline: null };
   return {
     machine: { cpu: 'Test CPU @ 3.0GHz', cores: 8, node: 'v20.0.0', when: '2024-01-01T00:00:00Z' },
@@ -122,10 +155,20 @@ test('zero scenarios, null server figures and thin data render without throwing'
   const base = sample().scenarios[1]!;
   const thin: ScenarioReport[] = [
     // Nothing received at all, no late figures, no histogram.
-    { ...base, scenario: 'silent', aggregate: { ...base.aggregate, late: [], intervalHistogram: [], intervalMs: percentiles([]) }, timeline: { streamSid: 'MZ1', arrivalsMs: [], stallsMs: [] } },
+    {
+      ...base,
+      scenario: 'silent',
+      aggregate: { ...base.aggregate, late: [], intervalHistogram: [], intervalMs: percentiles([]) },
+      timeline: { streamSid: 'MZ1', arrivalsMs: [], stallsMs: [] },
+    },
     // A stall outside the call's frames, and a call of two frames arriving together.
     { ...base, scenario: 'odd', timeline: { streamSid: 'MZ2', arrivalsMs: [0, 0], stallsMs: [[90_000, 80_000]] } },
-    { ...base, scenario: 'odd', pacer: 'other', timeline: { streamSid: 'MZ3', arrivalsMs: [0, 20, 40], stallsMs: [[90_000, 91_000]] } },
+    {
+      ...base,
+      scenario: 'odd',
+      pacer: 'other',
+      timeline: { streamSid: 'MZ3', arrivalsMs: [0, 20, 40], stallsMs: [[90_000, 91_000]] },
+    },
   ];
   const html = renderHtmlReport({ machine: { cpu: 'x', cores: 1, node: 'v20', when: 'now' }, scenarios: thin });
   assertSelfContained(html);

@@ -109,7 +109,12 @@ test('histogram buckets by upper bound and the last bucket catches the overflow'
     [2, 0],
     [3, 0],
   ]);
-  for (const [b, m] of [[0, 10], [1, 0], [Number.NaN, 10], [1, Number.POSITIVE_INFINITY]] as const) {
+  for (const [b, m] of [
+    [0, 10],
+    [1, 0],
+    [Number.NaN, 10],
+    [1, Number.POSITIVE_INFINITY],
+  ] as const) {
     assert.throws(
       () => histogram([1], b, m),
       (e: unknown) => e instanceof PtimeError && e.code === ErrorCodes.INVALID_OPTION && /histogram/.test(e.message),

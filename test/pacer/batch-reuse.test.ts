@@ -44,7 +44,7 @@ function recorder(into: number[], each = (): void => undefined): LaneSink {
 
 /** Open each feeder's lane with its sink and keep the lanes topped up until the timer is cleared. */
 function feed(host: PacerHost, feeders: Feeder[], sinks: LaneSink[]): NodeJS.Timeout {
-  feeders.forEach((f, i) => host.open(i, f.ring.sab, wireFor(`MZ${i}`), sinks[i]!));
+  feeders.forEach((f, i) => host.open(i, f.ring.sab, wireFor(`MZ${i}`), sinks[i]));
   return setInterval(() => feeders.forEach((f) => f.topUp()), 5);
 }
 
@@ -76,7 +76,12 @@ test('a sink that holds views and says when it lets go: every batch comes back, 
         const stall = got[0]!.length % 10 === 0 ? 5 : 0;
         if (queued.length === 0 && stall === 0) return false; // written at once
         const view = queued.length === 0;
-        queued.push({ wire: view ? wire : Buffer.from(wire), seq, until: Math.max(batches + stall, queued.at(-1)?.until ?? 0), view });
+        queued.push({
+          wire: view ? wire : Buffer.from(wire),
+          seq,
+          until: Math.max(batches + stall, queued.at(-1)?.until ?? 0),
+          view,
+        });
         return view;
       },
       onMark: () => undefined,
@@ -85,19 +90,24 @@ test('a sink that holds views and says when it lets go: every batch comes back, 
         return queued.length > 0;
       },
     };
-    const sinks: LaneSink[] = [
-      behind,
-      recorder(got[1]!, () => batches++),
-    ];
+    const sinks: LaneSink[] = [behind, recorder(got[1]!, () => batches++)];
     const timer = feed(host, feeders, sinks);
     try {
       await until(() => got[1]!.length >= 50, 10_000, '1 s of frames');
       await until(() => allocations.length >= 2, 5000, 'stats');
       const warm = allocations.at(-1)!;
       await until(() => got[1]!.length >= 200 && allocations.length >= 8, 10_000, '3 s more');
-      for (const [i, g] of got.entries()) assert.deepEqual(g, g.map((_, k) => i * 100_000 + k), `lane ${i}: in order, none torn`);
+      for (const [i, g] of got.entries())
+        assert.deepEqual(
+          g,
+          g.map((_, k) => i * 100_000 + k),
+          `lane ${i}: in order, none torn`,
+        );
       const { returned, abandoned } = host.heldBatches;
-      assert.ok(checked >= 10 && returned >= 10, `held views checked ${checked}, batches given back after their hold ${returned}`);
+      assert.ok(
+        checked >= 10 && returned >= 10,
+        `held views checked ${checked}, batches given back after their hold ${returned}`,
+      );
       assert.equal(abandoned, 0);
       // A held batch is parked, not lost: once the pool covers the hold time the pacer allocates nothing.
       assert.ok(allocations.at(-1)! - warm <= 2, `buffers allocated after warm-up: ${allocations.join(',')}`);
@@ -138,12 +148,27 @@ test('a sink that holds views but cannot say when it lets go: its batches are ne
     }
     // Every held view still reads as the frame it was: its batch was never written again.
     const heldSeqs = held.map(seqOf);
-    assert.deepEqual(heldSeqs, got[0]!.filter((_, k) => (k + 1) % 5 === 0).slice(0, heldSeqs.length), 'held frames intact');
-    for (const [i, g] of got.entries()) assert.deepEqual(g, g.map((_, k) => i * 100_000 + k), `lane ${i}: in order, none torn`);
-    assert.ok(host.heldBatches.abandoned >= held.length - 1, `${host.heldBatches.abandoned} batches left to the GC, ${held.length} views held`);
+    assert.deepEqual(
+      heldSeqs,
+      got[0]!.filter((_, k) => (k + 1) % 5 === 0).slice(0, heldSeqs.length),
+      'held frames intact',
+    );
+    for (const [i, g] of got.entries())
+      assert.deepEqual(
+        g,
+        g.map((_, k) => i * 100_000 + k),
+        `lane ${i}: in order, none torn`,
+      );
+    assert.ok(
+      host.heldBatches.abandoned >= held.length - 1,
+      `${host.heldBatches.abandoned} batches left to the GC, ${held.length} views held`,
+    );
     await until(() => allocations.length >= 3, 5000, 'stats');
     const last = allocations.at(-1)!;
-    assert.ok(last <= held.length + 4, `${last} buffers allocated for ${got[1]!.length} batches, ${held.length} of them held`);
+    assert.ok(
+      last <= held.length + 4,
+      `${last} buffers allocated for ${got[1]!.length} batches, ${held.length} of them held`,
+    );
   } finally {
     await host.stop();
   }

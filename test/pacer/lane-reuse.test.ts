@@ -18,7 +18,10 @@ test('a lane reused before the pacer reads its close never sends the new call wi
   const a = pool.acquire()!;
   h.open(a.index, a.ring, 'MZ-A');
   h.push(a.index, a.ring, range(0, 10));
-  assert.deepEqual(h.step(0).out.map((f) => f.kind === 'frame' && f.sid), ['MZ-A', 'MZ-A', 'MZ-A', 'MZ-A']);
+  assert.deepEqual(
+    h.step(0).out.map((f) => f.kind === 'frame' && f.sid),
+    ['MZ-A', 'MZ-A', 'MZ-A', 'MZ-A'],
+  );
 
   // Main: call A ends and call B starts on the same lane, before the pacer drains its commands.
   pool.release(a);
@@ -27,7 +30,11 @@ test('a lane reused before the pacer reads its close never sends the new call wi
   h.wake(b.index, b.ring); // release + acquire cleared the lane, which wakes the pacer
   h.push(b.index, b.ring, range(100, 10));
   const early = [...h.step(20).out, ...h.step(25).out];
-  assert.deepEqual(early.filter((f) => f.kind === 'frame' && f.seq >= 100 && f.sid !== 'MZ-B'), [], "no frame of call B with another call's streamSid");
+  assert.deepEqual(
+    early.filter((f) => f.kind === 'frame' && f.seq >= 100 && f.sid !== 'MZ-B'),
+    [],
+    "no frame of call B with another call's streamSid",
+  );
 
   // The pacer now reads close(A) and open(B): B plays from its first frame.
   h.core.close(b.index);
@@ -52,13 +59,17 @@ test('owner changes between two wakes: nothing is taken, the lane waits for its 
   h.core.close(a.index);
   h.open(a.index, a.ring, 'MZ-B');
   const r = h.step(30);
-  assert.deepEqual(r.out.map((f) => f.kind === 'frame' && `${f.sid}:${f.seq}`), ['MZ-B:1']);
+  assert.deepEqual(
+    r.out.map((f) => f.kind === 'frame' && `${f.sid}:${f.seq}`),
+    ['MZ-B:1'],
+  );
 });
 
 /** What main does between the pacer's read of a slot and its commit: hands the lane to another call. */
 class RacingCore extends PacerCore {
   race: (() => void) | null = null;
   protected override newReader(sab: SharedArrayBuffer): LaneReader {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the reader subclass below calls back into this core
     const core = this;
     return new (class extends LaneReader {
       override dataOffset(): number {

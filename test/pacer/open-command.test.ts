@@ -12,7 +12,15 @@ import { stampedFrame } from '../helpers/seeded.js';
 // A per-call allocation that crosses to the pacer thread and is freed on another grows the pacer
 // thread's malloc arena call after call. A call's `open` carries only what the pacer does not have yet.
 
-const OPTIONS: PacerOptions = { lead: 0, spinUs: 0, phases: 1, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 500, nice: null };
+const OPTIONS: PacerOptions = {
+  lead: 0,
+  spinUs: 0,
+  phases: 1,
+  catchUpFrames: 2,
+  lateMs: 2,
+  maxInflightBatches: 500,
+  nice: null,
+};
 
 /** The real host; only its command port is watched (the property under test is what crosses it). */
 function watchCommands(host: PacerHost): PacerCommand[] {
@@ -53,7 +61,11 @@ test("a reused lane's open goes without its buffer; a replacement worker gets ev
     await play('MZ-A', 0);
     await play('MZ-B', 100);
     const opens = seen.filter((c): c is Extract<PacerCommand, { op: 'open' }> => c.op === 'open');
-    assert.deepEqual(opens.map((o) => o.sab === ring.sab), [true, false], 'the buffer crossed once, with the first call');
+    assert.deepEqual(
+      opens.map((o) => o.sab === ring.sab),
+      [true, false],
+      'the buffer crossed once, with the first call',
+    );
 
     // A crashed worker is replaced: the lanes open at that moment go to it with their buffers.
     host.open(0, ring.sab, wireFor('MZ-C'), sink);
@@ -67,7 +79,11 @@ test("a reused lane's open goes without its buffer; a replacement worker gets ev
       ring.pushFrame(stampedFrame(200 + i), 0);
       if (ring.pacerIdle()) host.wake(0);
     }
-    await until(() => got.filter((w) => w.includes('"MZ-D"')).length === 3, 5000, 'MZ-D played by the replacement worker');
+    await until(
+      () => got.filter((w) => w.includes('"MZ-D"')).length === 3,
+      5000,
+      'MZ-D played by the replacement worker',
+    );
   } finally {
     await host.stop();
   }
@@ -96,7 +112,11 @@ test("the engine hands the pacer a call's wire as exact-size bytes, not a view i
     await c.waitFor((m) => m.some((x) => x.event === 'media'), 5000, 'a frame');
     assert.equal(wires.length, 1);
     for (const part of [wires[0]!.prefix, wires[0]!.suffix]) {
-      assert.equal(part.buffer.byteLength, part.byteLength, 'the bytes own their buffer: the clone to the pacer copies only them');
+      assert.equal(
+        part.buffer.byteLength,
+        part.byteLength,
+        'the bytes own their buffer: the clone to the pacer copies only them',
+      );
     }
     assert.match(Buffer.from(wires[0]!.prefix).toString(), new RegExp(`"streamSid":"${call.streamSid}"`));
   } finally {

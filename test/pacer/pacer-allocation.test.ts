@@ -20,7 +20,9 @@ interface ProfileNode {
 }
 
 function post<T>(s: Session, method: string, params?: object): Promise<T> {
-  return new Promise((resolve, reject) => s.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
+  return new Promise((resolve, reject) =>
+    s.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))),
+  );
 }
 
 /** Bytes sampled in functions of src/pacer (the pacer's code) while `run` ran. */
@@ -29,7 +31,11 @@ async function pacerBytesDuring(run: () => void): Promise<{ bytes: number; where
   s.connect();
   try {
     await post(s, 'HeapProfiler.enable');
-    await post(s, 'HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await post(s, 'HeapProfiler.startSampling', {
+      samplingInterval: 128,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
     run();
     const { profile } = await post<{ profile: { head: ProfileNode } }>(s, 'HeapProfiler.stopSampling');
     let bytes = 0;
@@ -37,7 +43,9 @@ async function pacerBytesDuring(run: () => void): Promise<{ bytes: number; where
     const walk = (n: ProfileNode): void => {
       if (n.selfSize > 0 && /\/src\/pacer\//.test(n.callFrame.url)) {
         bytes += n.selfSize;
-        where.push(`${n.callFrame.functionName} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber + 1} ${n.selfSize} B`);
+        where.push(
+          `${n.callFrame.functionName} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber + 1} ${n.selfSize} B`,
+        );
       }
       n.children.forEach(walk);
     };

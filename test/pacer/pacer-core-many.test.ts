@@ -26,7 +26,11 @@ test('60 lanes started at random times: each keeps its own phase, a step carries
     now = Math.min(next, nextStart);
     while (started < order.length && startAt[order[started]!]! <= now) {
       const i = order[started++]!;
-      h.push(i, rings[i]!, Array.from({ length: 100 }, (_, k) => stampedFrame(i * 1000 + k)));
+      h.push(
+        i,
+        rings[i]!,
+        Array.from({ length: 100 }, (_, k) => stampedFrame(i * 1000 + k)),
+      );
     }
     const r = h.step(now);
     next = r.next;
@@ -37,24 +41,40 @@ test('60 lanes started at random times: each keeps its own phase, a step carries
       seen[o.lane]!.push(now);
       const phase = ((now % 20) + 20) % 20;
       if (!phaseOf.has(o.lane)) {
-        assert.ok(Math.abs(phase / 5 - Math.round(phase / 5)) < 1e-9, `lane ${o.lane} starts on the 5 ms grid (at ${now})`);
-        assert.ok(now >= startAt[o.lane]! && now - startAt[o.lane]! < 5, `lane ${o.lane} starts at the next grid point after its audio`);
+        assert.ok(
+          Math.abs(phase / 5 - Math.round(phase / 5)) < 1e-9,
+          `lane ${o.lane} starts on the 5 ms grid (at ${now})`,
+        );
+        assert.ok(
+          now >= startAt[o.lane]! && now - startAt[o.lane]! < 5,
+          `lane ${o.lane} starts at the next grid point after its audio`,
+        );
         phaseOf.set(o.lane, phase);
       } else assert.ok(Math.abs(phaseOf.get(o.lane)! - phase) < 1e-9, `lane ${o.lane} keeps its phase`);
     }
     // Everything in this batch was due now; nothing due now was left out.
     for (const [lane, phase] of phaseOf) {
-      const due = Math.abs(((now % 20) + 20) % 20 - phase) < 1e-9 && seen[lane]!.length < 100 && seen[lane]![0]! < now;
-      if (due) assert.ok(r.out.some((o) => o.lane === lane), `lane ${lane} due at ${now} was visited`);
+      const due =
+        Math.abs((((now % 20) + 20) % 20) - phase) < 1e-9 && seen[lane]!.length < 100 && seen[lane]![0]! < now;
+      if (due)
+        assert.ok(
+          r.out.some((o) => o.lane === lane),
+          `lane ${lane} due at ${now} was visited`,
+        );
     }
   }
   for (let i = 0; i < rings.length; i++) {
     const times = seen[i]!;
     assert.equal(times.length, 100, `lane ${i}: all 100 frames`);
-    for (let k = 1; k < times.length; k++) assert.ok(Math.abs(times[k]! - times[k - 1]! - 20) < 1e-9, `lane ${i}: 20 ms apart`);
+    for (let k = 1; k < times.length; k++)
+      assert.ok(Math.abs(times[k]! - times[k - 1]! - 20) < 1e-9, `lane ${i}: 20 ms apart`);
     assert.equal(rings[i]!.read(H_UNDERRUNS), 1, `lane ${i}: one underrun, at the end of its audio`);
   }
-  assert.deepEqual([...new Set(phaseOf.values())].sort((a, b) => a - b), [0, 5, 10, 15], 'the lanes spread over all four phases');
+  assert.deepEqual(
+    [...new Set(phaseOf.values())].sort((a, b) => a - b),
+    [0, 5, 10, 15],
+    'the lanes spread over all four phases',
+  );
 });
 
 test('lanesPerWake: calls fill one wake up to the cap before the next phase is used', () => {
@@ -65,11 +85,15 @@ test('lanesPerWake: calls fill one wake up to the cap before the next phase is u
   let next = h.step(0).next;
   let now = 0;
   // One new call every 7 ms (off every grid), each with 2 s of audio.
-  for (let i = 0; i < rings.length || now < 300; ) {
+  for (let i = 0; i < rings.length || now < 300;) {
     const startAt = i < rings.length ? 1 + i * 7 : Number.POSITIVE_INFINITY;
     now = Math.min(next, startAt);
     if (now === startAt) {
-      h.push(i, rings[i]!, Array.from({ length: 100 }, (_, k) => stampedFrame(k)));
+      h.push(
+        i,
+        rings[i]!,
+        Array.from({ length: 100 }, (_, k) => stampedFrame(k)),
+      );
       i++;
     }
     const r = h.step(now);
@@ -77,20 +101,31 @@ test('lanesPerWake: calls fill one wake up to the cap before the next phase is u
     for (const o of r.out) if (!firstAt.has(o.lane)) firstAt.set(o.lane, now);
   }
   const phase = (lane: number): number => Math.round((firstAt.get(lane)! % 20) * 1000) / 1000;
-  const phasesOf = (from: number, to: number): number[] => [...new Set(Array.from({ length: to - from }, (_, k) => phase(from + k)))].sort((a, b) => a - b);
+  const phasesOf = (from: number, to: number): number[] =>
+    [...new Set(Array.from({ length: to - from }, (_, k) => phase(from + k)))].sort((a, b) => a - b);
   const groups = [phasesOf(0, 10), phasesOf(10, 20), phasesOf(20, 30)];
-  assert.ok(groups.every((g) => g.length === 1), `each 10 calls share one phase: ${JSON.stringify(groups)}`);
+  assert.ok(
+    groups.every((g) => g.length === 1),
+    `each 10 calls share one phase: ${JSON.stringify(groups)}`,
+  );
   assert.equal(new Set(groups.map((g) => g[0])).size, 3, 'a full phase sends the next calls to another');
-  assert.ok(groups.every((g) => Number.isInteger(g[0]! / 5)), 'on the 5 ms grid');
+  assert.ok(
+    groups.every((g) => Number.isInteger(g[0]! / 5)),
+    'on the 5 ms grid',
+  );
 });
 
 test('a wake visits the lanes due and the lanes flagged, not every open lane', () => {
   const h = new CoreHarness({ lead: 0, phases: 4 });
   const rings = Array.from({ length: 200 }, () => new LaneRing(120));
   rings.forEach((r, i) => h.open(i, r, `MZ${i}`));
-  let next = h.step(0).next; // visits each newly opened lane once, finds it empty, parks it
+  h.step(0); // visits each newly opened lane once, finds it empty, parks it
   assert.equal(h.core.lanesVisited, 200);
-  h.push(7, rings[7]!, Array.from({ length: 60 }, (_, k) => stampedFrame(k)));
+  h.push(
+    7,
+    rings[7]!,
+    Array.from({ length: 60 }, (_, k) => stampedFrame(k)),
+  );
   const before = h.core.lanesVisited;
   let now = 1;
   let frames = 0;
@@ -99,8 +134,7 @@ test('a wake visits the lanes due and the lanes flagged, not every open lane', (
     const r = h.step(now);
     steps++;
     frames += r.out.length;
-    next = r.next;
-    now = next;
+    now = r.next;
   }
   assert.equal(steps, 51, 'the flagged wake (which starts the lane on the grid), then one per frame');
   assert.equal(h.core.lanesVisited - before, steps, '199 parked lanes cost nothing: one visit per wake');
@@ -121,7 +155,8 @@ test('attention: a lane reopened while its entry is unread stays in the ring onc
     h.core.close(lane.index);
     h.open(lane.index, lane.ring, `MZ3-${call}`);
     h.push(lane.index, lane.ring, [stampedFrame(call)]);
-    for (const other of lanes.filter((l) => l.index !== 3)) h.push(other.index, other.ring, [stampedFrame(1000 + call)]);
+    for (const other of lanes.filter((l) => l.index !== 3))
+      h.push(other.index, other.ring, [stampedFrame(1000 + call)]);
   }
   const r = h.step(1);
   assert.deepEqual(r.out, [], 'nothing due before the next grid point');

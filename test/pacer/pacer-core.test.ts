@@ -16,7 +16,12 @@ function setup(opts: Partial<PacerOptions> = {}) {
   const ring = new LaneRing(120);
   h.open(0, ring, 'MZ1');
   let seq = 0;
-  const push = (n: number): void => h.push(0, ring, Array.from({ length: n }, () => stampedFrame(seq++)));
+  const push = (n: number): void =>
+    h.push(
+      0,
+      ring,
+      Array.from({ length: n }, () => stampedFrame(seq++)),
+    );
   /** Step at `now`; returns what went out and when the core wants to run next. */
   const step = (now: number): { out: Out[]; next: number } => h.step(now);
   const seqs = seqsOf;
@@ -49,7 +54,11 @@ test('the wire message is the complete Twilio media JSON, built by the pacer', (
     },
     mark: () => undefined,
   });
-  assert.deepEqual(JSON.parse(wire), { event: 'media', streamSid: 'MZ1', media: { payload: Buffer.from(stampedFrame(0)).toString('base64') } });
+  assert.deepEqual(JSON.parse(wire), {
+    event: 'media',
+    streamSid: 'MZ1',
+    media: { payload: Buffer.from(stampedFrame(0)).toString('base64') },
+  });
 });
 
 test('lead 3: four frames at once, then one per 20 ms', () => {
@@ -114,8 +123,14 @@ test('marks ride right behind the audio queued before them, without using a tick
   push(1);
   ring.pushMark(7);
   push(1);
-  assert.deepEqual(step(5).out.map((o) => o.kind), ['frame', 'mark']);
-  assert.deepEqual(step(25).out.map((o) => o.kind), ['frame']);
+  assert.deepEqual(
+    step(5).out.map((o) => o.kind),
+    ['frame', 'mark'],
+  );
+  assert.deepEqual(
+    step(25).out.map((o) => o.kind),
+    ['frame'],
+  );
 });
 
 test('a mark on an empty lane goes out at once and does not start a schedule', () => {

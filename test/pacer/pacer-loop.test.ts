@@ -28,7 +28,15 @@ import { stampedFrame } from '../helpers/seeded.js';
 // The pacer thread's loop with a fake clock, wait and post: what it sleeps, when it refuses to
 // step, what it counts, all exact and independent of the machine.
 
-const OPTIONS: PacerOptions = { lead: 0, spinUs: 300, phases: 4, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 4, nice: null };
+const OPTIONS: PacerOptions = {
+  lead: 0,
+  spinUs: 300,
+  phases: 4,
+  catchUpFrames: 2,
+  lateMs: 2,
+  maxInflightBatches: 4,
+  nice: null,
+};
 const WRAP = 2 ** 31;
 
 class FakeThread implements LoopDeps {
@@ -122,14 +130,23 @@ test('the sleep is measured from after the step and the post, so slow work does 
   // Frames go out at 5, 25, 45 … ; each wait ends `spin` before the deadline, counted from the
   // clock read after the post: so no tick is later than the clock's own granularity.
   assert.ok(tickErrors().length >= 5, `ticks ${tickErrors().length}`);
-  assert.ok(tickErrors().every((us) => us >= 0 && us <= 2), `tick errors µs ${tickErrors().join(',')}`);
-  assert.ok(thread.waits.every((ms) => ms <= 20 - 3), `waits ${thread.waits.map((w) => w.toFixed(3)).join(',')}`);
+  assert.ok(
+    tickErrors().every((us) => us >= 0 && us <= 2),
+    `tick errors µs ${tickErrors().join(',')}`,
+  );
+  assert.ok(
+    thread.waits.every((ms) => ms <= 20 - 3),
+    `waits ${thread.waits.map((w) => w.toFixed(3)).join(',')}`,
+  );
 });
 
 test('no timed wait with nothing to pace: one housekeeping wake a second, no ticks', () => {
   const { ctl, thread, loop } = setup();
   for (let i = 0; i < 5; i++) loop.turn();
-  assert.ok(thread.waits.every((ms) => ms > 999 && ms <= 1000), `waits ${thread.waits.join(',')}`);
+  assert.ok(
+    thread.waits.every((ms) => ms > 999 && ms <= 1000),
+    `waits ${thread.waits.join(',')}`,
+  );
   assert.equal(ctl[C_TICKS], 0);
 });
 
@@ -197,19 +214,27 @@ test('main waking the pacer early (notify) does not cost a tick or move a deadli
   push(20);
   thread.interrupts.push(3, 1, 7, 2, 2); // main notifies in the middle of several sleeps
   let turns = 0;
-  while (((ctl[C_TICKS]! | 0) < 8) && turns++ < 100) {
+  while ((ctl[C_TICKS]! | 0) < 8 && turns++ < 100) {
     loop.turn();
     ack();
   }
   assert.equal(ctl[C_TICKS], 8);
   assert.equal(thread.interrupts.length, 0, 'every interruption happened');
-  assert.ok(tickErrors().every((us) => us >= 0 && us <= 2), `tick errors µs ${tickErrors().join(',')}`);
+  assert.ok(
+    tickErrors().every((us) => us >= 0 && us <= 2),
+    `tick errors µs ${tickErrors().join(',')}`,
+  );
   // A tick ends the wait for a deadline; that deadline's frame is built by the next turn's step.
   assert.equal(thread.posted.length, 7, 'one frame per deadline, none early');
 });
 
 test('adaptive spin: the spin follows the overshoot + 50 µs, never below spinMinUs nor above its ceiling', () => {
-  const { ctl, thread, loop, push, ack, tickErrors } = setup({ adaptiveSpin: true, spinUs: 300, spinMinUs: 100, spinMaxUs: 300 });
+  const { ctl, thread, loop, push, ack, tickErrors } = setup({
+    adaptiveSpin: true,
+    spinUs: 300,
+    spinMinUs: 100,
+    spinMaxUs: 300,
+  });
   const run = (turns: number): void => {
     for (let i = 0; i < turns; i++) {
       push(1, i);
@@ -232,7 +257,10 @@ test('adaptive spin: the spin follows the overshoot + 50 µs, never below spinMi
   run(70);
   assert.equal(spin(), 100, 'once the late ones leave the window of 64, it shrinks again');
   // A tick is late only by the part of the overshoot the spin did not cover.
-  assert.ok(tickErrors().every((us) => us >= 0 && us <= 1200), `tick errors µs ${tickErrors().join(',')}`);
+  assert.ok(
+    tickErrors().every((us) => us >= 0 && us <= 1200),
+    `tick errors µs ${tickErrors().join(',')}`,
+  );
 });
 
 test('a fixed spin (spinMinUs = spinUs, not adaptive) stays put whatever the overshoot', () => {
@@ -277,7 +305,10 @@ test("a reused lane's open comes without its buffer: the loop paces it from the 
     return out;
   });
   assert.equal(frames.length, 3, 'the second call played all its frames');
-  assert.ok(frames.every((f) => f.includes('"streamSid":"MZ2"')), 'under its own streamSid');
+  assert.ok(
+    frames.every((f) => f.includes('"streamSid":"MZ2"')),
+    'under its own streamSid',
+  );
 });
 
 test('an open without a buffer for a lane this worker never got is refused, not guessed', () => {
@@ -300,7 +331,10 @@ test("the spin reads the clock a few dozen times a wake, not back to back (each 
     readsPerTurn.push(thread.reads - before);
   }
   assert.ok(tickErrors().length >= 20, `ticks ${tickErrors().length}`);
-  assert.ok(tickErrors().every((us) => us >= 0 && us <= 1), `tick errors µs ${tickErrors().join(',')}`);
+  assert.ok(
+    tickErrors().every((us) => us >= 0 && us <= 1),
+    `tick errors µs ${tickErrors().join(',')}`,
+  );
   // Back to back, a 300 µs spin alone would be 5000 reads.
   assert.ok(Math.max(...readsPerTurn.slice(2)) <= 60, `clock reads per turn ${readsPerTurn.join(',')}`);
   assert.equal(profile[P_CLOCK_READS], thread.reads);

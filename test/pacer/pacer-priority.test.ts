@@ -29,7 +29,14 @@ test('pacerRealtime puts the pacer thread alone under SCHED_FIFO (or says why no
     await new Promise<void>((resolve, reject) => {
       const t0 = Date.now();
       const check = (): void => {
-        if (fx.logs.some((l) => l.msg === 'pacer thread runs under SCHED_FIFO' || l.msg.startsWith('could not put the pacer thread under SCHED_FIFO'))) resolve();
+        if (
+          fx.logs.some(
+            (l) =>
+              l.msg === 'pacer thread runs under SCHED_FIFO' ||
+              l.msg.startsWith('could not put the pacer thread under SCHED_FIFO'),
+          )
+        )
+          resolve();
         else if (Date.now() - t0 > 5000) reject(new Error('no line about SCHED_FIFO within 5 s'));
         else setTimeout(check, 20);
       };
@@ -41,7 +48,11 @@ test('pacerRealtime puts the pacer thread alone under SCHED_FIFO (or says why no
       const policy = execFileSync('chrt', ['-p', String(ok['tid'])], { encoding: 'utf8' });
       assert.match(policy, /SCHED_FIFO/);
       assert.match(policy, /priority: 5/);
-      assert.match(execFileSync('chrt', ['-p', String(process.pid)], { encoding: 'utf8' }), /SCHED_OTHER/, 'main keeps the normal scheduler');
+      assert.match(
+        execFileSync('chrt', ['-p', String(process.pid)], { encoding: 'utf8' }),
+        /SCHED_OTHER/,
+        'main keeps the normal scheduler',
+      );
     }
     const c = await fx.connect();
     const call = await startCall(fx.engine, c);
@@ -56,7 +67,10 @@ test('pacerTimerSlackUs sets the pacer thread its own timer slack; 0 (the defaul
   const { readFileSync } = await import('node:fs');
   const mainSlack = Number(readFileSync(`/proc/${process.pid}/timerslack_ns`, 'utf8'));
   const slackOf = async (pacerTimerSlackUs: number | undefined): Promise<PacerStats> => {
-    const engine = await createEngine({ ...(pacerTimerSlackUs === undefined ? {} : { pacerTimerSlackUs }), logger: pino({ level: 'silent' }) });
+    const engine = await createEngine({
+      ...(pacerTimerSlackUs === undefined ? {} : { pacerTimerSlackUs }),
+      logger: pino({ level: 'silent' }),
+    });
     try {
       const [stats] = (await once(engine, 'pacerStats')) as [PacerStats];
       return stats;
@@ -68,11 +82,20 @@ test('pacerTimerSlackUs sets the pacer thread its own timer slack; 0 (the defaul
   assert.equal(one.timerSlackError, null);
   assert.equal(one.timerSlackNs, 1000, 'the kernel reads back 1 µs for the pacer thread');
   assert.equal((await slackOf(250)).timerSlackNs, 250_000);
-  assert.equal((await slackOf(undefined)).timerSlackNs, mainSlack, 'by default the thread keeps the slack it inherited');
+  assert.equal(
+    (await slackOf(undefined)).timerSlackNs,
+    mainSlack,
+    'by default the thread keeps the slack it inherited',
+  );
   assert.equal((await slackOf(0)).timerSlackNs, mainSlack);
-  assert.equal(Number(readFileSync(`/proc/${process.pid}/timerslack_ns`, 'utf8')), mainSlack, 'the main thread kept its own');
+  assert.equal(
+    Number(readFileSync(`/proc/${process.pid}/timerslack_ns`, 'utf8')),
+    mainSlack,
+    'the main thread kept its own',
+  );
   await assert.rejects(
     createEngine({ pacerTimerSlackUs: -1, logger: pino({ level: 'silent' }) }),
-    (e: Error & { code?: string }) => e.code === 'PTIME_ERR_INVALID_OPTION' && /pacerTimerSlackUs must be an integer from 0 to 50000/.test(e.message),
+    (e: Error & { code?: string }) =>
+      e.code === 'PTIME_ERR_INVALID_OPTION' && /pacerTimerSlackUs must be an integer from 0 to 50000/.test(e.message),
   );
 });

@@ -16,7 +16,15 @@ import { readStamp, stampedFrame } from '../helpers/seeded.js';
 // worker is crashed for real (crashForDiagnostics) and every frame is accounted for exactly:
 // lost = pushed - received - still queued - dropped by the ring.
 
-const OPTIONS: PacerOptions = { lead: 2, spinUs: 200, phases: 4, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 500, nice: null };
+const OPTIONS: PacerOptions = {
+  lead: 2,
+  spinUs: 200,
+  phases: 4,
+  catchUpFrames: 2,
+  lateMs: 2,
+  maxInflightBatches: 500,
+  nice: null,
+};
 const adapter = new TwilioAdapter();
 const isPacerFailed = (err: unknown): boolean => err instanceof PtimeError && err.code === ErrorCodes.PACER_FAILED;
 
@@ -38,7 +46,12 @@ class TestLane implements LaneSink {
 
   open(): void {
     const wire = adapter.mediaWire(this.streamSid, MULAW_8K);
-    this.host.open(this.lane.index, this.lane.ring.sab, { ...wire, prefix: Buffer.from(wire.prefix), suffix: Buffer.from(wire.suffix) }, this);
+    this.host.open(
+      this.lane.index,
+      this.lane.ring.sab,
+      { ...wire, prefix: Buffer.from(wire.prefix), suffix: Buffer.from(wire.suffix) },
+      this,
+    );
   }
 
   push(): void {
@@ -127,7 +140,11 @@ for (const kind of ['throw', 'exit', 'terminate', 'hang'] as PacerCrashKind[]) {
       assert.equal(host.restarts, 1);
       assert.equal(host.state, 'running');
 
-      await until(() => lanes.every((l, i) => l.received.length >= receivedBefore[i]! + 25), 5000, 'audio after the restart');
+      await until(
+        () => lanes.every((l, i) => l.received.length >= receivedBefore[i]! + 25),
+        5000,
+        'audio after the restart',
+      );
       assert.ok(host.ticks >= ticksBefore, 'ticks carry on across the restart');
       await finish(host, lanes, stopProducing);
 
@@ -138,7 +155,10 @@ for (const kind of ['throw', 'exit', 'terminate', 'hang'] as PacerCrashKind[]) {
         // terminate() can land mid-step and lose that step's frames (at most lead + catch-up + 1).
         // A hang starts between steps too, and the watchdog's terminate finds it spinning there.
         const limit = kind === 'terminate' ? OPTIONS.lead + OPTIONS.catchUpFrames + 1 : 0;
-        assert.ok(l.lost() >= 0 && l.lost() <= limit, `${l.streamSid}: ${l.lost()} frames lost (pushed ${l.pushed}, received ${l.received.length})`);
+        assert.ok(
+          l.lost() >= 0 && l.lost() <= limit,
+          `${l.streamSid}: ${l.lost()} frames lost (pushed ${l.pushed}, received ${l.received.length})`,
+        );
       }
       assert.equal(host.restarts, 1);
       assert.equal(host.hangs, kind === 'hang' ? 1 : 0, 'only a hang is counted as one');
@@ -200,15 +220,23 @@ test('six rapid crashes: five restarts backing off, then a fatal PACER_FAILED er
       const got = lane.received.length;
       await until(() => lane.received.length >= got + 3, 5000, `audio after restart ${i}`);
     }
-    assert.deepEqual(restarts.map((r) => r.attempt), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      restarts.map((r) => r.attempt),
+      [1, 2, 3, 4, 5],
+    );
     // Backoff 0, 50, 100, 200, 400 ms: each outage lasts at least its delay.
-    [0, 50, 100, 200, 400].forEach((delay, i) => assert.ok(restarts[i]!.downMs >= delay, `restart ${i + 1}: down ${restarts[i]!.downMs} ms`));
+    [0, 50, 100, 200, 400].forEach((delay, i) =>
+      assert.ok(restarts[i]!.downMs >= delay, `restart ${i + 1}: down ${restarts[i]!.downMs} ms`),
+    );
 
     await host.crashForDiagnostics('throw');
     assert.equal(fatals.length, 1);
     const fatal = fatals[0]!;
     assert.ok(isPacerFailed(fatal));
-    assert.match(fatal.message, /^pacer worker failed 6 times within 30 s \(limit: 5 restarts per 30 s\); giving up\. Last failure: pacer worker threw: pacer crash requested for diagnostics$/);
+    assert.match(
+      fatal.message,
+      /^pacer worker failed 6 times within 30 s \(limit: 5 restarts per 30 s\); giving up\. Last failure: pacer worker threw: pacer crash requested for diagnostics$/,
+    );
     assert.deepEqual(errors, [fatal], "'error' carries the same error");
     assert.deepEqual(exits, [1]);
     assert.equal(host.state, 'failed');
@@ -219,7 +247,10 @@ test('six rapid crashes: five restarts backing off, then a fatal PACER_FAILED er
     const got = lane.received.length;
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(lane.received.length, got, 'no pacer runs any more');
-    await assert.rejects(host.crashForDiagnostics('throw'), (err) => isPacerFailed(err) && /state: failed/.test((err as Error).message));
+    await assert.rejects(
+      host.crashForDiagnostics('throw'),
+      (err) => isPacerFailed(err) && /state: failed/.test((err as Error).message),
+    );
     await host.stop(); // resolves at once
     assert.deepEqual(lane.problems, []);
   } finally {

@@ -97,12 +97,16 @@ test('the delay doubles up to maxDelayMs and stays there', () => {
 });
 
 test('limits are checked: a bad value is a coded error', () => {
-  const isInvalid = (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && /maxRestarts/.test(err.message);
+  const isInvalid = (err: unknown) =>
+    err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && /maxRestarts/.test(err.message);
   assert.throws(() => new RestartPolicy({ maxRestarts: -1 }, () => 0), isInvalid);
   assert.throws(() => new RestartPolicy({ maxRestarts: 1.5 }, () => 0), isInvalid);
   assert.throws(
     () => new RestartPolicy({ windowMs: Number.NaN }, () => 0),
-    (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && /windowMs must be a finite number/.test(err.message),
+    (err: unknown) =>
+      err instanceof PtimeError &&
+      err.code === ErrorCodes.INVALID_OPTION &&
+      /windowMs must be a finite number/.test(err.message),
   );
 });
 

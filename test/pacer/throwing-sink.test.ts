@@ -10,7 +10,15 @@ const seqOf = (wire: Buffer | string): number =>
   readStamp(Buffer.from((JSON.parse(wire.toString()) as { media: { payload: string } }).media.payload, 'base64'));
 
 test('a sink that throws loses only its own frames: the other calls of the same batch are delivered', async () => {
-  const host = new PacerHost({ lead: 3, spinUs: 0, phases: 1, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 500, nice: null });
+  const host = new PacerHost({
+    lead: 3,
+    spinUs: 0,
+    phases: 1,
+    catchUpFrames: 2,
+    lateMs: 2,
+    maxInflightBatches: 500,
+    nice: null,
+  });
   const errors = host.sinkErrors;
   try {
     const bad = new LaneRing(120);
@@ -39,7 +47,10 @@ test('a sink that throws loses only its own frames: the other calls of the same 
     await until(() => got.length === 10, 5000, 'every frame of the healthy call');
     assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.ok(errors.length > 0, 'the throwing sink is reported');
-    assert.ok(errors.every((e) => e.lane === 0), 'as its own lane');
+    assert.ok(
+      errors.every((e) => e.lane === 0),
+      'as its own lane',
+    );
   } finally {
     await host.stop();
   }

@@ -37,7 +37,10 @@ test('the visit queue pops in nextVisit order through 20,000 random inserts, mov
       }
       const expected = [...queued].filter((x) => x.nextVisit <= now);
       assert.equal(expected.length, 0, `left due after popDue(${now}): ${expected.map((x) => x.nextVisit).join(',')}`);
-      assert.deepEqual(popped, [...popped].sort((a, b) => a - b));
+      assert.deepEqual(
+        popped,
+        [...popped].sort((a, b) => a - b),
+      );
     }
     assert.equal(q.size, queued.size);
     const earliest = Math.min(...[...queued].map((x) => x.nextVisit));

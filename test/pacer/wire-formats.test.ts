@@ -54,17 +54,38 @@ test('binary lanes: each message is the raw frame of the lane’s size (640 byte
   const r = rig(640, { prefix: none, suffix: none, binary: true, framesPerMessage: 1 });
   r.push(0, 5);
   const msgs = [...r.step(0), ...r.step(20), ...r.step(40)];
-  assert.deepEqual(msgs.map((m) => m.length), [640, 640, 640]);
-  assert.deepEqual(msgs.map((m) => readStamp(m, 0, 640)), [0, 1, 2]);
+  assert.deepEqual(
+    msgs.map((m) => m.length),
+    [640, 640, 640],
+  );
+  assert.deepEqual(
+    msgs.map((m) => readStamp(m, 0, 640)),
+    [0, 1, 2],
+  );
 });
 
 test('batching lanes (Exotel): a message carries up to framesPerMessage frames as one base64 payload; the schedule moves 20 ms per frame; a mark ends a batch', () => {
-  const r = rig(320, { prefix: Buffer.from('{"p":"'), suffix: Buffer.from('"}'), binary: false, framesPerMessage: 4 }, 0);
+  const r = rig(
+    320,
+    { prefix: Buffer.from('{"p":"'), suffix: Buffer.from('"}'), binary: false, framesPerMessage: 4 },
+    0,
+  );
   r.push(0, 6);
   r.ring.pushMark(7);
   r.push(6, 3);
-  assert.deepEqual(r.step(0).map(decode), [[0, 1, 2, 3], [4, 5]], 'two messages may be out at once (lead + one message); the mark ends the second');
-  assert.deepEqual(r.step(100).map(decode), [], 'three frames queued, the carrier holds 20 ms more: wait for a full message');
+  assert.deepEqual(
+    r.step(0).map(decode),
+    [
+      [0, 1, 2, 3],
+      [4, 5],
+    ],
+    'two messages may be out at once (lead + one message); the mark ends the second',
+  );
+  assert.deepEqual(
+    r.step(100).map(decode),
+    [],
+    'three frames queued, the carrier holds 20 ms more: wait for a full message',
+  );
   assert.deepEqual(r.step(120).map(decode), [[6, 7, 8]], 'the carrier is down to the lead (0): what is queued goes');
 });
 
@@ -74,7 +95,11 @@ test('batching lanes with a real-time producer: the first message waits for a fu
   short.push(0, 1);
   assert.deepEqual(short.step(0).map(decode), [], 'one frame: wait for a full message');
   assert.deepEqual(short.step(60).map(decode), []);
-  assert.deepEqual(short.step(80).map(decode), [[0]], 'a short utterance goes once its audio has waited a message long');
+  assert.deepEqual(
+    short.step(80).map(decode),
+    [[0]],
+    'a short utterance goes once its audio has waited a message long',
+  );
 
   const live = rig(320, wire, 0);
   const msgs: number[][] = [];
@@ -82,8 +107,16 @@ test('batching lanes with a real-time producer: the first message waits for a fu
     live.push(seq++, 1);
     msgs.push(...live.step(t).map(decode));
   }
-  assert.deepEqual(msgs.map((m) => m.length), [4, 4, 4, 4, 4, 4], 'every message full');
-  assert.deepEqual(msgs.flat(), Array.from({ length: 24 }, (_, k) => k), 'in order, nothing lost');
+  assert.deepEqual(
+    msgs.map((m) => m.length),
+    [4, 4, 4, 4, 4, 4],
+    'every message full',
+  );
+  assert.deepEqual(
+    msgs.flat(),
+    Array.from({ length: 24 }, (_, k) => k),
+    'in order, nothing lost',
+  );
 });
 
 test('a paused lane (Asterisk MEDIA_XOFF) sends nothing and keeps its queue; resumed, it plays on from where it stopped', () => {
@@ -98,5 +131,8 @@ test('a paused lane (Asterisk MEDIA_XOFF) sends nothing and keeps its queue; res
   r.ring.setPaused(false);
   r.wake();
   const msgs = [...r.step(100), ...r.step(120), ...r.step(140), ...r.step(160)];
-  assert.deepEqual(msgs.map((m) => readStamp(m, 0, 160)), [1, 2, 3, 4]);
+  assert.deepEqual(
+    msgs.map((m) => readStamp(m, 0, 160)),
+    [1, 2, 3, 4],
+  );
 });

@@ -71,7 +71,8 @@ function closure(project: Lockfile, roots: readonly string[]): Record<string, Lo
     out[path] = entry;
     for (const dep of Object.keys(entry.dependencies ?? {})) visit(path, dep, false);
     for (const dep of Object.keys(entry.optionalDependencies ?? {})) visit(path, dep, true);
-    for (const dep of Object.keys(entry.peerDependencies ?? {})) visit(path, dep, entry.peerDependenciesMeta?.[dep]?.optional === true);
+    for (const dep of Object.keys(entry.peerDependencies ?? {}))
+      visit(path, dep, entry.peerDependenciesMeta?.[dep]?.optional === true);
   };
   for (const root of roots) visit('', root, false);
   return out;
@@ -81,7 +82,11 @@ function closure(project: Lockfile, roots: readonly string[]): Record<string, Lo
  * The app's package.json dependencies and its lockfile: `tarball` from its `file:` path, plus
  * `extra` (package names) at the versions the project locks.
  */
-export function offlineApp(project: Lockfile, tarball: PackedTarball, extra: readonly string[]): { dependencies: Record<string, string>; lock: Lockfile } {
+export function offlineApp(
+  project: Lockfile,
+  tarball: PackedTarball,
+  extra: readonly string[],
+): { dependencies: Record<string, string>; lock: Lockfile } {
   const own = project.packages[''];
   if (!own || own.name !== tarball.name) throw new Error(`the project's lockfile is not ${tarball.name}'s`);
   const packages = closure(project, [...Object.keys(own.dependencies ?? {}), ...extra]);
@@ -98,7 +103,12 @@ export function offlineApp(project: Lockfile, tarball: PackedTarball, extra: rea
       requires: true,
       packages: {
         '': { name: 'ptime-consumer', dependencies },
-        [`node_modules/${tarball.name}`]: { ...published, version: tarball.version, resolved: spec, integrity: tarball.integrity },
+        [`node_modules/${tarball.name}`]: {
+          ...published,
+          version: tarball.version,
+          resolved: spec,
+          integrity: tarball.integrity,
+        },
         ...packages,
       },
     },

@@ -16,7 +16,18 @@ import { offlineApp, type Lockfile } from './offline-lock.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CONSUMER = join(ROOT, 'test', 'package', 'consumer');
 /** What a clone has at its top (the tracked files), for the copy that stands in for one. */
-const CLONED = ['.gitignore', 'README.md', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'workers', 'test', 'bench'];
+const CLONED = [
+  '.gitignore',
+  'README.md',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'src',
+  'workers',
+  'test',
+  'bench',
+];
 /** Files npm packs whatever `files` says. */
 const ALWAYS_PACKED = /^(package\.json|README\.md|LICEN[CS]E(\.\w+)?)$/;
 /**
@@ -24,7 +35,11 @@ const ALWAYS_PACKED = /^(package\.json|README\.md|LICEN[CS]E(\.\w+)?)$/;
  * this proves it. A request that got out would fail as with no network at all, and npm's retries
  * before it falls back to the cache (about two minutes) outlast the install's timeout.
  */
-const NO_NETWORK = { ...process.env, npm_config_proxy: 'http://127.0.0.1:9', npm_config_https_proxy: 'http://127.0.0.1:9' };
+const NO_NETWORK = {
+  ...process.env,
+  npm_config_proxy: 'http://127.0.0.1:9',
+  npm_config_https_proxy: 'http://127.0.0.1:9',
+};
 
 const tmp = mkdtempSync(join(tmpdir(), 'ptime-pack-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -35,12 +50,27 @@ interface Run {
   stderr: string;
 }
 
-function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Run> {
   return new Promise((done) => {
-    execFile(cmd, args, { cwd, env, timeout: timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-      done({ code, stdout, stderr: err !== null && err.killed ? `${stderr}\n(killed after ${timeoutMs} ms)` : stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd, env, timeout: timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+        done({
+          code,
+          stdout,
+          stderr: err !== null && err.killed ? `${stderr}\n(killed after ${timeoutMs} ms)` : stderr,
+        });
+      },
+    );
   });
 }
 
@@ -52,27 +82,54 @@ test('the packed tarball installs offline, compiles under a strict consumer and 
   // A fresh clone: the sources, no dist/, the project's installed modules (as after `npm ci`).
   const clone = join(tmp, 'clone');
   for (const entry of CLONED) {
-    cpSync(join(ROOT, entry), join(clone, entry), { recursive: true, filter: (src) => relative(ROOT, src) !== join('bench', 'out') });
+    cpSync(join(ROOT, entry), join(clone, entry), {
+      recursive: true,
+      filter: (src) => relative(ROOT, src) !== join('bench', 'out'),
+    });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
 
   const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp], clone, 120_000, NO_NETWORK);
   assert.equal(pack.code, 0, explain('npm pack', pack));
-  const [packed] = JSON.parse(pack.stdout) as { name: string; version: string; filename: string; integrity: string; files: { path: string }[] }[];
+  const [packed] = JSON.parse(pack.stdout) as {
+    name: string;
+    version: string;
+    filename: string;
+    integrity: string;
+    files: { path: string }[];
+  }[];
   assert.ok(packed, `npm pack --json described no tarball: ${pack.stdout}`);
   const files = packed.files.map((f) => f.path);
-  for (const needed of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/testing/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/pacer.js', 'dist/workers/codec.js', 'dist/workers/io.js']) {
+  for (const needed of [
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/src/testing/index.d.ts',
+    'dist/src/cli/main.js',
+    'dist/workers/pacer.js',
+    'dist/workers/codec.js',
+    'dist/workers/io.js',
+  ]) {
     assert.ok(files.includes(needed), `the tarball lacks ${needed}`);
   }
-  const stray = files.filter((f) => !f.startsWith('dist/src/') && !f.startsWith('dist/workers/') && !ALWAYS_PACKED.test(f));
+  const stray = files.filter(
+    (f) => !f.startsWith('dist/src/') && !f.startsWith('dist/workers/') && !ALWAYS_PACKED.test(f),
+  );
   assert.deepEqual(stray, [], 'only the built package, its manifest and README are packed');
 
   const app = join(tmp, 'app');
   cpSync(CONSUMER, app, { recursive: true });
   const project = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
-  const tarball = { name: packed.name, version: packed.version, integrity: packed.integrity, path: `../${packed.filename}` };
+  const tarball = {
+    name: packed.name,
+    version: packed.version,
+    integrity: packed.integrity,
+    path: `../${packed.filename}`,
+  };
   const { dependencies, lock } = offlineApp(project, tarball, ['typescript', '@types/node']);
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'ptime-consumer', private: true, type: 'module', dependencies }, null, 2)}\n`);
+  writeFileSync(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: 'ptime-consumer', private: true, type: 'module', dependencies }, null, 2)}\n`,
+  );
   writeFileSync(join(app, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
 
   const install = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app, 60_000, NO_NETWORK);
@@ -82,10 +139,23 @@ test('the packed tarball installs offline, compiles under a strict consumer and 
   assert.equal(bin.code, 0, explain('ptime --help', bin));
   assert.match(bin.stdout, /^Usage: ptime <command>/);
 
-  const tsc = await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app, 60_000);
+  const tsc = await run(
+    process.execPath,
+    [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+    app,
+    60_000,
+  );
   assert.equal(tsc.code, 0, explain('the strict consumer does not compile: tsc', tsc));
 
   const consumer = await run(process.execPath, ['dist/app.js'], app, 30_000);
   assert.equal(consumer.code, 0, explain('the consumer', consumer));
-  assert.deepEqual(consumer.stdout.trim().split('\n'), ['listening', 'speak played', 'mark played', 'peer frames ok', 'refused PTIME_ERR_INVALID_AUDIO', 'call closed 1000', 'engine closed']);
+  assert.deepEqual(consumer.stdout.trim().split('\n'), [
+    'listening',
+    'speak played',
+    'mark played',
+    'peer frames ok',
+    'refused PTIME_ERR_INVALID_AUDIO',
+    'call closed 1000',
+    'engine closed',
+  ]);
 });

@@ -42,7 +42,12 @@ function startMsg(mediaFormat: Record<string, unknown>): string {
 const MULAW_8K = { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 };
 
 function isBufferJson(x: unknown): x is { type: 'Buffer'; data: number[] } {
-  return typeof x === 'object' && x !== null && (x as { type?: unknown }).type === 'Buffer' && Array.isArray((x as { data?: unknown }).data);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    (x as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((x as { data?: unknown }).data)
+  );
 }
 
 /** What parse returned, with a Buffer shown as its length: the size is what these tests are about. */
@@ -78,7 +83,16 @@ test('start parses ids, tracks and customParameters; string sampleRate/channels 
   assert.deepEqual(adapter.parse(raw), {
     event: 'start',
     streamSid: SID,
-    start: { carrier: 'twilio', raw: JSON.parse(raw), streamSid: SID, accountSid: ACCOUNT, callSid: CALL, tracks: ['inbound'], customParameters: { mode: 'tone', lang: 'en' }, format: WIRE_MULAW },
+    start: {
+      carrier: 'twilio',
+      raw: JSON.parse(raw),
+      streamSid: SID,
+      accountSid: ACCOUNT,
+      callSid: CALL,
+      tracks: ['inbound'],
+      customParameters: { mode: 'tone', lang: 'en' },
+      format: WIRE_MULAW,
+    },
   });
   // Twilio sends number-like fields as strings, so "8000"/"1" must be read as the numbers.
   const ev = adapter.parse(startMsg({ encoding: 'audio/x-mulaw', sampleRate: '8000', channels: '1' }));
@@ -99,16 +113,35 @@ test('media parses string chunk/timestamp as numbers and decodes the payload to 
 
 test('dtmf, mark and stop parse to their typed events', () => {
   assert.deepEqual(
-    adapter.parse(JSON.stringify({ event: 'dtmf', streamSid: SID, sequenceNumber: '5', dtmf: { track: 'inbound_track', digit: '#' } })),
+    adapter.parse(
+      JSON.stringify({
+        event: 'dtmf',
+        streamSid: SID,
+        sequenceNumber: '5',
+        dtmf: { track: 'inbound_track', digit: '#' },
+      }),
+    ),
     { event: 'dtmf', streamSid: SID, track: 'inbound_track', digit: '#' },
   );
-  assert.deepEqual(adapter.parse(JSON.stringify({ event: 'mark', streamSid: SID, sequenceNumber: '6', mark: { name: 'greeting-done' } })), {
-    event: 'mark',
-    streamSid: SID,
-    name: 'greeting-done',
-  });
   assert.deepEqual(
-    adapter.parse(JSON.stringify({ event: 'stop', streamSid: SID, sequenceNumber: '7', stop: { accountSid: ACCOUNT, callSid: CALL } })),
+    adapter.parse(
+      JSON.stringify({ event: 'mark', streamSid: SID, sequenceNumber: '6', mark: { name: 'greeting-done' } }),
+    ),
+    {
+      event: 'mark',
+      streamSid: SID,
+      name: 'greeting-done',
+    },
+  );
+  assert.deepEqual(
+    adapter.parse(
+      JSON.stringify({
+        event: 'stop',
+        streamSid: SID,
+        sequenceNumber: '7',
+        stop: { accountSid: ACCOUNT, callSid: CALL },
+      }),
+    ),
     { event: 'stop', streamSid: SID, accountSid: ACCOUNT, callSid: CALL },
   );
 });
@@ -130,7 +163,11 @@ test('an unknown event is PTIME_ERR_UNKNOWN_EVENT and names the event', () => {
 
 test('media, dtmf, mark and stop without a streamSid are PTIME_ERR_STREAM_SID', () => {
   const payload = Buffer.from(FRAME).toString('base64');
-  rejects(JSON.stringify({ event: 'media', media: { chunk: '1', timestamp: '0', payload } }), ErrorCodes.STREAM_SID, /streamSid/);
+  rejects(
+    JSON.stringify({ event: 'media', media: { chunk: '1', timestamp: '0', payload } }),
+    ErrorCodes.STREAM_SID,
+    /streamSid/,
+  );
   rejects(mediaMsg(payload, { streamSid: '' }), ErrorCodes.STREAM_SID, /streamSid/);
   rejects(JSON.stringify({ event: 'dtmf', dtmf: { digit: '1' } }), ErrorCodes.STREAM_SID, /streamSid/);
   rejects(JSON.stringify({ event: 'mark', mark: { name: 'a' } }), ErrorCodes.STREAM_SID, /streamSid/);
@@ -155,7 +192,11 @@ test('a payload that is not base64 is PTIME_ERR_BAD_PAYLOAD', () => {
 
 test('a payload of the wrong size is PTIME_ERR_PAYLOAD_SIZE and says how many bytes came', () => {
   for (const n of [0, 1, 80, 159, 320, 480]) {
-    rejects(mediaMsg(Buffer.alloc(n, 0x55).toString('base64')), ErrorCodes.PAYLOAD_SIZE, new RegExp(`160 bytes.*got ${n}\\b`));
+    rejects(
+      mediaMsg(Buffer.alloc(n, 0x55).toString('base64')),
+      ErrorCodes.PAYLOAD_SIZE,
+      new RegExp(`160 bytes.*got ${n}\\b`),
+    );
   }
 });
 
@@ -200,8 +241,10 @@ test('mark with an empty or over-long name is PTIME_ERR_BAD_MESSAGE and states t
 });
 
 test('dtmf with a digit outside 0-9 * # A-D is PTIME_ERR_BAD_MESSAGE', () => {
-  const dtmf = (digit: unknown): string => JSON.stringify({ event: 'dtmf', streamSid: SID, dtmf: { track: 'inbound_track', digit } });
-  for (const digit of ['x', '', '12', 'a', 'E', 5]) rejects(dtmf(digit), ErrorCodes.BAD_MESSAGE, /dtmf\.digit must be one of 0-9 \* # A-D/);
+  const dtmf = (digit: unknown): string =>
+    JSON.stringify({ event: 'dtmf', streamSid: SID, dtmf: { track: 'inbound_track', digit } });
+  for (const digit of ['x', '', '12', 'a', 'E', 5])
+    rejects(dtmf(digit), ErrorCodes.BAD_MESSAGE, /dtmf\.digit must be one of 0-9 \* # A-D/);
   for (const digit of ['0', '9', '*', '#', 'A', 'D']) {
     const ev = adapter.parse(dtmf(digit));
     assert.equal(ev.event === 'dtmf' && ev.digit, digit);
@@ -231,7 +274,11 @@ test('outbound messages stay valid JSON when the streamSid or mark name holds qu
     const { prefix, suffix } = adapter.mediaWire(sid);
     assert.deepEqual(JSON.parse(prefix + b64 + suffix), { event: 'media', streamSid: sid, media: { payload: b64 } });
     assert.deepEqual(JSON.parse(adapter.clearMessage(sid)), { event: 'clear', streamSid: sid });
-    assert.deepEqual(JSON.parse(adapter.markMessage(sid, 'a"b\\c')), { event: 'mark', streamSid: sid, mark: { name: 'a"b\\c' } });
+    assert.deepEqual(JSON.parse(adapter.markMessage(sid, 'a"b\\c')), {
+      event: 'mark',
+      streamSid: sid,
+      mark: { name: 'a"b\\c' },
+    });
   }
 });
 

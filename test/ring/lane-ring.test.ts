@@ -28,7 +28,8 @@ test('a bound outside 1..1024 is refused with a coded error naming the limit', (
   for (const bad of [0, -1, 1.5, MAX_QUEUE_FRAMES + 1, Number.NaN]) {
     assert.throws(
       () => new LaneRing(bad),
-      (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.QUEUE_BOUND && /1 to 1024/.test(err.message),
+      (err: unknown) =>
+        err instanceof PtimeError && err.code === ErrorCodes.QUEUE_BOUND && /1 to 1024/.test(err.message),
     );
   }
   assert.equal(new LaneRing(MAX_QUEUE_FRAMES).bound, MAX_QUEUE_FRAMES);
@@ -41,7 +42,10 @@ test('overflow drops the oldest, keeps the newest `bound` frames and counts ever
   assert.equal(ring.depth(), 120);
   assert.equal(dropped, 880);
   assert.equal(ring.drops, 880);
-  assert.deepEqual(drain(ring).seqs, Array.from({ length: 120 }, (_, i) => 880 + i));
+  assert.deepEqual(
+    drain(ring).seqs,
+    Array.from({ length: 120 }, (_, i) => 880 + i),
+  );
 });
 
 test('a mark that falls off a full queue is reported, not lost', () => {
@@ -123,7 +127,11 @@ async function runConcurrent(seed: number, total: number, clearEvery: number): P
     prevGen = gen;
   }
   // Every gap in the sequence is accounted for by a counted drop or a clear.
-  assert.equal(count + ring.drops + cleared, total, `received ${count} + dropped ${ring.drops} + cleared ${cleared} = ${total}`);
+  assert.equal(
+    count + ring.drops + cleared,
+    total,
+    `received ${count} + dropped ${ring.drops} + cleared ${cleared} = ${total}`,
+  );
   assert.ok(total / ring.slots > 100, 'many trips round the ring');
   assert.ok(count > 0 && ring.drops > 0, 'both consumption and drop-oldest were exercised');
 }

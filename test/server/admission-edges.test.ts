@@ -46,7 +46,10 @@ test('a start that arrives while the engine drains is refused with 1001 and coun
     assert.equal(fx.engine.stats().rejected[ErrorCodes.SHUTTING_DOWN], 1);
     assert.equal(fx.engine.calls.size, 1, 'no call was started for it');
     await closing;
-    assert.deepEqual(a.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 25 }, (_, i) => i));
+    assert.deepEqual(
+      a.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 25 }, (_, i) => i),
+    );
   } finally {
     await fx.close();
   }
@@ -82,7 +85,10 @@ test('over the inbound rate, media is dropped but a mark echo settles its mark a
     assert.deepEqual(await marked, { name: 'over-the-rate', status: 'played' });
     c.stop();
     await until(() => call.isClosed, 5000, 'the call ended by stop');
-    assert.ok((fx.engine.stats().rejected[ErrorCodes.INBOUND_RATE] ?? 0) >= 80, 'the media flood was dropped and counted');
+    assert.ok(
+      (fx.engine.stats().rejected[ErrorCodes.INBOUND_RATE] ?? 0) >= 80,
+      'the media flood was dropped and counted',
+    );
     assert.equal(fx.engine.calls.size, 0);
   } finally {
     await fx.close();
@@ -106,10 +112,16 @@ test('refused upgrades whose peer resets while we answer do not take the process
         }),
       );
     }
-    assert.ok((fx.engine.stats().rejected[ErrorCodes.TOO_MANY_CALLS] ?? 0) > 0, 'the upgrades reached admission and were refused');
+    assert.ok(
+      (fx.engine.stats().rejected[ErrorCodes.TOO_MANY_CALLS] ?? 0) > 0,
+      'the upgrades reached admission and were refused',
+    );
     for (let seq = 0; seq < 10; seq++) controlCall.send(stampedFrame(seq));
     await control.waitFor((m) => m.filter((x) => x.event === 'media').length >= 10, 5000, 'control audio');
-    assert.deepEqual(control.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 10 }, (_, i) => i));
+    assert.deepEqual(
+      control.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 10 }, (_, i) => i),
+    );
   } finally {
     await fx.close();
   }

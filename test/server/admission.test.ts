@@ -31,14 +31,22 @@ test('X-Twilio-Signature: valid for the public URL opens, missing/wrong/other-to
   const fx = await startEngine({ twilioAuthToken: TOKEN, publicUrl });
   try {
     assert.equal(await upgrade(fx.url, { 'X-Twilio-Signature': sign(publicUrl) }), 101);
-    assert.equal(await upgrade(`${fx.url}?x=1`, { 'X-Twilio-Signature': sign(`${publicUrl}?x=1`) }), 101, 'the query string is signed too');
+    assert.equal(
+      await upgrade(`${fx.url}?x=1`, { 'X-Twilio-Signature': sign(`${publicUrl}?x=1`) }),
+      101,
+      'the query string is signed too',
+    );
     assert.equal(await upgrade(fx.url, {}), 403);
     assert.equal(await upgrade(fx.url, { 'X-Twilio-Signature': sign(publicUrl, 'another-account-token') }), 403);
     assert.equal(await upgrade(fx.url, { 'X-Twilio-Signature': sign(fx.url) }), 403, 'signed for the wrong URL');
     assert.equal(await upgrade(fx.url, { 'X-Twilio-Signature': 'not base64 at all' }), 403);
     await fx.engine.settled();
     assert.equal(fx.engine.stats().rejected[ErrorCodes.BAD_SIGNATURE], 4);
-    await until(() => fx.logs.some((l) => l.msg === 'rejected' && l['code'] === ErrorCodes.BAD_SIGNATURE), 5000, 'the log line');
+    await until(
+      () => fx.logs.some((l) => l.msg === 'rejected' && l['code'] === ErrorCodes.BAD_SIGNATURE),
+      5000,
+      'the log line',
+    );
     assert.ok(!JSON.stringify(fx.logs).includes(TOKEN), 'the token is never logged');
   } finally {
     await fx.close();
@@ -92,14 +100,23 @@ test('an inbound flood is dropped above the rate and closed with 1008 when it pe
     assert.ok(dropped > 0, 'excess messages counted');
     assert.ok(received <= 50 + 100 * 3, `no more than burst + rate got through (${received})`);
     await control.waitFor((m) => m.filter((x) => x.event === 'media').length >= 50, 5000, 'control audio');
-    assert.deepEqual(control.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      control.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   } finally {
     await fx.close();
   }
 });
 
 test('a peer that stops reading: its frames are dropped and counted, then it is closed with 1008; the other call keeps every frame', async () => {
-  const fx = await startEngine({ maxBufferedBytes: 64 * 1024, slowPeerCloseMs: 500, queue: 1024, highWaterMark: 1024, maxMarkNameBytes: 4096 });
+  const fx = await startEngine({
+    maxBufferedBytes: 64 * 1024,
+    slowPeerCloseMs: 500,
+    queue: 1024,
+    highWaterMark: 1024,
+    maxMarkNameBytes: 4096,
+  });
   try {
     const control = await fx.connect();
     const controlCall = await startCall(fx.engine, control);
@@ -124,7 +141,10 @@ test('a peer that stops reading: its frames are dropped and counted, then it is 
     assert.ok(stuckCall.stats().slowPeerDrops > 0, 'frames were dropped, not buffered');
     assert.equal(fx.engine.stats().rejected[ErrorCodes.SLOW_PEER], 1);
     await control.waitFor((m) => m.filter((x) => x.event === 'media').length >= 100, 10_000, 'control audio');
-    assert.deepEqual(control.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      control.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     assert.equal(controlCall.stats().slowPeerDrops, 0);
   } finally {
     await fx.close();
@@ -146,7 +166,11 @@ test('graceful close: queued audio plays out, new streams get 503, sockets close
     await assert.rejects(TwilioClient.connect(fx.url), /503/);
     assert.equal(await c.closed(), 1001);
     await closing;
-    assert.deepEqual(c.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 50 }, (_, i) => i), 'every queued frame was sent first');
+    assert.deepEqual(
+      c.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 50 }, (_, i) => i),
+      'every queued frame was sent first',
+    );
   } finally {
     await fx.close();
   }
@@ -161,7 +185,11 @@ test('graceful close with a short deadline closes calls with audio still queued,
     await fx.engine.close({ drainMs: 200 });
     assert.equal(await c.closed(), 1001);
     assert.ok(c.media.length < 100, `cut short (${c.media.length} frames)`);
-    assert.ok(fx.logs.some((l) => l.msg === 'drain deadline reached; closing calls with audio still queued' && l['calls'] === 1));
+    assert.ok(
+      fx.logs.some(
+        (l) => l.msg === 'drain deadline reached; closing calls with audio still queued' && l['calls'] === 1,
+      ),
+    );
   } finally {
     await fx.close();
   }

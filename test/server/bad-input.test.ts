@@ -15,13 +15,20 @@ test('bad input is rejected, counted and logged; a control call streaming beside
   try {
     const control = await fx.connect();
     control.start();
-    const controlAudio = streamFrames(control, Array.from({ length: 150 }, (_, k) => stampedFrame(k)));
+    const controlAudio = streamFrames(
+      control,
+      Array.from({ length: 150 }, (_, k) => stampedFrame(k)),
+    );
 
     const bad = await fx.connect();
     const send = (m: unknown) => bad.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
     // streamSid null: leave the field out entirely.
     const media = (payload: string, streamSid: string | null = bad.streamSid) =>
-      send({ event: 'media', ...(streamSid === null ? {} : { streamSid }), media: { track: 'inbound', chunk: '1', timestamp: '0', payload } });
+      send({
+        event: 'media',
+        ...(streamSid === null ? {} : { streamSid }),
+        media: { track: 'inbound', chunk: '1', timestamp: '0', payload },
+      });
     const good = Buffer.from(stampedFrame(1)).toString('base64');
 
     const expected: [string, () => void][] = [
@@ -30,7 +37,13 @@ test('bad input is rejected, counted and logged; a control call streaming beside
       [ErrorCodes.BINARY_FRAME, () => bad.ws.send(Buffer.from([1, 2, 3]))],
       [ErrorCodes.UNKNOWN_EVENT, () => send({ event: 'dance' })],
       [ErrorCodes.BAD_MESSAGE, () => send('[1,2]')],
-      [ErrorCodes.DUPLICATE_START, () => { bad.start(); bad.start(); }],
+      [
+        ErrorCodes.DUPLICATE_START,
+        () => {
+          bad.start();
+          bad.start();
+        },
+      ],
       [ErrorCodes.STREAM_SID, () => media(good, 'MZ-someone-else')],
       [ErrorCodes.STREAM_SID, () => media(good, null)],
       [ErrorCodes.BAD_PAYLOAD, () => media('!'.repeat(216))],
@@ -59,7 +72,11 @@ test('bad input is rejected, counted and logged; a control call streaming beside
 
     await controlAudio;
     await control.waitFor((m) => m.filter((x) => x.event === 'media').length >= 150, 10_000, 'control audio');
-    assert.deepEqual(control.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 150 }, (_, k) => k), 'control call intact and in order');
+    assert.deepEqual(
+      control.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 150 }, (_, k) => k),
+      'control call intact and in order',
+    );
 
     const counted = fx.engine.stats().rejected;
     assert.equal(counted[ErrorCodes.MESSAGE_TOO_BIG], 1);

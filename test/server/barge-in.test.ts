@@ -6,7 +6,6 @@ import { startCall, startEngine } from '../helpers/engine-fixture.js';
 import { payloadBytes } from '../helpers/twilio-client.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
-
 test('DTMF: clear, then the mark; no frame queued before the clear arrives after it', async () => {
   const fx = await startEngine({ lead: 3 });
   attachDemoApp(fx.engine);
@@ -18,14 +17,21 @@ test('DTMF: clear, then the mark; no frame queued before the clear arrives after
     c.dtmf('5');
     await c.waitFor((m) => m.some((x) => x.event === 'mark'), 5000, 'the dtmf mark');
     for (let seq = 1000; seq < 1010; seq++) c.media160(stampedFrame(seq)); // new audio after barge-in
-    await c.waitFor((m) => m.filter((x) => x.event === 'media' && readStamp(payloadBytes(x)) >= 1000).length >= 10, 5000, 'post-clear audio');
+    await c.waitFor(
+      (m) => m.filter((x) => x.event === 'media' && readStamp(payloadBytes(x)) >= 1000).length >= 10,
+      5000,
+      'post-clear audio',
+    );
     const events = c.received.map((m) => (m.event === 'media' ? readStamp(payloadBytes(m)) : m.event));
     const clearAt = events.indexOf('clear');
     const markAt = events.indexOf('mark');
     assert.ok(clearAt > 0 && markAt > clearAt, 'clear comes first, then the mark');
     assert.equal(c.received[markAt]!.mark!.name, 'dtmf-5');
     const afterClear = events.slice(clearAt + 1).filter((e): e is number => typeof e === 'number');
-    assert.ok(afterClear.every((seq) => seq >= 1000), `nothing from before the clear after it: ${afterClear.slice(0, 5).join(',')}`);
+    assert.ok(
+      afterClear.every((seq) => seq >= 1000),
+      `nothing from before the clear after it: ${afterClear.slice(0, 5).join(',')}`,
+    );
     assert.equal(afterClear.length, 10);
     const before = events.slice(0, clearAt).filter((e): e is number => typeof e === 'number');
     assert.ok(before.length < 100, 'the clear cut playback short');

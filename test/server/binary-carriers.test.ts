@@ -12,7 +12,11 @@ const ROUTES = { '/media': 'twilio', '/vonage': 'vonage', '/asterisk': 'asterisk
 const VONAGE_AUTH = { Authorization: 'Bearer vonage-secret-1' };
 const ASTERISK_AUTH = { Authorization: `Basic ${Buffer.from('asterisk:pw-1').toString('base64')}` };
 const EXOTEL_AUTH = { Authorization: `Basic ${Buffer.from('KEY1:TOKEN1').toString('base64')}` };
-const AUTH = { vonageAuth: 'bearer:vonage-secret-1', asteriskAuth: 'basic:asterisk:pw-1', exotelCredentials: 'KEY1:TOKEN1' };
+const AUTH = {
+  vonageAuth: 'bearer:vonage-secret-1',
+  asteriskAuth: 'basic:asterisk:pw-1',
+  exotelCredentials: 'KEY1:TOKEN1',
+};
 
 function urlOf(fx: Fixture, path: string): string {
   return `ws://127.0.0.1:${fx.engine.address()!.port}${path}`;
@@ -20,8 +24,14 @@ function urlOf(fx: Fixture, path: string): string {
 
 const stamps = (frames: Buffer[], size: number): number[] => frames.map((f) => readStamp(f, 0, size));
 const frameOf = (seq: number, size: number): Uint8Array => stampedFrame(seq, new Uint8Array(size));
-const isCmd = (name: string) => (m: Record<string, unknown>): boolean => m['command'] === name;
-const isAction = (name: string) => (m: Record<string, unknown>): boolean => m['action'] === name;
+const isCmd =
+  (name: string) =>
+  (m: Record<string, unknown>): boolean =>
+    m['command'] === name;
+const isAction =
+  (name: string) =>
+  (m: Record<string, unknown>): boolean =>
+    m['action'] === name;
 
 test('Vonage: websocket:connected is the start (L16 16 kHz, headers as parameters), binary echo of exact 640-byte frames, DTMF → clear then notify, the notify echo settles the mark', async () => {
   const fx = await startEngine({ routes: { ...ROUTES }, ...AUTH });
@@ -29,7 +39,12 @@ test('Vonage: websocket:connected is the start (L16 16 kHz, headers as parameter
   try {
     const calling = once(fx.engine, 'call') as Promise<[Call]>;
     const peer = await BinaryPeer.connect(urlOf(fx, '/vonage'), VONAGE_AUTH);
-    peer.json({ event: 'websocket:connected', 'content-type': 'audio/l16;rate=16000', mode: 'echo', uuid: 'vg-call-1' });
+    peer.json({
+      event: 'websocket:connected',
+      'content-type': 'audio/l16;rate=16000',
+      mode: 'echo',
+      uuid: 'vg-call-1',
+    });
     const [call] = await calling;
     assert.deepEqual({ ...call.format }, { encoding: 'l16', sampleRate: 16000, frameBytes: 640, silence: 0 });
     assert.equal(call.callSid, 'vg-call-1');
@@ -40,8 +55,15 @@ test('Vonage: websocket:connected is the start (L16 16 kHz, headers as parameter
 
     for (let s = 0; s < 20; s++) peer.frame(frameOf(s, 640));
     await peer.waitFor(() => peer.audio.length >= 20, 5000, '20 echoed frames');
-    assert.ok(peer.audio.every((f) => f.length === 640), 'every message exactly 640 bytes (20 ms at 16 kHz)');
-    assert.deepEqual(stamps(peer.audio, 640), Array.from({ length: 20 }, (_, k) => k), 'in order, bytes unchanged');
+    assert.ok(
+      peer.audio.every((f) => f.length === 640),
+      'every message exactly 640 bytes (20 ms at 16 kHz)',
+    );
+    assert.deepEqual(
+      stamps(peer.audio, 640),
+      Array.from({ length: 20 }, (_, k) => k),
+      'in order, bytes unchanged',
+    );
 
     for (let s = 100; s < 200; s++) peer.frame(frameOf(s, 640));
     await until(() => call.queueDepth > 20, 5000, 'a backlog queued');
@@ -52,7 +74,11 @@ test('Vonage: websocket:connected is the start (L16 16 kHz, headers as parameter
     assert.ok(clearAt >= 0 && clearAt < markAt, 'clear, then the notify');
     assert.deepEqual(peer.control[peer.control.findIndex(isAction('clear'))], { action: 'clear' });
     assert.deepEqual(peer.control.find(isAction('notify')), { action: 'notify', payload: { name: 'dtmf-5' } });
-    const afterClear = (): number[] => stamps(peer.received.slice(clearAt + 1).flatMap((m) => (m.kind === 'audio' ? [m.bytes] : [])), 640);
+    const afterClear = (): number[] =>
+      stamps(
+        peer.received.slice(clearAt + 1).flatMap((m) => (m.kind === 'audio' ? [m.bytes] : [])),
+        640,
+      );
     assert.deepEqual(afterClear(), [], 'no frame queued before the clear is sent after it');
     for (let s = 1000; s < 1005; s++) peer.frame(frameOf(s, 640));
     await peer.waitFor(() => afterClear().length >= 5, 5000, 'the audio sent after the barge-in');
@@ -60,7 +86,10 @@ test('Vonage: websocket:connected is the start (L16 16 kHz, headers as parameter
     peer.json({ event: 'websocket:cleared' });
     peer.json({ event: 'websocket:notify', payload: { name: 'dtmf-5' } });
     await until(() => marks.some((r) => r.name === 'dtmf-5'), 5000, 'the mark to settle');
-    assert.deepEqual(marks.find((r) => r.name === 'dtmf-5'), { name: 'dtmf-5', status: 'played' });
+    assert.deepEqual(
+      marks.find((r) => r.name === 'dtmf-5'),
+      { name: 'dtmf-5', status: 'played' },
+    );
     assert.deepEqual(peer.notJson, []);
 
     // sendPcm16 converts to the call's format: 100 ms of 48 kHz audio is five 640-byte frames.
@@ -85,7 +114,16 @@ test('Asterisk chan_websocket: MEDIA_START (ulaw, channel variables), binary ech
   try {
     const calling = once(fx.engine, 'call') as Promise<[Call]>;
     const peer = await BinaryPeer.connect(urlOf(fx, '/asterisk'), ASTERISK_AUTH, ['media']);
-    peer.json({ event: 'MEDIA_START', connection_id: 'conn-1', channel: 'WebSocket/conn-1', channel_id: 'chan-1', format: 'ulaw', optimal_frame_size: 160, ptime: 20, channel_variables: { mode: 'echo' } });
+    peer.json({
+      event: 'MEDIA_START',
+      connection_id: 'conn-1',
+      channel: 'WebSocket/conn-1',
+      channel_id: 'chan-1',
+      format: 'ulaw',
+      optimal_frame_size: 160,
+      ptime: 20,
+      channel_variables: { mode: 'echo' },
+    });
     const [call] = await calling;
     assert.equal(call.streamSid, 'conn-1');
     assert.equal(call.callSid, 'chan-1');
@@ -96,7 +134,10 @@ test('Asterisk chan_websocket: MEDIA_START (ulaw, channel variables), binary ech
     for (let s = 0; s < 20; s++) peer.frame(stampedFrame(s));
     await peer.waitFor(() => peer.audio.length >= 20, 5000, '20 echoed frames');
     assert.ok(peer.audio.every((f) => f.length === 160));
-    assert.deepEqual(stamps(peer.audio, 160), Array.from({ length: 20 }, (_, k) => k));
+    assert.deepEqual(
+      stamps(peer.audio, 160),
+      Array.from({ length: 20 }, (_, k) => k),
+    );
 
     for (let s = 100; s < 130; s++) peer.frame(stampedFrame(s));
     await until(() => call.queueDepth > 10, 5000, 'a backlog queued');
@@ -105,10 +146,17 @@ test('Asterisk chan_websocket: MEDIA_START (ulaw, channel variables), binary ech
     const clearAt = peer.indexOf(isCmd('FLUSH_MEDIA'));
     assert.ok(clearAt >= 0 && clearAt < peer.indexOf(isCmd('MARK_MEDIA')));
     assert.deepEqual(peer.control.find(isCmd('MARK_MEDIA')), { command: 'MARK_MEDIA', correlation_id: 'dtmf-7' });
-    assert.equal(peer.received.slice(clearAt + 1).filter((m) => m.kind === 'audio').length, 0, 'nothing of the backlog after FLUSH_MEDIA');
+    assert.equal(
+      peer.received.slice(clearAt + 1).filter((m) => m.kind === 'audio').length,
+      0,
+      'nothing of the backlog after FLUSH_MEDIA',
+    );
     peer.json({ event: 'MEDIA_MARK_PROCESSED', channel_id: 'chan-1', correlation_id: 'dtmf-7' });
     await until(() => marks.some((r) => r.name === 'dtmf-7'), 5000, 'the mark to settle');
-    assert.deepEqual(marks.find((r) => r.name === 'dtmf-7'), { name: 'dtmf-7', status: 'played' });
+    assert.deepEqual(
+      marks.find((r) => r.name === 'dtmf-7'),
+      { name: 'dtmf-7', status: 'played' },
+    );
 
     // Flow control: with the lane empty, XOFF; what the app sends now waits, bounded by the queue.
     await until(() => call.queueDepth === 0, 5000, 'the queue to empty');
@@ -122,10 +170,18 @@ test('Asterisk chan_websocket: MEDIA_START (ulaw, channel variables), binary ech
     assert.equal(call.queueDepth, 40, 'the queue holds its bound');
     peer.json({ event: 'MEDIA_XON', channel_id: 'chan-1' });
     await peer.waitFor(() => peer.audio.length >= sent + 40, 5000, 'the held audio after MEDIA_XON');
-    assert.deepEqual(stamps(peer.audio.slice(sent), 160), Array.from({ length: 40 }, (_, k) => 220 + k), 'the newest 40, in order');
+    assert.deepEqual(
+      stamps(peer.audio.slice(sent), 160),
+      Array.from({ length: 40 }, (_, k) => 220 + k),
+      'the newest 40, in order',
+    );
 
     // A mark name that would make a MARK_MEDIA command over Asterisk's 128 bytes is refused by name.
-    assert.throws(() => void call.mark('m'.repeat(100)), (e: Error & { code?: string }) => e.code === ErrorCodes.MARK_NAME && /asterisk's command size\) is 84/.test(e.message));
+    assert.throws(
+      () => void call.mark('m'.repeat(100)),
+      (e: Error & { code?: string }) =>
+        e.code === ErrorCodes.MARK_NAME && /asterisk's command size\) is 84/.test(e.message),
+    );
     const closed = once(call, 'close');
     peer.ws.close(1000, 'hang-up');
     await closed;
@@ -146,7 +202,15 @@ test('Exotel: start at 8 kHz L16, 100 ms inbound chunks reach the app as 20 ms f
       event: 'start',
       sequence_number: '1',
       stream_sid: sid,
-      start: { stream_sid: sid, call_sid: 'ex-call-1', account_sid: 'ex-acct', from: '+911', to: '+912', custom_parameters: { mode: 'echo' }, media_format: { encoding: 'audio/x-raw', sample_rate: '8000', bit_rate: '16' } },
+      start: {
+        stream_sid: sid,
+        call_sid: 'ex-call-1',
+        account_sid: 'ex-acct',
+        from: '+911',
+        to: '+912',
+        custom_parameters: { mode: 'echo' },
+        media_format: { encoding: 'audio/x-raw', sample_rate: '8000', bit_rate: '16' },
+      },
     });
     const [call] = await calling;
     assert.equal(call.callSid, 'ex-call-1');
@@ -160,7 +224,12 @@ test('Exotel: start at 8 kHz L16, 100 ms inbound chunks reach the app as 20 ms f
     let seq = 1;
     const chunk = (first: number): void => {
       const bytes = Buffer.concat(Array.from({ length: 5 }, (_, i) => frameOf(first + i, 320)));
-      peer.json({ event: 'media', sequence_number: String(++seq), stream_sid: sid, media: { chunk: String(seq), timestamp: String(seq * 100), payload: bytes.toString('base64') } });
+      peer.json({
+        event: 'media',
+        sequence_number: String(++seq),
+        stream_sid: sid,
+        media: { chunk: String(seq), timestamp: String(seq * 100), payload: bytes.toString('base64') },
+      });
     };
     for (let c = 0; c < 6; c++) chunk(c * 5);
     const media = (): Record<string, unknown>[] => peer.control.filter((m) => m['event'] === 'media');
@@ -170,30 +239,60 @@ test('Exotel: start at 8 kHz L16, 100 ms inbound chunks reach the app as 20 ms f
         return Array.from({ length: bytes.length / 320 }, (_, i) => bytes.subarray(i * 320, (i + 1) * 320));
       });
     await peer.waitFor(() => frames().length >= 30, 5000, '30 echoed frames');
-    assert.deepEqual(inbound, Array.from({ length: 30 }, (_, k) => k), 'each 100 ms chunk became five 20 ms media events, in order');
+    assert.deepEqual(
+      inbound,
+      Array.from({ length: 30 }, (_, k) => k),
+      'each 100 ms chunk became five 20 ms media events, in order',
+    );
     for (const m of media()) {
       assert.deepEqual(Object.keys(m).sort(), ['event', 'media', 'stream_sid']);
       assert.equal(m['stream_sid'], sid);
       const bytes = Buffer.from((m['media'] as { payload: string }).payload, 'base64').length;
-      assert.ok(bytes % 320 === 0 && bytes <= 3200, `a message of ${bytes} bytes: whole 320-byte frames, at most 3.2 kB`);
+      assert.ok(
+        bytes % 320 === 0 && bytes <= 3200,
+        `a message of ${bytes} bytes: whole 320-byte frames, at most 3.2 kB`,
+      );
     }
-    assert.ok(media().some((m) => Buffer.from((m['media'] as { payload: string }).payload, 'base64').length === 3200), 'a queued backlog goes in 3.2 kB messages');
-    assert.deepEqual(stamps(frames(), 320), Array.from({ length: 30 }, (_, k) => k), 'frames in order, bytes unchanged');
+    assert.ok(
+      media().some((m) => Buffer.from((m['media'] as { payload: string }).payload, 'base64').length === 3200),
+      'a queued backlog goes in 3.2 kB messages',
+    );
+    assert.deepEqual(
+      stamps(frames(), 320),
+      Array.from({ length: 30 }, (_, k) => k),
+      'frames in order, bytes unchanged',
+    );
     await fx.engine.settled();
     assert.equal(call.stats().framesSent, 30, 'framesSent counts 20 ms frames, not messages');
 
-    peer.json({ event: 'dtmf', sequence_number: String(++seq), stream_sid: sid, dtmf: { digit: '3', duration: '100' } });
+    peer.json({
+      event: 'dtmf',
+      sequence_number: String(++seq),
+      stream_sid: sid,
+      dtmf: { digit: '3', duration: '100' },
+    });
     await peer.waitFor(() => peer.control.some((m) => m['event'] === 'mark'), 5000, 'the clear and the mark');
     const clearAt = peer.indexOf((m) => m['event'] === 'clear');
     assert.ok(clearAt >= 0 && clearAt < peer.indexOf((m) => m['event'] === 'mark'));
-    assert.deepEqual(peer.control.find((m) => m['event'] === 'clear'), { event: 'clear', stream_sid: sid });
-    assert.deepEqual(peer.control.find((m) => m['event'] === 'mark'), { event: 'mark', stream_sid: sid, mark: { name: 'dtmf-3' } });
+    assert.deepEqual(
+      peer.control.find((m) => m['event'] === 'clear'),
+      { event: 'clear', stream_sid: sid },
+    );
+    assert.deepEqual(
+      peer.control.find((m) => m['event'] === 'mark'),
+      { event: 'mark', stream_sid: sid, mark: { name: 'dtmf-3' } },
+    );
     peer.json({ event: 'mark', sequence_number: String(++seq), stream_sid: sid, mark: { name: 'dtmf-3' } });
     await until(() => marks.some((r) => r.name === 'dtmf-3'), 5000, 'the mark to settle');
     assert.equal(marks.find((r) => r.name === 'dtmf-3')!.status, 'played');
 
     const closed = once(call, 'close');
-    peer.json({ event: 'stop', sequence_number: String(++seq), stream_sid: sid, stop: { call_sid: 'ex-call-1', account_sid: 'ex-acct', reason: 'callended' } });
+    peer.json({
+      event: 'stop',
+      sequence_number: String(++seq),
+      stream_sid: sid,
+      stop: { call_sid: 'ex-call-1', account_sid: 'ex-acct', reason: 'callended' },
+    });
     await closed;
   } finally {
     await fx.close();
@@ -206,7 +305,16 @@ test('binary carriers: bad input gets coded rejections (binary before start, wro
   try {
     const calling = once(fx.engine, 'call') as Promise<[Call]>;
     const control = await BinaryPeer.connect(urlOf(fx, '/asterisk'), ASTERISK_AUTH);
-    control.json({ event: 'MEDIA_START', connection_id: 'ctl', channel: 'c', channel_id: 'ctl-chan', format: 'slin16', optimal_frame_size: 640, ptime: 20, channel_variables: { mode: 'echo' } });
+    control.json({
+      event: 'MEDIA_START',
+      connection_id: 'ctl',
+      channel: 'c',
+      channel_id: 'ctl-chan',
+      format: 'slin16',
+      optimal_frame_size: 640,
+      ptime: 20,
+      channel_variables: { mode: 'echo' },
+    });
     const [controlCall] = await calling;
     assert.equal(controlCall.format.frameBytes, 640);
 
@@ -221,12 +329,22 @@ test('binary carriers: bad input gets coded rejections (binary before start, wro
     bad.json({ event: 'websocket:dtmf', digit: 'Z' });
 
     const wrongFormat = await BinaryPeer.connect(urlOf(fx, '/asterisk'), ASTERISK_AUTH);
-    wrongFormat.json({ event: 'MEDIA_START', connection_id: 'x', channel: 'c', channel_id: 'x', format: 'g722', ptime: 20 });
+    wrongFormat.json({
+      event: 'MEDIA_START',
+      connection_id: 'x',
+      channel: 'c',
+      channel_id: 'x',
+      format: 'g722',
+      ptime: 20,
+    });
     assert.equal(await new Promise<number>((r) => wrongFormat.ws.once('close', (code) => r(code))), 1003);
 
     for (let s = 0; s < 30; s++) control.frame(frameOf(s, 640));
     await control.waitFor(() => control.audio.length >= 30, 5000, 'the control call echoed');
-    assert.deepEqual(stamps(control.audio, 640), Array.from({ length: 30 }, (_, k) => k));
+    assert.deepEqual(
+      stamps(control.audio, 640),
+      Array.from({ length: 30 }, (_, k) => k),
+    );
     await fx.engine.settled();
     const r = fx.engine.stats().rejected;
     assert.equal(r[ErrorCodes.NOT_STARTED], 1);
@@ -243,13 +361,20 @@ test('binary carriers: bad input gets coded rejections (binary before start, wro
 test('who may connect: Exotel Basic, Vonage bearer and Asterisk Basic credentials, each on its own route (403 counted, wrong scheme too)', async () => {
   const fx = await startEngine({ routes: { ...ROUTES }, ...AUTH });
   try {
-    const status = (path: string, headers: Record<string, string>): Promise<number> => upgradeStatus(urlOf(fx, path), headers);
+    const status = (path: string, headers: Record<string, string>): Promise<number> =>
+      upgradeStatus(urlOf(fx, path), headers);
     assert.equal(await status('/exotel', EXOTEL_AUTH), 101);
-    assert.equal(await status('/exotel', { Authorization: `Basic ${Buffer.from('KEY1:wrong').toString('base64')}` }), 403);
+    assert.equal(
+      await status('/exotel', { Authorization: `Basic ${Buffer.from('KEY1:wrong').toString('base64')}` }),
+      403,
+    );
     assert.equal(await status('/exotel', {}), 403);
     assert.equal(await status('/vonage', VONAGE_AUTH), 101);
     assert.equal(await status('/vonage', { Authorization: 'Bearer nope' }), 403);
-    assert.equal(await status('/vonage', { Authorization: `Basic ${Buffer.from('vonage-secret-1').toString('base64')}` }), 403);
+    assert.equal(
+      await status('/vonage', { Authorization: `Basic ${Buffer.from('vonage-secret-1').toString('base64')}` }),
+      403,
+    );
     assert.equal(await status('/asterisk', ASTERISK_AUTH), 101);
     assert.equal(await status('/asterisk', { Authorization: 'Bearer pw-1' }), 403);
     assert.equal(await status('/media', {}), 101, 'the Twilio route has no check configured');

@@ -30,7 +30,8 @@ function mutateJson(text: string, pick: number, value: unknown): string {
   const paths: [Record<string, unknown>, string][] = [];
   for (const [k, v] of Object.entries(msg)) {
     paths.push([msg, k]);
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const k2 of Object.keys(v)) paths.push([v as Record<string, unknown>, k2]);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const k2 of Object.keys(v)) paths.push([v as Record<string, unknown>, k2]);
   }
   const [obj, key] = paths[pick % paths.length]!;
   obj[key] = value;
@@ -39,11 +40,19 @@ function mutateJson(text: string, pick: number, value: unknown): string {
 
 function scriptOf(carrier: CarrierName): fc.Arbitrary<Msg[]> {
   const side = CARRIER_SIDES[carrier];
-  const templates = [...side.opening('fz-s', 'fz-c', 'echo'), side.media('fz-s', 3), side.dtmf('fz-s', '5'), side.stop('fz-s', 'fz-c')].filter(
-    (m): m is string => typeof m === 'string',
-  );
+  const templates = [
+    ...side.opening('fz-s', 'fz-c', 'echo'),
+    side.media('fz-s', 3),
+    side.dtmf('fz-s', '5'),
+    side.stop('fz-s', 'fz-c'),
+  ].filter((m): m is string => typeof m === 'string');
   const one: fc.Arbitrary<Msg> = fc.oneof(
-    { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...templates), fc.nat(), fc.anything({ maxDepth: 2 })).map(([t, pick, v]) => mutateJson(t, pick, v)) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...templates), fc.nat(), fc.anything({ maxDepth: 2 }))
+        .map(([t, pick, v]) => mutateJson(t, pick, v)),
+    },
     { weight: 2, arbitrary: fc.json({ depthSize: 'small' }) },
     { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
     { weight: 2, arbitrary: fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)) },
@@ -74,11 +83,19 @@ async function runScript(fx: Fixture, carrier: CarrierName, script: Msg[]): Prom
   for (const m of script) ws.send(m, { binary: typeof m !== 'string' });
   ws.send(side.dtmf('fz-s', '9'));
   // A generated stop may have ended the stream first (its socket may stay open, as Twilio's does).
-  await until(() => cleared || code !== null || call.isClosed, 5000, `${carrier}: the clear for the DTMF, or the stream ended`);
-  if (code !== null) assert.ok(code === 1003 || code === 1008 || code === 1000 || code === 1005, `${carrier}: closed with ${code}`);
+  await until(
+    () => cleared || code !== null || call.isClosed,
+    5000,
+    `${carrier}: the clear for the DTMF, or the stream ended`,
+  );
+  if (code !== null)
+    assert.ok(code === 1003 || code === 1008 || code === 1000 || code === 1005, `${carrier}: closed with ${code}`);
   await fx.engine.settled();
   const after = Object.values(fx.engine.stats().rejected).reduce((a, b) => a + b, 0);
-  assert.ok(after - before <= script.length + 1, `${carrier}: ${after - before} rejections for ${script.length} messages`);
+  assert.ok(
+    after - before <= script.length + 1,
+    `${carrier}: ${after - before} rejections for ${script.length} messages`,
+  );
   ws.terminate();
   await until(() => fx.engine.calls.size === 1, 5000, `${carrier}: the fuzzed call released`);
 }
@@ -103,11 +120,25 @@ test('every carrier dialect, fuzzed: coded rejections only, the DTMF still answe
     clearInterval(streaming);
   }
   try {
-    await control.waitFor((m) => m.filter((x) => x.event === 'media').length >= sent, 10_000, 'every control frame echoed');
+    await control.waitFor(
+      (m) => m.filter((x) => x.event === 'media').length >= sent,
+      10_000,
+      'every control frame echoed',
+    );
     const stamps = control.media.map((m) => readStamp(Buffer.from(m.media!.payload, 'base64')));
-    assert.deepEqual(stamps, Array.from({ length: sent }, (_, k) => k), 'the control call lost nothing and kept its order');
+    assert.deepEqual(
+      stamps,
+      Array.from({ length: sent }, (_, k) => k),
+      'the control call lost nothing and kept its order',
+    );
     const rejected = fx.engine.stats().rejected;
-    for (const code of [ErrorCodes.BAD_JSON, ErrorCodes.UNKNOWN_EVENT, ErrorCodes.PAYLOAD_SIZE, ErrorCodes.BINARY_FRAME, ErrorCodes.BAD_MESSAGE]) {
+    for (const code of [
+      ErrorCodes.BAD_JSON,
+      ErrorCodes.UNKNOWN_EVENT,
+      ErrorCodes.PAYLOAD_SIZE,
+      ErrorCodes.BINARY_FRAME,
+      ErrorCodes.BAD_MESSAGE,
+    ]) {
       assert.ok((rejected[code] ?? 0) > 0, `the scripts reached the ${code} check (${JSON.stringify(rejected)})`);
     }
   } finally {

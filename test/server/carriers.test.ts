@@ -12,7 +12,15 @@ import { PlivoClient } from '../helpers/plivo-client.js';
 import { plivoSignatureV3 } from '../../src/server/carrier-auth.js';
 import { upgradeStatus } from '../helpers/upgrade-status.js';
 
-const ROUTES = { '/media': 'twilio', '/telnyx': 'telnyx', '/signalwire': 'signalwire', '/plivo': 'plivo', '/exotel': 'exotel', '/vonage': 'vonage', '/asterisk': 'asterisk' } as const;
+const ROUTES = {
+  '/media': 'twilio',
+  '/telnyx': 'telnyx',
+  '/signalwire': 'signalwire',
+  '/plivo': 'plivo',
+  '/exotel': 'exotel',
+  '/vonage': 'vonage',
+  '/asterisk': 'asterisk',
+} as const;
 const PLIVO_TOKEN = 'plivo-auth-token-1';
 const TELNYX_TOKEN = 'telnyx-secret-1';
 const SIGNALWIRE_TOKEN = 'sw-secret-1';
@@ -21,7 +29,6 @@ function urlOf(fx: Fixture, path: string): string {
   return `ws://127.0.0.1:${fx.engine.address()!.port}${path}`;
 }
 
-
 const stampOf = (m: TelnyxOutbound): number => readStamp(Buffer.from(m.media!.payload, 'base64'));
 
 test('Telnyx: start, echo with well-formed Telnyx media, DTMF → clear then mark, nothing queued before the clear after it, the mark settles', async () => {
@@ -29,7 +36,9 @@ test('Telnyx: start, echo with well-formed Telnyx media, DTMF → clear then mar
   attachDemoApp(fx.engine);
   try {
     const calling = once(fx.engine, 'call') as Promise<[Call]>;
-    const peer = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-stream-1', { 'x-telnyx-streaming-auth-token': TELNYX_TOKEN });
+    const peer = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-stream-1', {
+      'x-telnyx-streaming-auth-token': TELNYX_TOKEN,
+    });
     peer.start({ mode: 'echo', lang: 'en' });
     const [call] = await calling;
     assert.equal(call.streamSid, 'tx-stream-1');
@@ -41,11 +50,21 @@ test('Telnyx: start, echo with well-formed Telnyx media, DTMF → clear then mar
     for (let s = 0; s < 20; s++) peer.media160(stampedFrame(s));
     await peer.waitFor(() => peer.media.length >= 20, 5000, '20 echoed frames');
     for (const m of peer.media) {
-      assert.deepEqual(Object.keys(m).filter((k) => k !== 'at').sort(), ['event', 'media'], 'Telnyx media: event and media only');
+      assert.deepEqual(
+        Object.keys(m)
+          .filter((k) => k !== 'at')
+          .sort(),
+        ['event', 'media'],
+        'Telnyx media: event and media only',
+      );
       assert.deepEqual(Object.keys(m.media!), ['payload']);
       assert.equal(Buffer.from(m.media!.payload, 'base64').length, 160);
     }
-    assert.deepEqual(peer.media.map(stampOf), Array.from({ length: 20 }, (_, k) => k), 'in order, bytes unchanged');
+    assert.deepEqual(
+      peer.media.map(stampOf),
+      Array.from({ length: 20 }, (_, k) => k),
+      'in order, bytes unchanged',
+    );
 
     // A backlog queued on the server, then barge-in.
     for (let s = 100; s < 200; s++) peer.media160(stampedFrame(s));
@@ -56,18 +75,29 @@ test('Telnyx: start, echo with well-formed Telnyx media, DTMF → clear then mar
     const markAt = peer.received.findIndex((m) => m.event === 'mark');
     assert.ok(clearAt >= 0 && clearAt < markAt, 'clear, then the mark');
     assert.deepEqual(peer.received[clearAt]!['event'], 'clear');
-    assert.deepEqual(Object.keys(peer.received[clearAt]!).filter((k) => k !== 'at'), ['event'], 'Telnyx clear is {"event":"clear"}');
+    assert.deepEqual(
+      Object.keys(peer.received[clearAt]!).filter((k) => k !== 'at'),
+      ['event'],
+      'Telnyx clear is {"event":"clear"}',
+    );
     assert.deepEqual(peer.received[markAt]!.mark, { name: 'dtmf-5' });
     // One socket is read in order: the whole backlog was queued before the DTMF, so after the
     // clear nothing of it may follow, and the fresh audio comes after the mark.
-    const afterClear = (): number[] => peer.received.slice(clearAt + 1).filter((m) => m.event === 'media').map(stampOf);
+    const afterClear = (): number[] =>
+      peer.received
+        .slice(clearAt + 1)
+        .filter((m) => m.event === 'media')
+        .map(stampOf);
     assert.deepEqual(afterClear(), [], 'no frame queued before the clear is sent after it');
     for (let s = 1000; s < 1005; s++) peer.media160(stampedFrame(s));
     await peer.waitFor(() => afterClear().length >= 5, 5000, 'the audio sent after the barge-in');
     assert.deepEqual(afterClear(), [1000, 1001, 1002, 1003, 1004]);
     peer.echoMark('dtmf-5');
     await until(() => marks.some((r) => r.name === 'dtmf-5'), 5000, 'the mark to settle');
-    assert.deepEqual(marks.find((r) => r.name === 'dtmf-5'), { name: 'dtmf-5', status: 'played' });
+    assert.deepEqual(
+      marks.find((r) => r.name === 'dtmf-5'),
+      { name: 'dtmf-5', status: 'played' },
+    );
 
     const closed = once(call, 'close') as Promise<[{ code: number }]>;
     peer.stop();
@@ -99,12 +129,27 @@ test('Telnyx: bad input gets coded rejections, an OPUS start is refused (1003), 
     const shortCall = once(fx.engine, 'call');
     short.start({ mode: 'echo' });
     await shortCall;
-    short.ws.send(JSON.stringify({ event: 'media', stream_id: 'tx-short', media: { chunk: '1', timestamp: '20', payload: Buffer.alloc(80).toString('base64') } }));
-    short.ws.send(JSON.stringify({ event: 'media', stream_id: 'not-this-one', media: { chunk: '2', timestamp: '40', payload: Buffer.alloc(160).toString('base64') } }));
+    short.ws.send(
+      JSON.stringify({
+        event: 'media',
+        stream_id: 'tx-short',
+        media: { chunk: '1', timestamp: '20', payload: Buffer.alloc(80).toString('base64') },
+      }),
+    );
+    short.ws.send(
+      JSON.stringify({
+        event: 'media',
+        stream_id: 'not-this-one',
+        media: { chunk: '2', timestamp: '40', payload: Buffer.alloc(160).toString('base64') },
+      }),
+    );
 
     for (let s = 0; s < 30; s++) control.media160(stampedFrame(s));
     await control.waitFor(() => control.media.length >= 30, 5000, 'the control call echoed');
-    assert.deepEqual(control.media.map(stampOf), Array.from({ length: 30 }, (_, k) => k));
+    assert.deepEqual(
+      control.media.map(stampOf),
+      Array.from({ length: 30 }, (_, k) => k),
+    );
     await fx.engine.settled();
     const r = fx.engine.stats().rejected;
     assert.equal(r[ErrorCodes.NOT_STARTED], 1);
@@ -146,7 +191,11 @@ test('Telnyx: media out of sequence order reaches the app in order; a frame olde
 });
 
 test('who may connect: Telnyx stream token and SignalWire bearer token, each checked on its own route (403, counted); Twilio route unaffected', async () => {
-  const fx = await startEngine({ routes: { ...ROUTES }, telnyxStreamToken: TELNYX_TOKEN, signalwireToken: SIGNALWIRE_TOKEN });
+  const fx = await startEngine({
+    routes: { ...ROUTES },
+    telnyxStreamToken: TELNYX_TOKEN,
+    signalwireToken: SIGNALWIRE_TOKEN,
+  });
   try {
     const telnyx = urlOf(fx, '/telnyx');
     const sw = urlOf(fx, '/signalwire');
@@ -190,7 +239,10 @@ test('routes are checked: a path without a slash, an unknown carrier, or path an
     [{ routes: { '/x': 'skype' } }, /unknown carrier "skype"/],
     [{ routes: { '/x': 'telnyx' }, path: '/media' }, /either path .* or routes/],
   ] as const) {
-    await assert.rejects(createEngine({ port: 0, ...(opts as object) }), (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && re.test(err.message));
+    await assert.rejects(
+      createEngine({ port: 0, ...(opts as object) }),
+      (err: unknown) => err instanceof PtimeError && err.code === ErrorCodes.INVALID_OPTION && re.test(err.message),
+    );
   }
 });
 
@@ -201,13 +253,24 @@ test('Plivo: start with extra_headers, playAudio frames, DTMF → clearAudio the
     const url = `${urlOf(fx, '/plivo')}?b=2&a=1`;
     const nonce = '81237';
     const signature = plivoSignatureV3(PLIVO_TOKEN, url, nonce);
-    assert.equal(await upgradeStatus(url, { 'x-plivo-signature-v3': 'AAAA', 'x-plivo-signature-v3-nonce': nonce }), 403, 'a wrong signature');
+    assert.equal(
+      await upgradeStatus(url, { 'x-plivo-signature-v3': 'AAAA', 'x-plivo-signature-v3-nonce': nonce }),
+      403,
+      'a wrong signature',
+    );
     assert.equal(await upgradeStatus(url, { 'x-plivo-signature-v3': signature }), 403, 'no nonce');
     const calling = once(fx.engine, 'call') as Promise<[Call]>;
-    const peer = await PlivoClient.connect(url, 'pl-stream-1', { 'x-plivo-signature-v3': `other,${signature}`, 'x-plivo-signature-v3-nonce': nonce });
+    const peer = await PlivoClient.connect(url, 'pl-stream-1', {
+      'x-plivo-signature-v3': `other,${signature}`,
+      'x-plivo-signature-v3-nonce': nonce,
+    });
     peer.start('mode=echo;lang=de');
     const [call] = await calling;
-    assert.equal(await upgradeStatus(url, { 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce }), 403, 'the same signed upgrade replayed');
+    assert.equal(
+      await upgradeStatus(url, { 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce }),
+      403,
+      'the same signed upgrade replayed',
+    );
     assert.equal(call.streamSid, 'pl-stream-1');
     assert.equal(call.callSid, 'call-pl-stream-1');
     assert.deepEqual(call.customParameters, { mode: 'echo', lang: 'de' });
@@ -216,9 +279,15 @@ test('Plivo: start with extra_headers, playAudio frames, DTMF → clearAudio the
     for (let s = 0; s < 10; s++) peer.media160(stampedFrame(s));
     await peer.waitFor(() => peer.media.length >= 10, 5000, '10 echoed frames');
     for (const m of peer.media) {
-      assert.deepEqual({ ...m.media, payload: undefined }, { contentType: 'audio/x-mulaw', sampleRate: 8000, payload: undefined });
+      assert.deepEqual(
+        { ...m.media, payload: undefined },
+        { contentType: 'audio/x-mulaw', sampleRate: 8000, payload: undefined },
+      );
     }
-    assert.deepEqual(peer.media.map((m) => readStamp(Buffer.from(m.media!.payload, 'base64'))), Array.from({ length: 10 }, (_, k) => k));
+    assert.deepEqual(
+      peer.media.map((m) => readStamp(Buffer.from(m.media!.payload, 'base64'))),
+      Array.from({ length: 10 }, (_, k) => k),
+    );
     for (let s = 100; s < 180; s++) peer.media160(stampedFrame(s));
     await until(() => call.queueDepth > 20, 5000, 'a backlog queued');
     peer.dtmf('7');
@@ -228,7 +297,11 @@ test('Plivo: start with extra_headers, playAudio frames, DTMF → clearAudio the
     assert.ok(clearAt >= 0 && clearAt < cpAt, 'clearAudio, then the checkpoint');
     assert.deepEqual(peer.received[clearAt], { event: 'clearAudio', streamId: 'pl-stream-1' });
     assert.deepEqual(peer.received[cpAt], { event: 'checkpoint', streamId: 'pl-stream-1', name: 'dtmf-7' });
-    assert.equal(peer.received.slice(clearAt + 1).filter((m) => m.event === 'playAudio').length, 0, 'nothing queued before the clear after it');
+    assert.equal(
+      peer.received.slice(clearAt + 1).filter((m) => m.event === 'playAudio').length,
+      0,
+      'nothing queued before the clear after it',
+    );
     peer.clearedAudio();
     peer.playedStream('dtmf-7');
     await until(() => marks.length > 0, 5000, 'the mark to settle');
@@ -251,7 +324,15 @@ test('the load generator plays each carrier’s side: echo frames come back, DTM
   attachDemoApp(fx.engine);
   try {
     for (const [path, carrier] of Object.entries(ROUTES)) {
-      const r = await runLoad({ url: urlOf(fx, path), calls: 3, seconds: 2, rampPerSec: 50, mode: 'echo', carrier, dtmfEverySec: 1 });
+      const r = await runLoad({
+        url: urlOf(fx, path),
+        calls: 3,
+        seconds: 2,
+        rampPerSec: 50,
+        mode: 'echo',
+        carrier,
+        dtmfEverySec: 1,
+      });
       assert.equal(r.failedToConnect, 0, carrier);
       for (const c of r.calls) {
         assert.ok(c.arrivals.length >= 50, `${carrier}: ${c.arrivals.length} echoed frames`);

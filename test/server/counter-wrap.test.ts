@@ -16,9 +16,16 @@ test('a call streams through the int32 wrap of every shared counter: nothing los
   try {
     const client = await fx.connect();
     const call = await startCall(fx.engine, client);
-    await streamFrames(client, Array.from({ length: 150 }, (_, k) => stampedFrame(k)));
+    await streamFrames(
+      client,
+      Array.from({ length: 150 }, (_, k) => stampedFrame(k)),
+    );
     await client.waitFor((m) => m.filter((x) => x.event === 'media').length >= 150, 10_000, '150 echoed frames');
-    assert.deepEqual(client.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 150 }, (_, k) => k), 'every frame, in order');
+    assert.deepEqual(
+      client.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 150 }, (_, k) => k),
+      'every frame, in order',
+    );
     const s = call.stats();
     assert.equal(s.framesSent, 150);
     assert.equal(s.drops, 0);

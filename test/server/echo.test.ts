@@ -12,7 +12,10 @@ test('5 s of silence through echo: 250 frames back at about 50/s, no overflow', 
   try {
     const c = await fx.connect();
     c.start({ mode: 'echo' });
-    await streamFrames(c, Array.from({ length: 250 }, () => frameOf(0xff)));
+    await streamFrames(
+      c,
+      Array.from({ length: 250 }, () => frameOf(0xff)),
+    );
     await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 250, 5000, '250 echoed frames');
     const media = c.media;
     assert.equal(media.length, 250);
@@ -74,7 +77,11 @@ test('a flood of 1000 frames at once: at most bound + lead back, drops counted, 
     });
     for (let seq = 0; seq < 1000; seq++) c.media160(stampedFrame(seq));
     // Wait until the queue has played out, then for the next figures tick to flush the log.
-    await c.waitFor(() => call.stats().queueDepth === 0 && call.stats().framesSent + call.stats().drops >= 1000, 10_000, 'queue drained');
+    await c.waitFor(
+      () => call.stats().queueDepth === 0 && call.stats().framesSent + call.stats().drops >= 1000,
+      10_000,
+      'queue drained',
+    );
     await new Promise((r) => setTimeout(r, 2100));
     const got = c.media.map((m) => readStamp(payloadBytes(m)));
     const drops = call.stats().drops;
@@ -86,11 +93,18 @@ test('a flood of 1000 frames at once: at most bound + lead back, drops counted, 
       `at most the bound back after the flood, got ${got.length} (${takenBeforeLast} taken while it arrived)`,
     );
     assert.equal(got.length + drops, 1000, 'every frame either sent or counted as dropped');
-    assert.ok(got.every((seq, i) => i === 0 || seq > got[i - 1]!), 'in order');
+    assert.ok(
+      got.every((seq, i) => i === 0 || seq > got[i - 1]!),
+      'in order',
+    );
     assert.equal(got.at(-1), 999, 'the newest audio survives: drop-oldest');
     const lines = fx.logs.filter((l) => l.msg === 'tx queue full, dropped oldest');
     assert.ok(lines.length >= 1 && lines.length <= 2, `one or two overflow lines, got ${lines.length}`);
-    assert.equal(lines.reduce((n, l) => n + (l['dropped'] as number), 0), drops, 'the lines carry the dropped count');
+    assert.equal(
+      lines.reduce((n, l) => n + (l['dropped'] as number), 0),
+      drops,
+      'the lines carry the dropped count',
+    );
   } finally {
     await fx.close();
   }

@@ -17,7 +17,10 @@ test('send() reports the high-water mark and drain fires at the low-water mark',
     // while this loop runs (it takes no second one for 20 ms): 10 frames are unsent at the 10th
     // send, or at the 11th if the pacer took the first.
     const firstFalse = results.indexOf(false);
-    assert.ok(firstFalse === 9 || firstFalse === 10, `false once 10 frames are unsent (first false at send #${firstFalse + 1})`);
+    assert.ok(
+      firstFalse === 9 || firstFalse === 10,
+      `false once 10 frames are unsent (first false at send #${firstFalse + 1})`,
+    );
     await once(call, 'drain');
     assert.ok(call.queueDepth <= 4, `drain at or below the low-water mark (depth ${call.queueDepth})`);
     assert.equal(call.stats().drops, 0);
@@ -38,7 +41,10 @@ test('a producer faster than real time (tone mode) keeps the queue topped up wit
     clearInterval(sampler);
     const s = call.stats();
     assert.equal(s.drops, 0, 'flow control, not drop-oldest, kept the queue bounded');
-    assert.ok(maxDepth <= fx.engine.options.highWaterMark + 1, `queue stayed near the high-water mark (max ${maxDepth})`);
+    assert.ok(
+      maxDepth <= fx.engine.options.highWaterMark + 1,
+      `queue stayed near the high-water mark (max ${maxDepth})`,
+    );
     assert.ok(c.media.every((m) => payloadBytes(m).equals(Buffer.from(TONE_FRAME))));
   } finally {
     await fx.close();

@@ -61,12 +61,16 @@ type Script =
 
 function scripts(ctx: FuzzContext): fc.Arbitrary<Script> {
   // A last message ws refuses (not UTF-8, over maxPayload, a broken frame), sent once the rest is checked.
-  const refused = fc.oneof(bytesAsText(), oversize(ctx), protocolViolation()).filter((s) => classify(s, MAX_PAYLOAD).kind === 'close');
+  const refused = fc
+    .oneof(bytesAsText(), oversize(ctx), protocolViolation())
+    .filter((s) => classify(s, MAX_PAYLOAD).kind === 'close');
   const ender = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, refused);
   const chaos = fc.record({
     kind: fc.constant('chaos' as const),
     opening: fc.boolean(),
-    steps: fc.array(fc.oneof({ weight: 3, arbitrary: twilioMessage(ctx) }, rawMessage(ctx, MAX_NESTING)), { maxLength: 24 }),
+    steps: fc.array(fc.oneof({ weight: 3, arbitrary: twilioMessage(ctx) }, rawMessage(ctx, MAX_NESTING)), {
+      maxLength: 24,
+    }),
     ender,
   });
   // Junk whose verdict does not depend on the stream's state, around a valid stream.
@@ -75,7 +79,10 @@ function scripts(ctx: FuzzContext): fc.Arbitrary<Script> {
     kind: fc.constant('stream' as const),
     frames: fc.integer({ min: 1, max: 10 }),
     junk: fc.array(fc.record({ at: fc.nat(), step: junk }), { maxLength: 12 }),
-    turns: fc.array(fc.tuple(fc.nat(), outOfTurn(ctx)).map(([at, o]) => ({ at, ...o })), { maxLength: 6 }),
+    turns: fc.array(
+      fc.tuple(fc.nat(), outOfTurn(ctx)).map(([at, o]) => ({ at, ...o })),
+      { maxLength: 6 },
+    ),
     ender,
   });
   return fc.oneof({ weight: 3, arbitrary: chaos }, stream);
@@ -83,7 +90,8 @@ function scripts(ctx: FuzzContext): fc.Arbitrary<Script> {
 
 /** A raw WebSocket peer that records what ptime sends it. */
 class FuzzPeer {
-  readonly inbound: { event?: unknown; streamSid?: unknown; media?: { payload: string }; mark?: { name: string } }[] = [];
+  readonly inbound: { event?: unknown; streamSid?: unknown; media?: { payload: string }; mark?: { name: string } }[] =
+    [];
   readonly badInbound: string[] = [];
   closeCode: number | null = null;
   readonly closed: Promise<number>;
@@ -123,7 +131,9 @@ class FuzzPeer {
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)),
+  );
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -132,12 +142,18 @@ const total = (c: Counts): number => Object.values(c).reduce((a, b) => a + (b ??
 const tally = (codes: ErrorCode[]): Counts => codes.reduce<Counts>((c, k) => ((c[k] = (c[k] ?? 0) + 1), c), {});
 function diff(after: Counts, before: Counts): Counts {
   const out: Counts = {};
-  for (const [k, v] of Object.entries(after) as [ErrorCode, number][]) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
+  for (const [k, v] of Object.entries(after) as [ErrorCode, number][])
+    if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
   return out;
 }
 
 /** Codes only context-free faults produce: their counts must match the oracle exactly. */
-const EXACT_CODES: ErrorCode[] = [ErrorCodes.BINARY_FRAME, ErrorCodes.BAD_JSON, ErrorCodes.UNKNOWN_EVENT, ErrorCodes.MESSAGE_TOO_BIG];
+const EXACT_CODES: ErrorCode[] = [
+  ErrorCodes.BINARY_FRAME,
+  ErrorCodes.BAD_JSON,
+  ErrorCodes.UNKNOWN_EVENT,
+  ErrorCodes.MESSAGE_TOO_BIG,
+];
 const OUTBOUND_EVENTS = new Set(['media', 'mark', 'clear']);
 /**
  * Rejections after which ptime closes the socket itself, with the close code (README). Keyed by
@@ -152,93 +168,121 @@ const CLOSES_WITH: Readonly<Record<string, number>> = {
 /** demo-app.ts: modes that produce their own audio instead of echoing. */
 const PRODUCER_MODES = new Set(['tone', 'silence']);
 
-test('fuzz: hostile Twilio traffic is rejected and counted, the server stays up, a control call streams intact', { timeout: 120_000 }, async (t) => {
-  // maxCalls 3: the control, the fuzz socket, and one more for a socket whose server side is still
-  // closing; a leaked lane or session soon shows as a refused start or upgrade (TOO_MANY_CALLS).
-  const fx = await startEngine({ maxPayload: MAX_PAYLOAD, maxCalls: 3 }, 'warn');
-  attachDemoApp(fx.engine);
-  const crashes: unknown[] = [];
-  const onCrash = (err: unknown): void => void crashes.push(err);
-  process.on('uncaughtException', onCrash);
-  fx.engine.on('error', onCrash);
-  let fuzzDone = false;
-  try {
-    const control = await fx.connect();
-    const controlCall = await new Promise<Call>((resolve) => {
-      fx.engine.once('call', resolve);
-      control.start();
-    });
-    const controlStream = (async () => {
-      const t0 = performance.now();
-      let k = 0;
-      for (; !fuzzDone || k < MIN_CONTROL_FRAMES; k++) {
-        const wait = t0 + k * 20 - performance.now();
-        if (wait > 0) await sleep(wait);
-        control.media160(stampedFrame(k));
-      }
-      return k;
-    })();
+test(
+  'fuzz: hostile Twilio traffic is rejected and counted, the server stays up, a control call streams intact',
+  { timeout: 120_000 },
+  async (t) => {
+    // maxCalls 3: the control, the fuzz socket, and one more for a socket whose server side is still
+    // closing; a leaked lane or session soon shows as a refused start or upgrade (TOO_MANY_CALLS).
+    const fx = await startEngine({ maxPayload: MAX_PAYLOAD, maxCalls: 3 }, 'warn');
+    attachDemoApp(fx.engine);
+    const crashes: unknown[] = [];
+    const onCrash = (err: unknown): void => void crashes.push(err);
+    process.on('uncaughtException', onCrash);
+    fx.engine.on('error', onCrash);
+    let fuzzDone = false;
+    try {
+      const control = await fx.connect();
+      const controlCall = await new Promise<Call>((resolve) => {
+        fx.engine.once('call', resolve);
+        control.start();
+      });
+      const controlStream = (async () => {
+        const t0 = performance.now();
+        let k = 0;
+        for (; !fuzzDone || k < MIN_CONTROL_FRAMES; k++) {
+          const wait = t0 + k * 20 - performance.now();
+          if (wait > 0) await sleep(wait);
+          control.media160(stampedFrame(k));
+        }
+        return k;
+      })();
 
-    const ctx: FuzzContext = { ownSid: `MZ${'f'.repeat(32)}`, otherSid: `MZ${'e'.repeat(32)}`, controlSid: control.streamSid, maxPayload: MAX_PAYLOAD };
-    const figures = { runs: 0, steps: 0, calls: 0, closes: {} as Record<string, number>, rejected: {} as Counts };
-    let firstFailure: string | null = null;
-    let failedAt: number | null = null;
-    const started = performance.now();
-    const property = fc.asyncProperty(scripts(ctx), async (script) => {
-      // Past the shrink budget a candidate is not run: it counts as passing, so shrinking ends on
-      // the smallest failure found so far. Before any failure every run runs.
-      if (failedAt !== null && performance.now() - failedAt > SHRINK_MS) return;
-      const run = ++figures.runs;
-      try {
-        await runScript(fx, ctx, script, run, figures, crashes);
-      } catch (err) {
-        failedAt ??= performance.now();
-        firstFailure ??= `run ${run}: ${fc.stringify(script)}\n${(err as Error).stack ?? String(err)}`;
-        throw err;
+      const ctx: FuzzContext = {
+        ownSid: `MZ${'f'.repeat(32)}`,
+        otherSid: `MZ${'e'.repeat(32)}`,
+        controlSid: control.streamSid,
+        maxPayload: MAX_PAYLOAD,
+      };
+      const figures = { runs: 0, steps: 0, calls: 0, closes: {} as Record<string, number>, rejected: {} as Counts };
+      let firstFailure: string | null = null;
+      let failedAt: number | null = null;
+      const started = performance.now();
+      const property = fc.asyncProperty(scripts(ctx), async (script) => {
+        // Past the shrink budget a candidate is not run: it counts as passing, so shrinking ends on
+        // the smallest failure found so far. Before any failure every run runs.
+        if (failedAt !== null && performance.now() - failedAt > SHRINK_MS) return;
+        const run = ++figures.runs;
+        try {
+          await runScript(fx, ctx, script, run, figures, crashes);
+        } catch (err) {
+          failedAt ??= performance.now();
+          firstFailure ??= `run ${run}: ${fc.stringify(script)}\n${(err as Error).stack ?? String(err)}`;
+          throw err;
+        }
+      });
+      const details = await fc.check(property, { seed: SEED, numRuns: NUM_RUNS });
+      if (details.failed) {
+        const report = `fuzz property failed (seed ${SEED}; replay with PTIME_FUZZ_SEED=${SEED})\nfirst failure: ${firstFailure}\n\n${await fc.asyncDefaultReportMessage(details)}`;
+        // node:test has already closed this test on the uncaught exception; still show the input.
+        // After one, sockets may be stuck for good and shrinking misleads: trust the first failure.
+        if (crashes.length > 0) console.error(report);
+        throw new Error(report, { cause: details.errorInstance });
       }
-    });
-    const details = await fc.check(property, { seed: SEED, numRuns: NUM_RUNS });
-    if (details.failed) {
-      const report = `fuzz property failed (seed ${SEED}; replay with PTIME_FUZZ_SEED=${SEED})\nfirst failure: ${firstFailure}\n\n${await fc.asyncDefaultReportMessage(details)}`;
-      // node:test has already closed this test on the uncaught exception; still show the input.
-      // After one, sockets may be stuck for good and shrinking misleads: trust the first failure.
-      if (crashes.length > 0) console.error(report);
-      throw new Error(report, { cause: details.errorInstance });
+      // A pass counts only if all NUM_RUNS cases ran: a time limit (here, or set globally with
+      // fc.configureGlobal) would turn a slow machine into fewer cases that still pass. figures.runs
+      // is our own count of scripts played against the server.
+      assert.equal(
+        details.interrupted,
+        false,
+        `seed ${SEED}: fast-check was interrupted after ${details.numRuns} of ${NUM_RUNS} runs`,
+      );
+      assert.equal(details.numRuns, NUM_RUNS, `seed ${SEED}: fast-check ran ${details.numRuns} of ${NUM_RUNS} runs`);
+      assert.equal(figures.runs, NUM_RUNS, `seed ${SEED}: ${figures.runs} scripts ran, expected ${NUM_RUNS}`);
+      const fuzzMs = performance.now() - started;
+      fuzzDone = true;
+
+      const sent = await controlStream;
+      await control.waitFor(
+        (m) => m.filter((x) => x.event === 'media').length >= sent,
+        10_000,
+        `${sent} echoed control frames`,
+      );
+      await sleep(100); // anything extra would show up by now
+      const stamps = control.media.map((m) => readStamp(payloadBytes(m)));
+      const firstBad = stamps.findIndex((s, k) => s !== k);
+      assert.equal(
+        firstBad,
+        -1,
+        `seed ${SEED}: control frame ${firstBad} came back as stamp ${stamps[firstBad]} (-1 = bytes changed)`,
+      );
+      assert.equal(stamps.length, sent, `seed ${SEED}: control sent ${sent} frames, got ${stamps.length} back`);
+      assert.ok(
+        control.received.every((m) => m.streamSid === control.streamSid),
+        `seed ${SEED}: control received a message for another stream`,
+      );
+      assert.equal(control.closeCode, null, `seed ${SEED}: control socket closed`);
+      const cs = controlCall.stats();
+      assert.equal(cs.drops, 0, `seed ${SEED}: control call dropped frames`);
+      assert.equal(cs.rejected, 0, `seed ${SEED}: a rejection was charged to the control call`);
+      assert.deepEqual([...fx.engine.calls], [controlCall], `seed ${SEED}: only the control call is left`);
+      assert.deepEqual(
+        fx.engine.stats().rejected,
+        figures.rejected,
+        `seed ${SEED}: every rejection belongs to a fuzz run`,
+      );
+      assert.deepEqual(crashes, [], `seed ${SEED}: uncaught exceptions or engine errors`);
+      t.diagnostic(
+        `seed ${SEED}: ${figures.runs} runs, ${figures.steps} messages, ${figures.calls} fuzz calls in ${(fuzzMs / 1000).toFixed(1)} s; ` +
+          `server closes ${JSON.stringify(figures.closes)}; control ${sent} frames intact; rejected ${JSON.stringify(figures.rejected)}`,
+      );
+    } finally {
+      fuzzDone = true;
+      process.off('uncaughtException', onCrash);
+      await closeOrExit(fx, crashes);
     }
-    // A pass counts only if all NUM_RUNS cases ran: a time limit (here, or set globally with
-    // fc.configureGlobal) would turn a slow machine into fewer cases that still pass. figures.runs
-    // is our own count of scripts played against the server.
-    assert.equal(details.interrupted, false, `seed ${SEED}: fast-check was interrupted after ${details.numRuns} of ${NUM_RUNS} runs`);
-    assert.equal(details.numRuns, NUM_RUNS, `seed ${SEED}: fast-check ran ${details.numRuns} of ${NUM_RUNS} runs`);
-    assert.equal(figures.runs, NUM_RUNS, `seed ${SEED}: ${figures.runs} scripts ran, expected ${NUM_RUNS}`);
-    const fuzzMs = performance.now() - started;
-    fuzzDone = true;
-
-    const sent = await controlStream;
-    await control.waitFor((m) => m.filter((x) => x.event === 'media').length >= sent, 10_000, `${sent} echoed control frames`);
-    await sleep(100); // anything extra would show up by now
-    const stamps = control.media.map((m) => readStamp(payloadBytes(m)));
-    const firstBad = stamps.findIndex((s, k) => s !== k);
-    assert.equal(firstBad, -1, `seed ${SEED}: control frame ${firstBad} came back as stamp ${stamps[firstBad]} (-1 = bytes changed)`);
-    assert.equal(stamps.length, sent, `seed ${SEED}: control sent ${sent} frames, got ${stamps.length} back`);
-    assert.ok(control.received.every((m) => m.streamSid === control.streamSid), `seed ${SEED}: control received a message for another stream`);
-    assert.equal(control.closeCode, null, `seed ${SEED}: control socket closed`);
-    const cs = controlCall.stats();
-    assert.equal(cs.drops, 0, `seed ${SEED}: control call dropped frames`);
-    assert.equal(cs.rejected, 0, `seed ${SEED}: a rejection was charged to the control call`);
-    assert.deepEqual([...fx.engine.calls], [controlCall], `seed ${SEED}: only the control call is left`);
-    assert.deepEqual(fx.engine.stats().rejected, figures.rejected, `seed ${SEED}: every rejection belongs to a fuzz run`);
-    assert.deepEqual(crashes, [], `seed ${SEED}: uncaught exceptions or engine errors`);
-    t.diagnostic(
-      `seed ${SEED}: ${figures.runs} runs, ${figures.steps} messages, ${figures.calls} fuzz calls in ${(fuzzMs / 1000).toFixed(1)} s; ` +
-        `server closes ${JSON.stringify(figures.closes)}; control ${sent} frames intact; rejected ${JSON.stringify(figures.rejected)}`,
-    );
-  } finally {
-    fuzzDone = true;
-    process.off('uncaughtException', onCrash);
-    await closeOrExit(fx, crashes);
-  }
-});
+  },
+);
 
 /**
  * After an exception inside a ws listener a socket can be left half-closed for good, and
@@ -250,7 +294,9 @@ async function closeOrExit(fx: Fixture, crashes: unknown[]): Promise<void> {
   } catch (err) {
     process.exitCode = 1;
     setTimeout(() => process.exit(), 2000).unref();
-    throw new Error(`${(err as Error).message} (after ${crashes.length} uncaught exceptions); exiting in 2 s`, { cause: err });
+    throw new Error(`${(err as Error).message} (after ${crashes.length} uncaught exceptions); exiting in 2 s`, {
+      cause: err,
+    });
   }
 }
 
@@ -263,7 +309,14 @@ interface Figures {
 }
 
 /** One fuzz socket through one script; throws (an assertion) when a property does not hold. */
-async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: number, figures: Figures, crashes: unknown[]): Promise<void> {
+async function runScript(
+  fx: Fixture,
+  ctx: FuzzContext,
+  script: Script,
+  run: number,
+  figures: Figures,
+  crashes: unknown[],
+): Promise<void> {
   const engine = fx.engine;
   const before = engine.stats().rejected;
   const crashesBefore = crashes.length;
@@ -287,7 +340,8 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
   let failed = true;
   try {
     const sync = makeStep(JSON.stringify({ event: token }), false, 'sync');
-    const stamps = script.kind === 'stream' ? Array.from({ length: script.frames }, (_, i) => STAMP_BASE + run * 16 + i) : [];
+    const stamps =
+      script.kind === 'stream' ? Array.from({ length: script.frames }, (_, i) => STAMP_BASE + run * 16 + i) : [];
     const steps = script.kind === 'chaos' ? chaosSteps(ctx, script) : streamSteps(ctx, script, stamps);
     const verdicts = steps.map((s) => classify(s, MAX_PAYLOAD));
     const closeAt = verdicts.findIndex((v) => v.kind === 'close');
@@ -300,33 +354,63 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
     const where = `(${script.kind}, ${steps.length} messages${refusal ? `, refused at #${closeAt}` : ''})`;
     // ptime closing the socket itself (an unsupported format, oversized parameters...) reads
     // nothing the peer sent after that: the peer had not seen the close yet, so it is not counted.
-    const closedByPolicy = (): boolean => peer.closeCode !== null && (stopped || seen.some((code) => code in CLOSES_WITH));
-    if (refusal) await withTimeout(peer.closed, WAIT_MS, `the server to close the socket after message #${closeAt} ${where}`);
-    else await until(() => acked || closedByPolicy() || crashes.length > crashesBefore, WAIT_MS, `the server to read every message ${where}`);
+    const closedByPolicy = (): boolean =>
+      peer.closeCode !== null && (stopped || seen.some((code) => code in CLOSES_WITH));
+    if (refusal)
+      await withTimeout(peer.closed, WAIT_MS, `the server to close the socket after message #${closeAt} ${where}`);
+    else
+      await until(
+        () => acked || closedByPolicy() || crashes.length > crashesBefore,
+        WAIT_MS,
+        `the server to read every message ${where}`,
+      );
     await engine.settled(); // io: 'worker': the counts reach main one I/O turn after the answer
     assert.deepEqual(crashes.slice(crashesBefore), [], 'no uncaught exception or engine error');
     const policyClose = !acked && closedByPolicy();
     // Nothing after a refused frame is read; everything before it is (unless ptime closed first).
-    if (!policyClose) assert.equal(acked, refusal === null, refusal ? 'the server read past a frame ws refused' : 'the sync message was answered');
+    if (!policyClose)
+      assert.equal(
+        acked,
+        refusal === null,
+        refusal ? 'the server read past a frame ws refused' : 'the sync message was answered',
+      );
 
     const got = diff(engine.stats().rejected, before);
     assert.deepEqual(got, diff(tally(seen), {}), "stats().rejected and 'rejected' events agree");
-    const expected: ErrorCode[] = read.flatMap((v) => (v.kind === 'reject' ? [v.code] : v.kind === 'close' && v.code ? [v.code] : []));
+    const expected: ErrorCode[] = read.flatMap((v) =>
+      v.kind === 'reject' ? [v.code] : v.kind === 'close' && v.code ? [v.code] : [],
+    );
     if (acked) expected.push(ErrorCodes.UNKNOWN_EVENT);
     if (script.kind === 'stream') expected.push(...script.turns.map((t) => t.expect));
     const want = tally(expected);
     if (policyClose) {
       // Only a prefix of the messages was read: each count is at most the oracle's.
-      for (const code of EXACT_CODES) assert.ok((got[code] ?? 0) <= (want[code] ?? 0), `${code}: counted ${got[code] ?? 0}, at most ${want[code] ?? 0}`);
+      for (const code of EXACT_CODES)
+        assert.ok(
+          (got[code] ?? 0) <= (want[code] ?? 0),
+          `${code}: counted ${got[code] ?? 0}, at most ${want[code] ?? 0}`,
+        );
     } else {
-      for (const code of EXACT_CODES) assert.equal(got[code] ?? 0, want[code] ?? 0, `${code}: counted ${got[code] ?? 0}, expected ${want[code] ?? 0}`);
-      assert.ok((got[ErrorCodes.BAD_MESSAGE] ?? 0) >= (want[ErrorCodes.BAD_MESSAGE] ?? 0), 'every non-object JSON message is a BAD_MESSAGE');
+      for (const code of EXACT_CODES)
+        assert.equal(
+          got[code] ?? 0,
+          want[code] ?? 0,
+          `${code}: counted ${got[code] ?? 0}, expected ${want[code] ?? 0}`,
+        );
+      assert.ok(
+        (got[ErrorCodes.BAD_MESSAGE] ?? 0) >= (want[ErrorCodes.BAD_MESSAGE] ?? 0),
+        'every non-object JSON message is a BAD_MESSAGE',
+      );
       const floor = expected.length + (refusal && refusal.code === null ? 1 : 0);
       assert.ok(total(got) >= floor, `at least ${floor} rejections (got ${total(got)})`);
     }
-    assert.ok(total(got) <= read.length + (acked ? 1 : 0), `at most one rejection per message read (${read.length + (acked ? 1 : 0)}), got ${total(got)}`);
+    assert.ok(
+      total(got) <= read.length + (acked ? 1 : 0),
+      `at most one rejection per message read (${read.length + (acked ? 1 : 0)}), got ${total(got)}`,
+    );
     assert.equal(got[ErrorCodes.TOO_MANY_CALLS], undefined, 'a lane leaked: a start found no free lane');
-    if (script.kind === 'stream' && !policyClose) assert.deepEqual(got, want, 'a valid stream with junk around it: exactly the junk is rejected');
+    if (script.kind === 'stream' && !policyClose)
+      assert.deepEqual(got, want, 'a valid stream with junk around it: exactly the junk is rejected');
 
     // Rejections after which ptime closes the socket itself: the close codes it may use.
     const mayClose = new Set(Object.keys(got).flatMap((c) => (c in CLOSES_WITH ? [CLOSES_WITH[c]!] : [])));
@@ -354,20 +438,31 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
     const closeCode = await peer.closeAndWait();
     figures.closes[closeCode] = (figures.closes[closeCode] ?? 0) + 1;
     const expectedClose = refusal?.closeCode ?? enderClose ?? 1000;
-    assert.ok(closeCode === expectedClose || mayClose.has(closeCode), `closed with ${closeCode}: expected ${expectedClose} or one of [${[...mayClose]}] for ${JSON.stringify(got)}`);
-    if (got[ErrorCodes.MEDIA_FORMAT] && calls.length === 0) assert.notEqual(closeCode, 1000, 'a start with an unsupported media format closes the socket');
+    assert.ok(
+      closeCode === expectedClose || mayClose.has(closeCode),
+      `closed with ${closeCode}: expected ${expectedClose} or one of [${[...mayClose]}] for ${JSON.stringify(got)}`,
+    );
+    if (got[ErrorCodes.MEDIA_FORMAT] && calls.length === 0)
+      assert.notEqual(closeCode, 1000, 'a start with an unsupported media format closes the socket');
 
     assert.deepEqual(peer.badInbound, [], 'ptime only sends JSON text');
     const sids = new Set(calls.map((c) => c.streamSid));
     for (const m of peer.inbound) {
       assert.ok(OUTBOUND_EVENTS.has(m.event as string), `ptime sent event ${String(m.event)}`);
-      assert.ok(sids.has(m.streamSid as string), `ptime sent a message for stream ${String(m.streamSid)} on a socket whose stream is ${[...sids].join()}`);
+      assert.ok(
+        sids.has(m.streamSid as string),
+        `ptime sent a message for stream ${String(m.streamSid)} on a socket whose stream is ${[...sids].join()}`,
+      );
     }
     // The server side of the socket is gone: no call may be left holding a lane.
     await until(() => engine.calls.size === 1, WAIT_MS, `the fuzz call to be released (${engine.calls.size} calls)`);
-    assert.ok(calls.every((c) => c.isClosed), 'every fuzz call is closed');
+    assert.ok(
+      calls.every((c) => c.isClosed),
+      'every fuzz call is closed',
+    );
     figures.calls += calls.length;
-    for (const [k, v] of Object.entries(diff(engine.stats().rejected, before)) as [ErrorCode, number][]) figures.rejected[k] = (figures.rejected[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(diff(engine.stats().rejected, before)) as [ErrorCode, number][])
+      figures.rejected[k] = (figures.rejected[k] ?? 0) + v;
     failed = false;
   } finally {
     engine.off('rejected', onRejected);
@@ -376,14 +471,18 @@ async function runScript(fx: Fixture, ctx: FuzzContext, script: Script, run: num
       // Leave a clean server for the next (shrinking) run whatever went wrong.
       peer.ws.terminate();
       await until(() => engine.calls.size <= 1, WAIT_MS, 'cleanup').catch(() => {});
-      for (const [k, v] of Object.entries(diff(engine.stats().rejected, before)) as [ErrorCode, number][]) figures.rejected[k] = (figures.rejected[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(diff(engine.stats().rejected, before)) as [ErrorCode, number][])
+        figures.rejected[k] = (figures.rejected[k] ?? 0) + v;
     }
   }
 }
 
 function chaosSteps(ctx: FuzzContext, script: Extract<Script, { kind: 'chaos' }>): Step[] {
   const opening = script.opening
-    ? [makeStep(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }), false, 'connected'), makeStep(JSON.stringify(startObject(ctx.ownSid)), false, 'start')]
+    ? [
+        makeStep(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }), false, 'connected'),
+        makeStep(JSON.stringify(startObject(ctx.ownSid)), false, 'start'),
+      ]
     : [];
   // The ender goes out after the probe, so the probe sees an open stream.
   return [...opening, ...script.steps];
@@ -401,11 +500,23 @@ function placeAll(list: Step[], items: Placed<{ step: Step }>[]): Step[] {
  * and well-formed messages out of turn before and after the start.
  */
 function streamSteps(ctx: FuzzContext, script: Extract<Script, { kind: 'stream' }>, stamps: number[]): Step[] {
-  const connected = makeStep(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }), false, 'connected');
+  const connected = makeStep(
+    JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }),
+    false,
+    'connected',
+  );
   const start = makeStep(JSON.stringify(startObject(ctx.ownSid)), false, 'start');
-  const media = stamps.map((s, i) => makeStep(JSON.stringify(mediaObject(ctx.ownSid, i + 1, stampedFrame(s))), false, `media ${i}`));
-  const before = placeAll([connected], script.turns.filter((t) => t.phase === 'before'));
-  const after = placeAll(media, script.turns.filter((t) => t.phase === 'after'));
+  const media = stamps.map((s, i) =>
+    makeStep(JSON.stringify(mediaObject(ctx.ownSid, i + 1, stampedFrame(s))), false, `media ${i}`),
+  );
+  const before = placeAll(
+    [connected],
+    script.turns.filter((t) => t.phase === 'before'),
+  );
+  const after = placeAll(
+    media,
+    script.turns.filter((t) => t.phase === 'after'),
+  );
   return placeAll([...before, start, ...after], script.junk);
 }
 
@@ -428,30 +539,36 @@ async function probe(peer: FuzzPeer, call: Call, run: number): Promise<void> {
   const stamp = STAMP_BASE + run * 16 + 15;
   peer.send(makeStep(JSON.stringify(dtmfObject(call.streamSid, digit)), false, 'probe dtmf'));
   peer.send(makeStep(JSON.stringify(mediaObject(call.streamSid, 1, stampedFrame(stamp))), false, 'probe media'));
-  await until(() => peer.inbound.some((m) => m.event === 'mark' && m.mark?.name === `dtmf-${digit}`), WAIT_MS, `mark dtmf-${digit} after a probe DTMF`);
+  await until(
+    () => peer.inbound.some((m) => m.event === 'mark' && m.mark?.name === `dtmf-${digit}`),
+    WAIT_MS,
+    `mark dtmf-${digit} after a probe DTMF`,
+  );
   if (!PRODUCER_MODES.has(call.customParameters['mode'] ?? 'echo')) {
-    await until(() => peer.inbound.some((m) => m.event === 'media' && readStamp(Buffer.from(m.media!.payload, 'base64')) === stamp), WAIT_MS, 'the probe frame echoed');
+    await until(
+      () =>
+        peer.inbound.some((m) => m.event === 'media' && readStamp(Buffer.from(m.media!.payload, 'base64')) === stamp),
+      WAIT_MS,
+      'the probe frame echoed',
+    );
   }
   assert.equal(call.stats().rejected, before, 'the probe messages were accepted');
 }
 
-test(
-  'a deeply nested "event" value is an unknown event, not a stack overflow',
-  async () => {
-    const fx = await startEngine({}, 'warn');
-    const seen: Rejection[] = [];
-    fx.engine.on('rejected', (r) => seen.push(r));
-    try {
-      const peer = await FuzzPeer.open(fx.url);
-      for (const depth of [10, 1000, 10_000]) peer.send(makeStep(deepJson(depth, true), false, `nested ${depth}`));
-      await until(() => seen.length === 3, WAIT_MS, '3 rejections');
-      assert.deepEqual(
-        seen.map((r) => `${r.code}: ${r.message.slice(0, 40)}`),
-        seen.map((r) => `${ErrorCodes.UNKNOWN_EVENT}: ${r.message.slice(0, 40)}`),
-      );
-      await peer.closeAndWait();
-    } finally {
-      await fx.close();
-    }
-  },
-);
+test('a deeply nested "event" value is an unknown event, not a stack overflow', async () => {
+  const fx = await startEngine({}, 'warn');
+  const seen: Rejection[] = [];
+  fx.engine.on('rejected', (r) => seen.push(r));
+  try {
+    const peer = await FuzzPeer.open(fx.url);
+    for (const depth of [10, 1000, 10_000]) peer.send(makeStep(deepJson(depth, true), false, `nested ${depth}`));
+    await until(() => seen.length === 3, WAIT_MS, '3 rejections');
+    assert.deepEqual(
+      seen.map((r) => `${r.code}: ${r.message.slice(0, 40)}`),
+      seen.map((r) => `${ErrorCodes.UNKNOWN_EVENT}: ${r.message.slice(0, 40)}`),
+    );
+    await peer.closeAndWait();
+  } finally {
+    await fx.close();
+  }
+});

@@ -126,7 +126,9 @@ class Bot {
       }
     }
     const opts = signal ? { utterance: `s${n}`, signal } : { utterance: `s${n}` };
-    this.track(this.call.speak(tts(), opts), (r) => this.speakStatuses.set(r.status, (this.speakStatuses.get(r.status) ?? 0) + 1));
+    this.track(this.call.speak(tts(), opts), (r) =>
+      this.speakStatuses.set(r.status, (this.speakStatuses.get(r.status) ?? 0) + 1),
+    );
   }
 }
 
@@ -205,7 +207,11 @@ test('hundreds of callers hang up, and the engine drains, at random moments whil
     await fx.engine.close({ drainMs: 600 });
     await Promise.all(last);
     finished.push(...(await Promise.all(bots)));
-    await until(() => finished.every((b) => b.pendingPromises === 0), 5000, 'every promise the calls handed out to settle');
+    await until(
+      () => finished.every((b) => b.pendingPromises === 0),
+      5000,
+      'every promise the calls handed out to settle',
+    );
   } finally {
     await fx.close();
     stop();
@@ -215,8 +221,13 @@ test('hundreds of callers hang up, and the engine drains, at random moments whil
   assert.equal(finished.length, 300, 'every call ran its bot to the end');
   assert.deepEqual(faults.uncaught, [], 'no uncaught exception');
   assert.deepEqual(faults.unhandled, [], 'no unhandled rejection');
-  assert.deepEqual(finished.flatMap((b) => b.rejections), [], 'no promise a call handed out rejected');
+  assert.deepEqual(
+    finished.flatMap((b) => b.rejections),
+    [],
+    'no promise a call handed out rejected',
+  );
   assert.equal(fx.engine.calls.size, 0);
   // The race is real only if speak() met all three ends: played, cut, and closed under it.
-  for (const s of ['played', 'interrupted', 'closed']) assert.ok((statuses.get(s) ?? 0) > 0, `some speak() resolved ${s}: ${JSON.stringify([...statuses])}`);
+  for (const s of ['played', 'interrupted', 'closed'])
+    assert.ok((statuses.get(s) ?? 0) > 0, `some speak() resolved ${s}: ${JSON.stringify([...statuses])}`);
 });

@@ -7,7 +7,8 @@ import { startEngine, until, type Fixture } from '../helpers/engine-fixture.js';
 import { ListeningPeer } from '../helpers/listening-peer.js';
 
 const FRAME_MS = 20;
-const tone = (ms: number): Buffer => Buffer.concat(Array.from({ length: ms / FRAME_MS }, () => Buffer.from(TONE_FRAME)));
+const tone = (ms: number): Buffer =>
+  Buffer.concat(Array.from({ length: ms / FRAME_MS }, () => Buffer.from(TONE_FRAME)));
 
 async function callWithPeer(fx: Fixture): Promise<{ call: Call; peer: ListeningPeer }> {
   const calling = once(fx.engine, 'call') as Promise<[Call]>;
@@ -40,19 +41,34 @@ test('heard(): confirmed ≤ what the caller really heard ≤ … and the estima
       samples.push({ truth, heard: h.heardMs, confirmed: h.confirmedMs, sent: h.sentMs });
     }
     for (const s of samples) {
-      assert.ok(s.confirmed <= s.truth + 1, `confirmed ${s.confirmed} ms is at most what was played (${s.truth.toFixed(1)})`);
-      assert.ok(s.confirmed <= s.heard && s.heard <= s.sent, `confirmed ${s.confirmed} ≤ heard ${s.heard} ≤ sent ${s.sent}`);
+      assert.ok(
+        s.confirmed <= s.truth + 1,
+        `confirmed ${s.confirmed} ms is at most what was played (${s.truth.toFixed(1)})`,
+      );
+      assert.ok(
+        s.confirmed <= s.heard && s.heard <= s.sent,
+        `confirmed ${s.confirmed} ≤ heard ${s.heard} ≤ sent ${s.sent}`,
+      );
       // The bound of the model: a mark interval plus the lead, with room for a busy test machine.
       assert.ok(Math.abs(s.heard - s.truth) <= 200 + 60 + 150, `heard ${s.heard} vs truth ${s.truth.toFixed(1)}`);
     }
     call.endUtterance();
     await until(() => played.includes('hello'), 8000, 'the utterance confirmed played');
     const done = call.heard('hello')!;
-    assert.deepEqual({ state: done.state, heardMs: done.heardMs, confirmedMs: done.confirmedMs, sentMs: done.sentMs }, { state: 'played', heardMs: 1600, confirmedMs: 1600, sentMs: 1600 });
+    assert.deepEqual(
+      { state: done.state, heardMs: done.heardMs, confirmedMs: done.confirmedMs, sentMs: done.sentMs },
+      { state: 'played', heardMs: 1600, confirmedMs: 1600, sentMs: 1600 },
+    );
     await until(() => appMarks.length === 1, 5000, 'the app mark');
     assert.deepEqual(appMarks, [{ name: 'app-1', status: 'played' }], 'only the app’s own mark surfaced');
-    assert.ok(call.stats().internalMarks >= 8, `${call.stats().internalMarks} internal marks (every 200 ms of 1.6 s, and the end)`);
-    assert.ok(peer.echoed.some((n) => n.startsWith('ptime.')), 'the carrier saw and echoed the engine’s marks');
+    assert.ok(
+      call.stats().internalMarks >= 8,
+      `${call.stats().internalMarks} internal marks (every 200 ms of 1.6 s, and the end)`,
+    );
+    assert.ok(
+      peer.echoed.some((n) => n.startsWith('ptime.')),
+      'the carrier saw and echoed the engine’s marks',
+    );
   } finally {
     await fx.close();
   }
@@ -74,7 +90,11 @@ test('clear(): reports each cut utterance with what was heard, freezes it, ignor
     void call.mark('after-second');
     await until(() => call.heard()?.utterance === 'second' && call.heard()!.heardMs >= 300, 8000, 'second playing');
     const cuts = call.clear();
-    assert.deepEqual(cuts.map((c) => c.utterance), ['second'], 'first had played; second is cut');
+    assert.deepEqual(
+      cuts.map((c) => c.utterance),
+      ['second'],
+      'first had played; second is cut',
+    );
     assert.deepEqual(events, cuts, "each cut is emitted as 'interrupted'");
     const cut = cuts[0]!;
     assert.equal(cut.droppedMs, 1600 - cut.heardMs);
@@ -84,7 +104,10 @@ test('clear(): reports each cut utterance with what was heard, freezes it, ignor
     assert.equal(frozen.heardMs, cut.heardMs);
     await peer.waitFor(() => peer.playedAtClear.length === 1, 5000, 'the clear at the peer');
     const real = peer.playedAtClear[0]! - 400; // the peer counts from its last clear: first and second both
-    assert.ok(Math.abs(cut.heardMs - real) <= 100 + 60 + 150, `heard ${cut.heardMs} vs really played ${real.toFixed(1)}`);
+    assert.ok(
+      Math.abs(cut.heardMs - real) <= 100 + 60 + 150,
+      `heard ${cut.heardMs} vs really played ${real.toFixed(1)}`,
+    );
     // The peer echoes what it held (Twilio does): those are of cleared audio and change nothing.
     await until(() => appMarks.length === 1, 5000, 'the app mark settled');
     assert.deepEqual(appMarks, [{ name: 'after-second', status: 'cleared' }]);
@@ -175,7 +198,11 @@ test('a carrier that never echoes marks: the engine stops adding its own at 64 u
     // 200 frames would bring 100 of the engine's marks; sent 40 at a time so none falls off the queue.
     for (let k = 0; k < 5; k++) {
       call.send(tone(800));
-      await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= (k + 1) * 40, 8000, `${(k + 1) * 40} frames`);
+      await c.waitFor(
+        (m) => m.filter((x) => x.event === 'media').length >= (k + 1) * 40,
+        8000,
+        `${(k + 1) * 40} frames`,
+      );
     }
     const s = call.stats();
     assert.equal(s.internalMarks, 64, 'MAX_INTERNAL_MARKS_UNSETTLED of them went out');

@@ -53,14 +53,21 @@ test('peers that hang up mid-stream: the batches their sockets held go back to t
       await new Promise((r) => setTimeout(r, 200));
       const end = await allocations();
       // A slower main keeps more batches out at once, so the pool may still grow a little (bounded).
-      assert.ok(end - afterFirst <= 8, `the pacer allocated ${end - afterFirst} batch buffers over ${ROUNDS - WARM_ROUNDS} rounds of ${CALLS} calls hanging up (${afterFirst} before)`);
+      assert.ok(
+        end - afterFirst <= 8,
+        `the pacer allocated ${end - afterFirst} batch buffers over ${ROUNDS - WARM_ROUNDS} rounds of ${CALLS} calls hanging up (${afterFirst} before)`,
+      );
     } finally {
       clearInterval(feed);
     }
     assert.ok(sent >= 100, `the control call queued ${sent} frames`);
     await control.waitFor((m) => m.filter((x) => x.event === 'media').length >= sent, 10_000, 'control audio');
     const seqs = control.media.map((m) => readStamp(payloadBytes(m)));
-    assert.deepEqual(seqs, seqs.map((_, i) => i), 'the control call: every frame, in order, none written over');
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i),
+      'the control call: every frame, in order, none written over',
+    );
   } finally {
     await fx.close();
   }

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { InboundRateLimit } from '../../src/server/inbound-rate-limit.js';
 
 /** Feed `perSec` messages a second for `secs` seconds on a fake clock; count the verdicts. */
-function feed(limit: InboundRateLimit, from: number, perSec: number, secs: number): { ok: number; drop: number; close: number; at: number } {
+function feed(
+  limit: InboundRateLimit,
+  from: number,
+  perSec: number,
+  secs: number,
+): { ok: number; drop: number; close: number; at: number } {
   const out = { ok: 0, drop: 0, close: 0, at: from };
   const n = perSec * secs;
   for (let i = 0; i < n; i++) {

@@ -59,7 +59,9 @@ function countBy(items: string[]): Record<string, number> {
 
 /** Messages on `client` that do not name its own stream, for the assertion message. */
 function foreign(client: TwilioClient): string[] {
-  return client.received.flatMap((m, i) => (m.streamSid === client.streamSid ? [] : [`#${i} ${m.event} for ${String(m.streamSid)}`]));
+  return client.received.flatMap((m, i) =>
+    m.streamSid === client.streamSid ? [] : [`#${i} ${m.event} for ${String(m.streamSid)}`],
+  );
 }
 
 function hangUp(client: TwilioClient, ending: Ending): void {
@@ -113,7 +115,11 @@ async function churner(url: string, rnd: () => number, calls: number, out: Churn
       connecting.catch(() => {}); // awaited below; a failure must not be unhandled meanwhile
       if (next.framesBeforeEnd > 0) {
         const n = next.framesBeforeEnd;
-        await next.client.waitFor((m) => m.filter((x) => x.event === 'media').length >= n, 10_000, `${n} frames on a churned call`);
+        await next.client.waitFor(
+          (m) => m.filter((x) => x.event === 'media').length >= n,
+          10_000,
+          `${n} frames on a churned call`,
+        );
       }
       if (next.dtmf) next.client.dtmf('7');
       spare = await connecting;
@@ -127,89 +133,108 @@ async function churner(url: string, rnd: () => number, calls: number, out: Churn
   }
 }
 
-test('lane reuse: under back-to-back churn every message a socket receives names its own stream', { timeout: 90_000 }, async (t) => {
-  const fx = await startEngine({ maxCalls: MAX_CALLS, pacerNice: 19 }, 'warn');
-  attachDemoApp(fx.engine);
-  const engine = fx.engine;
-  const calls = new Map<string, Call>();
-  const liveOnLane = new Map<number, string>();
-  const laneConflicts: string[] = [];
-  engine.on('call', (call) => {
-    calls.set(call.streamSid, call);
-    const lane = lineOf(call)!.lane.index;
-    const other = liveOnLane.get(lane);
-    if (other !== undefined) laneConflicts.push(`lane ${lane}: ${other} and ${call.streamSid}`);
-    liveOnLane.set(lane, call.streamSid);
-    call.once('close', () => {
-      if (liveOnLane.get(lane) === call.streamSid) liveOnLane.delete(lane);
+test(
+  'lane reuse: under back-to-back churn every message a socket receives names its own stream',
+  { timeout: 90_000 },
+  async (t) => {
+    const fx = await startEngine({ maxCalls: MAX_CALLS, pacerNice: 19 }, 'warn');
+    attachDemoApp(fx.engine);
+    const engine = fx.engine;
+    const calls = new Map<string, Call>();
+    const liveOnLane = new Map<number, string>();
+    const laneConflicts: string[] = [];
+    engine.on('call', (call) => {
+      calls.set(call.streamSid, call);
+      const lane = lineOf(call)!.lane.index;
+      const other = liveOnLane.get(lane);
+      if (other !== undefined) laneConflicts.push(`lane ${lane}: ${other} and ${call.streamSid}`);
+      liveOnLane.set(lane, call.streamSid);
+      call.once('close', () => {
+        if (liveOnLane.get(lane) === call.streamSid) liveOnLane.delete(lane);
+      });
     });
-  });
-  const laneOf = (c: TwilioClient): number | undefined => lineOf(calls.get(c.streamSid)!)?.lane.index;
-  try {
-    const steady: TwilioClient[] = [];
-    for (let i = 0; i < STEADY; i++) {
-      const c = await fx.connect();
-      c.start({ mode: 'tone' });
-      steady.push(c);
+    const laneOf = (c: TwilioClient): number | undefined => lineOf(calls.get(c.streamSid)!)?.lane.index;
+    try {
+      const steady: TwilioClient[] = [];
+      for (let i = 0; i < STEADY; i++) {
+        const c = await fx.connect();
+        c.start({ mode: 'tone' });
+        steady.push(c);
+      }
+      await Promise.all(steady.map((c) => c.waitFor((m) => m.length > 0, 10_000, 'steady audio')));
+
+      const rnd = seeded(SEED);
+      const churned: Churned[] = [];
+      await Promise.all(
+        Array.from({ length: CHURNERS }, () =>
+          churner(fx.url, seeded(Math.floor(rnd() * 2 ** 32)), CALLS_PER_CHURNER, churned),
+        ),
+      );
+      await until(() => engine.calls.size === STEADY, 10_000, 'churned calls released');
+
+      const lanes = new Set(churned.map((c) => laneOf(c.client)));
+      const wrong = churned.filter((c) => foreign(c.client).length > 0);
+      t.diagnostic(
+        `${churned.length} churned calls on ${lanes.size} lanes, ${churned.reduce((n, c) => n + c.client.received.length, 0)} messages; ` +
+          `endings ${JSON.stringify(countBy(churned.map((c) => c.ending)))}; ${wrong.length} sockets got another stream's messages`,
+      );
+      assert.deepEqual(
+        churned.filter((c) => !calls.has(c.client.streamSid)).map((c) => c.client.streamSid),
+        [],
+        'every churned start got a call',
+      );
+      assert.ok(lanes.size * 4 < churned.length, `lanes were reused (${churned.length} calls on ${lanes.size} lanes)`);
+      assert.deepEqual(laneConflicts, [], 'no lane held by two calls at once');
+
+      // The steady calls ran through all of it unbroken (checked before the churned sockets, so a
+      // failure there does not hide how these fared): only their own tone, the pacer never ran
+      // dry, nothing dropped, and every frame the engine sent arrived. Stopped first, so the count
+      // they are held to stops moving.
+      const steadyCalls = steady.map((c) => calls.get(c.streamSid)!);
+      assert.ok(
+        steadyCalls.every((c) => !c.isClosed),
+        'steady calls still up after the churn',
+      );
+      steady.forEach((c) => c.stop());
+      await until(() => engine.calls.size === 0, 10_000, 'steady calls stopped');
+      await until(
+        () => steady.every((c, i) => c.media.length >= steadyCalls[i]!.stats().framesSent),
+        10_000,
+        'steady frames in flight delivered',
+      );
+      for (const [i, c] of steady.entries()) {
+        const s = steadyCalls[i]!.stats();
+        assert.deepEqual(foreign(c).slice(0, 5), [], `steady call ${i}: only its own stream`);
+        assert.equal(
+          c.received.filter((m) => m.event !== 'media' || m.media?.payload !== TONE_B64).length,
+          0,
+          `steady call ${i}: only tone frames`,
+        );
+        assert.equal(c.media.length, s.framesSent, `steady call ${i}: every frame sent arrived`);
+        assert.ok(s.framesSent > 0, `steady call ${i}: streamed`);
+        assert.equal(s.underruns, 0, `steady call ${i}: no underrun`);
+        assert.equal(s.drops, 0, `steady call ${i}: no drop`);
+        await until(() => c.closeCode !== null, 5000, `steady call ${i}: closed after its stop`);
+        assert.equal(c.closeCode, 1000, `steady call ${i}: open until our stop, then closed by ptime with 1000`);
+      }
+
+      assert.deepEqual(
+        wrong.slice(0, 10).map((c) => {
+          const bad = foreign(c.client);
+          return `${c.client.streamSid} (lane ${laneOf(c.client)}, ${c.client.received.length} messages): ${bad.slice(0, 2).join(', ')}${bad.length > 2 ? `, +${bad.length - 2} more` : ''}`;
+        }),
+        [],
+        `churned sockets that received another stream's messages (${wrong.length} of ${churned.length})`,
+      );
+      const events = countBy(churned.flatMap((c) => c.client.received.map((m) => m.event)));
+      assert.deepEqual(
+        Object.keys(events).filter((e) => e !== 'media' && e !== 'mark' && e !== 'clear'),
+        [],
+        `only media, mark and clear go out (${JSON.stringify(events)})`,
+      );
+      assert.deepEqual(engine.stats().rejected, {}, 'every message the churners sent was accepted');
+    } finally {
+      await fx.close();
     }
-    await Promise.all(steady.map((c) => c.waitFor((m) => m.length > 0, 10_000, 'steady audio')));
-
-    const rnd = seeded(SEED);
-    const churned: Churned[] = [];
-    await Promise.all(Array.from({ length: CHURNERS }, () => churner(fx.url, seeded(Math.floor(rnd() * 2 ** 32)), CALLS_PER_CHURNER, churned)));
-    await until(() => engine.calls.size === STEADY, 10_000, 'churned calls released');
-
-    const lanes = new Set(churned.map((c) => laneOf(c.client)));
-    const wrong = churned.filter((c) => foreign(c.client).length > 0);
-    t.diagnostic(
-      `${churned.length} churned calls on ${lanes.size} lanes, ${churned.reduce((n, c) => n + c.client.received.length, 0)} messages; ` +
-        `endings ${JSON.stringify(countBy(churned.map((c) => c.ending)))}; ${wrong.length} sockets got another stream's messages`,
-    );
-    assert.deepEqual(
-      churned.filter((c) => !calls.has(c.client.streamSid)).map((c) => c.client.streamSid),
-      [],
-      'every churned start got a call',
-    );
-    assert.ok(lanes.size * 4 < churned.length, `lanes were reused (${churned.length} calls on ${lanes.size} lanes)`);
-    assert.deepEqual(laneConflicts, [], 'no lane held by two calls at once');
-
-    // The steady calls ran through all of it unbroken (checked before the churned sockets, so a
-    // failure there does not hide how these fared): only their own tone, the pacer never ran
-    // dry, nothing dropped, and every frame the engine sent arrived. Stopped first, so the count
-    // they are held to stops moving.
-    const steadyCalls = steady.map((c) => calls.get(c.streamSid)!);
-    assert.ok(steadyCalls.every((c) => !c.isClosed), 'steady calls still up after the churn');
-    steady.forEach((c) => c.stop());
-    await until(() => engine.calls.size === 0, 10_000, 'steady calls stopped');
-    await until(() => steady.every((c, i) => c.media.length >= steadyCalls[i]!.stats().framesSent), 10_000, 'steady frames in flight delivered');
-    for (const [i, c] of steady.entries()) {
-      const s = steadyCalls[i]!.stats();
-      assert.deepEqual(foreign(c).slice(0, 5), [], `steady call ${i}: only its own stream`);
-      assert.equal(c.received.filter((m) => m.event !== 'media' || m.media?.payload !== TONE_B64).length, 0, `steady call ${i}: only tone frames`);
-      assert.equal(c.media.length, s.framesSent, `steady call ${i}: every frame sent arrived`);
-      assert.ok(s.framesSent > 0, `steady call ${i}: streamed`);
-      assert.equal(s.underruns, 0, `steady call ${i}: no underrun`);
-      assert.equal(s.drops, 0, `steady call ${i}: no drop`);
-      await until(() => c.closeCode !== null, 5000, `steady call ${i}: closed after its stop`);
-      assert.equal(c.closeCode, 1000, `steady call ${i}: open until our stop, then closed by ptime with 1000`);
-    }
-
-    assert.deepEqual(
-      wrong.slice(0, 10).map((c) => {
-        const bad = foreign(c.client);
-        return `${c.client.streamSid} (lane ${laneOf(c.client)}, ${c.client.received.length} messages): ${bad.slice(0, 2).join(', ')}${bad.length > 2 ? `, +${bad.length - 2} more` : ''}`;
-      }),
-      [],
-      `churned sockets that received another stream's messages (${wrong.length} of ${churned.length})`,
-    );
-    const events = countBy(churned.flatMap((c) => c.client.received.map((m) => m.event)));
-    assert.deepEqual(
-      Object.keys(events).filter((e) => e !== 'media' && e !== 'mark' && e !== 'clear'),
-      [],
-      `only media, mark and clear go out (${JSON.stringify(events)})`,
-    );
-    assert.deepEqual(engine.stats().rejected, {}, 'every message the churners sent was accepted');
-  } finally {
-    await fx.close();
-  }
-});
+  },
+);

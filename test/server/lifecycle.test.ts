@@ -31,7 +31,10 @@ test('stop releases the lane; the next call on it never hears the previous call'
     for (let seq = 5000; seq < 5005; seq++) callB.send(stampedFrame(seq));
     await b.waitFor((m) => m.filter((x) => x.event === 'media').length >= 5, 5000, 'B audio');
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(b.media.map((m) => readStamp(payloadBytes(m))), [5000, 5001, 5002, 5003, 5004]);
+    assert.deepEqual(
+      b.media.map((m) => readStamp(payloadBytes(m))),
+      [5000, 5001, 5002, 5003, 5004],
+    );
   } finally {
     await fx.close();
   }
@@ -101,7 +104,7 @@ function upgradeStatus(url: string): Promise<{ status: number; retryAfter: strin
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.on('unexpected-response', (_req, res) => {
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined });
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
       ws.terminate();
     });
     ws.on('open', () => reject(new Error('upgrade was accepted')));
@@ -115,7 +118,10 @@ test('misuse of the API gets typed errors naming the limit', async () => {
     const c = await fx.connect();
     const call = await startCall(fx.engine, c);
     assert.throws(() => call.mark(''), isCode(ErrorCodes.MARK_NAME));
-    assert.throws(() => call.mark('x'.repeat(17)), (e: unknown) => isCode(ErrorCodes.MARK_NAME)(e) && /16/.test((e as Error).message));
+    assert.throws(
+      () => call.mark('x'.repeat(17)),
+      (e: unknown) => isCode(ErrorCodes.MARK_NAME)(e) && /16/.test((e as Error).message),
+    );
     assert.throws(() => call.send('abc' as unknown as Uint8Array), isCode(ErrorCodes.INVALID_AUDIO));
     call.close();
     assert.equal(await c.closed(), 1000);
@@ -135,7 +141,9 @@ test('misuse of the API gets typed errors naming the limit', async () => {
 });
 
 test('engine.close(): sockets closed with 1001, and no handle is left to keep the process alive', async () => {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../helpers/close-and-exit.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../helpers/close-and-exit.js', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);

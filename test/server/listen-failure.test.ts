@@ -22,7 +22,10 @@ async function holdPort(): Promise<{ server: Server; port: number }> {
 /** The rejection createEngine gave, checked to be a PTIME_ERR_LISTEN with `errno` as its cause. */
 async function listenRefusal(options: { port: number; host: string }, errno: string): Promise<PtimeError> {
   let refused: unknown = null;
-  await assert.rejects(createEngine({ ...options, io: IO_MODE, logger: silent }), (err: unknown) => ((refused = err), true));
+  await assert.rejects(
+    createEngine({ ...options, io: IO_MODE, logger: silent }),
+    (err: unknown) => ((refused = err), true),
+  );
   assert.ok(refused instanceof PtimeError, `a PtimeError, not ${String(refused)}`);
   assert.equal(refused.code, ErrorCodes.LISTEN);
   assert.equal((refused.cause as NodeJS.ErrnoException | undefined)?.code, errno, 'the listen error is the cause');
@@ -48,7 +51,11 @@ test(`io: '${IO_MODE}': an address that is not this machine's rejects with PTIME
 test(`io: '${IO_MODE}': a failed start leaves nothing open: the process exits by itself`, async () => {
   const { server, port } = await holdPort();
   try {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../helpers/listen-taken-and-exit.js', import.meta.url)), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../helpers/listen-taken-and-exit.js', import.meta.url)), String(port)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -64,10 +71,19 @@ test(`io: '${IO_MODE}': a failed start leaves nothing open: the process exits by
 
 test('listen errors in words: IPv6 hosts in brackets, no host as every address, an unknown errno keeps its own message', () => {
   const errno = (code: string, message = `listen ${code}`): Error => Object.assign(new Error(message), { code });
-  assert.equal(listenFailure(errno('EACCES'), 80, '::1').message, 'cannot listen on [::1]:80: permission denied; ports below 1024 need privileges (EACCES)');
-  assert.equal(listenFailure(errno('EADDRINUSE'), 8080, undefined).message, 'cannot listen on port 8080 (every address): the address is in use (EADDRINUSE)');
+  assert.equal(
+    listenFailure(errno('EACCES'), 80, '::1').message,
+    'cannot listen on [::1]:80: permission denied; ports below 1024 need privileges (EACCES)',
+  );
+  assert.equal(
+    listenFailure(errno('EADDRINUSE'), 8080, undefined).message,
+    'cannot listen on port 8080 (every address): the address is in use (EADDRINUSE)',
+  );
   const odd = listenFailure(errno('EWEIRD', 'listen EWEIRD: something odd 0.0.0.0:9'), 9, '0.0.0.0');
   assert.equal(odd.message, 'cannot listen on 0.0.0.0:9: listen EWEIRD: something odd 0.0.0.0:9');
   assert.equal(odd.code, ErrorCodes.LISTEN);
-  assert.equal(listenFailure(errno('EADDRINUSE'), 9100, '127.0.0.1', '--metrics-port: ').message, '--metrics-port: cannot listen on 127.0.0.1:9100: the address is in use (EADDRINUSE)');
+  assert.equal(
+    listenFailure(errno('EADDRINUSE'), 9100, '127.0.0.1', '--metrics-port: ').message,
+    '--metrics-port: cannot listen on 127.0.0.1:9100: the address is in use (EADDRINUSE)',
+  );
 });

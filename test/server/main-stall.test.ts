@@ -32,7 +32,11 @@ test(`a main-thread stall does not stop the pacer (io: '${IO_MODE}'): frames due
     }
     assert.ok(ticksDuring >= 5, `the pacer kept ticking while main was blocked (${ticksDuring} ticks)`);
     await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 60, 5000, 'all audio');
-    assert.deepEqual(c.media.map((m) => readStamp(payloadBytes(m))), Array.from({ length: 60 }, (_, k) => k), 'nothing lost or reordered');
+    assert.deepEqual(
+      c.media.map((m) => readStamp(payloadBytes(m))),
+      Array.from({ length: 60 }, (_, k) => k),
+      'nothing lost or reordered',
+    );
     assert.equal(call.stats().drops, 0);
   } finally {
     await fx.close();

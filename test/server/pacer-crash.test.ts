@@ -35,12 +35,23 @@ test('the pacer thread crashes mid-call: it is restarted, both calls carry on in
     }
     await a.waitFor((m) => m.filter((x) => x.event === 'media').length >= 120, 10_000, 'all of call a');
     await b.waitFor((m) => m.filter((x) => x.event === 'media').length >= 120, 10_000, 'all of call b');
-    assert.deepEqual(stamps(a), Array.from({ length: 120 }, (_, i) => i), 'call a: every frame, in order, once');
-    assert.deepEqual(stamps(b), Array.from({ length: 120 }, (_, i) => 10_000 + i), 'call b: every frame, in order, once');
+    assert.deepEqual(
+      stamps(a),
+      Array.from({ length: 120 }, (_, i) => i),
+      'call a: every frame, in order, once',
+    );
+    assert.deepEqual(
+      stamps(b),
+      Array.from({ length: 120 }, (_, i) => 10_000 + i),
+      'call b: every frame, in order, once',
+    );
     assert.equal(restarts[0]!.attempt, 1);
     assert.match(restarts[0]!.reason, /pacer worker threw/);
     assert.equal(fx.engine.stats().pacerRestarts, 1);
-    assert.ok(fx.logs.some((l) => l.msg === 'pacer worker restarted' && l['attempt'] === 1), 'the restart is logged');
+    assert.ok(
+      fx.logs.some((l) => l.msg === 'pacer worker restarted' && l['attempt'] === 1),
+      'the restart is logged',
+    );
   } finally {
     await fx.close();
   }
@@ -66,7 +77,11 @@ test('a pacer that keeps crashing is given up on: calls are closed with 1011, ne
     assert.equal(fx.engine.stats().pacerRestarts, 5);
     await assert.rejects(fx.connect(), /503/);
     await fx.engine.settled(); // io: 'worker': counted one I/O turn after the answer
-    assert.equal(fx.engine.stats().rejected[ErrorCodes.PACER_FAILED], 1, 'the refusal is counted under the real reason, not as a shutdown');
+    assert.equal(
+      fx.engine.stats().rejected[ErrorCodes.PACER_FAILED],
+      1,
+      'the refusal is counted under the real reason, not as a shutdown',
+    );
   } finally {
     await fx.close();
   }
@@ -84,12 +99,23 @@ test('a pacer thread that hangs is found by the watchdog and restarted; the call
     await fx.engine.crashPacerForDiagnostics('hang');
     const [r] = await restarted;
     assert.equal(r.reason, 'hung');
-    await a.waitFor((m) => m.filter((x) => x.event === 'media').length >= 60, 10_000, 'the rest of the call after the restart');
-    assert.deepEqual(stamps(a), Array.from({ length: 60 }, (_, i) => i), 'every frame, in order, once');
+    await a.waitFor(
+      (m) => m.filter((x) => x.event === 'media').length >= 60,
+      10_000,
+      'the rest of the call after the restart',
+    );
+    assert.deepEqual(
+      stamps(a),
+      Array.from({ length: 60 }, (_, i) => i),
+      'every frame, in order, once',
+    );
     const s = fx.engine.stats();
     assert.equal(s.pacerRestarts, 1);
     assert.equal(s.pacerHangs, 1);
-    assert.ok(fx.logs.some((l) => l.msg.startsWith('pacer thread hung') && l['pacerStallMs'] === 300), 'the hang is logged with the limit');
+    assert.ok(
+      fx.logs.some((l) => l.msg.startsWith('pacer thread hung') && l['pacerStallMs'] === 300),
+      'the hang is logged with the limit',
+    );
   } finally {
     await fx.close();
   }

@@ -20,7 +20,7 @@ async function startCallWithNumber(logCallParameters: boolean): Promise<string> 
   }
 }
 
-test("logs carry no caller number by default: customParameters are logged by name only, unless logCallParameters", async () => {
+test('logs carry no caller number by default: customParameters are logged by name only, unless logCallParameters', async () => {
   const quiet = await startCallWithNumber(false);
   assert.ok(!quiet.includes(NUMBER), 'the number is nowhere in the captured log');
   assert.match(quiet, /"customParameterNames":\["caller","mode"\]/);

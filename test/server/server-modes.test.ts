@@ -53,13 +53,20 @@ test("attached, alone on the server: an upgrade on another path gets 404 at once
   const port = await listen(server);
   const engine = await createEngine({ server, path: '/twilio', logger: silent });
   try {
-    assert.equal(await upgradeStatus(`ws://127.0.0.1:${port}/elsewhere`, {}), 404, 'no other listener: refused, not left hanging');
+    assert.equal(
+      await upgradeStatus(`ws://127.0.0.1:${port}/elsewhere`, {}),
+      404,
+      'no other listener: refused, not left hanging',
+    );
     assert.equal(engine.options.otherPaths, 'reject');
   } finally {
     await engine.close();
     server.close();
   }
-  await assert.rejects(createEngine({ port: 0, otherPaths: 'drop' as 'ignore', logger: silent }), (e: Error & { code?: string }) => e.code === 'PTIME_ERR_INVALID_OPTION' && /otherPaths/.test(e.message));
+  await assert.rejects(
+    createEngine({ port: 0, otherPaths: 'drop' as 'ignore', logger: silent }),
+    (e: Error & { code?: string }) => e.code === 'PTIME_ERR_INVALID_OPTION' && /otherPaths/.test(e.message),
+  );
   const server2 = createServer((_req, res) => res.end('app'));
   const port2 = await listen(server2);
   const engine2 = await createEngine({ server: server2, path: '/twilio', logger: silent, otherPaths: 'ignore' });

@@ -46,7 +46,11 @@ test('speak(): pulls the source with back-pressure, plays it as one utterance, r
     const result = await call.speak(iterable, { utterance: 'greeting' });
     assert.deepEqual(result, { utterance: 'greeting', status: 'played', heardMs: 2000 });
     assert.equal(state.pulled, 100);
-    assert.deepEqual(stamps, Array.from({ length: 100 }, (_, k) => k), 'every frame, in order, none dropped by the queue');
+    assert.deepEqual(
+      stamps,
+      Array.from({ length: 100 }, (_, k) => k),
+      'every frame, in order, none dropped by the queue',
+    );
     assert.equal(call.stats().drops, 0, 'back-pressure held the queue under its bound');
   } finally {
     await fx.close();
@@ -141,13 +145,21 @@ test('the drain plays out a speak() in progress: a 3 s utterance in a 5 s drain 
     assert.equal(call.state, 'ending');
     assert.ok(state.pulled < 150, `the drain began with the source still being pulled (${state.pulled} of 150)`);
     assert.equal(call.send(stampedFrame(9999)), false, 'new audio from the app is refused meanwhile');
-    await assert.rejects(ListeningPeer.connect(`ws://127.0.0.1:${fx.engine.address()!.port}/media`), /503/, 'and new calls');
+    await assert.rejects(
+      ListeningPeer.connect(`ws://127.0.0.1:${fx.engine.address()!.port}/media`),
+      /503/,
+      'and new calls',
+    );
     const result = await speaking;
     assert.deepEqual(result, { utterance: 'goodbye', status: 'played', heardMs: 3000 });
     assert.equal(state.pulled, 150);
     await closing;
     assert.equal(await closeCode, 1001);
-    assert.deepEqual(stamps, Array.from({ length: 150 }, (_, k) => k), 'every frame of it, in order');
+    assert.deepEqual(
+      stamps,
+      Array.from({ length: 150 }, (_, k) => k),
+      'every frame of it, in order',
+    );
     assert.equal(call.stats().underruns, 0, "the utterance's end is not an underrun");
   } finally {
     await fx.close();
@@ -174,7 +186,8 @@ test("an utterance's end is not an underrun; audio that runs dry inside an utter
   const fx = await startEngine({ lead: 3, highWaterMark: 20, markEveryMs: 200 });
   try {
     const { call, stamps } = await callWithPeer(fx);
-    const frames = (from: number, n: number): Buffer => Buffer.concat(Array.from({ length: n }, (_, k) => Buffer.from(stampedFrame(from + k))));
+    const frames = (from: number, n: number): Buffer =>
+      Buffer.concat(Array.from({ length: n }, (_, k) => Buffer.from(stampedFrame(from + k))));
     assert.equal((await call.speak(source(50).iterable)).status, 'played');
     call.send(frames(50, 20));
     call.flush(); // the app's own end of a talk spurt

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Call, PacerStats } from '../../src/index.js';
-import { startEngine, startCall, until } from '../helpers/engine-fixture.js';
+import { IO_MODE, startEngine, startCall, until } from '../helpers/engine-fixture.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 import { payloadBytes } from '../helpers/twilio-client.js';
 
@@ -38,10 +38,18 @@ test('two 1.6 s main stalls with audio queued: the pacer stops at maxInflightBat
     }
     const what = `batch buffers allocated: ${counts[0]} after the first stall, ${counts[1]} after the second`;
     assert.ok(counts[1]! <= 64 + 6, `${what}: no more than maxInflightBatches (64) and the few being built`);
-    assert.ok(counts[1]! - counts[0]! <= 2, what);
+    // With io: 'main' the stall holds the hand-back, so the pacer fills the gate and the second
+    // stall must find every buffer it needs. With io: 'worker' the I/O thread goes on taking and
+    // returning batches through main's stall: the pacer never reaches the gate, and the few
+    // buffers it allocates follow that thread's own scheduling, not the stall.
+    if (IO_MODE === 'main') assert.ok(counts[1]! - counts[0]! <= 2, what);
     for (const [i, p] of peers.entries()) {
       const seqs = p.media.map((m) => readStamp(payloadBytes(m)));
-      assert.deepEqual(seqs, Array.from({ length: 200 }, (_, k) => k), `call ${i}: every frame, in order`);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 200 }, (_, k) => k),
+        `call ${i}: every frame, in order`,
+      );
     }
   } finally {
     await fx.close();

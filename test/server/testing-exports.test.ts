@@ -32,7 +32,10 @@ test("ptime/testing's TwilioPeer drives a real call: audio at 50/s, the app's ec
 
 test('twiml.connectStream: the TwiML for a bidirectional stream, every value escaped; a non-WebSocket URL is refused', () => {
   assert.equal(
-    twiml.connectStream({ url: 'wss://voice.example.com/media?a=1&b=2', parameters: { mode: 'tone', note: '<"x" & \'y\'>' } }),
+    twiml.connectStream({
+      url: 'wss://voice.example.com/media?a=1&b=2',
+      parameters: { mode: 'tone', note: '<"x" & \'y\'>' },
+    }),
     '<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="wss://voice.example.com/media?a=1&amp;b=2">' +
       '<Parameter name="mode" value="tone"/><Parameter name="note" value="&lt;&quot;x&quot; &amp; &apos;y&apos;&gt;"/></Stream></Connect></Response>',
   );

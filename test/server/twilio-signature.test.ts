@@ -20,7 +20,11 @@ function reference(token: string, url: string): string {
   return createHmac('sha1', token).update(url).digest('base64');
 }
 
-function upgrade(url: string | undefined, headers: Record<string, string | string[] | undefined>, encrypted = false): UpgradeRequestLike {
+function upgrade(
+  url: string | undefined,
+  headers: Record<string, string | string[] | undefined>,
+  encrypted = false,
+): UpgradeRequestLike {
   return { url, headers, socket: encrypted ? { encrypted: true } : {} };
 }
 
@@ -36,8 +40,16 @@ test("Twilio's published example: the signed string is the URL then name+value o
     From: '+12349013030',
     To: '+18005551212',
   };
-  const signed = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
-  assert.equal(signed, 'https://mycompany.com/myapp.php?foo=1&bar=2CallSidCA1234567890ABCDECaller+12349013030Digits1234From+12349013030To+18005551212');
+  const signed =
+    url +
+    Object.keys(params)
+      .sort()
+      .map((k) => k + params[k])
+      .join('');
+  assert.equal(
+    signed,
+    'https://mycompany.com/myapp.php?foo=1&bar=2CallSidCA1234567890ABCDECaller+12349013030Digits1234From+12349013030To+18005551212',
+  );
   assert.equal(expectedTwilioSignature('12345', signed), '0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
   assert.deepEqual(checkTwilioSignature('12345', signed, '0/KCTR6DLpKmkAf8muzZqo1nDgQ='), { ok: true });
 
@@ -84,8 +96,14 @@ test('the URL is compared byte for byte, not normalised', () => {
   // sent, so ptime does not accept one spelling for the other.
   const quoted = "wss://voice.example.com/media?n=it's";
   assert.deepEqual(checkTwilioSignature(TOKEN, quoted, reference(TOKEN, quoted)), { ok: true });
-  assert.deepEqual(checkTwilioSignature(TOKEN, quoted, reference(TOKEN, 'wss://voice.example.com/media?n=it%27s')), { ok: false, reason: 'mismatch' });
-  assert.deepEqual(checkTwilioSignature(TOKEN, STREAM_URL, reference(TOKEN, `${STREAM_URL}/`)), { ok: false, reason: 'mismatch' });
+  assert.deepEqual(checkTwilioSignature(TOKEN, quoted, reference(TOKEN, 'wss://voice.example.com/media?n=it%27s')), {
+    ok: false,
+    reason: 'mismatch',
+  });
+  assert.deepEqual(checkTwilioSignature(TOKEN, STREAM_URL, reference(TOKEN, `${STREAM_URL}/`)), {
+    ok: false,
+    reason: 'mismatch',
+  });
 });
 
 test('a missing header is "missing"', () => {
@@ -134,23 +152,46 @@ test("the default port is accepted both ways, as Twilio's own validators do", ()
     ['wss://voice.example.com:443', 'wss://voice.example.com'],
   ];
   for (const [signed, received] of cases) {
-    assert.deepEqual(checkTwilioSignature(TOKEN, received, reference(TOKEN, signed)), { ok: true }, `${signed} -> ${received}`);
+    assert.deepEqual(
+      checkTwilioSignature(TOKEN, received, reference(TOKEN, signed)),
+      { ok: true },
+      `${signed} -> ${received}`,
+    );
   }
 });
 
 test('only the default port is toggled: wss is 443, and other ports are never stripped', () => {
   const mismatch = { ok: false, reason: 'mismatch' };
   // twilio-node and twilio-python add :80 to anything that is not https; wss listens on 443.
-  assert.deepEqual(checkTwilioSignature(TOKEN, STREAM_URL, reference(TOKEN, 'wss://voice.example.com:80/media')), mismatch);
-  assert.deepEqual(checkTwilioSignature(TOKEN, 'ws://localhost/media', reference(TOKEN, 'ws://localhost:443/media')), mismatch);
-  assert.deepEqual(checkTwilioSignature(TOKEN, 'wss://voice.example.com:8443/media', reference(TOKEN, STREAM_URL)), mismatch);
-  assert.deepEqual(checkTwilioSignature(TOKEN, STREAM_URL, reference(TOKEN, 'wss://voice.example.com:8443/media')), mismatch);
   assert.deepEqual(
-    checkTwilioSignature(TOKEN, 'wss://voice.example.com:8443/media', reference(TOKEN, 'wss://voice.example.com:8443/media')),
+    checkTwilioSignature(TOKEN, STREAM_URL, reference(TOKEN, 'wss://voice.example.com:80/media')),
+    mismatch,
+  );
+  assert.deepEqual(
+    checkTwilioSignature(TOKEN, 'ws://localhost/media', reference(TOKEN, 'ws://localhost:443/media')),
+    mismatch,
+  );
+  assert.deepEqual(
+    checkTwilioSignature(TOKEN, 'wss://voice.example.com:8443/media', reference(TOKEN, STREAM_URL)),
+    mismatch,
+  );
+  assert.deepEqual(
+    checkTwilioSignature(TOKEN, STREAM_URL, reference(TOKEN, 'wss://voice.example.com:8443/media')),
+    mismatch,
+  );
+  assert.deepEqual(
+    checkTwilioSignature(
+      TOKEN,
+      'wss://voice.example.com:8443/media',
+      reference(TOKEN, 'wss://voice.example.com:8443/media'),
+    ),
     { ok: true },
   );
   // An IPv6 literal's colons are not a port.
-  assert.deepEqual(checkTwilioSignature(TOKEN, 'wss://[2001:db8::1]/media', reference(TOKEN, 'wss://[2001:db8::1:443]/media')), mismatch);
+  assert.deepEqual(
+    checkTwilioSignature(TOKEN, 'wss://[2001:db8::1]/media', reference(TOKEN, 'wss://[2001:db8::1:443]/media')),
+    mismatch,
+  );
 });
 
 test('an empty auth token is refused, since with it anyone could sign', () => {
@@ -172,16 +213,23 @@ test('requestUrl with publicUrl: scheme, host and path from it; the query from t
   assert.equal(requestUrl(STREAM_URL, upgrade('/internal/ws?', {})), `${STREAM_URL}?`);
   assert.equal(requestUrl(STREAM_URL, upgrade(undefined, {})), STREAM_URL);
   assert.equal(requestUrl('wss://voice.example.com/media?tenant=a', req), 'wss://voice.example.com/media?tenant=a');
-  assert.equal(requestUrl('wss://voice.example.com:8443/media', upgrade('/media?x=1', {})), 'wss://voice.example.com:8443/media?x=1');
+  assert.equal(
+    requestUrl('wss://voice.example.com:8443/media', upgrade('/media?x=1', {})),
+    'wss://voice.example.com:8443/media?x=1',
+  );
   // publicUrl wins over the request's headers even when they claim otherwise.
   const lying = upgrade('/media', { host: 'evil.example.com', 'x-forwarded-proto': 'http' }, false);
   assert.equal(requestUrl(STREAM_URL, lying), STREAM_URL);
 });
 
 test('requestUrl without publicUrl: ws(s):// + Host + request URL', () => {
-  assert.equal(requestUrl(undefined, upgrade('/media?x=1', { host: 'localhost:8080' })), 'ws://localhost:8080/media?x=1');
+  assert.equal(
+    requestUrl(undefined, upgrade('/media?x=1', { host: 'localhost:8080' })),
+    'ws://localhost:8080/media?x=1',
+  );
   assert.equal(requestUrl(undefined, upgrade('/media', { host: 'voice.example.com' }, true)), STREAM_URL);
-  const viaProxy = (proto: string | string[]): string => requestUrl(undefined, upgrade('/media', { host: 'voice.example.com', 'x-forwarded-proto': proto }));
+  const viaProxy = (proto: string | string[]): string =>
+    requestUrl(undefined, upgrade('/media', { host: 'voice.example.com', 'x-forwarded-proto': proto }));
   assert.equal(viaProxy('https'), STREAM_URL);
   assert.equal(viaProxy('wss'), STREAM_URL);
   assert.equal(viaProxy('HTTPS'), STREAM_URL);
@@ -190,7 +238,10 @@ test('requestUrl without publicUrl: ws(s):// + Host + request URL', () => {
   assert.equal(viaProxy('http'), 'ws://voice.example.com/media');
   assert.equal(viaProxy('http, https'), 'ws://voice.example.com/media');
   // A TLS socket is wss whatever a header says.
-  assert.equal(requestUrl(undefined, upgrade('/media', { host: 'voice.example.com', 'x-forwarded-proto': 'http' }, true)), STREAM_URL);
+  assert.equal(
+    requestUrl(undefined, upgrade('/media', { host: 'voice.example.com', 'x-forwarded-proto': 'http' }, true)),
+    STREAM_URL,
+  );
   assert.equal(requestUrl(undefined, upgrade(undefined, { host: 'h' })), 'ws://h/');
   // No Host: a URL no genuine signature covers, so the check fails closed.
   assert.equal(requestUrl(undefined, upgrade('/media', {}, true)), 'wss:///media');
@@ -199,14 +250,25 @@ test('requestUrl without publicUrl: ws(s):// + Host + request URL', () => {
 test('requestUrl takes a real IncomingMessage, and its result checks end to end', () => {
   const req = new IncomingMessage(new Socket());
   req.url = '/media';
-  req.headers = { host: 'voice.example.com', 'x-forwarded-proto': 'https', [SIGNATURE_HEADER]: reference(TOKEN, STREAM_URL) };
+  req.headers = {
+    host: 'voice.example.com',
+    'x-forwarded-proto': 'https',
+    [SIGNATURE_HEADER]: reference(TOKEN, STREAM_URL),
+  };
   const url = requestUrl(undefined, req);
   assert.equal(url, STREAM_URL);
   assert.deepEqual(checkTwilioSignature(TOKEN, url, req.headers[SIGNATURE_HEADER]), { ok: true });
   // Twilio may have signed the :443 form while the proxy reports the bare host.
   req.headers[SIGNATURE_HEADER] = reference(TOKEN, 'wss://voice.example.com:443/media');
-  assert.deepEqual(checkTwilioSignature(TOKEN, requestUrl(undefined, req), req.headers[SIGNATURE_HEADER]), { ok: true });
+  assert.deepEqual(checkTwilioSignature(TOKEN, requestUrl(undefined, req), req.headers[SIGNATURE_HEADER]), {
+    ok: true,
+  });
   req.headers.host = 'evil.example.com';
-  assert.deepEqual(checkTwilioSignature(TOKEN, requestUrl(undefined, req), req.headers[SIGNATURE_HEADER]), { ok: false, reason: 'mismatch' });
-  assert.deepEqual(checkTwilioSignature(TOKEN, requestUrl(STREAM_URL, req), req.headers[SIGNATURE_HEADER]), { ok: true });
+  assert.deepEqual(checkTwilioSignature(TOKEN, requestUrl(undefined, req), req.headers[SIGNATURE_HEADER]), {
+    ok: false,
+    reason: 'mismatch',
+  });
+  assert.deepEqual(checkTwilioSignature(TOKEN, requestUrl(STREAM_URL, req), req.headers[SIGNATURE_HEADER]), {
+    ok: true,
+  });
 });

@@ -36,7 +36,10 @@ const engine = await createEngine({ port: 0, host: '127.0.0.1', logLevel: 'silen
 const address = engine.address();
 check(address !== null, 'an engine on its own port has no address');
 const url = `ws://127.0.0.1:${address.port}/media`;
-check(twiml.connectStream({ url, parameters: { agent: 'support' } }).includes('<Parameter name="agent" value="support"/>'), 'twiml lacks the parameter');
+check(
+  twiml.connectStream({ url, parameters: { agent: 'support' } }).includes('<Parameter name="agent" value="support"/>'),
+  'twiml lacks the parameter',
+);
 console.log('listening');
 
 const answered = new Promise<Call>((resolve) => engine.once('call', resolve));
@@ -49,7 +52,10 @@ call.on('utterancePlayed', ({ utterance }) => played.push(utterance));
 const closed = new Promise<number>((resolve) => call.once('close', ({ code }) => resolve(code)));
 
 const spoken = await call.speak(halfSecond(), { utterance: 'greeting' });
-check(spoken.status === 'played' && played.includes('greeting'), `speak() ended ${JSON.stringify(spoken)}, played ${played.join()}`);
+check(
+  spoken.status === 'played' && played.includes('greeting'),
+  `speak() ended ${JSON.stringify(spoken)}, played ${played.join()}`,
+);
 console.log(`speak ${spoken.status}`);
 call.send(new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE));
 const marked = await call.mark('after-greeting');
