@@ -5,7 +5,7 @@
  *
  *   npm start                       (builds first)
  *   node dist/bench/main-job.js [--calls 200] [--secs 20] [--mode echo|tone|silence] [--lead 3] [--io main|worker] [--out bench/out]
- *                               [--compare DIR]
+ *                               [--compare DIR [--before-first]]
  *
  * `--compare DIR` runs the same scenario again, in the same run, against another built ptime
  * checkout in DIR (its dist/bench/bench-serve.js), as the before: both rows in one table.
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     io: { type: 'string', default: 'main' },
     out: { type: 'string', default: 'bench/out' },
     compare: { type: 'string' },
+    'before-first': { type: 'boolean', default: false },
   },
 });
 const calls = Number(values.calls);
@@ -65,9 +66,12 @@ const run = async (label: string, serveScript?: string) => {
   endProgressLine();
   return report;
 };
+// The first run in a process warms the generator up: --before-first puts the compared checkout there.
+const runBefore = () =>
+  compareServe === undefined ? null : run(`main ${calls} calls (--compare ${values.compare})`, compareServe);
+const beforeFirst = values['before-first'] ? await runBefore() : null;
 const report = await run(compareServe === undefined ? `main ${calls} calls` : `main ${calls} calls (this checkout)`);
-const before =
-  compareServe === undefined ? null : await run(`main ${calls} calls (--compare ${values.compare})`, compareServe);
+const before = values['before-first'] ? beforeFirst : await runBefore();
 const { check, ...scenario } = report;
 const scenarios = [scenario];
 if (before) {
