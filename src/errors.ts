@@ -36,6 +36,10 @@ export const ErrorCodes = {
   INBOUND_ORDER: 'PTIME_ERR_INBOUND_ORDER',
   /** io: 'worker': main fell so far behind that inbound media past the backlog bound was dropped. */
   INBOUND_BACKLOG: 'PTIME_ERR_INBOUND_BACKLOG',
+  /** ptime's own server: a connection that sent no complete upgrade request within upgradeTimeoutMs (closed). */
+  UPGRADE_TIMEOUT: 'PTIME_ERR_UPGRADE_TIMEOUT',
+  /** ptime's own server: maxPendingUpgrades connections had not upgraded yet; one more got 503. */
+  PENDING_UPGRADES: 'PTIME_ERR_PENDING_UPGRADES',
   /** ptime's own server (or `ptime serve --metrics-port`) could not listen: the port is taken, privileged, or the host is not ours. */
   LISTEN: 'PTIME_ERR_LISTEN',
 } as const;

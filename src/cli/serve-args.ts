@@ -59,6 +59,10 @@ Options:
                     demo's barge-in line) is exact to within it (default 200; 0 = none)
   --drain-ms N      on SIGTERM/SIGINT, let queued audio play for up to N ms before closing
                     sockets with 1001 (default 5000); a second signal exits at once
+  --upgrade-timeout-ms N  close a connection that has not sent its whole upgrade request
+                    within N ms of being accepted (default 5000)
+  --max-pending-upgrades N  connections not yet upgraded, at most; one more gets 503 at once
+                    (default 1000)
   --pacer-nice=N    nice value for the pacer thread only (-20..19; below 0 needs CAP_SYS_NICE)
   --pacer-rt N      run the pacer thread alone under SCHED_FIFO at priority N (1..99; Linux,
                     CAP_SYS_NICE and util-linux chrt; refused → logged, pacing goes on)
@@ -98,7 +102,9 @@ type CountKey =
   | 'maxCalls'
   | 'metricsPort'
   | 'markEveryMs'
-  | 'drainMs';
+  | 'drainMs'
+  | 'upgradeTimeoutMs'
+  | 'maxPendingUpgrades';
 /** Options a secret flag sets, falling back to an environment variable. */
 type CredentialKey =
   | 'signalwireToken'
@@ -194,6 +200,8 @@ const FLAGS: readonly (FlagSpec | CredentialFormsStep)[] = [
   { flag: 'metrics-port', kind: 'port', key: 'metricsPort' },
   { flag: 'mark-every-ms', kind: 'count', key: 'markEveryMs' },
   { flag: 'drain-ms', kind: 'count', key: 'drainMs' },
+  { flag: 'upgrade-timeout-ms', kind: 'count', key: 'upgradeTimeoutMs' },
+  { flag: 'max-pending-upgrades', kind: 'count', key: 'maxPendingUpgrades' },
   { flag: 'twilio-auth-token', kind: 'credential', key: 'twilioAuthToken', env: 'TWILIO_AUTH_TOKEN' },
   { flag: 'public-url', kind: 'text', key: 'publicUrl' },
   { flag: 'audio-file', kind: 'text', key: 'audioFile', emptyMessage: '--audio-file takes a path to a WAV file' },

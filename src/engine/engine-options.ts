@@ -155,6 +155,17 @@ export interface EngineOptions {
    */
   startTimeoutMs?: number;
   /**
+   * ptime's own server (`port`, either I/O mode): a connection must have sent its whole upgrade
+   * request this soon after it was accepted, or it is closed (PTIME_ERR_UPGRADE_TIMEOUT). A peer
+   * that trickles its headers would otherwise hold a descriptor for Node's 60 s. Default 5000.
+   */
+  upgradeTimeoutMs?: number;
+  /**
+   * ptime's own server: connections accepted and not yet upgraded, at most; one more is answered
+   * 503 and closed at once (PTIME_ERR_PENDING_UPGRADES). Default 1000.
+   */
+  maxPendingUpgrades?: number;
+  /**
    * Liveness: every socket is pinged this often, and one that has not answered the previous ping
    * (nor sent anything) is terminated, so a peer gone without a FIN (a dropped NAT, a pulled
    * cable) does not hold its lane and slot for ever. 0 = off. Default 30000.
@@ -325,6 +336,8 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     slowPeerCloseMs: int('slowPeerCloseMs', o.slowPeerCloseMs, 5000, 0, 3_600_000),
     drainMs: int('drainMs', o.drainMs, 5000, 0, 3_600_000),
     startTimeoutMs: int('startTimeoutMs', o.startTimeoutMs, 10_000, 1, 3_600_000),
+    upgradeTimeoutMs: int('upgradeTimeoutMs', o.upgradeTimeoutMs, 5000, 100, 600_000),
+    maxPendingUpgrades: int('maxPendingUpgrades', o.maxPendingUpgrades, 1000, 1, 1_000_000),
     keepaliveMs: int('keepaliveMs', o.keepaliveMs, 30_000, 0, 3_600_000),
     codecThreads: int('codecThreads', o.codecThreads, Math.max(1, availableParallelism() - 1), 1, 256),
     pacerStallMs: int('pacerStallMs', o.pacerStallMs, 500, 0, 3_600_000),

@@ -9,7 +9,7 @@ import type { CallLink } from '../server/call-link.js';
 import type { CallTransport } from '../server/call-transport.js';
 import type { ResolvedOptions } from './engine-options.js';
 import { pacerOptionsOf } from './pacer-options.js';
-import { carrierAuth, sessionLimits } from './server-settings.js';
+import { carrierAuth, sessionLimits, upgradeLimits } from './server-settings.js';
 
 /** The threads an engine runs on besides main, and who takes the pacer's batches. */
 export interface EngineParts {
@@ -47,6 +47,7 @@ export function assembleParts(o: ResolvedOptions, hooks: PartsHooks): EnginePart
             routes: o.routes,
             admission: { auth: carrierAuth(o), maxCalls: o.maxCalls, retryAfterSec: o.retryAfterSec },
             session: sessionLimits(o),
+            upgrade: upgradeLimits(o),
             backlogFrames: o.inboundBacklogFrames,
           },
           {

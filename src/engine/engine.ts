@@ -17,7 +17,7 @@ import type { CarrierName, StartInfo } from '../protocol/carrier-adapter.js';
 import { StreamSession, type SessionHost } from '../server/stream-session.js';
 import { admitUpgrade, type Unavailable } from '../server/upgrade-admission.js';
 import { attachUpgrades, listenUpgrades, pathOf, refuseUpgrade } from '../server/upgrade-routes.js';
-import { carrierAuth, sessionLimits } from './server-settings.js';
+import { carrierAuth, sessionLimits, upgradeLimits } from './server-settings.js';
 import { adapterFor } from '../protocol/carriers.js';
 import type { Call } from './call.js';
 import { CallLine, type CallContext } from './call-line.js';
@@ -217,8 +217,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     const handle = (req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName): void =>
       this.handleUpgrade(req, socket, head, carrier);
     if (this.io) await this.io.start();
-    else if (o.port !== undefined) this.ownServer = await listenUpgrades(o.port, o.host, o.routes, handle);
-    else if (o.server) this.detach = attachUpgrades(o.server, o.routes, handle, o.otherPaths);
+    else if (o.port !== undefined) {
+      this.ownServer = await listenUpgrades(o.port, o.host, o.routes, handle, upgradeLimits(o), (code, message) =>
+        this.count(code, message, null),
+      );
+    } else if (o.server) this.detach = attachUpgrades(o.server, o.routes, handle, o.otherPaths);
     this.figures.start();
     if (o.keepaliveMs > 0 && !this.io) {
       this.keepaliveTimer = setInterval(() => {

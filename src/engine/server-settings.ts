@@ -1,6 +1,7 @@
 import type { CarrierAuth } from '../server/carrier-auth.js';
 import { parseCredential } from '../server/upgrade-credential.js';
 import type { SessionLimits } from '../server/stream-session.js';
+import type { UpgradeLimits } from '../server/pending-upgrades.js';
 import type { ResolvedOptions } from './engine-options.js';
 
 /** The socket side's settings from the engine options, the same whether it runs on main or on the I/O thread. */
@@ -20,6 +21,11 @@ export function carrierAuth(o: ResolvedOptions): CarrierAuth {
     vonage: o.vonageAuth === undefined ? undefined : parseCredential(o.vonageAuth, 'vonageAuth'),
     asterisk: o.asteriskAuth === undefined ? undefined : parseCredential(o.asteriskAuth, 'asteriskAuth'),
   };
+}
+
+/** Bounds on connections of ptime's own server that have not upgraded yet. */
+export function upgradeLimits(o: ResolvedOptions): UpgradeLimits {
+  return { upgradeTimeoutMs: o.upgradeTimeoutMs, maxPendingUpgrades: o.maxPendingUpgrades };
 }
 
 /** Per-stream input and output limits. */

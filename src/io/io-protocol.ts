@@ -11,6 +11,7 @@ import type { StartInfo } from '../protocol/carrier-adapter.js';
 import type { AdmissionRules, Unavailable } from '../server/upgrade-admission.js';
 import type { Routes } from '../server/upgrade-routes.js';
 import type { SessionLimits } from '../server/stream-session.js';
+import type { UpgradeLimits } from '../server/pending-upgrades.js';
 
 /** What the I/O thread needs to run the server (from EngineOptions). */
 export interface IoSettings {
@@ -21,6 +22,7 @@ export interface IoSettings {
   keepaliveMs: number;
   admission: AdmissionRules;
   session: SessionLimits;
+  upgrade: UpgradeLimits;
   /** Inbound media events main may be behind by before media is dropped (control events never are). */
   backlogFrames: number;
 }

@@ -108,8 +108,13 @@ export class IoThread {
   async start(): Promise<void> {
     const s = this.settings;
     try {
-      this.server = await listenUpgrades(s.port, s.host, s.routes, (req, socket, head, carrier) =>
-        this.upgrade(req, socket, head, carrier),
+      this.server = await listenUpgrades(
+        s.port,
+        s.host,
+        s.routes,
+        (req, socket, head, carrier) => this.upgrade(req, socket, head, carrier),
+        s.upgrade,
+        (code, message) => this.event({ e: 'reject', sid: -1, code, message, streamSid: null }),
       );
     } catch (err) {
       // listenUpgrades rejects with PTIME_ERR_LISTEN, the listen error as its cause.

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
 import { listenFailure } from './listen-failure.js';
+import { guardPendingUpgrades, type PendingRefusal, type UpgradeLimits } from './pending-upgrades.js';
 
 /** An upgrade on a route, with the carrier that route speaks. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, carrier: CarrierName) => void;
@@ -54,7 +55,8 @@ export function attachUpgrades(
 }
 
 /**
- * ptime's own server: upgrades on the routes' paths, 404 for any other path, 426 for plain HTTP.
+ * ptime's own server: upgrades on the routes' paths, 404 for any other path, 426 for plain HTTP;
+ * connections that have not upgraded are bounded in time and number (pending-upgrades.ts).
  * A failed listen rejects with PTIME_ERR_LISTEN (listen-failure.ts), the listen error as its cause.
  */
 export async function listenUpgrades(
@@ -62,13 +64,20 @@ export async function listenUpgrades(
   host: string | undefined,
   routes: Routes,
   handle: UpgradeHandler,
+  limits: UpgradeLimits,
+  refused: PendingRefusal,
 ): Promise<Server> {
   const paths = Object.keys(routes).join(', ');
   const server = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
     res.end(`ptime: connect with a WebSocket on ${paths}\n`);
   });
+  const guard = guardPendingUpgrades(server, limits, refused);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!guard.upgraded(socket)) {
+      socket.destroy();
+      return;
+    }
     // Own properties only: a path like /constructor must not find Object.prototype's.
     const path = pathOf(req);
     const carrier = Object.hasOwn(routes, path) ? routes[path] : undefined;

@@ -76,6 +76,10 @@ test('each value flag sets its engine option; absent, only --port, --log-level a
       '0',
       '--drain-ms',
       '20',
+      '--upgrade-timeout-ms',
+      '2500',
+      '--max-pending-upgrades',
+      '300',
       '--public-url',
       'wss://a.example/media',
       '--audio-file',
@@ -111,6 +115,7 @@ test('each value flag sets its engine option; absent, only --port, --log-level a
     [9100, 0, 20, 'wss://a.example/media', 'a.wav', 'debug', true],
   );
   assert.deepEqual(o.injectStall, { blockMs: 50, everyMs: 500 });
+  assert.deepEqual([o.upgradeTimeoutMs, o.maxPendingUpgrades], [2500, 300]);
 });
 
 test('a credential flag wins over its environment variable; an empty variable is no credential', () => {
