@@ -59,6 +59,8 @@ Options:
                     demo's barge-in line) is exact to within it (default 200; 0 = none)
   --drain-ms N      on SIGTERM/SIGINT, let queued audio play for up to N ms before closing
                     sockets with 1001 (default 5000); a second signal exits at once
+  --max-queued-ms N every call's latency bound: audio queued past N ms is dropped oldest
+                    first and counted, for real-time relays (default 0: off)
   --upgrade-timeout-ms N  close a connection that has not sent its whole upgrade request
                     within N ms of being accepted (default 5000)
   --max-pending-upgrades N  connections not yet upgraded, at most; one more gets 503 at once
@@ -104,6 +106,7 @@ type CountKey =
   | 'markEveryMs'
   | 'drainMs'
   | 'upgradeTimeoutMs'
+  | 'maxQueuedMs'
   | 'maxPendingUpgrades';
 /** Options a secret flag sets, falling back to an environment variable. */
 type CredentialKey =
@@ -201,6 +204,7 @@ const FLAGS: readonly (FlagSpec | CredentialFormsStep)[] = [
   { flag: 'mark-every-ms', kind: 'count', key: 'markEveryMs' },
   { flag: 'drain-ms', kind: 'count', key: 'drainMs' },
   { flag: 'upgrade-timeout-ms', kind: 'count', key: 'upgradeTimeoutMs' },
+  { flag: 'max-queued-ms', kind: 'count', key: 'maxQueuedMs' },
   { flag: 'max-pending-upgrades', kind: 'count', key: 'maxPendingUpgrades' },
   { flag: 'twilio-auth-token', kind: 'credential', key: 'twilioAuthToken', env: 'TWILIO_AUTH_TOKEN' },
   { flag: 'public-url', kind: 'text', key: 'publicUrl' },

@@ -7,8 +7,17 @@ import type { CallTransport } from '../server/call-transport.js';
 import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
 import { adapterFor } from '../protocol/carriers.js';
 import type { AudioFormat } from '../codec/audio-format.js';
-import { HEADER_WORDS, H_LATE, H_TX_SENT, H_TX_SLOW, H_TX_STALE, H_UNDERRUNS } from '../ring/lane-layout.js';
-import { DROPPED_FRAME, DROPPED_MARK } from '../ring/lane-ring.js';
+import {
+  HEADER_WORDS,
+  H_LATE,
+  H_TX_SENT,
+  H_TX_SLOW,
+  H_TX_STALE,
+  H_UNDERRUNS,
+  FRAME_MS,
+  MAX_QUEUE_FRAMES,
+} from '../ring/lane-layout.js';
+import { DROPPED_FRAME, DROPPED_MARK, DROPPED_NONE } from '../ring/lane-ring.js';
 import { Call, type CallOps, type CallState, type CallStats } from './call.js';
 import { Framer } from './framer.js';
 import type { Lane } from './lane-pool.js';
@@ -43,6 +52,8 @@ export interface CallContext {
   readonly maxBufferedBytes: number;
   /** A socket over maxBufferedBytes for this long is closed (1008). */
   readonly slowPeerCloseMs: number;
+  /** A call's queued audio, at most this many ms, oldest dropped first (0: only the queue bound). */
+  readonly maxQueuedMs: number;
   /** An app mark settled (counted by the engine's metrics). */
   markSettled?(status: MarkResult['status']): void;
   /** Lane `lane` needs the pacer now (audio on a parked lane, or a clear). */
@@ -53,6 +64,8 @@ export interface CallContext {
 }
 
 const OVERFLOW_LOG_MS = 2000;
+/** The latency bound's ceiling: the longest queue a lane can hold (MAX_QUEUE_FRAMES). */
+const MAX_QUEUED_MS = MAX_QUEUE_FRAMES * FRAME_MS;
 const SLOW_PEER_LOG_MS = 2000;
 
 /** Calls by their public handle, for the engine's internals and tests that must reach a call's lane. */
@@ -91,6 +104,10 @@ export class CallLine implements CallOps {
   private clearCount = 0;
   private clearedFrameCount = 0;
   private readonly overflow: ThrottledCount;
+  /** The latency bound in frames (0: off) and the frames it dropped. */
+  private maxQueuedFrames: number;
+  private latencyDrops = 0;
+  private readonly latency: ThrottledCount;
   private readonly baseline: {
     underruns: number;
     late: number;
@@ -146,6 +163,13 @@ export class CallLine implements CallOps {
             `${adapter.name}'s command size`,
           )
         : new MarkBook(ctx.maxMarkNameBytes, (name) => adapter.markMessage(this.streamSid, name));
+    this.maxQueuedFrames = Math.ceil(ctx.maxQueuedMs / FRAME_MS);
+    this.latency = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
+      this.logger.warn(
+        { dropped, maxQueuedMs: this.maxQueuedFrames * FRAME_MS },
+        'audio queued past maxQueuedMs, dropped oldest',
+      );
+    });
     this.overflow = new ThrottledCount(OVERFLOW_LOG_MS, (dropped) => {
       this.logger.warn({ dropped, bound: this.lane.ring.bound }, 'tx queue full, dropped oldest');
     });
@@ -473,6 +497,7 @@ export class CallLine implements CallOps {
       clears: this.clearCount,
       clearedFrames: this.clearedFrameCount,
       slowPeerDrops: (Atomics.load(h, H_TX_SLOW) - this.baseline.slow) | 0,
+      latencyDrops: this.latencyDrops,
       rejected: this.rejectedCount,
     };
   }
@@ -482,6 +507,7 @@ export class CallLine implements CallOps {
   pushFrame(src: Uint8Array, offset: number): void {
     this.book.frame();
     this.handleDrop(this.lane.ring.pushFrame(src, offset));
+    if (this.maxQueuedFrames > 0) this.boundLatency();
     if (this.ctx.markEveryFrames > 0 && ++this.framesSinceMark >= this.ctx.markEveryFrames) this.pushInternalMark();
   }
 
@@ -562,6 +588,7 @@ export class CallLine implements CallOps {
   /** Periodic housekeeping from the engine's figures timer. */
   tick(now: number): void {
     this.overflow.tick(now);
+    this.latency.tick(now);
     this.slowPeer.tick(now);
   }
 
@@ -573,6 +600,7 @@ export class CallLine implements CallOps {
     this.order.cancel();
     this.pcm.reset();
     this.overflow.tick(Number.POSITIVE_INFINITY);
+    this.latency.tick(Number.POSITIVE_INFINITY);
     this.slowPeer.tick(Number.POSITIVE_INFINITY);
     this.settle(this.marks.closeAll());
     this.final = { ...this.stats(), queueDepth: 0 };
@@ -655,6 +683,33 @@ export class CallLine implements CallOps {
     if (!this.needDrain || this.lifecycle === 'closed' || this.unsentFrames > this.ctx.lowWaterMark) return;
     this.needDrain = false;
     safeEmit(this.call, this.logger, 'drain');
+  }
+
+  /**
+   * A real-time source (a relay) that delivered a backlog at once would keep that delay for the
+   * rest of the call, since the pacer plays at real time: the oldest audio past maxQueuedMs goes.
+   */
+  private boundLatency(): void {
+    for (;;) {
+      const dropped = this.lane.ring.dropOldestAbove(this.maxQueuedFrames);
+      if (dropped === DROPPED_NONE) return;
+      if (dropped === DROPPED_FRAME) {
+        this.latencyDrops++;
+        this.latency.add(performance.now());
+      } else this.handleDrop(dropped);
+    }
+  }
+
+  /** The latency bound (see CallOps.setMaxQueuedMs). */
+  setMaxQueuedMs(ms: number): void {
+    if (!Number.isInteger(ms) || ms < 0 || ms > MAX_QUEUED_MS) {
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        `maxQueuedMs must be a whole number of ms from 0 (off) to ${MAX_QUEUED_MS} (got ${String(ms)})`,
+      );
+    }
+    this.maxQueuedFrames = Math.ceil(ms / FRAME_MS);
+    if (this.maxQueuedFrames > 0 && this.lifecycle !== 'closed') this.boundLatency();
   }
 
   private handleDrop(dropped: number): void {

@@ -14,6 +14,7 @@ export class CallTotals {
     framesSent: 0,
     drops: 0,
     slowPeerDrops: 0,
+    latencyDrops: 0,
     staleDiscarded: 0,
     underruns: 0,
     lateTicks: 0,
@@ -26,6 +27,7 @@ export class CallTotals {
     e.framesSent += s.framesSent;
     e.drops += s.drops;
     e.slowPeerDrops += s.slowPeerDrops;
+    e.latencyDrops += s.latencyDrops;
     e.staleDiscarded += s.staleDiscarded;
     e.underruns += s.underruns;
     e.lateTicks += s.lateTicks;

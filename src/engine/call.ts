@@ -43,6 +43,8 @@ export interface CallStats {
   clearedFrames: number;
   /** Media frames not sent because the peer's socket stopped draining (over maxBufferedBytes). */
   slowPeerDrops: number;
+  /** Frames dropped oldest-first because more than maxQueuedMs of audio was queued (a relay's backlog). */
+  latencyDrops: number;
   rejected: number;
 }
 
@@ -97,6 +99,7 @@ export interface CallOps {
   speak(source: SpeechSource, opts: SpeakOptions): Promise<SpeakResult>;
   close(code: number, reason: string): void;
   stats(): CallStats;
+  setMaxQueuedMs(ms: number): void;
 }
 
 /**
@@ -267,5 +270,16 @@ export class Call extends EventEmitter<CallEvents> {
 
   stats(): CallStats {
     return this.#ops.stats();
+  }
+
+  /**
+   * Bound the delay this call's queue may add, for a real-time source (a relay of another call, a
+   * speech-to-speech model streaming at real time): audio queued past `ms` is dropped oldest first
+   * and counted (`latencyDrops`), so after a gap that the source makes up in a burst the delay
+   * returns to `ms` instead of staying. 0 turns it off (the default, from the engine's
+   * `maxQueuedMs`): a TTS faster than real time needs its queue. Whole ms up to 20480.
+   */
+  setMaxQueuedMs(ms: number): void {
+    this.#ops.setMaxQueuedMs(ms);
   }
 }

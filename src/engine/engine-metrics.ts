@@ -35,7 +35,15 @@ export function engineMetrics(engine: MetricsSource, options: { defaultMetrics?:
   });
   const live = () => engine.liveCallList().map((c) => c.stats());
   const sum = (
-    key: 'framesSent' | 'drops' | 'slowPeerDrops' | 'staleDiscarded' | 'underruns' | 'lateTicks' | 'clears',
+    key:
+      | 'framesSent'
+      | 'drops'
+      | 'slowPeerDrops'
+      | 'latencyDrops'
+      | 'staleDiscarded'
+      | 'underruns'
+      | 'lateTicks'
+      | 'clears',
   ): number => engine.totals.ended[key] + live().reduce((s, c) => s + c[key], 0);
   const counter = (name: string, help: string, value: () => number): void => {
     new Counter({
@@ -75,12 +83,14 @@ export function engineMetrics(engine: MetricsSource, options: { defaultMetrics?:
   counter('ptime_frames_sent_total', 'Outbound 20 ms frames sent', () => sum('framesSent'));
   new Counter({
     name: 'ptime_frames_dropped_total',
-    help: 'Outbound frames not sent: queue_full (drop-oldest at the bound), slow_peer (socket not draining), stale_after_clear',
+    help: 'Outbound frames not sent: queue_full (drop-oldest at the bound), latency_bound (queued past maxQueuedMs), slow_peer (socket not draining), stale_after_clear',
     labelNames: ['reason'],
     registers: [register],
     collect() {
       this.reset();
-      this.inc({ reason: 'queue_full' }, sum('drops'));
+      // A frame dropped for the latency bound leaves the queue the way drop-oldest does: told apart here.
+      this.inc({ reason: 'queue_full' }, sum('drops') - sum('latencyDrops'));
+      this.inc({ reason: 'latency_bound' }, sum('latencyDrops'));
       this.inc({ reason: 'slow_peer' }, sum('slowPeerDrops'));
       this.inc({ reason: 'stale_after_clear' }, sum('staleDiscarded'));
     },

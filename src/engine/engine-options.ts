@@ -145,6 +145,12 @@ export interface EngineOptions {
   inboundFloodCloseSec?: number;
   /** Unsent bytes on a call's socket above which its media frames are dropped. Default 65536. */
   maxBufferedBytes?: number;
+  /**
+   * Every call's latency bound (call.setMaxQueuedMs): audio queued past this many ms is dropped
+   * oldest first and counted. 0 = off (default): right for a TTS faster than real time, which
+   * needs its queue; set it for real-time relays.
+   */
+  maxQueuedMs?: number;
   /** A socket that stays over maxBufferedBytes this long is closed (1008). Default 5000. */
   slowPeerCloseMs?: number;
   /** On close(), how long queued audio may play out before sockets are closed (1001). Default 5000. */
@@ -332,6 +338,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     inboundPerSec: int('inboundPerSec', o.inboundPerSec, 100, 1, 100_000),
     inboundBurst: int('inboundBurst', o.inboundBurst, 250, 1, 1_000_000),
     inboundFloodCloseSec: int('inboundFloodCloseSec', o.inboundFloodCloseSec, 3, 1, 3600),
+    maxQueuedMs: int('maxQueuedMs', o.maxQueuedMs, 0, 0, 20_480),
     maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, 64 * 1024, 1024, 256 * 1024 * 1024),
     slowPeerCloseMs: int('slowPeerCloseMs', o.slowPeerCloseMs, 5000, 0, 3_600_000),
     drainMs: int('drainMs', o.drainMs, 5000, 0, 3_600_000),

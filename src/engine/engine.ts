@@ -204,6 +204,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       leadFrames: o.lead,
       maxBufferedBytes: o.maxBufferedBytes,
       slowPeerCloseMs: o.slowPeerCloseMs,
+      maxQueuedMs: o.maxQueuedMs,
       count: (code, message, line) => this.count(code, message, line.streamSid, line),
       wakePacer: (lane) => this.pacer.wake(lane),
       markSettled: (status) => this.totals.mark(status),

@@ -215,9 +215,22 @@ export class LaneRing {
     return 0;
   }
 
+  /**
+   * Drop the oldest slot if more than `keep` are queued: DROPPED_FRAME or DROPPED_MARK (its id in
+   * droppedMarkId) for what went, DROPPED_NONE when `keep` or fewer are left (the pacer may have
+   * taken some meanwhile). A latency bound calls it until it says none.
+   */
+  dropOldestAbove(keep: number): number {
+    return this.dropWhileAtLeast(keep + 1);
+  }
+
   private makeRoom(): number {
+    return this.dropWhileAtLeast(this.bound);
+  }
+
+  private dropWhileAtLeast(limit: number): number {
     let rd = Atomics.load(this.h, H_RD);
-    while (((this.wr - rd) | 0) >= this.bound) {
+    while (((this.wr - rd) | 0) >= limit) {
       // Only main writes slots, so the kind read here is stable even if the pacer races us for RD.
       const w = slotWord(rd, this.mask, this.slotWords);
       const kind = this.h[w + S_KIND]!;
