@@ -219,8 +219,14 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.handleUpgrade(req, socket, head, carrier);
     if (this.io) await this.io.start();
     else if (o.port !== undefined) {
-      this.ownServer = await listenUpgrades(o.port, o.host, o.routes, handle, upgradeLimits(o), (code, message) =>
-        this.count(code, message, null),
+      this.ownServer = await listenUpgrades(
+        o.port,
+        o.host,
+        o.routes,
+        handle,
+        upgradeLimits(o),
+        (code, message) => this.count(code, message, null),
+        (count, err) => this.logger.warn({ count, err }, 'connections could not be accepted (the listener stays open)'),
       );
     } else if (o.server) this.detach = attachUpgrades(o.server, o.routes, handle, o.otherPaths);
     this.figures.start();

@@ -101,6 +101,22 @@ export class FiguresReporter {
     this.loopDelay = null;
   }
 
+  /** The last reading that worked: without a free descriptor /proc cannot be read (EMFILE). */
+  private lastMemory: NodeJS.MemoryUsage = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+
+  /**
+   * process.memoryUsage() reads /proc and throws when the process is out of descriptors: a
+   * figures line must not end the process (and every call with it) then.
+   */
+  private memory(): NodeJS.MemoryUsage {
+    try {
+      this.lastMemory = process.memoryUsage();
+    } catch {
+      // Out of descriptors for now: the last reading stands until one is free again.
+    }
+    return this.lastMemory;
+  }
+
   private report(): void {
     const now = performance.now();
     const secs = (now - this.last) / 1000;
@@ -134,7 +150,7 @@ export class FiguresReporter {
     const cpu = process.cpuUsage(this.lastCpu);
     this.lastCpu = process.cpuUsage();
     const pacer = this.engine.pacerStats;
-    const mem = process.memoryUsage();
+    const mem = this.memory();
     const mainNs = threadSchedstat(process.pid)?.cpuNs ?? null;
     const mainCpuPct =
       mainNs !== null && this.lastMainNs !== null

@@ -115,6 +115,13 @@ export class IoThread {
         (req, socket, head, carrier) => this.upgrade(req, socket, head, carrier),
         s.upgrade,
         (code, message) => this.event({ e: 'reject', sid: -1, code, message, streamSid: null }),
+        (count, err) =>
+          this.event({
+            e: 'log',
+            level: 'warn',
+            obj: plain({ count, err }),
+            msg: 'connections could not be accepted (the listener stays open)',
+          }),
       );
     } catch (err) {
       // listenUpgrades rejects with PTIME_ERR_LISTEN, the listen error as its cause.

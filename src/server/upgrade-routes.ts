@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
+import { performance } from 'node:perf_hooks';
+import { ThrottledCount } from '../log/throttled-count.js';
 import { listenFailure } from './listen-failure.js';
 import { guardPendingUpgrades, type PendingRefusal, type UpgradeLimits } from './pending-upgrades.js';
 
@@ -15,6 +17,11 @@ export function pathOf(req: IncomingMessage): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
 }
+
+/** Connections the listener could not accept, and the last reason (reported at most every 2 s). */
+export type AcceptFailure = (count: number, lastError: Error) => void;
+
+const ACCEPT_ERROR_LOG_MS = 2000;
 
 /** How long a refused peer may take to read its answer before the socket is destroyed. */
 const REFUSE_GRACE_MS = 2000;
@@ -66,6 +73,7 @@ export async function listenUpgrades(
   handle: UpgradeHandler,
   limits: UpgradeLimits,
   refused: PendingRefusal,
+  acceptFailed: AcceptFailure,
 ): Promise<Server> {
   const paths = Object.keys(routes).join(', ');
   const server = createServer((_req, res) => {
@@ -89,6 +97,15 @@ export async function listenUpgrades(
     server.once('error', failed);
     server.listen(port, host, () => {
       server.off('error', failed);
+      // From now on an error is a failed accept (EMFILE when the descriptors run out, ENFILE, a
+      // connection reset before it was taken): with no listener it would end the process, and
+      // every call with it. The listener stays open; each connection is retried by its peer.
+      const failures = new ThrottledCount(ACCEPT_ERROR_LOG_MS, (count) => acceptFailed(count, lastError));
+      let lastError: Error = new Error('none');
+      server.on('error', (err) => {
+        lastError = err;
+        failures.add(performance.now());
+      });
       resolve();
     });
   });
