@@ -18,6 +18,7 @@ const CONSUMER = join(ROOT, 'test', 'package', 'consumer');
 /** What a clone has at its top (the tracked files), for the copy that stands in for one. */
 const CLONED = [
   '.gitignore',
+  'LICENSE',
   'README.md',
   'package.json',
   'package-lock.json',
