@@ -15,7 +15,7 @@ import {
   H_TX_STALE,
   H_UNDERRUNS,
   FRAME_MS,
-  MAX_QUEUE_FRAMES,
+  MAX_QUEUED_MS,
 } from '../ring/lane-layout.js';
 import { DROPPED_FRAME, DROPPED_MARK, DROPPED_NONE } from '../ring/lane-ring.js';
 import { Call, type CallOps, type CallState, type CallStats } from './call.js';
@@ -50,8 +50,6 @@ export interface CallContext {
   readonly leadFrames: number;
   /** Above this many unsent bytes on a socket, the call's media frames are dropped. */
   readonly maxBufferedBytes: number;
-  /** A socket over maxBufferedBytes for this long is closed (1008). */
-  readonly slowPeerCloseMs: number;
   /** A call's queued audio, at most this many ms, oldest dropped first (0: only the queue bound). */
   readonly maxQueuedMs: number;
   /** An app mark settled (counted by the engine's metrics). */
@@ -64,8 +62,6 @@ export interface CallContext {
 }
 
 const OVERFLOW_LOG_MS = 2000;
-/** The latency bound's ceiling: the longest queue a lane can hold (MAX_QUEUE_FRAMES). */
-const MAX_QUEUED_MS = MAX_QUEUE_FRAMES * FRAME_MS;
 const SLOW_PEER_LOG_MS = 2000;
 
 /** Calls by their public handle, for the engine's internals and tests that must reach a call's lane. */
@@ -379,9 +375,7 @@ export class CallLine implements CallOps {
     this.order.run(() => {
       this.marks.place(id, this.book.markQueued());
       this.framesSinceMark = 0;
-      // Before the push: once the mark is in the ring the pacer may hand it on at once.
-      this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
-      this.handleDrop(this.lane.ring.pushMark(id));
+      this.queueMark(id);
       this.wakeIfIdle();
     }, 0);
     return done;
@@ -633,7 +627,12 @@ export class CallLine implements CallOps {
       }
       return;
     }
-    const id = this.marks.addInternal(this.book.markQueued());
+    this.queueMark(this.marks.addInternal(this.book.markQueued()));
+  }
+
+  /** Mark `id` goes into the lane behind the audio queued so far. */
+  private queueMark(id: number): void {
+    // Its message first: once the mark is in the ring the pacer may hand it on at once.
     this.transport.markQueued(id, this.marks.wireOf(id), this.gen);
     this.handleDrop(this.lane.ring.pushMark(id));
   }

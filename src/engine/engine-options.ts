@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
-import { DEFAULT_QUEUE_FRAMES } from '../ring/lane-layout.js';
+import { DEFAULT_QUEUE_FRAMES, MAX_QUEUED_MS } from '../ring/lane-layout.js';
 import { validateBound } from '../ring/lane-ring.js';
 import type { PacerFactory } from '../pacer/pacer-port.js';
 import { MAX_MARK_NAME_CHARS } from '../protocol/wire-limits.js';
@@ -338,7 +338,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     inboundPerSec: int('inboundPerSec', o.inboundPerSec, 100, 1, 100_000),
     inboundBurst: int('inboundBurst', o.inboundBurst, 250, 1, 1_000_000),
     inboundFloodCloseSec: int('inboundFloodCloseSec', o.inboundFloodCloseSec, 3, 1, 3600),
-    maxQueuedMs: int('maxQueuedMs', o.maxQueuedMs, 0, 0, 20_480),
+    maxQueuedMs: int('maxQueuedMs', o.maxQueuedMs, 0, 0, MAX_QUEUED_MS),
     maxBufferedBytes: int('maxBufferedBytes', o.maxBufferedBytes, 64 * 1024, 1024, 256 * 1024 * 1024),
     slowPeerCloseMs: int('slowPeerCloseMs', o.slowPeerCloseMs, 5000, 0, 3_600_000),
     drainMs: int('drainMs', o.drainMs, 5000, 0, 3_600_000),

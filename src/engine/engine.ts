@@ -203,7 +203,6 @@ export class Engine extends EventEmitter<EngineEvents> {
       markEveryFrames: Math.ceil(o.markEveryMs / 20),
       leadFrames: o.lead,
       maxBufferedBytes: o.maxBufferedBytes,
-      slowPeerCloseMs: o.slowPeerCloseMs,
       maxQueuedMs: o.maxQueuedMs,
       count: (code, message, line) => this.count(code, message, line.streamSid, line),
       wakePacer: (lane) => this.pacer.wake(lane),

@@ -105,6 +105,8 @@ export const STATE_PLAYING = 1;
 
 export const DEFAULT_QUEUE_FRAMES = 120; // 2.4 s
 export const MAX_QUEUE_FRAMES = 1024; // 20.48 s: anything longer is stale speech, not a queue
+/** The longest audio a lane can hold, and so the ceiling of a call's latency bound (maxQueuedMs). */
+export const MAX_QUEUED_MS = MAX_QUEUE_FRAMES * FRAME_MS;
 
 /** Slots for a bound: the next power of two with headroom, so a consumer that is copying slot r
  * is only overwritten after several drops, and its compareExchange then fails anyway. */

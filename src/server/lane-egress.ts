@@ -117,7 +117,7 @@ export class LaneEgress implements LaneSink {
     for (const [id, m] of this.marks) if (m.gen !== gen) this.marks.delete(id);
   }
 
-  /** A view frame() said was kept may still be read: its batch is not to be reused yet. */
+  /** A view onFrame() said was kept may still be read: its batch is not to be reused yet. */
   holding(): boolean {
     return this.socket.writing;
   }
