@@ -16,8 +16,10 @@ export type PacerChoice = 'ptime' | 'interval' | 'timeout' | 'absolute';
 export interface ScenarioSpec {
   scenario: string;
   pacer: PacerChoice;
-  /** ptime's lead (ignored by baselines). */
+  /** ptime's lead (ignored by baselines; default 3). */
   lead?: number;
+  /** ptime with no flags at all: serve's own lead and I/O mode (lead and io are then ignored). */
+  defaults?: boolean;
   calls: number;
   seconds: number;
   rampPerSec?: number;
@@ -90,10 +92,12 @@ export async function runScenario(spec: ScenarioSpec): Promise<
   }
 > {
   const args: string[] = [];
+  const flags = spec.pacer === 'ptime' && !spec.defaults;
   if (spec.pacer !== 'ptime') args.push('--baseline', spec.pacer);
-  else if (spec.lead !== undefined) args.push('--lead', String(spec.lead));
-  if (spec.pacer === 'ptime' && spec.pacerNice !== undefined) args.push(`--pacer-nice=${spec.pacerNice}`);
-  if (spec.pacer === 'ptime' && spec.io === 'worker') args.push('--io', 'worker');
+  // Every ptime row but the no-flags one says its lead and mode, so its label stays true whatever
+  // serve's defaults are.
+  if (flags) args.push('--lead', String(spec.lead ?? 3), '--io', spec.io ?? 'main');
+  if (flags && spec.pacerNice !== undefined) args.push(`--pacer-nice=${spec.pacerNice}`);
   if (spec.audioFile) args.push('--audio-file', spec.audioFile);
   if (spec.injectStall) args.push('--inject-stall', spec.injectStall);
   if (spec.churnMBps) args.push('--churn', String(spec.churnMBps));
@@ -123,11 +127,12 @@ export async function runScenario(spec: ScenarioSpec): Promise<
     ]);
     const report = summarize(result, server.summary(), {
       scenario: spec.carrier && spec.carrier !== 'twilio' ? `${spec.scenario} (${spec.carrier})` : spec.scenario,
-      pacer:
-        spec.pacer === 'ptime'
+      pacer: spec.defaults
+        ? `ptime no flags (lead ${server.lead ?? '?'} io ${server.io ?? '?'})`
+        : spec.pacer === 'ptime'
           ? `ptime lead ${spec.lead ?? 3}${spec.io === 'worker' ? ' io worker' : ''}${spec.pacerNice === undefined ? '' : ` nice ${spec.pacerNice}`}`
           : spec.pacer,
-      lead: spec.pacer === 'ptime' ? (spec.lead ?? 3) : spec.pacer === 'absolute' ? 8 : 0,
+      lead: spec.defaults ? server.lead : spec.pacer === 'ptime' ? (spec.lead ?? 3) : spec.pacer === 'absolute' ? 8 : 0,
       seconds: spec.seconds,
       generatorProcesses: procs,
       stallsMs,

@@ -16,6 +16,8 @@ interface LogLine {
   heardMs?: number | null;
   sentMs?: number | null;
   confirmedMs?: number | null;
+  lead?: number;
+  io?: string;
 }
 
 /** The demo app's barge-in line: what the server estimated the caller had heard at a clear. */
@@ -40,6 +42,9 @@ export class ServerProcess {
   underrunsByEndedCalls = 0;
   callsEnded = 0;
   port = 0;
+  /** The lead and I/O mode the server says it runs with (its defaults when given no flags). */
+  lead: number | null = null;
+  io: string | null = null;
 
   private constructor(readonly child: ChildProcess) {}
 
@@ -64,6 +69,8 @@ export class ServerProcess {
         }
         if (line.msg?.startsWith('ptime serving') && line.port) {
           server.port = line.port;
+          server.lead = line.lead ?? null;
+          server.io = line.io ?? null;
           resolve();
         } else if (line.msg === 'figures') server.figures.push(line as EngineFigures);
         else if (line.msg === 'call ended') {

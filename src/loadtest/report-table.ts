@@ -48,11 +48,12 @@ export function costRow(r: ScenarioReport): string {
   const fps = r.calls * r.aggregate.framesPerSecPerCall.p50;
   const us = (pct: number | null | undefined): string =>
     pct === null || pct === undefined || fps === 0 ? 'n/a' : (((pct / 100) * 1e6) / fps).toFixed(2);
-  return `| ${r.scenario} | ${r.pacer} | ${f(fps, 0)} | ${us(r.server.mainCpuPct)} | ${us(r.server.pacerCpuPct)} | ${us(r.server.cpuPct)} |`;
+  return `| ${r.scenario} | ${r.pacer} | ${f(fps, 0)} | ${us(r.server.mainCpuPct)} | ${us(r.server.pacerCpuPct)} | ${us(r.server.ioCpuPct)} | ${us(r.server.cpuPct)} |`;
 }
 
-export const COST_HEAD = '| scenario | pacer | frames/s sent | main µs/frame | pacer µs/frame | process µs/frame |';
-export const COST_RULE = '|---|---|---:|---:|---:|---:|';
+export const COST_HEAD =
+  '| scenario | pacer | frames/s sent | main µs/frame | pacer µs/frame | I/O µs/frame | process µs/frame |';
+export const COST_RULE = '|---|---|---:|---:|---:|---:|---:|';
 
 export function renderTable(reports: ScenarioReport[], options: { costPerFrame?: boolean } = {}): string {
   const lines = [TABLE_HEAD, TABLE_RULE, ...reports.map(tableRow)];
