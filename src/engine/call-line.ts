@@ -122,6 +122,8 @@ export class CallLine implements CallOps {
   private readonly voice: Voice;
   private readonly slowPeer: ThrottledCount;
   private needDrain = false;
+  /** What the socket side was last told (a stream starts wanting inbound media). */
+  private mediaWanted = true;
   private rejectedCount = 0;
   /** Figures frozen at release: the lane's counters belong to the next call after that. */
   private final: CallStats | null = null;
@@ -355,10 +357,28 @@ export class CallLine implements CallOps {
   enableInboundPcm16(sampleRate: InboundPcmRate): void {
     const rate = checkInboundRate(sampleRate);
     if (this.lifecycle !== 'closed') this.receiver = new PcmReceiver(rate, this.format);
+    this.syncMediaWanted();
   }
 
   disableInboundPcm16(): void {
     this.receiver = null;
+    this.syncMediaWanted();
+  }
+
+  mediaListeners(count: number): void {
+    this.syncMediaWanted(count);
+  }
+
+  /**
+   * Tell the socket side whether this call wants inbound media: a 'media' listener or PCM16
+   * delivery. A listener added shows at once (mediaListeners); one removed, or every listener
+   * removed with removeAllListeners(), shows at the engine's next 20 ms look.
+   */
+  syncMediaWanted(count = this.call.listenerCount('media')): void {
+    const wanted = this.lifecycle !== 'closed' && (count > 0 || this.receiver !== null);
+    if (wanted === this.mediaWanted) return;
+    this.mediaWanted = wanted;
+    this.transport.wantMedia(wanted);
   }
 
   /**

@@ -98,6 +98,8 @@ export interface CallOps {
   writable(): Promise<boolean>;
   speak(source: SpeechSource, opts: SpeakOptions): Promise<SpeakResult>;
   close(code: number, reason: string): void;
+  /** The call's 'media' listeners changed: now `count`. */
+  mediaListeners(count: number): void;
   stats(): CallStats;
   setMaxQueuedMs(ms: number): void;
 }
@@ -128,6 +130,14 @@ export class Call extends EventEmitter<CallEvents> {
     this.format = start.format;
     this.logger = logger;
     this.#ops = ops;
+    // EventEmitter<CallEvents> types only the call's own events; its listener events are untyped.
+    const emitter = this as unknown as EventEmitter;
+    emitter.on('newListener', (event: string | symbol) => {
+      if (event === 'media') ops.mediaListeners(this.listenerCount('media') + 1);
+    });
+    emitter.on('removeListener', (event: string | symbol) => {
+      if (event === 'media') ops.mediaListeners(this.listenerCount('media'));
+    });
   }
 
   /** 'open', 'ending' (the engine drains for shutdown) or 'closed': see CallState. */

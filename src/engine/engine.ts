@@ -173,9 +173,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       clientTracking: false,
     });
     // Frames leave the queue on the pacer's schedule, on whichever thread sends: 'drain' is looked
-    // for on a timer rather than per frame, the same in both modes.
+    // for on a timer rather than per frame, the same in both modes. The same look catches a call
+    // whose 'media' listeners went away (removeAllListeners() takes the call's own hook too).
     this.drainTimer = setInterval(() => {
-      for (const line of this.liveLines) line.checkDrain();
+      for (const line of this.liveLines) {
+        line.checkDrain();
+        line.syncMediaWanted();
+      }
     }, DRAIN_CHECK_MS).unref();
     this.figures = new FiguresReporter(
       this,
@@ -267,7 +271,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         ws.close(1001, 'server shutting down');
         return;
       }
-      this.sessions.add(new StreamSession(ws, this.sessionHost, adapterFor(speaks)));
+      this.sessions.add(new StreamSession(ws, socket, this.sessionHost, adapterFor(speaks)));
     });
   }
 
@@ -513,6 +517,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     );
     this.totals.callsStarted++;
     safeEmit(this, this.logger, 'call', call);
+    // The app's 'call' handlers have run: a call nobody listens to stops taking inbound media now.
+    line.syncMediaWanted();
     return line;
   }
 

@@ -392,4 +392,8 @@ class RemoteTransport implements CallTransport {
   markQueued(id: number, wire: string, gen: number): void {
     this.post({ op: 'mark', sid: this.sid, id, wire, gen });
   }
+
+  wantMedia(wanted: boolean): void {
+    this.post({ op: 'media', sid: this.sid, wanted });
+  }
 }

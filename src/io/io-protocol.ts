@@ -44,6 +44,7 @@ export type IoCommand =
   | { op: 'clear'; sid: number; wire: string; gen: number }
   | { op: 'mark'; sid: number; id: number; wire: string; gen: number }
   | { op: 'close'; sid: number; code: number; reason: string }
+  | { op: 'media'; sid: number; wanted: boolean }
   | { op: 'state'; unavailable: Unavailable }
   | { op: 'pacer'; port: MessagePort; control: SharedArrayBuffer }
   /** Close every socket (engine.close()); answered with `allClosed`. */

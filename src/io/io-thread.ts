@@ -170,7 +170,7 @@ export class IoThread {
         return;
       }
       const sid = this.nextSid++;
-      const session = new StreamSession(ws, this.host, adapterFor(carrier));
+      const session = new StreamSession(ws, socket, this.host, adapterFor(carrier));
       this.sessions.set(session, sid);
       this.bySid.set(sid, session);
     });
@@ -196,6 +196,9 @@ export class IoThread {
         return;
       case 'mark':
         this.bySid.get(cmd.sid)?.markQueued(cmd.id, cmd.wire, cmd.gen);
+        return;
+      case 'media':
+        this.bySid.get(cmd.sid)?.wantMedia(cmd.wanted);
         return;
       case 'close': {
         this.links.get(cmd.sid)?.closedByMain();

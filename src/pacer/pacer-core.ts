@@ -13,6 +13,7 @@ import type { AttentionReader } from './attention-ring.js';
 import { BatchWriter } from './batch-writer.js';
 import { ItemList } from './item-list.js';
 import { base64Length, writeBase64 } from './base64-writer.js';
+import { wsHeaderBytes, writeWsHeader } from './ws-frame.js';
 import { FRAMES_SHIFT, MAX_PARKED_BATCHES, type LaneWire, type PacerOptions } from './pacer-layout.js';
 import { VisitQueue } from './visit-queue.js';
 
@@ -45,6 +46,8 @@ class PacedLane {
   readonly perMessage: number;
   /** Bytes of the largest message this lane builds. */
   readonly wireBytes: number;
+  /** WebSocket header bytes in front of a one-frame message (whose size is fixed). */
+  readonly headerBytes: number;
 
   constructor(
     readonly index: number,
@@ -60,6 +63,7 @@ class PacedLane {
     this.perMessage = Math.max(1, Math.min(wire.framesPerMessage | 0, Math.floor(MAX_BATCH_BYTES / reader.frameBytes)));
     const payload = this.frameBytes * this.perMessage;
     this.wireBytes = this.prefix.length + (this.binary ? payload : base64Length(payload)) + this.suffix.length;
+    this.headerBytes = wsHeaderBytes(this.wireBytes);
     reader.setState(STATE_IDLE);
   }
 }
@@ -377,8 +381,10 @@ export class PacerCore {
       }
       if (kind !== KIND_FRAME) continue; // main moved RD while we looked: read the new head
       if (lane.perMessage > 1) return this.handBackFrames(lane);
-      const at = this.batch.begin(lane.index, r.gen(), KIND_FRAME, lane.wireBytes, lane.owner, lane.wireBytes);
-      const out = this.batch.bytes;
+      const size = lane.headerBytes + lane.wireBytes;
+      const record = this.batch.begin(lane.index, r.gen(), KIND_FRAME, size, lane.owner, size);
+      const out = this.batch.bytes; // after begin(): it may have moved to a larger buffer
+      const at = writeWsHeader(out, record, lane.binary, lane.wireBytes);
       let end: number;
       if (lane.binary) {
         end = copyBytes(r.bytes, r.dataOffset(), lane.frameBytes, out, at);
@@ -427,9 +433,11 @@ export class PacerCore {
     }
     if (frames === 0) return 0;
     const bytes = frames * lane.frameBytes;
-    const size = lane.prefix.length + (lane.binary ? bytes : base64Length(bytes)) + lane.suffix.length;
-    const at = this.batch.begin(lane.index, gen, KIND_FRAME | (frames << FRAMES_SHIFT), size, lane.owner, size);
+    const message = lane.prefix.length + (lane.binary ? bytes : base64Length(bytes)) + lane.suffix.length;
+    const size = wsHeaderBytes(message) + message;
+    const record = this.batch.begin(lane.index, gen, KIND_FRAME | (frames << FRAMES_SHIFT), size, lane.owner, size);
     const out = this.batch.bytes;
+    const at = writeWsHeader(out, record, lane.binary, message);
     let end: number;
     if (lane.binary) {
       end = copyBytes(scratch, 0, bytes, out, at);

@@ -32,9 +32,10 @@ import type { MessagePort } from 'node:worker_threads';
  * A hand-back batch is one transferred ArrayBuffer: an 8-byte header whose first word is the
  * number of bytes used (header included), then records, each 4-byte aligned:
  *
- *   | LANE u32 | GEN u32 | KIND u32 | VALUE u32 | OWNER u32 | VALUE bytes of wire message, padded to 4 |
+ *   | LANE u32 | GEN u32 | KIND u32 | VALUE u32 | OWNER u32 | VALUE bytes of WebSocket frame, padded to 4 |
  *
- * For a frame VALUE is the wire message's byte length (the complete Twilio `media` JSON); for a
+ * For a frame VALUE is the byte length of the whole WebSocket frame that carries the message
+ * (header included, see ws-frame.ts: e.g. the complete Twilio `media` JSON as one text frame); for a
  * mark VALUE is the mark id and no bytes follow (main sends the mark message it built at mark()).
  * OWNER is the lane owner the pacer built the record for; main drops a record whose owner is not
  * the lane's current one. Main returns a batch's buffer for reuse once no socket holds a view

@@ -8,9 +8,11 @@ import type { LaneWire, PacerOptions, PacerStats } from './pacer-layout.js';
  */
 export interface LaneSink {
   /**
-   * A due frame: `wire` is the carrier's complete media message, ready for the socket. A Buffer is
-   * a view into a batch that goes back to the pacer for reuse: return true if something still
-   * holds the view afterwards (a socket that queued it without copying).
+   * A due frame. A Buffer is the carrier's complete media message as one whole WebSocket frame,
+   * header included (ws-frame.ts), written to the socket as it is; it is a view into a batch that
+   * goes back to the pacer for reuse: return true if something still holds the view afterwards (a
+   * socket that queued it without copying). A string is the message alone (the main-thread
+   * baselines of bench/ build theirs that way), sent through `ws`.
    */
   onFrame(gen: number, wire: Buffer | string, frames: number): boolean;
   onMark(gen: number, markId: number): void;

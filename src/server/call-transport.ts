@@ -11,4 +11,10 @@ export interface CallTransport {
   /** Barge-in: send the carrier's clear now; no frame or mark of a generation before `gen` may follow it. */
   clear(wire: string, gen: number): void;
   close(code: number, reason: string): void;
+  /**
+   * Whether the call wants inbound media (a 'media' listener, PCM16 delivery): a stream starts
+   * wanting it; when it does not, its media is still read and checked but goes no further (with
+   * io: 'worker' it does not cross to main).
+   */
+  wantMedia(wanted: boolean): void;
 }

@@ -4,9 +4,9 @@ import type { LaneSink } from '../handback/handback-consumer.js';
 
 /** The part of a socket the egress writes to (the stream session's socket, or a test double of one). */
 export interface EgressSocket {
-  /** A media message (text or binary, as the carrier wants it). */
-  send(data: Buffer | string): void;
-  /** A JSON command (a mark). */
+  /** A whole WebSocket frame (header included, as the pacer built it), written as it is. */
+  writeFrame(frame: Buffer): void;
+  /** A text message (a mark, or a baseline's media message), framed by `ws`. */
   sendText(data: string): void;
   /** Bytes accepted by send() but not yet written to the network. */
   readonly bufferedAmount: number;
@@ -91,7 +91,8 @@ export class LaneEgress implements LaneSink {
     // Counted before the write: a peer that reads the frame at once must find it counted.
     this.sent = (this.sent + frames) | 0;
     Atomics.store(this.header, H_TX_SENT, this.sent);
-    this.socket.send(copy ? Buffer.from(wire) : wire);
+    if (typeof wire === 'string') this.socket.sendText(wire);
+    else this.socket.writeFrame(copy ? Buffer.from(wire) : wire);
     // The write can also go partial now (the kernel buffer filled): then the view is still held.
     return !copy && typeof wire !== 'string' && this.socket.bufferedAmount > 0;
   }

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { ErrorCodes, ProtocolRejection, PtimeError } from '../errors.js';
 import type { AudioFormat } from '../codec/audio-format.js';
@@ -37,7 +38,6 @@ export interface SessionHost {
 }
 
 const TEXT = { binary: false } as const;
-const BINARY = { binary: true } as const;
 /** A peer that does not answer our close frame within this is cut off (ws alone waits 30 s). */
 const CLOSE_GRACE_MS = 2000;
 
@@ -75,6 +75,8 @@ export class StreamSession implements CallTransport {
   private egress: { lane: number; sink: LaneEgress } | null = null;
   /** See SessionState. Once closing, what the peer sent before it saw our close is not its fault, and not read. */
   private state: SessionState = 'awaiting-start';
+  /** The call wants inbound media (CallTransport.wantMedia); a stream starts wanting it. */
+  private mediaWanted = true;
   private readonly rate: InboundRateLimit;
   private killTimer: NodeJS.Timeout | null = null;
   private startTimer: NodeJS.Timeout | null;
@@ -87,6 +89,8 @@ export class StreamSession implements CallTransport {
 
   constructor(
     readonly ws: WebSocket,
+    /** The upgraded connection `ws` runs on (pre-built frames are written to it directly). */
+    private readonly socket: Duplex,
     private readonly host: SessionHost,
     /** The carrier dialect of the route this socket came in on. */
     private readonly adapter: CarrierAdapter,
@@ -119,9 +123,14 @@ export class StreamSession implements CallTransport {
     });
   }
 
-  /** Media frames of a binary carrier go as binary messages; everything else (JSON) as text. */
-  send(data: Buffer | string): void {
-    this.ws.send(data, typeof data !== 'string' && this.adapter.binaryMedia ? BINARY : TEXT);
+  /**
+   * A whole frame the pacer built goes straight to the socket, one write per message: `ws` would
+   * frame it again and write header and message as two chunks. Only while the WebSocket is open:
+   * nothing may follow a close frame. `ws` itself writes each of its frames in one go too, so the
+   * two never interleave within a frame.
+   */
+  writeFrame(frame: Buffer): void {
+    if (this.ws.readyState === this.ws.OPEN) this.socket.write(frame);
   }
 
   sendText(data: string): void {
@@ -143,6 +152,10 @@ export class StreamSession implements CallTransport {
   clear(wire: string, gen: number): void {
     this.egress?.sink.clear(gen);
     this.ws.send(wire, TEXT);
+  }
+
+  wantMedia(wanted: boolean): void {
+    this.mediaWanted = wanted;
   }
 
   /** Counts against maxCalls: from the upgrade until the stream stops or its call ends. */
@@ -348,6 +361,7 @@ export class StreamSession implements CallTransport {
     }
     switch (msg.event) {
       case 'media': {
+        if (!this.mediaWanted) return; // read and checked, but nobody listens (with io: 'worker', nothing crosses)
         const frame = this.format!.frameBytes;
         if (msg.payload.length === frame) {
           call.deliverMedia({ payload: msg.payload, track: msg.track, chunk: msg.chunk, timestamp: msg.timestamp });

@@ -4,6 +4,7 @@ import { PacerCore } from '../../src/pacer/pacer-core.js';
 import { attentionSlots, controlBytes, type LaneWire, type PacerOptions } from '../../src/pacer/pacer-layout.js';
 import type { LaneRing } from '../../src/ring/lane-ring.js';
 import { readStamp } from './seeded.js';
+import { wsPayload } from '../../src/pacer/ws-frame.js';
 
 export type Out =
   | { kind: 'frame'; lane: number; sid: string; seq: number; gen: number; owner: number }
@@ -13,6 +14,10 @@ export const SUFFIX = Buffer.from('"}}');
 export const prefixFor = (sid: string): Buffer =>
   Buffer.from(`{"event":"media","streamSid":"${sid}","media":{"payload":"`);
 /** Twilio's media message for `sid`, one frame each, as the engine opens a lane. */
+/** The message a hand-back record carries: the pacer's records are whole WebSocket frames. */
+export const messageText = (wire: Buffer | string): string =>
+  typeof wire === 'string' ? wire : wsPayload(wire).toString();
+
 export const wireFor = (sid: string, framesPerMessage = 1): LaneWire => ({
   prefix: prefixFor(sid),
   suffix: SUFFIX,
@@ -69,8 +74,8 @@ export class CoreHarness {
     if (batch) {
       readBatch(batch, {
         frame: (lane, gen, owner, wire) => {
-          const msg = JSON.parse(wire.toString()) as { event: string; streamSid: string; media: { payload: string } };
-          if (msg.event !== 'media') throw new Error(`not a media message: ${wire.toString()}`);
+          const msg = JSON.parse(messageText(wire)) as { event: string; streamSid: string; media: { payload: string } };
+          if (msg.event !== 'media') throw new Error(`not a media message: ${messageText(wire)}`);
           out.push({
             kind: 'frame',
             lane,

@@ -4,7 +4,7 @@ import type { LaneSink } from '../../src/handback/handback-consumer.js';
 import { PacedHost as PacerHost } from '../helpers/paced-host.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { until } from '../helpers/engine-fixture.js';
-import { wireFor } from '../helpers/core-harness.js';
+import { messageText, wireFor } from '../helpers/core-harness.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
 // Batches go back to the pacer for reuse once every sink has returned, unless a sink says it still
@@ -12,7 +12,7 @@ import { readStamp, stampedFrame } from '../helpers/seeded.js';
 
 const OPTIONS = { lead: 3, spinUs: 0, phases: 1, catchUpFrames: 2, lateMs: 2, maxInflightBatches: 500, nice: null };
 const seqOf = (wire: Buffer | string): number =>
-  readStamp(Buffer.from((JSON.parse(wire.toString()) as { media: { payload: string } }).media.payload, 'base64'));
+  readStamp(Buffer.from((JSON.parse(messageText(wire)) as { media: { payload: string } }).media.payload, 'base64'));
 
 class Feeder {
   pushed = 0;

@@ -6,7 +6,7 @@ import { PacedHost as PacerHost } from '../helpers/paced-host.js';
 import type { LaneWire, PacerCommand, PacerOptions } from '../../src/pacer/pacer-layout.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { startCall, startEngine, until } from '../helpers/engine-fixture.js';
-import { wireFor } from '../helpers/core-harness.js';
+import { messageText, wireFor } from '../helpers/core-harness.js';
 import { stampedFrame } from '../helpers/seeded.js';
 
 // A per-call allocation that crosses to the pacer thread and is freed on another grows the pacer
@@ -42,7 +42,7 @@ test("a reused lane's open goes without its buffer; a replacement worker gets ev
     const got: string[] = [];
     const sink: LaneSink = {
       onFrame: (_g, wire) => {
-        got.push(wire.toString());
+        got.push(messageText(wire));
         return false;
       },
       onMark: () => undefined,

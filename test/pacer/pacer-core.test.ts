@@ -4,7 +4,7 @@ import { readBatch } from '../../src/handback/batch-reader.js';
 import type { PacerOptions } from '../../src/pacer/pacer-layout.js';
 import { H_LATE, H_UNDERRUNS } from '../../src/ring/lane-layout.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
-import { CoreHarness, seqsOf, type Out } from '../helpers/core-harness.js';
+import { CoreHarness, messageText, seqsOf, type Out } from '../helpers/core-harness.js';
 import { stampedFrame } from '../helpers/seeded.js';
 
 // PacerCore is the pacer thread's logic without the thread: these tests drive it with a fake clock
@@ -49,7 +49,7 @@ test('the wire message is the complete Twilio media JSON, built by the pacer', (
   let wire = '';
   readBatch(core.batch.take()!, {
     frame: (_l, _g, _o, w) => {
-      wire = w.toString();
+      wire = messageText(w);
       return false;
     },
     mark: () => undefined,

@@ -22,7 +22,7 @@ import {
 } from '../../src/pacer/pacer-layout.js';
 import { PacerLoop, type LoopDeps } from '../../src/pacer/pacer-loop.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
-import { wireFor } from '../helpers/core-harness.js';
+import { messageText, wireFor } from '../helpers/core-harness.js';
 import { stampedFrame } from '../helpers/seeded.js';
 
 // The pacer thread's loop with a fake clock, wait and post: what it sleeps, when it refuses to
@@ -297,7 +297,7 @@ test("a reused lane's open comes without its buffer: the loop paces it from the 
     const out: string[] = [];
     readBatch(b, {
       frame: (_l, _g, _o, wire) => {
-        out.push(wire.toString());
+        out.push(messageText(wire));
         return false;
       },
       mark: () => undefined,

@@ -10,6 +10,7 @@ import type { PacerOptions } from '../../src/pacer/pacer-layout.js';
 import { TwilioAdapter } from '../../src/protocol/twilio-adapter.js';
 import { MULAW_8K } from '../../src/codec/audio-format.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
+import { messageText } from '../helpers/core-harness.js';
 
 // A real PacerHost and worker, lanes made the way the engine makes them (LanePool + the Twilio
 // wire prefix), frames stamped with a sequence number and pushed on a 50-per-second clock. The
@@ -61,7 +62,7 @@ class TestLane implements LaneSink {
 
   onFrame(gen: number, wire: Buffer | string): boolean {
     if (gen !== this.gen) this.problems.push(`frame of generation ${gen}, lane is at ${this.gen}`);
-    const msg = JSON.parse(wire.toString()) as { event: string; streamSid: string; media: { payload: string } };
+    const msg = JSON.parse(messageText(wire)) as { event: string; streamSid: string; media: { payload: string } };
     if (msg.streamSid !== this.streamSid) this.problems.push(`frame for ${msg.streamSid} on ${this.streamSid}`);
     const seq = readStamp(Buffer.from(msg.media.payload, 'base64'));
     if (seq < 0) this.problems.push('torn frame');

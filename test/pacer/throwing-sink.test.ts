@@ -4,10 +4,10 @@ import { PacedHost as PacerHost } from '../helpers/paced-host.js';
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { until } from '../helpers/engine-fixture.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
-import { wireFor } from '../helpers/core-harness.js';
+import { messageText, wireFor } from '../helpers/core-harness.js';
 
 const seqOf = (wire: Buffer | string): number =>
-  readStamp(Buffer.from((JSON.parse(wire.toString()) as { media: { payload: string } }).media.payload, 'base64'));
+  readStamp(Buffer.from((JSON.parse(messageText(wire)) as { media: { payload: string } }).media.payload, 'base64'));
 
 test('a sink that throws loses only its own frames: the other calls of the same batch are delivered', async () => {
   const host = new PacerHost({

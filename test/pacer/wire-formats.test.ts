@@ -7,6 +7,7 @@ import { attentionSlots, controlBytes, type LaneWire } from '../../src/pacer/pac
 import { LaneRing } from '../../src/ring/lane-ring.js';
 import { CORE_OPTIONS } from '../helpers/core-harness.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
+import { wsPayload } from '../../src/pacer/ws-frame.js';
 
 /** A core and one lane of `frameBytes`, opened with `wire`; `step` returns each message's bytes. */
 function rig(frameBytes: number, wire: LaneWire, lead = 0) {
@@ -25,6 +26,8 @@ function rig(frameBytes: number, wire: LaneWire, lead = 0) {
       if (ring.pacerIdle()) wakeLane();
     }
   };
+  /** Every record as it is, WebSocket header included. */
+  const frames: Buffer[] = [];
   const step = (now: number): Buffer[] => {
     core.step(now);
     const out: Buffer[] = [];
@@ -32,7 +35,8 @@ function rig(frameBytes: number, wire: LaneWire, lead = 0) {
     if (batch) {
       readBatch(batch, {
         frame: (_l, _g, _o, w) => {
-          out.push(Buffer.from(w));
+          out.push(Buffer.from(wsPayload(w)));
+          frames.push(Buffer.from(w));
           return false;
         },
         mark: () => undefined,
@@ -41,7 +45,7 @@ function rig(frameBytes: number, wire: LaneWire, lead = 0) {
     }
     return out;
   };
-  return { core, ring, push, step, wake: wakeLane };
+  return { core, ring, push, step, frames, wake: wakeLane };
 }
 
 const none = new Uint8Array(0);
@@ -62,6 +66,34 @@ test('binary lanes: each message is the raw frame of the lane’s size (640 byte
     msgs.map((m) => readStamp(m, 0, 640)),
     [0, 1, 2],
   );
+  // Each record is the whole WebSocket frame: FIN + binary, 16-bit length 640, no mask.
+  assert.deepEqual(
+    r.frames.map((f) => [...f.subarray(0, 4), f.length]),
+    Array.from({ length: 3 }, () => [0x82, 126, 640 >> 8, 640 & 0xff, 644]),
+  );
+});
+
+test('text lanes: every record is one whole text frame, its header sized to the message (7-bit or 16-bit length)', () => {
+  const tiny = rig(30, {
+    prefix: Buffer.from('{"p":"'),
+    suffix: Buffer.from('"}'),
+    binary: false,
+    framesPerMessage: 1,
+  });
+  tiny.push(0, 1);
+  const [small] = tiny.step(0);
+  assert.equal(small!.length, 6 + 40 + 2);
+  assert.deepEqual([...tiny.frames[0]!.subarray(0, 2)], [0x81, 48], 'FIN + text, 7-bit length, no mask bit');
+  const twilio = rig(160, {
+    prefix: Buffer.from('{"p":"'),
+    suffix: Buffer.from('"}'),
+    binary: false,
+    framesPerMessage: 1,
+  });
+  twilio.push(0, 1);
+  const [msg] = twilio.step(0);
+  assert.equal(msg!.length, 6 + 216 + 2);
+  assert.deepEqual([...twilio.frames[0]!.subarray(0, 4)], [0x81, 126, 0, 224], 'FIN + text, 16-bit length 224');
 });
 
 test('batching lanes (Exotel): a message carries up to framesPerMessage frames as one base64 payload; the schedule moves 20 ms per frame; a mark ends a batch', () => {
