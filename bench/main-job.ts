@@ -4,8 +4,10 @@
  * JSON and the self-contained HTML report.
  *
  *   npm start                       (builds first)
- *   node dist/bench/main-job.js [--calls 200] [--secs 20] [--mode echo|tone|silence] [--lead 3] [--io main|worker] [--out bench/out]
+ *   node dist/bench/main-job.js [--calls 200] [--secs 20] [--mode echo|tone|silence] [--lead N] [--io main|worker] [--out bench/out]
  *                               [--compare DIR [--before-first]]
+ *
+ * Without --lead and --io the server runs with `ptime serve`'s own defaults (no flags).
  *
  * `--compare DIR` runs the same scenario again, in the same run, against another built ptime
  * checkout in DIR (its dist/bench/bench-serve.js), as the before: both rows in one table.
@@ -25,8 +27,8 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '200' },
     secs: { type: 'string', default: '20' },
     mode: { type: 'string', default: 'echo' },
-    lead: { type: 'string', default: '3' },
-    io: { type: 'string', default: 'main' },
+    lead: { type: 'string' },
+    io: { type: 'string' },
     out: { type: 'string', default: 'bench/out' },
     compare: { type: 'string' },
     'before-first': { type: 'boolean', default: false },
@@ -35,13 +37,14 @@ const { values } = parseArgs({
 const calls = Number(values.calls);
 const seconds = Number(values.secs);
 const m = machineInfo();
-if (values.io !== 'main' && values.io !== 'worker') {
+if (values.io !== undefined && values.io !== 'main' && values.io !== 'worker') {
   process.stderr.write(`main-job: --io must be main or worker (got ${values.io})\n`);
   process.exit(2);
 }
 const io = values.io;
+const defaults = io === undefined && values.lead === undefined;
 console.log(
-  `ptime main job: ${calls} calls × ${seconds} s, mode ${values.mode}, lead ${values.lead}, io ${io} — ${m.cpu} × ${m.cores}, Node ${m.node}`,
+  `ptime main job: ${calls} calls × ${seconds} s, mode ${values.mode}, ${defaults ? "ptime serve's defaults" : `lead ${values.lead ?? 3}, io ${io ?? 'main'}`} — ${m.cpu} × ${m.cores}, Node ${m.node}`,
 );
 console.log('server: ptime serve in its own process; generator: this process (1 generator process)');
 const compareServe =
@@ -54,8 +57,9 @@ const run = async (label: string, serveScript?: string) => {
   const report = await runScenario({
     scenario: label,
     pacer: 'ptime',
-    lead: Number(values.lead),
-    io,
+    ...(defaults ? { defaults } : {}),
+    ...(values.lead === undefined ? {} : { lead: Number(values.lead) }),
+    ...(io === undefined ? {} : { io }),
     calls,
     seconds,
     rampPerSec: 50,

@@ -20,6 +20,8 @@ export interface ScenarioSpec {
   lead?: number;
   /** ptime with no flags at all: serve's own lead and I/O mode (lead and io are then ignored). */
   defaults?: boolean;
+  /** More `ptime serve` flags for a ptime row (shown in its label). */
+  serveFlags?: string[];
   calls: number;
   seconds: number;
   rampPerSec?: number;
@@ -98,6 +100,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<
   // serve's defaults are.
   if (flags) args.push('--lead', String(spec.lead ?? 3), '--io', spec.io ?? 'main');
   if (flags && spec.pacerNice !== undefined) args.push(`--pacer-nice=${spec.pacerNice}`);
+  if (flags && spec.serveFlags) args.push(...spec.serveFlags);
   if (spec.audioFile) args.push('--audio-file', spec.audioFile);
   if (spec.injectStall) args.push('--inject-stall', spec.injectStall);
   if (spec.churnMBps) args.push('--churn', String(spec.churnMBps));
@@ -130,7 +133,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<
       pacer: spec.defaults
         ? `ptime no flags (lead ${server.lead ?? '?'} io ${server.io ?? '?'})`
         : spec.pacer === 'ptime'
-          ? `ptime lead ${spec.lead ?? 3}${spec.io === 'worker' ? ' io worker' : ''}${spec.pacerNice === undefined ? '' : ` nice ${spec.pacerNice}`}`
+          ? `ptime lead ${spec.lead ?? 3}${spec.io === 'worker' ? ' io worker' : ''}${spec.pacerNice === undefined ? '' : ` nice ${spec.pacerNice}`}${spec.serveFlags ? ` ${spec.serveFlags.join(' ')}` : ''}`
           : spec.pacer,
       lead: spec.defaults ? server.lead : spec.pacer === 'ptime' ? (spec.lead ?? 3) : spec.pacer === 'absolute' ? 8 : 0,
       seconds: spec.seconds,

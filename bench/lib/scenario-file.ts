@@ -32,7 +32,7 @@ export async function runScenarioFile(
   name: string,
   specs: ScenarioSpec[],
   options: { costPerFrame?: boolean } = {},
-): Promise<void> {
+): Promise<ScenarioReport[]> {
   const reports: ScenarioReport[] = [];
   for (const spec of specs) {
     const onProgress = progressLine(`${spec.scenario} ${spec.pacer}`, spec.calls);
@@ -50,4 +50,5 @@ export async function runScenarioFile(
   console.log(renderTable(reports, options));
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(resolve(OUT_DIR, `${name}.json`), JSON.stringify(reports));
+  return reports;
 }

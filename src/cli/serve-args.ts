@@ -29,12 +29,12 @@ Options:
   --vonage-auth C   Vonage: require this Authorization, C = bearer:TOKEN or
                     basic:USER:PASSWORD (default: VONAGE_WS_AUTH, else no check)
   --asterisk-auth C Asterisk: the same forms (default: ASTERISK_WS_AUTH, else no check)
-  --io main|worker  where the sockets live: main = on the application's thread (default),
-                    worker = on a dedicated I/O thread, so a stall of the application's
-                    thread does not delay a frame
+  --io worker|main  where the sockets live: worker = on a dedicated I/O thread, so a stall
+                    of the application's thread does not delay a frame (default, but main
+                    with --workers); main = on the application's thread
   --queue N         per-call queue bound in 20 ms frames (default 120, max 1024)
-  --lead N          frames sent ahead of real time (default 3; 0 = strict real time)
-  --spin-us N       pacer busy-wait before each deadline, microseconds (default 300)
+  --lead N          frames sent ahead of real time (default 8 = 160 ms; 0 = strict real time)
+  --spin-us N       pacer busy-wait before each deadline, microseconds (default 50)
   --spin-min-us N   let the busy-wait follow the measured wake-up overshoot, down to N µs
                     while wake-ups are punctual (default: --spin-us, a fixed spin)
   --spin-max-us N   let the measured busy-wait grow past --spin-us up to N µs (default 0)
@@ -52,11 +52,12 @@ Options:
   --public-url URL  the stream URL as Twilio sees it, for the signature behind a proxy
                     (e.g. wss://voice.example.com/media)
   --workers N|auto  engines in N cluster processes on the same port (auto: one per core; default
-                    1); --max-calls is per worker; a worker that dies is restarted
+                    1); --max-calls is per worker; a worker that dies is restarted; the sockets
+                    are then on each process's main thread (--io main)
   --metrics-port P  serve Prometheus metrics on /metrics and the probes /healthz and /readyz on
                     this port (off by default; must differ from --port)
   --mark-every-ms N the engine's own marks every N ms of a call's audio, so heard() (and the
-                    demo's barge-in line) is exact to within it (default 200; 0 = none)
+                    demo's barge-in line) is exact to within it (default 500; 0 = none)
   --drain-ms N      on SIGTERM/SIGINT, let queued audio play for up to N ms before closing
                     sockets with 1001 (default 5000); a second signal exits at once
   --max-queued-ms N every call's latency bound: audio queued past N ms is dropped oldest
@@ -359,6 +360,15 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     }
     const raw = values[spec.flag];
     readFlag(spec, typeof raw === 'string' ? raw : undefined, values, opts, env);
+  }
+  if (opts.workers > 1) {
+    // Node 20 shares a listening port between cluster processes through their main threads only:
+    // an I/O thread's listen would take a port of its own (or fail with EADDRINUSE).
+    if (opts.io === 'worker')
+      throw new UsageError(
+        '--io worker cannot be combined with --workers: cluster processes share the port through their main threads only',
+      );
+    opts.io = 'main';
   }
   return opts;
 }

@@ -42,10 +42,16 @@ export interface EngineOptions {
   asteriskAuth?: string;
   /** Per-call queue bound in frames (20 ms each). Default 120 (2.4 s); 1..1024. */
   queue?: number;
-  /** Frames sent ahead of real time. Default 3; 0 = strict real time. */
+  /**
+   * Frames sent ahead of real time. Default 8 (160 ms): the carrier's buffer then rides out this
+   * machine's scheduling hiccups, and a clear() empties it on every carrier, so barge-in does not
+   * pay for it (README: defaults, from the same-run table). 0 = strict real time.
+   */
   lead?: number;
   /**
-   * Pacer busy-wait before each deadline, µs: the most it spins unless spinMaxUs is set. Default 300.
+   * Pacer busy-wait before each deadline, µs: the most it spins unless spinMaxUs is set. Default 50:
+   * with the default lead a wake-up late by a millisecond costs nothing audible, so a long spin
+   * would buy precision nobody hears with CPU on every wake.
    */
   spinUs?: number;
   /**
@@ -81,8 +87,9 @@ export interface EngineOptions {
   maxMarkNameBytes?: number;
   /**
    * The engine's own marks go out every this many ms of a call's audio, so call.heard() is exact
-   * to within it (see README: what the caller heard). Default 200; 0 = only at utterance ends and
-   * the app's marks. Rounded up to whole 20 ms frames; at most 10000.
+   * to within it (see README: what the caller heard). Default 500 (bench/barge-in-accuracy.ts: as
+   * exact as 200 at lead 8, with 2.5× fewer marks and echoes); 0 = only at utterance ends and the
+   * app's marks. Rounded up to whole 20 ms frames; at most 10000.
    */
   markEveryMs?: number;
   logger?: Logger;
@@ -184,11 +191,13 @@ export interface EngineOptions {
    */
   pacerStallMs?: number;
   /**
-   * Where the sockets live. 'main' (default): on this thread, beside the application; the pacer's
-   * frames are sent from here. 'worker': the HTTP and WebSocket server, admission and the sending
-   * of every frame run on a dedicated I/O thread, so a stall of this thread (a big JSON parse, a
-   * major GC) does not delay a frame. Needs ptime's own port: Node cannot hand an accepted socket
-   * to a worker thread, so `server` and `handleUpgrade()` are refused in this mode.
+   * Where the sockets live. 'worker': the HTTP and WebSocket server, admission and the sending of
+   * every frame run on a dedicated I/O thread, so a stall of this thread (a big JSON parse, a major
+   * GC) does not delay a frame. Needs ptime's own port: Node cannot hand an accepted socket to a
+   * worker thread, so `server` and `handleUpgrade()` are refused in this mode. 'main': on this
+   * thread, beside the application; the pacer's frames are sent from here.
+   * Default: 'worker' when ptime owns the listening port (`port` given), 'main' with `server`,
+   * with handleUpgrade() (neither given) and with a replacement `pacer`.
    */
   io?: 'main' | 'worker';
   /**
@@ -273,7 +282,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   }
   if (o.pacerNice !== undefined) int('pacerNice', o.pacerNice, 0, -20, 19);
   if (o.pacerRealtime !== undefined) int('pacerRealtime', o.pacerRealtime, 1, 1, 99);
-  const io = o.io ?? 'main';
+  const io = o.io ?? (o.port !== undefined && o.server === undefined && o.pacer === undefined ? 'worker' : 'main');
   if (io !== 'main' && io !== 'worker')
     throw new PtimeError(ErrorCodes.INVALID_OPTION, `io must be 'main' or 'worker' (got ${String(io)})`);
   if (io === 'worker' && o.server !== undefined) {
@@ -288,7 +297,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
       "io: 'worker' needs the pacer worker (pacer replacements hand frames to main)",
     );
   const maxCalls = int('maxCalls', o.maxCalls, 2000, 1, 100_000);
-  const spinUs = int('spinUs', o.spinUs, 300, 0, 20_000);
+  const spinUs = int('spinUs', o.spinUs, 50, 0, 20_000);
   if (o.twilioAuthToken !== undefined && (typeof o.twilioAuthToken !== 'string' || o.twilioAuthToken.length === 0)) {
     throw new PtimeError(
       ErrorCodes.INVALID_OPTION,
@@ -306,7 +315,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     path,
     routes,
     queue,
-    lead: int('lead', o.lead, 3, 0, 50),
+    lead: int('lead', o.lead, 8, 0, 50),
     spinUs,
     spinMinUs: int('spinMinUs', o.spinMinUs, spinUs, 0, 20_000),
     spinMaxUs: int('spinMaxUs', o.spinMaxUs, 0, 0, 20_000),
@@ -327,7 +336,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     ),
     maxPayload: int('maxPayload', o.maxPayload, 64 * 1024, 1024, 16 * 1024 * 1024),
     maxMarkNameBytes: int('maxMarkNameBytes', o.maxMarkNameBytes, 256, 1, MAX_MARK_NAME_CHARS),
-    markEveryMs: int('markEveryMs', o.markEveryMs, 200, 0, 10_000),
+    markEveryMs: int('markEveryMs', o.markEveryMs, 500, 0, 10_000),
     logLevel: o.logLevel ?? 'warn',
     logFigures: o.logFigures ?? false,
     logCallParameters: o.logCallParameters ?? false,

@@ -37,9 +37,9 @@ export const INTERNAL_MARK_PREFIX = 'ptime.';
 
 /**
  * The engine's own marks unsettled (queued or awaiting the echo) beyond which it sends no more.
- * A carrier that never echoes would otherwise make them pile up for as long as the call lasts (5 a
+ * A carrier that never echoes would otherwise make them pile up for as long as the call lasts (2 a
  * second at the default markEveryMs); a healthy one keeps a handful pending (the queue and the
- * lead). 64 is 12.8 s of audio at 200 ms.
+ * lead). 64 is 32 s of audio at 500 ms.
  */
 export const MAX_INTERNAL_MARKS_UNSETTLED = 64;
 

@@ -146,22 +146,22 @@ test('serve logs "ptime serving" with the port it bound when given --port 0', as
   assert.ok(s.port > 0 && s.port < 65536);
 });
 
-test('echo (the default mode): 20 distinct frames come back in order, byte for byte', async () => {
+test('echo (the default mode): 40 distinct frames come back in order, byte for byte', async () => {
   const s = await server();
   const c = await TwilioClient.connect(s.url);
   try {
     c.start();
-    const sent = Array.from({ length: 20 }, (_, i) => stampedFrame(1000 + i));
+    const sent = Array.from({ length: 40 }, (_, i) => stampedFrame(1000 + i));
     for (const f of sent) c.media160(f);
-    await c.waitFor(mediaCount(20), WAIT_MS, '20 echoed frames');
+    await c.waitFor(mediaCount(40), WAIT_MS, '40 echoed frames');
     const media = c.media;
-    assert.equal(media.length, 20);
+    assert.equal(media.length, 40);
     media.forEach((m, i) => assert.deepEqual(new Uint8Array(assertMediaFor(c, m)), sent[i], `frame ${i}`));
     // Echo sends only what it got: no clear, no mark of the app's, nothing else. The engine's own
-    // marks (every 200 ms of audio by default, for call.heard()) ride along and are ptime's.
+    // marks (every 500 ms of audio by default, for call.heard()) ride along and are ptime's.
     const own = (m: Outbound): boolean => m.event === 'mark' && (m.mark?.name ?? '').startsWith('ptime.');
     assert.deepEqual(new Set(c.received.filter((m) => !own(m)).map((m) => m.event)), new Set(['media']));
-    assert.ok(c.received.some(own), 'the engine marks its audio (markEveryMs 200)');
+    assert.ok(c.received.some(own), 'the engine marks its audio (markEveryMs 500)');
   } finally {
     c.close();
   }

@@ -26,7 +26,7 @@ export const IO_MODE: 'main' | 'worker' = process.env['PTIME_IO'] === 'worker' ?
 
 /**
  * A real engine on a loopback port with its pino output captured for assertions. The engine's own
- * marks (markEveryMs, default 200 in production) are off unless a test asks for them: tests that
+ * marks (markEveryMs, default 500 in production) are off unless a test asks for them: tests that
  * count a call's outbound messages count the app's marks and media only. The heard() tests, the
  * demo and the CLI tests run with them on.
  */
