@@ -23,7 +23,7 @@ const base: Omit<ImpairedSpec, 'pacer'> = {
 const specs: ImpairedSpec[] = [
   { ...base, pacer: 'ptime' },
   { ...base, pacer: 'ptime', io: 'worker' },
-  { ...base, pacer: 'ptime', maxQueuedMs: 100 },
+  { ...base, pacer: 'ptime', maxQueuedMs: 200 },
   { ...base, pacer: 'absolute' },
 ];
 

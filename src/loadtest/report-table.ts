@@ -87,10 +87,12 @@ export const IMPAIRMENT_HEAD =
   '| pacer | calls | late@0 / 20 / 60 % | drops overflow / slow / stale / latency bound | closed before hang-up | server close codes | marks played / cleared / dropped / closed | echo delay p50 ms before → after recovery | frames not echoed | Telnyx sent late / twice → echoed out of order / twice | refusals |';
 export const IMPAIRMENT_RULE = '|---|---:|---|---|---|---|---|---|---:|---|---|';
 
-/** The network the impairment rows ran through, in one line. */
-export function impairmentNetwork(r: ScenarioReport): string {
-  const n = r.impairment!.network;
-  return `Network: ${n.delayMs} ms ± ${n.jitterMs} ms each way, ${n.stallChance * 100} % of 20 ms intervals stalled ${n.stallMs[0]}–${n.stallMs[1]} ms (${n.stalls} stalls over ${n.connections} connections), all traffic held ${n.cutMs} ms mid-call; most held by one direction ${n.maxHeldBytes} bytes.`;
+/** The network the impairment rows ran through (the same for each), in one line. */
+export function impairmentNetwork(rows: ScenarioReport[]): string {
+  const n = rows[0]!.impairment!.network;
+  const stalls = rows.map((r) => r.impairment!.network.stalls).join(' / ');
+  const held = rows.map((r) => r.impairment!.network.maxHeldBytes).join(' / ');
+  return `Network: ${n.delayMs} ms ± ${n.jitterMs} ms each way, ${n.stallChance * 100} % of 20 ms intervals stalled ${n.stallMs[0]}–${n.stallMs[1]} ms, all traffic held ${n.cutMs} ms mid-call; stalls drawn per row (${n.connections} connections): ${stalls}; most bytes one direction held: ${held}.`;
 }
 
 export function renderTable(reports: ScenarioReport[], options: { costPerFrame?: boolean } = {}): string {
@@ -101,7 +103,7 @@ export function renderTable(reports: ScenarioReport[], options: { costPerFrame?:
   const impaired = reports.filter((r) => r.impairment !== undefined);
   if (impaired.length) {
     lines.push('', IMPAIRMENT_HEAD, IMPAIRMENT_RULE, ...impaired.map(impairmentRow));
-    lines.push('', ...impaired.map(impairmentNetwork));
+    lines.push('', impairmentNetwork(impaired));
   }
   return lines.join('\n');
 }
