@@ -30,6 +30,7 @@ const ORDER = [
   'carriers',
   'gc-churn',
   'busy-core',
+  'impaired-network',
 ];
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-run': { type: 'boolean', default: false } } });
 const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));

@@ -27,7 +27,8 @@ class BaselineLane {
 
   constructor(
     readonly reader: LaneReader,
-    readonly streamSid: string,
+    /** The media message around a frame's base64 payload, built per frame. */
+    readonly message: (payload: string) => string,
     readonly sink: () => LaneSink | undefined,
   ) {}
 
@@ -48,10 +49,27 @@ class BaselineLane {
       const payload = Buffer.from(r.bytes.subarray(at, at + FRAME_BYTES)).toString('base64');
       const gen = r.gen();
       if (!r.commit()) continue;
-      this.sink()?.onFrame(gen, JSON.stringify({ event: 'media', streamSid: this.streamSid, media: { payload } }), 1);
+      this.sink()?.onFrame(gen, this.message(payload), 1);
       return true;
     }
   }
+}
+
+/**
+ * How typical code builds a media message: Twilio's with JSON.stringify around the streamSid (read
+ * from ptime's pre-built prefix; typical code has it as a plain string); a carrier whose media
+ * names no stream (Telnyx) from its text around the payload, concatenated per frame.
+ */
+function mediaMessage(wire: LaneWire): (payload: string) => string {
+  const prefix = Buffer.from(wire.prefix).toString();
+  const sid = /"streamSid":("(?:[^"\\]|\\.)*")/.exec(prefix)?.[1];
+  if (sid !== undefined) {
+    const streamSid = JSON.parse(sid) as string;
+    return (payload) => JSON.stringify({ event: 'media', streamSid, media: { payload } });
+  }
+  if (wire.binary) throw new Error('the main-thread baselines speak only JSON carriers');
+  const suffix = Buffer.from(wire.suffix).toString();
+  return (payload) => prefix + payload + suffix;
 }
 
 export class MainThreadPacer extends EventEmitter<PacerHostEvents> implements PacerPort {
@@ -70,9 +88,7 @@ export class MainThreadPacer extends EventEmitter<PacerHostEvents> implements Pa
   }
 
   open(lane: number, sab: SharedArrayBuffer, wire: LaneWire): void {
-    // The streamSid is inside ptime's pre-built prefix; typical code has it as a plain string.
-    const streamSid = /"streamSid":("(?:[^"\\]|\\.)*")/.exec(Buffer.from(wire.prefix).toString())![1]!;
-    const l = new BaselineLane(new LaneReader(sab), JSON.parse(streamSid) as string, () => this.sinks(lane));
+    const l = new BaselineLane(new LaneReader(sab), mediaMessage(wire), () => this.sinks(lane));
     this.lanes.set(lane, l);
     l.t0 = performance.now();
     if (this.kind === 'interval') {

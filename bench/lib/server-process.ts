@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { EngineFigures } from '../../src/index.js';
-import type { ServerFigures } from '../../src/loadtest/report-types.js';
+import type { EndedCalls, MarkOutcome, ServerFigures } from '../../src/loadtest/report-types.js';
 
 interface LogLine {
   msg?: string;
@@ -18,6 +18,13 @@ interface LogLine {
   confirmedMs?: number | null;
   lead?: number;
   io?: string;
+  slowPeerDrops?: number;
+  latencyDrops?: number;
+  staleDiscarded?: number;
+  /** A call's close code ('call ended'), or a refusal's PTIME_ERR_* code ('rejected'). */
+  code?: number | string;
+  marks?: Partial<Record<MarkOutcome, number>>;
+  count?: number;
 }
 
 /** The demo app's barge-in line: what the server estimated the caller had heard at a clear. */
@@ -40,6 +47,12 @@ export class ServerProcess {
   framesSentByEndedCalls = 0;
   dropsByEndedCalls = 0;
   underrunsByEndedCalls = 0;
+  readonly ended: EndedCalls = {
+    drops: { overflow: 0, slow: 0, stale: 0, latencyBound: 0 },
+    byCode: {},
+    marks: { played: 0, cleared: 0, dropped: 0, closed: 0 },
+    rejected: {},
+  };
   callsEnded = 0;
   port = 0;
   /** The lead and I/O mode the server says it runs with (its defaults when given no flags). */
@@ -78,6 +91,10 @@ export class ServerProcess {
           server.framesSentByEndedCalls += line.framesSent ?? 0;
           server.dropsByEndedCalls += line.drops ?? 0;
           server.underrunsByEndedCalls += line.underruns ?? 0;
+          server.addEnded(line);
+        } else if (line.msg === 'rejected' && typeof line.code === 'string') {
+          const r = server.ended.rejected;
+          r[line.code] = (r[line.code] ?? 0) + (line.count ?? 1);
         } else if (line.msg === 'barge-in') {
           server.bargeIns.push({
             streamSid: line.streamSid ?? '',
@@ -91,6 +108,18 @@ export class ServerProcess {
     });
     await listening;
     return server;
+  }
+
+  private addEnded(line: LogLine): void {
+    const e = this.ended;
+    // A call's drops count every frame dropped from its queue, the latency bound's too.
+    e.drops.overflow += (line.drops ?? 0) - (line.latencyDrops ?? 0);
+    e.drops.slow += line.slowPeerDrops ?? 0;
+    e.drops.stale += line.staleDiscarded ?? 0;
+    e.drops.latencyBound += line.latencyDrops ?? 0;
+    const code = String(line.code ?? 'n/a');
+    e.byCode[code] = (e.byCode[code] ?? 0) + 1;
+    for (const k of Object.keys(e.marks) as MarkOutcome[]) e.marks[k] += line.marks?.[k] ?? 0;
   }
 
   url(path = '/media'): string {

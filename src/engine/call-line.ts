@@ -492,6 +492,11 @@ export class CallLine implements CallOps {
     this.release(code, reason);
   }
 
+  /** Every mark of the call settled so far (the engine's own too), by outcome: for the call's last log line. */
+  get markOutcomes(): Readonly<Record<MarkResult['status'], number>> {
+    return this.marks.outcomes;
+  }
+
   stats(): CallStats {
     if (this.final) return { ...this.final, rejected: this.rejectedCount };
     const ring = this.lane.ring;

@@ -531,7 +531,17 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.framesSentByClosedCalls += s.framesSent;
     this.totals.endedCall(s, line.closeCode ?? 1000);
     line.logger.info(
-      { framesSent: s.framesSent, drops: s.drops, underruns: s.underruns, lateTicks: s.lateTicks },
+      {
+        framesSent: s.framesSent,
+        drops: s.drops,
+        slowPeerDrops: s.slowPeerDrops,
+        latencyDrops: s.latencyDrops,
+        staleDiscarded: s.staleDiscarded,
+        underruns: s.underruns,
+        lateTicks: s.lateTicks,
+        code: line.closeCode ?? 1000,
+        marks: line.markOutcomes,
+      },
       'call ended',
     );
   }

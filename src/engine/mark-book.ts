@@ -60,6 +60,8 @@ export class MarkBook {
 
   /** The engine's own marks sent so far (counted in call.stats()). */
   internalSent = 0;
+  /** Every mark settled so far, the engine's own and the app's, by how it settled. */
+  readonly outcomes: Record<MarkStatus, number> = { played: 0, cleared: 0, dropped: 0, closed: 0 };
   private internalPending = 0;
 
   /** The engine's own marks not yet settled (queued, or sent and not echoed). */
@@ -189,6 +191,7 @@ export class MarkBook {
 
   private settle(m: PendingMark, status: MarkStatus): MarkResult {
     if (m.internal) this.internalPending--;
+    this.outcomes[status]++;
     const result = { name: m.name, status };
     m.resolve(result);
     return result;

@@ -12,8 +12,13 @@ const one = (): number => 1;
 export interface CarrierSide {
   /** Messages that open the stream. */
   opening(streamSid: string, callSid: string, mode: string): string[];
-  /** One inbound 20 ms frame of silence (text carriers: JSON around base64; binary: the raw frame). */
-  media(streamSid: string, chunk: number): string | Buffer;
+  /**
+   * One inbound 20 ms frame (text carriers: JSON around base64; binary: the raw frame): silence,
+   * or on a mu-law JSON carrier (`stampable`) the base64 payload given.
+   */
+  media(streamSid: string, chunk: number, payloadB64?: string): string | Buffer;
+  /** Its media can carry a numbered frame (frame-stamp.ts), which comes back in the echo. */
+  readonly stampable: boolean;
   dtmf(streamSid: string, digit: string): string;
   /** The hang-up message, or null where the carrier just closes the socket (Plivo). */
   stop(streamSid: string, callSid: string): string | null;
@@ -29,8 +34,9 @@ export interface CarrierSide {
 
 const twilioSide: CarrierSide = {
   opening: (sid, call, mode) => [connectedMessage(), startMessage(sid, call, { mode })],
-  media: (sid, chunk) =>
-    `{"event":"media","streamSid":"${sid}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${chunk * 20}","payload":"${MULAW_SILENCE_B64}"},"sequenceNumber":"${chunk + 1}"}`,
+  media: (sid, chunk, payload = MULAW_SILENCE_B64) =>
+    `{"event":"media","streamSid":"${sid}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${chunk * 20}","payload":"${payload}"},"sequenceNumber":"${chunk + 1}"}`,
+  stampable: true,
   dtmf: (sid, digit) =>
     JSON.stringify({ event: 'dtmf', streamSid: sid, sequenceNumber: '0', dtmf: { track: 'inbound_track', digit } }),
   stop: (sid, call) =>
@@ -64,8 +70,9 @@ const telnyxSide: CarrierSide = {
       },
     }),
   ],
-  media: (sid, chunk) =>
-    `{"event":"media","sequence_number":"${chunk + 1}","stream_id":"${sid}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${chunk * 20}","payload":"${MULAW_SILENCE_B64}"}}`,
+  media: (sid, chunk, payload = MULAW_SILENCE_B64) =>
+    `{"event":"media","sequence_number":"${chunk + 1}","stream_id":"${sid}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${chunk * 20}","payload":"${payload}"}}`,
+  stampable: true,
   dtmf: (sid, digit) => JSON.stringify({ event: 'dtmf', stream_id: sid, dtmf: { digit } }),
   stop: (sid, call) =>
     JSON.stringify({ event: 'stop', stream_id: sid, stop: { user_id: 'u0', call_control_id: `v3:${call}` } }),
@@ -97,8 +104,9 @@ const plivoSide: CarrierSide = {
       extra_headers: `mode=${mode}`,
     }),
   ],
-  media: (sid, chunk) =>
-    `{"event":"media","sequenceNumber":${chunk + 1},"streamId":"${sid}","media":{"track":"inbound","timestamp":"${chunk * 20}","chunk":${chunk},"payload":"${MULAW_SILENCE_B64}"}}`,
+  media: (sid, chunk, payload = MULAW_SILENCE_B64) =>
+    `{"event":"media","sequenceNumber":${chunk + 1},"streamId":"${sid}","media":{"track":"inbound","timestamp":"${chunk * 20}","chunk":${chunk},"payload":"${payload}"}}`,
+  stampable: true,
   dtmf: (sid, digit) => JSON.stringify({ event: 'dtmf', streamId: sid, dtmf: { track: 'inbound', digit } }),
   stop: () => null,
   mediaPrefix: Buffer.from('{"event":"playAudio"'),
@@ -132,6 +140,7 @@ const exotelSide: CarrierSide = {
   ],
   media: (sid, chunk) =>
     `{"event":"media","sequence_number":"${chunk + 1}","stream_sid":"${sid}","media":{"chunk":"${chunk}","timestamp":"${chunk * 20}","payload":"${EXOTEL_SILENCE_B64}"}}`,
+  stampable: false,
   dtmf: (sid, digit) => JSON.stringify({ event: 'dtmf', stream_sid: sid, dtmf: { digit, duration: '100' } }),
   stop: (sid, call) =>
     JSON.stringify({
@@ -160,6 +169,7 @@ const vonageSide: CarrierSide = {
     JSON.stringify({ event: 'websocket:connected', 'content-type': 'audio/l16;rate=16000', mode, uuid: call }),
   ],
   media: () => VONAGE_SILENCE,
+  stampable: false,
   dtmf: (_sid, digit) => JSON.stringify({ event: 'websocket:dtmf', digit, duration: 260 }),
   stop: () => null,
   mediaPrefix: null,
@@ -185,6 +195,7 @@ const asteriskSide: CarrierSide = {
     }),
   ],
   media: () => ASTERISK_SILENCE,
+  stampable: false,
   dtmf: (_sid, digit) => JSON.stringify({ event: 'DTMF_END', channel_id: 'c', digit }),
   stop: () => null,
   mediaPrefix: null,

@@ -3,6 +3,7 @@ import { FRAME_MS } from '../ring/lane-layout.js';
 import { LiveProgress } from './live-progress.js';
 import { LoadCall } from './load-call.js';
 import { CARRIER_SIDES } from './carrier-side.js';
+import { InboundDisorder, type DisorderOptions } from './inbound-disorder.js';
 import type { CarrierName } from '../protocol/carrier-adapter.js';
 
 export interface LoadOptions {
@@ -22,6 +23,10 @@ export interface LoadOptions {
   onProgress?: (p: { framesPerSec: number; p99Ms: number; latePct: number; calls: number; elapsedS: number }) => void;
   /** Offset added to call indices (when calls are spread over several generator processes). */
   indexBase?: number;
+  /** Number the inbound frames and read the numbers back from the echo (mu-law JSON carriers). */
+  stampFrames?: boolean;
+  /** Send inbound media out of order and duplicated (call i seeded with seed + i). */
+  disorder?: DisorderOptions;
 }
 
 export interface CallData {
@@ -32,8 +37,14 @@ export interface CallData {
   sends?: number[];
   spurtStarts: number[];
   closeCode: number | null;
+  /** The socket closed before the generator hung up. */
+  closedBeforeStop?: boolean;
   marks: number;
   clears: number;
+  /** With stampFrames: the inbound chunk each arrival echoes (-1: not read). */
+  stamps?: number[];
+  /** With disorder: chunks sent after newer ones, and chunks sent twice. */
+  disorder?: { sentLate: number; duplicated: number };
 }
 
 export interface LoadResult {
@@ -92,7 +103,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     try {
-      const call = await LoadCall.open((o.indexBase ?? 0) + i, o.url, o.mode, CARRIER_SIDES[o.carrier ?? 'twilio']);
+      const index = (o.indexBase ?? 0) + i;
+      const disorder = o.disorder ? new InboundDisorder({ ...o.disorder, seed: o.disorder.seed + index }) : null;
+      const side = CARRIER_SIDES[o.carrier ?? 'twilio'];
+      const call = await LoadCall.open(index, o.url, o.mode, side, o.stampFrames ?? false, disorder);
       call.start();
       calls.push(call);
       const at = performance.now();
@@ -130,8 +144,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       sends: Array.from(c.sends.view(), (t) => t - t0),
       spurtStarts: [...new Set(c.arrivals.spurtStarts)].filter((s) => s < c.arrivals.count),
       closeCode: c.closeCode,
+      closedBeforeStop: c.closedBeforeStop,
       marks: c.marks,
       clears: c.clears,
+      ...(c.stamps ? { stamps: c.stamps } : {}),
+      ...(c.disorder ? { disorder: { sentLate: c.disorder.sentLate, duplicated: c.disorder.duplicated } } : {}),
     })),
   };
 }

@@ -1,4 +1,4 @@
-import type { ScenarioReport } from './report-types.js';
+import type { EchoSummary, ScenarioReport } from './report-types.js';
 
 const f = (n: number | null | undefined, digits = 2): string =>
   n === null || n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits);
@@ -55,10 +55,56 @@ export const COST_HEAD =
   '| scenario | pacer | frames/s sent | main µs/frame | pacer µs/frame | I/O µs/frame | process µs/frame |';
 export const COST_RULE = '|---|---|---:|---:|---:|---:|---:|';
 
+/** `code: n` pairs, or '0' when there are none. */
+function counts(byKey: Record<string, number>): string {
+  const parts = Object.entries(byKey)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}: ${n}`);
+  return parts.length ? parts.join(', ') : '0';
+}
+
+/** What came back of disordered inbound media: sent late / twice → echoed out of order / twice, missing. */
+function orderCell(e: EchoSummary | null): string {
+  if (e === null) return 'n/a';
+  return `${e.sentLate} / ${e.duplicated} → ${e.outOfOrder} / ${e.duplicatesEchoed}, ${e.missing} missing`;
+}
+
+/**
+ * A run through the impairment proxy, per pacer: lateness at the far end, the server's drops by
+ * reason, calls closed early (generator side) and the close codes the server ended calls with,
+ * marks by outcome, the echo delay before the cut and after recovery, and what became of the
+ * disordered (Telnyx) calls' inbound media.
+ */
+export function impairmentRow(r: ScenarioReport): string {
+  const i = r.impairment!;
+  const late = (b: number) => f(r.aggregate.late.find((l) => l.bufferMs === b)?.latePct, 3);
+  const d = i.server.drops;
+  const m = i.server.marks;
+  const e = i.echoes;
+  return `| ${r.pacer} | ${r.calls} | ${late(0)} / ${late(20)} / ${late(60)} | ${d.overflow} / ${d.slow} / ${d.stale} / ${d.latencyBound} | ${counts(e.closedEarly)} | ${counts(i.server.byCode)} | ${m.played} / ${m.cleared} / ${m.dropped} / ${m.closed} | ${f(e.delayBeforeMs.p50, 0)} → ${f(e.delayAfterMs.p50, 0)} (p99 ${f(e.delayAfterMs.p99, 0)}) | ${e.missing} of ${e.echoed + e.missing} | ${orderCell(i.disordered)} | ${counts(i.server.rejected)} |`;
+}
+
+export const IMPAIRMENT_HEAD =
+  '| pacer | calls | late@0 / 20 / 60 % | drops overflow / slow / stale / latency bound | closed before hang-up | server close codes | marks played / cleared / dropped / closed | echo delay p50 ms before → after recovery | frames not echoed | Telnyx sent late / twice → echoed out of order / twice | refusals |';
+export const IMPAIRMENT_RULE = '|---|---:|---|---|---|---|---|---|---:|---|---|';
+
+/** The network the impairment rows ran through (the same for each), in one line. */
+export function impairmentNetwork(rows: ScenarioReport[]): string {
+  const n = rows[0]!.impairment!.network;
+  const stalls = rows.map((r) => r.impairment!.network.stalls).join(' / ');
+  const held = rows.map((r) => r.impairment!.network.maxHeldBytes).join(' / ');
+  return `Network: ${n.delayMs} ms ± ${n.jitterMs} ms each way, ${n.stallChance * 100} % of 20 ms intervals stalled ${n.stallMs[0]}–${n.stallMs[1]} ms, all traffic held ${n.cutMs} ms mid-call; stalls drawn per row (${n.connections} connections): ${stalls}; most bytes one direction held: ${held}.`;
+}
+
 export function renderTable(reports: ScenarioReport[], options: { costPerFrame?: boolean } = {}): string {
   const lines = [TABLE_HEAD, TABLE_RULE, ...reports.map(tableRow)];
   const ratios = ratioRows(reports);
   if (ratios.length) lines.push('', RATIO_HEAD, RATIO_RULE, ...ratios);
   if (options.costPerFrame) lines.push('', COST_HEAD, COST_RULE, ...reports.map(costRow));
+  const impaired = reports.filter((r) => r.impairment !== undefined);
+  if (impaired.length) {
+    lines.push('', IMPAIRMENT_HEAD, IMPAIRMENT_RULE, ...impaired.map(impairmentRow));
+    lines.push('', impairmentNetwork(impaired));
+  }
   return lines.join('\n');
 }

@@ -49,6 +49,59 @@ export interface ServerFigures {
   underruns: number | null;
 }
 
+export type MarkOutcome = 'played' | 'cleared' | 'dropped' | 'closed';
+
+/** What the server's ended calls add up to (their 'call ended' lines), and the refusals it logged. */
+export interface EndedCalls {
+  /** Frames dropped, by why: the queue bound (drop-oldest), a socket not draining, a clear, maxQueuedMs. */
+  drops: { overflow: number; slow: number; stale: number; latencyBound: number };
+  /** Calls by the close code they ended with. */
+  byCode: Record<string, number>;
+  /** Every mark (the engine's own and the app's) by how it settled. */
+  marks: Record<MarkOutcome, number>;
+  /** Refusals by PTIME_ERR_* code, from the throttled 'rejected' lines. */
+  rejected: Record<string, number>;
+}
+
+/** Counts and delay percentiles from numbered echoes (echo-figures.ts), over one or more runs. */
+export interface EchoSummary {
+  calls: number;
+  /** Echo delay (arrival of a frame's echo − the tick it was spoken at), before a cut and after recovery. */
+  delayBeforeMs: Percentiles;
+  delayAfterMs: Percentiles;
+  echoed: number;
+  outOfOrder: number;
+  duplicatesEchoed: number;
+  /** Frames older than the newest echoed that never came back (what was queued at hang-up is not counted). */
+  missing: number;
+  unreadable: number;
+  /** Inbound frames the generator sent after newer ones, and twice. */
+  sentLate: number;
+  duplicated: number;
+  /** Calls closed before the generator hung up, by close code. */
+  closedEarly: Record<string, number>;
+}
+
+/** A run through the impairment proxy: what the network did, and what the server and callers saw. */
+export interface ImpairmentReport {
+  network: {
+    delayMs: number;
+    jitterMs: number;
+    stallChance: number;
+    stallMs: [number, number];
+    /** All traffic held this long mid-call. */
+    cutMs: number;
+    connections: number;
+    stalls: number;
+    maxHeldBytes: number;
+  };
+  server: EndedCalls;
+  /** Every call's echoes. */
+  echoes: EchoSummary;
+  /** The calls whose inbound media was sent out of order and duplicated (Telnyx), alone. */
+  disordered: EchoSummary | null;
+}
+
 export interface ScenarioReport {
   scenario: string;
   /** 'ptime' (with its lead) or a baseline name */
@@ -73,6 +126,8 @@ export interface ScenarioReport {
   /** one call's frame arrivals and the stall windows, both in ms from the generator's start, for the timeline plot */
   timeline: { streamSid: string; arrivalsMs: number[]; stallsMs: [number, number][] } | null;
   calls_detail?: CallFigures[];
+  /** Runs through the impairment proxy (bench/scenarios/impaired-network.ts). */
+  impairment?: ImpairmentReport;
 }
 
 export interface LoadReport {

@@ -305,8 +305,10 @@ export class StreamSession implements CallTransport {
         }
         return;
       }
-      // Anything else comes after the media before it: deliver what is held first.
-      reorder.flush((m) => this.dispatch(m));
+      // Anything else comes after the media before it: deliver what is held first. Except a mark
+      // echo: it reports our outbound play-out and has no place in the inbound audio, and flushing
+      // for it would drop a late frame overtaken by the frames the flush delivers.
+      if (msg.event !== 'mark') reorder.flush((m) => this.dispatch(m));
     }
     this.dispatch(msg);
   }

@@ -1,14 +1,5 @@
 /** mulberry32: a tiny seeded PRNG, so every randomised test replays exactly. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from '../../src/loadtest/seeded-random.js';
 
 /** A 160-byte frame whose every byte is derived from `seq`: any torn or mixed copy shows. */
 export function stampedFrame(seq: number, out = new Uint8Array(160)): Uint8Array {

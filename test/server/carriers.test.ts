@@ -190,6 +190,33 @@ test('Telnyx: media out of sequence order reaches the app in order; a frame olde
   }
 });
 
+test('Telnyx: a mark echo between a late frame and the frames that overtook it passes the reorder window without flushing it: nothing is dropped', async () => {
+  const fx = await startEngine({ routes: { ...ROUTES } });
+  try {
+    const calling = once(fx.engine, 'call') as Promise<[Call]>;
+    const peer = await TelnyxClient.connect(urlOf(fx, '/telnyx'), 'tx-mark-order');
+    peer.start();
+    const [call] = await calling;
+    const got: number[] = [];
+    call.on('media', (m) => got.push(readStamp(m.payload)));
+    const played = call.mark('m');
+    await peer.waitFor(() => peer.received.some((m) => m.event === 'mark'), 2000, 'the mark');
+    // Frame 3 comes after 4, and Telnyx echoes the mark in between (it plays our audio meanwhile).
+    peer.mediaAt(stampedFrame(2), 2);
+    peer.mediaAt(stampedFrame(4), 4);
+    peer.echoMark('m');
+    peer.mediaAt(stampedFrame(3), 3);
+    peer.mediaAt(stampedFrame(5), 5);
+    await until(() => got.length >= 4, 5000, 'the four frames');
+    assert.deepEqual(got, [2, 3, 4, 5]);
+    assert.equal((await played).status, 'played');
+    await fx.engine.settled();
+    assert.equal(fx.engine.stats().rejected[ErrorCodes.INBOUND_ORDER], undefined, 'no frame dropped as out of order');
+  } finally {
+    await fx.close();
+  }
+});
+
 test('who may connect: Telnyx stream token and SignalWire bearer token, each checked on its own route (403, counted); Twilio route unaffected', async () => {
   const fx = await startEngine({
     routes: { ...ROUTES },
