@@ -46,7 +46,7 @@ export async function runImpaired(
 ): Promise<ScenarioReport & { check: { serverFramesSent: number } }> {
   const args: string[] = [];
   if (spec.pacer !== 'ptime') args.push('--baseline', spec.pacer);
-  if (spec.io === 'worker') args.push('--io', 'worker');
+  if (spec.pacer === 'ptime' && spec.io !== undefined) args.push('--io', spec.io);
   if (spec.maxQueuedMs !== undefined) args.push('--max-queued-ms', String(spec.maxQueuedMs));
   if (spec.serveArgs) args.push(...spec.serveArgs);
   const server = await ServerProcess.start(BENCH_SERVE, args);
@@ -88,12 +88,12 @@ export async function runImpaired(
     };
     const label =
       spec.pacer === 'ptime'
-        ? `ptime lead 3${spec.io === 'worker' ? ' io worker' : ''}${spec.maxQueuedMs === undefined ? '' : ` max-queued-ms ${spec.maxQueuedMs}`}`
+        ? `ptime lead ${server.lead ?? '?'} io ${server.io ?? '?'}${spec.maxQueuedMs === undefined ? '' : ` max-queued-ms ${spec.maxQueuedMs}`}`
         : spec.pacer;
     const report = summarize(both, server.summary(), {
       scenario: spec.scenario,
       pacer: label,
-      lead: spec.pacer === 'ptime' ? 3 : spec.pacer === 'absolute' ? 8 : 0,
+      lead: spec.pacer === 'ptime' ? server.lead : spec.pacer === 'absolute' ? 8 : 0,
       seconds: spec.seconds,
       generatorProcesses: 1,
       echo: true,

@@ -22,7 +22,7 @@ const base: Omit<ImpairedSpec, 'pacer'> = {
 };
 const specs: ImpairedSpec[] = [
   { ...base, pacer: 'ptime' },
-  { ...base, pacer: 'ptime', io: 'worker' },
+  { ...base, pacer: 'ptime', io: 'main' },
   { ...base, pacer: 'ptime', maxQueuedMs: 200 },
   { ...base, pacer: 'absolute' },
 ];
