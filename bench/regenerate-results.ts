@@ -27,6 +27,7 @@ const ORDER = [
   'io-stall',
   'io-stall-file',
   'io-idle',
+  'defaults',
   'carriers',
   'gc-churn',
   'busy-core',
@@ -87,7 +88,7 @@ for (const name of ORDER) {
   const reports = JSON.parse(readFileSync(file, 'utf8')) as ScenarioReport[];
   all.push(...reports);
   sections.push(
-    `## ${name}\n\n\`node dist/bench/scenarios/${name}.js\`\n\n${renderTable(reports, { costPerFrame: name === 'carriers' })}\n`,
+    `## ${name}\n\n\`node dist/bench/scenarios/${name}.js\`\n\n${renderTable(reports, { costPerFrame: name === 'carriers' || name === 'defaults' })}\n`,
   );
 }
 const md = `# ptime benchmark results
