@@ -13,15 +13,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { ListeningPeer } from '../test/helpers/listening-peer.js';
 import { seeded } from '../test/helpers/seeded.js';
 import { BENCH_SERVE } from './lib/run-scenario.js';
 import { ServerProcess } from './lib/server-process.js';
+import { commandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'node dist/bench/barge-in-accuracy.js',
+  purpose:
+    'How exactly heard() knows what the caller heard at a barge-in: ptime serve in tone mode, each call interrupted by DTMF at random moments, against a caller side playing out at real time; one row per configuration.',
   options: {
     calls: { type: 'string', default: '100' },
     'per-call': { type: 'string', default: '10' },
@@ -29,6 +32,14 @@ const { values } = parseArgs({
     leads: { type: 'string', default: '0,3' },
     stalls: { type: 'string', default: 'none,50@500' },
   },
+  help: {
+    calls: 'calls per configuration',
+    'per-call': 'barge-ins per call',
+    'mark-every': "the engine's mark intervals to try, ms (--mark-every-ms)",
+    leads: 'the leads to try, frames',
+    stalls: 'application stalls to try: none or BLOCK@EVERY ms',
+  },
+  numbers: ['calls', 'per-call', 'mark-every', 'leads'],
 });
 const CALLS = Number(values.calls);
 const PER_CALL = Number(values['per-call']);

@@ -15,7 +15,6 @@
  */
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { MULAW_8K } from '../src/codec/audio-format.js';
 import { CodecPool } from '../src/engine/codec-pool.js';
@@ -23,14 +22,25 @@ import { OutboundOrder } from '../src/engine/outbound-order.js';
 import { PcmSender } from '../src/engine/pcm-sender.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { seeded } from '../test/helpers/seeded.js';
+import { commandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'node dist/bench/codec-main-thread.js',
+  purpose:
+    'Main-thread time saved by converting sendPcm16 audio on the codec pool rather than inline, per chunk size, at N calls.',
   options: {
     calls: { type: 'string', default: '500' },
     secs: { type: 'string', default: '5' },
     rate: { type: 'string', default: '24000' },
     chunks: { type: 'string', default: '20,200,1000' },
   },
+  help: {
+    calls: 'simultaneous calls',
+    secs: 'seconds per chunk size',
+    rate: 'the PCM sample rate sent, Hz',
+    chunks: 'chunk sizes to try, ms',
+  },
+  numbers: ['calls', 'secs', 'rate', 'chunks'],
 });
 const CALLS = Number(values.calls);
 const SECS = Number(values.secs);

@@ -17,7 +17,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { Piscina } from 'piscina';
 import {
   type CodecJob,
@@ -33,6 +32,7 @@ import { SUPPORTED_RATES } from '../src/codec/sample-rates.js';
 import { mulaw8kToPcm16, pcm16ToMulaw8k } from '../src/codec/telephony.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { seeded } from '../test/helpers/seeded.js';
+import { commandLine } from './lib/command-line.js';
 
 const SIZES_MS = [20, 50, 100, 250, 500, 2000, 10000];
 
@@ -186,13 +186,23 @@ function runChild<T>(self: string, kind: string, rate: number, secs: number): T 
 const f = (v: number, d = 3): string => v.toFixed(d);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const values = commandLine({
+    usage: 'node dist/bench/codec-throughput.js',
+    purpose:
+      'Codec cost (× real time on one core per rate, TTS and STT directions) and the chunk size where the codec pool starts to pay for itself.',
     options: {
       child: { type: 'string' },
       rate: { type: 'string', default: '24000' },
       rates: { type: 'string', default: '24000,48000' },
       secs: { type: 'string', default: '10' },
     },
+    help: {
+      child: 'internal: the row group a child process runs',
+      rate: 'internal: the rate of a child process, Hz',
+      rates: 'PCM sample rates to measure, Hz',
+      secs: 'seconds per measurement',
+    },
+    numbers: ['rate', 'rates', 'secs'],
   });
   const secs = Number(values.secs);
   if (values.child) return child(values.child, Number(values.rate), secs);

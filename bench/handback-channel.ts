@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
+import { commandLine } from './lib/command-line.js';
 
 // Record header [u32 lane, gen, kind, len]. Ring slot: header | message | f64 stamp at byte 312.
 // Batch (A): f64 stamp | u32 count | pad, then records padded to 4.
@@ -415,20 +416,38 @@ async function runOne(cfg: Cfg): Promise<Result> {
 }
 
 // ---------------------------------------------------------------- orchestrator
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(name);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : dflt;
-}
 const f1 = (x: number, w: number): string => x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2).padStart(w);
 const s = (x: number | string, w: number): string => String(x).padStart(w);
 
 function orchestrate(): void {
-  const chans = arg('--chan', 'A,B').split(',') as Cfg['chan'][];
-  const ns = arg('--n', '100,500,1000').split(',').map(Number);
-  const secs = Number(arg('--secs', '5')),
-    reps = Number(arg('--reps', '2')),
-    slots = Number(arg('--slots', '8192'));
-  const receivers = arg('--receiver', 'main').split(',') as Cfg['receiver'][];
+  const values = commandLine({
+    usage: 'node dist/bench/handback-channel.js',
+    purpose:
+      'The pacer → socket-thread hand-back channel, by measurement: A (a transferred ArrayBuffer per tick) against B (a SharedArrayBuffer ring), every configuration in a fresh child process.',
+    options: {
+      chan: { type: 'string', default: 'A,B' },
+      n: { type: 'string', default: '100,500,1000' },
+      secs: { type: 'string', default: '5' },
+      reps: { type: 'string', default: '2' },
+      slots: { type: 'string', default: '8192' },
+      receiver: { type: 'string', default: 'main' },
+    },
+    help: {
+      chan: 'channels to measure: A, B',
+      n: 'call counts',
+      secs: 'seconds per configuration',
+      reps: 'repetitions of each configuration',
+      slots: 'ring slots for B (a power of two)',
+      receiver: 'the receiving thread: main, worker (a thread of its own, as the I/O thread)',
+    },
+    numbers: ['n', 'secs', 'reps', 'slots'],
+  });
+  const chans = values.chan.split(',') as Cfg['chan'][];
+  const ns = values.n.split(',').map(Number);
+  const secs = Number(values.secs),
+    reps = Number(values.reps),
+    slots = Number(values.slots);
+  const receivers = values.receiver.split(',') as Cfg['receiver'][];
   if (slots & (slots - 1)) throw new Error('--slots must be a power of two');
   const script = fileURLToPath(import.meta.url);
   const results: Result[] = [];

@@ -14,15 +14,18 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { renderHtmlReport } from '../src/loadtest/html-report.js';
 import { renderTable } from '../src/loadtest/report-table.js';
 import type { LoadReport } from '../src/loadtest/report-types.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { endProgressLine, progressLine } from './lib/progress-line.js';
 import { runScenario } from './lib/run-scenario.js';
+import { commandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'npm start --',
+  purpose:
+    "ptime's main job: ptime serve (its defaults unless --lead/--io) in its own process, a Twilio-style load test against it with a live progress line, the table, the JSON and the HTML report.",
   options: {
     calls: { type: 'string', default: '200' },
     secs: { type: 'string', default: '20' },
@@ -33,6 +36,17 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     'before-first': { type: 'boolean', default: false },
   },
+  help: {
+    calls: 'simultaneous calls',
+    secs: 'seconds each call streams',
+    mode: 'the demo mode: echo, tone, silence or file',
+    lead: "ptime serve's --lead (with --io: main when not given)",
+    io: "ptime serve's --io: main or worker",
+    out: 'where the JSON and HTML reports go',
+    compare: 'another built checkout run as the before, in the same run',
+    'before-first': 'run the --compare checkout first',
+  },
+  numbers: ['calls', 'secs', 'lead'],
 });
 const calls = Number(values.calls);
 const seconds = Number(values.secs);

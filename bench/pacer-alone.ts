@@ -18,13 +18,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { resolveOptions, type EngineOptions } from '../src/engine/engine-options.js';
 import { pacerOptionsOf } from '../src/engine/pacer-options.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import type { LaneSink } from '../src/handback/handback-consumer.js';
 import type { LaneWire } from '../src/pacer/pacer-layout.js';
+import { commandLine } from './lib/command-line.js';
 
 const HERE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const WARMUP_MS = 3000;
@@ -216,7 +216,10 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'node dist/bench/pacer-alone.js',
+  purpose:
+    'The pacer thread alone with N lanes kept topped up and sinks that only count: tick error, CPU, where its time goes and its GCs, one fresh process per configuration.',
   options: {
     lanes: { type: 'string', default: '1000' },
     secs: { type: 'string', default: '15' },
@@ -224,6 +227,14 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     out: { type: 'string', default: 'bench/out' },
   },
+  help: {
+    lanes: 'lanes (calls)',
+    secs: 'measured seconds per configuration',
+    configs: 'configurations separated by ";": default, or engine options as key=number pairs',
+    compare: 'another built checkout whose pacer runs as a row of its own (the before)',
+    out: 'where the JSON goes',
+  },
+  numbers: ['lanes', 'secs'],
 });
 const lanes = Number(values.lanes);
 const secs = Number(values.secs);

@@ -10,15 +10,17 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import type { EngineFigures } from '../src/index.js';
 import { runLoad } from '../src/loadtest/load-generator.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { BENCH_SERVE } from './lib/run-scenario.js';
 import { ServerProcess } from './lib/server-process.js';
+import { commandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'node dist/bench/pacer-precision.js',
+  purpose: 'Pacer precision at scale under real echo calls, one row per ptime serve configuration in the same run.',
   options: {
     calls: { type: 'string', default: '1000' },
     secs: { type: 'string', default: '20' },
@@ -27,6 +29,15 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     out: { type: 'string', default: 'bench/out' },
   },
+  help: {
+    calls: 'simultaneous calls',
+    secs: 'seconds per configuration',
+    ramp: 'new calls per second',
+    configs: 'configurations separated by ";": default, or ptime serve flags',
+    compare: 'another built checkout as a row of its own (the before)',
+    out: 'where the JSON goes',
+  },
+  numbers: ['calls', 'secs', 'ramp'],
 });
 const calls = Number(values.calls);
 const secs = Number(values.secs);

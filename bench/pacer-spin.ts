@@ -9,11 +9,11 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { attachDemoApp } from '../src/demo/demo-app.js';
 import { createEngine, type PacerStats } from '../src/index.js';
 import { TwilioClient } from '../test/helpers/twilio-client.js';
+import { commandLine } from './lib/command-line.js';
 
 const WARMUP_S = 2;
 
@@ -81,7 +81,9 @@ async function child(spinUs: number, calls: number, secs: number, nice: number |
 }
 
 function main(): void {
-  const { values } = parseArgs({
+  const values = commandLine({
+    usage: 'node dist/bench/pacer-spin.js',
+    purpose: "Pacer thread CPU and tick error per busy-wait setting (the engine's spinUs) and call count.",
     options: {
       nice: { type: 'string' },
       spins: { type: 'string', default: '0,100,300,1000' },
@@ -89,6 +91,14 @@ function main(): void {
       secs: { type: 'string', default: '6' },
       child: { type: 'string' },
     },
+    help: {
+      nice: 'the pacer thread nice value (e.g. -10)',
+      spins: 'spin settings to try, µs',
+      calls: 'call counts to try',
+      secs: 'seconds per row',
+      child: 'internal: SPIN,CALLS of a child process',
+    },
+    numbers: ['nice', 'spins', 'calls', 'secs'],
   });
   if (values.child) {
     const [spin, calls] = values.child.split(',').map(Number) as [number, number];

@@ -9,11 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { renderHtmlReport } from '../src/loadtest/html-report.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { renderTable } from '../src/loadtest/report-table.js';
 import type { LoadReport, ScenarioReport } from '../src/loadtest/report-types.js';
+import { commandLine } from './lib/command-line.js';
 import { OUT_DIR } from './lib/scenario-file.js';
 
 const ORDER = [
@@ -33,7 +33,16 @@ const ORDER = [
   'busy-core',
   'impaired-network',
 ];
-const { values } = parseArgs({ options: { only: { type: 'string' }, 'no-run': { type: 'boolean', default: false } } });
+const values = commandLine({
+  usage: 'node dist/bench/regenerate-results.js',
+  purpose:
+    'Run every scenario in bench/scenarios/ (each pacer in a fresh server process) and the codec benches, then write bench/RESULTS.md and bench/out/report.html.',
+  options: { only: { type: 'string' }, 'no-run': { type: 'boolean', default: false } },
+  help: {
+    only: 'comma-separated scenario names to run (default: all, in order)',
+    'no-run': 'run nothing: rebuild RESULTS.md from the JSON already in bench/out',
+  },
+});
 const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
 const resultsDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');
 /** Codec benchmarks: no server, so they run here directly (each in its own process). */

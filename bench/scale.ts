@@ -13,15 +13,22 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { runLoad } from '../src/loadtest/load-generator.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { summarize } from '../src/loadtest/summarize.js';
 import { BENCH_SERVE } from './lib/run-scenario.js';
 import { ServerProcess } from './lib/server-process.js';
+import { commandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'node dist/bench/scale.js',
+  purpose: 'The most calls with late@60 = 0 for one worker, --workers 2, and two processes behind nginx.',
   options: { ladder: { type: 'string', default: '100,200,300,400,500,600' }, secs: { type: 'string', default: '12' } },
+  help: {
+    ladder: 'call counts to climb',
+    secs: 'seconds per step',
+  },
+  numbers: ['ladder', 'secs'],
 });
 const LADDER = values.ladder.split(',').map(Number);
 const SECS = Number(values.secs);

@@ -12,7 +12,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { BENCH_SERVE } from './lib/run-scenario.js';
@@ -20,8 +19,12 @@ import { ServerProcess } from './lib/server-process.js';
 import { ChurnDriver } from './lib/soak-churn.js';
 import { openFds, renderMemoryTable, renderSampleTable, summarizeMemory, type SoakSample } from './lib/soak-samples.js';
 import { SteadyCalls } from './lib/soak-steady.js';
+import { commandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'node dist/bench/soak.js',
+  purpose:
+    'Memory soak: ptime serve with steady echo calls while short calls churn through it; RSS, heaps and descriptors over time and their slopes; exits 1 on a lost frame or a leak.',
   options: {
     secs: { type: 'string', default: '600' },
     steady: { type: 'string', default: '200' },
@@ -30,6 +33,15 @@ const { values } = parseArgs({
     'row-secs': { type: 'string' },
     out: { type: 'string', default: 'bench/out' },
   },
+  help: {
+    secs: 'length of the run, s',
+    steady: 'steady echo calls for the whole run',
+    'churn-per-sec': 'short calls opened per second',
+    'warmup-secs': 'seconds before the slopes are measured (default: a fifth of --secs, at most 60)',
+    'row-secs': 'seconds per row of the time table (default: a twentieth of --secs, at least 5)',
+    out: 'where the JSON goes',
+  },
+  numbers: ['secs', 'steady', 'churn-per-sec', 'warmup-secs', 'row-secs'],
 });
 const secs = Number(values.secs);
 const steadyCount = Number(values.steady);

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renderTable } from '../../src/loadtest/report-table.js';
+import { commandLine } from './command-line.js';
 import type { ScenarioReport } from '../../src/loadtest/report-types.js';
 import { endProgressLine, progressLine } from './progress-line.js';
 import { runScenario, type ScenarioSpec } from './run-scenario.js';
@@ -31,8 +32,10 @@ export const PTIME_NICE: Pick<ScenarioSpec, 'pacer' | 'lead' | 'pacerNice'> = {
 export async function runScenarioFile(
   name: string,
   specs: ScenarioSpec[],
-  options: { costPerFrame?: boolean } = {},
+  options: { costPerFrame?: boolean; ownFlags?: boolean } = {},
 ): Promise<ScenarioReport[]> {
+  // A scenario file with no flags of its own still answers --help and refuses a flag it lacks.
+  if (!options.ownFlags) scenarioCommandLine(name);
   const reports: ScenarioReport[] = [];
   for (const spec of specs) {
     const onProgress = progressLine(`${spec.scenario} ${spec.pacer}`, spec.calls);
@@ -51,4 +54,14 @@ export async function runScenarioFile(
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(resolve(OUT_DIR, `${name}.json`), JSON.stringify(reports));
   return reports;
+}
+
+/** The command line of a scenario file that takes no flags: --help, or exit 2 on any flag. */
+export function scenarioCommandLine(name: string): void {
+  commandLine({
+    usage: `node dist/bench/scenarios/${name}.js`,
+    purpose: `The ${name} scenario: each pacer in a fresh server process, in the same run; prints the table and writes bench/out/${name}.json (bench/regenerate-results.js gathers them into bench/RESULTS.md).`,
+    options: {},
+    help: {},
+  });
 }

@@ -9,19 +9,29 @@
 // --only keeps the rows whose scenario name contains one of the substrings (e.g. "300 tone").
 // --rounds runs the whole set N times, interleaved, and adds the median CPU per frame per pacer.
 // --try adds a ptime row in each mode with these extra serve flags (to compare a candidate default).
-import { parseArgs } from 'node:util';
 import type { ScenarioReport } from '../../src/loadtest/report-types.js';
 import type { ScenarioSpec } from '../lib/run-scenario.js';
 import { runScenarioFile } from '../lib/scenario-file.js';
 import { speechLikeWavFile } from '../lib/speech-like-wav.js';
+import { commandLine } from '../lib/command-line.js';
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'node dist/bench/scenarios/defaults.js',
+  purpose:
+    'ptime with no flags, ptime in each I/O mode and the careful main-thread loop in the same run: idle 100/300/500 calls (tone, echo) and stalls 50@500, 200@2000, 500@5000 (tone, file).',
   options: {
     only: { type: 'string' },
     secs: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '1' },
     try: { type: 'string', multiple: true, default: [] },
   },
+  help: {
+    only: 'keep the rows whose scenario contains one of these comma-separated substrings, e.g. "300 tone"',
+    secs: 'seconds per row',
+    rounds: 'run the whole set this many times, interleaved, and add medians',
+    try: 'add a row per I/O mode with these extra serve flags (repeatable; --try="--phases 1")',
+  },
+  numbers: ['secs', 'rounds'],
 });
 const seconds = Number(values.secs);
 /** The lead of the per-mode rows: serve's default, so they differ from "no flags" by the mode only. */
@@ -53,7 +63,7 @@ try {
   const reports = await runScenarioFile(
     'defaults',
     wanted.flatMap((r) => Array.from({ length: rounds }, () => PACERS.map((p) => ({ ...r, ...p }))).flat()),
-    { costPerFrame: true },
+    { costPerFrame: true, ownFlags: true },
   );
   if (rounds > 1) console.log(`\n${medianTable(reports)}`);
 } finally {

@@ -8,8 +8,9 @@ import { resolve } from 'node:path';
 import { renderTable } from '../../src/loadtest/report-table.js';
 import type { ScenarioReport } from '../../src/loadtest/report-types.js';
 import { runImpaired, type ImpairedSpec } from '../lib/run-impaired.js';
-import { OUT_DIR } from '../lib/scenario-file.js';
+import { OUT_DIR, scenarioCommandLine } from '../lib/scenario-file.js';
 
+scenarioCommandLine('impaired-network');
 const base: Omit<ImpairedSpec, 'pacer'> = {
   scenario: 'impaired network',
   twilioCalls: 100,
