@@ -15,7 +15,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderHtmlReport } from '../src/loadtest/html-report.js';
-import { renderTable } from '../src/loadtest/report-table.js';
+import { renderTable, TABLE_LEGEND } from '../src/loadtest/report-table.js';
+import { verdict } from './lib/main-job-verdict.js';
 import type { LoadReport } from '../src/loadtest/report-types.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
 import { endProgressLine, progressLine } from './lib/progress-line.js';
@@ -102,11 +103,14 @@ if (before) {
 console.log('');
 console.log(renderTable(scenarios));
 console.log('');
+console.log(TABLE_LEGEND);
+console.log('');
 const a = scenario.aggregate;
 console.log(
   `frames received ${a.framesReceived} / frames the server sent ${check.serverFramesSent}  (${a.framesReceived === check.serverFramesSent ? 'match' : 'MISMATCH'})`,
 );
 console.log(`calls that failed to connect: ${check.failedToConnect}; server exit code ${check.serverExit}`);
+console.log(verdict(scenario, check));
 const full: LoadReport = { machine: m, scenarios };
 const out = resolve(values.out);
 mkdirSync(out, { recursive: true });

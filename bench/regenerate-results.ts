@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderHtmlReport } from '../src/loadtest/html-report.js';
 import { machineInfo } from '../src/loadtest/machine-info.js';
-import { renderTable } from '../src/loadtest/report-table.js';
+import { renderTable, TABLE_LEGEND } from '../src/loadtest/report-table.js';
 import type { LoadReport, ScenarioReport } from '../src/loadtest/report-types.js';
 import { commandLine } from './lib/command-line.js';
 import { OUT_DIR } from './lib/scenario-file.js';
@@ -107,10 +107,7 @@ Server and load generator share this machine. Every scenario runs each pacer wit
 process, in the same run; ratios are ptime / baseline (below 1 is better for ptime).
 Regenerate: \`npm run build && node dist/bench/regenerate-results.js\` (or \`--only NAME,…\`).
 
-Columns: frames/s per call (p50 over calls); inter-arrival interval at the receiver; |error| against
-each call's ideal 20 ms schedule; late frames under Twilio-like playout with a 0, 20 and 60 ms jitter
-buffer; worst final drift of any call; server process CPU % of one core; pacer thread CPU %; RSS;
-worst per-second main event-loop delay p99; pacer tick |error| over the run.
+${TABLE_LEGEND}
 Baselines: \`interval\` = one setInterval(20) per call; \`timeout\` = drift-corrected setTimeout loop
 per call that re-bases when late; \`absolute\` = absolute-clock loop per call with a 160 ms lead.
 

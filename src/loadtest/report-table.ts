@@ -9,6 +9,15 @@ export function ratio(ours: number, theirs: number): string {
   return `${(ours / theirs).toFixed(3)}`;
 }
 
+/** What each column of TABLE_HEAD means, as printed beside the table (npm start, bench/RESULTS.md). */
+export const TABLE_LEGEND = `Columns: fps/call = frames per second per call (p50 over calls); interval = time between two
+frames' arrivals at the receiver; sched |err| = how far arrivals are from each call's ideal 20 ms
+schedule (p99); late@N = % of frames that reach the far end after their play time with an N ms
+jitter buffer (the playout model on kernel packet timestamps); echo = time from a caller's frame to
+its echo; drift max = the worst call's final lag against real time; CPU % of one core, whole process
+and per thread (main / pacer / I/O); RSS; loop p99 = the worst per-second event-loop delay p99
+(main / I/O thread); tick err = the pacer's wake-up |error| over the run, µs.`;
+
 export const TABLE_HEAD =
   '| scenario | pacer | lead | calls | fps/call p50 | interval p50/p99/p99.9/max ms | sched |err| p99 ms | late@0 % | late@20 % | late@60 % | echo ms p50/p99 | drift max ms | CPU % | main / pacer / I/O CPU % | RSS MB | loop p99 ms main / I/O | tick err p99/p99.9 µs |';
 export const TABLE_RULE = '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|---:|---|---|';
