@@ -21,6 +21,7 @@ import { openFds, renderMemoryTable, renderSampleTable, summarizeMemory, type So
 import { SteadyCalls } from './lib/soak-steady.js';
 import { commandLine } from './lib/command-line.js';
 
+// Its numbers are checked below, with the least value each may take named.
 const values = commandLine({
   usage: 'node dist/bench/soak.js',
   purpose:
@@ -41,7 +42,6 @@ const values = commandLine({
     'row-secs': 'seconds per row of the time table (default: a twentieth of --secs, at least 5)',
     out: 'where the JSON goes',
   },
-  numbers: ['secs', 'steady', 'churn-per-sec', 'warmup-secs', 'row-secs'],
 });
 const secs = Number(values.secs);
 const steadyCount = Number(values.steady);

@@ -45,9 +45,9 @@ test('an unknown flag, a missing value or a number flag that is not a number: on
     assert.equal(r.stderr.trim().split('\n').length, 1, `${script}: one line, no stack trace (${r.stderr})`);
     assert.match(r.stderr, /--bogus/);
   }
-  const notNumber = run('soak', ['--secs', 'ten']);
+  const notNumber = run('scale', ['--secs', 'ten']);
   assert.equal(notNumber.status, 2);
-  assert.equal(notNumber.stderr.trim(), 'bench/soak.js: --secs takes a number (got "ten") (--help lists the flags)');
+  assert.equal(notNumber.stderr.trim(), 'bench/scale.js: --secs takes a number (got "ten") (--help lists the flags)');
   const badList = run('barge-in-accuracy', ['--leads', '3,x']);
   assert.equal(badList.status, 2);
   assert.match(badList.stderr, /--leads takes a number or a comma-separated list of numbers \(got "3,x"\)/);
