@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
@@ -36,6 +37,9 @@ import type { SampleRate } from '../codec/sample-rates.js';
 import { OutboundOrder } from './outbound-order.js';
 import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
 import { checkPcmInput, type CodecRunner, PcmSender } from './pcm-sender.js';
+import { CallRecording } from '../record/call-recording.js';
+import type { RecorderHost } from '../record/recorder-host.js';
+import { recordingFileName } from '../record/recording-file-name.js';
 
 /** What a call needs from its engine. */
 export interface CallContext {
@@ -52,6 +56,10 @@ export interface CallContext {
   readonly maxBufferedBytes: number;
   /** A call's queued audio, at most this many ms, oldest dropped first (0: only the queue bound). */
   readonly maxQueuedMs: number;
+  /** Writes recordings (a thread started with the first one). */
+  readonly recorder: RecorderHost;
+  /** Every call is recorded to `<recordDir>/<streamSid>.wav` from its start (undefined: only calls that ask). */
+  readonly recordDir: string | undefined;
   /** An app mark settled (counted by the engine's metrics). */
   markSettled?(status: MarkResult['status']): void;
   /** Lane `lane` needs the pacer now (audio on a parked lane, or a clear). */
@@ -127,6 +135,8 @@ export class CallLine implements CallOps {
   private rejectedCount = 0;
   /** Figures frozen at release: the lane's counters belong to the next call after that. */
   private final: CallStats | null = null;
+  /** The call's recording while one is being made (null: none, the hot path's only extra check). */
+  private recording: CallRecording | null = null;
 
   constructor(
     start: StartInfo,
@@ -210,6 +220,7 @@ export class CallLine implements CallOps {
         };
       },
     };
+    if (ctx.recordDir !== undefined) this.record();
   }
 
   /** 'open', 'ending' (the engine drains for shutdown) or 'closed': see CallState. */
@@ -375,7 +386,7 @@ export class CallLine implements CallOps {
    * removed with removeAllListeners(), shows at the engine's next 20 ms look.
    */
   syncMediaWanted(count = this.call.listenerCount('media')): void {
-    const wanted = this.lifecycle !== 'closed' && (count > 0 || this.receiver !== null);
+    const wanted = this.lifecycle !== 'closed' && (count > 0 || this.receiver !== null || this.recording !== null);
     if (wanted === this.mediaWanted) return;
     this.mediaWanted = wanted;
     this.transport.wantMedia(wanted);
@@ -409,7 +420,9 @@ export class CallLine implements CallOps {
    */
   clear(): Interruption[] {
     if (this.lifecycle === 'closed') return [];
-    const cuts = this.book.clear(performance.now());
+    const now = performance.now();
+    const cuts = this.book.clear(now);
+    this.recording?.botClear(now);
     this.framesSinceMark = 0;
     this.order.cancel();
     this.pcm.reset();
@@ -427,6 +440,45 @@ export class CallLine implements CallOps {
     safeEmit(this.call, this.logger, 'clear', cuts);
     for (const cut of cuts) safeEmit(this.call, this.logger, 'interrupted', cut);
     return cuts;
+  }
+
+  /** See Call.record(). */
+  record(path?: string): boolean {
+    if (path !== undefined && (typeof path !== 'string' || path.length === 0))
+      throw new PtimeError(ErrorCodes.INVALID_OPTION, 'call.record(path): path must be a non-empty string');
+    const dir = this.ctx.recordDir;
+    const target = path ?? (dir === undefined ? undefined : join(dir, recordingFileName(this.streamSid)));
+    if (target === undefined)
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        'call.record() needs a path when the engine has no record option ({ record: { dir } })',
+      );
+    if (this.lifecycle === 'closed' || this.recording !== null) return false;
+    const recording: CallRecording = new CallRecording(
+      this.ctx.recorder,
+      target,
+      this.format,
+      this.ctx.leadFrames,
+      performance.now(),
+      {
+        failed: (at, reason) => {
+          if (this.recording === recording) this.recording = null;
+          this.syncMediaWanted();
+          this.logger.warn({ path: at, reason }, 'recording failed; the call goes on');
+          const err = new PtimeError(ErrorCodes.RECORDING, `cannot record the call to ${at}: ${reason}`);
+          safeEmit(this.call, this.logger, 'recordError', err);
+        },
+        done: (info) => {
+          this.logger.info(info, 'recording written');
+          safeEmit(this.call, this.logger, 'recorded', info);
+        },
+      },
+    );
+    // A recorder already closing fails the recording at once, before it is kept.
+    if (recording.ended) return false;
+    this.recording = recording;
+    this.syncMediaWanted();
+    return true;
   }
 
   /**
@@ -525,6 +577,7 @@ export class CallLine implements CallOps {
 
   pushFrame(src: Uint8Array, offset: number): void {
     this.book.frame();
+    this.recording?.botFrame(src, offset, performance.now());
     this.handleDrop(this.lane.ring.pushFrame(src, offset));
     if (this.maxQueuedFrames > 0) this.boundLatency();
     if (this.ctx.markEveryFrames > 0 && ++this.framesSinceMark >= this.ctx.markEveryFrames) this.pushInternalMark();
@@ -533,6 +586,8 @@ export class CallLine implements CallOps {
   /** An inbound media frame from the carrier. */
   deliverMedia(media: InboundMedia): void {
     safeEmit(this.call, this.logger, 'media', media);
+    if (this.recording !== null && media.track !== 'outbound')
+      this.recording.caller(media.payload, media.timestamp, performance.now());
     const receiver = this.receiver;
     if (receiver === null || this.lifecycle === 'closed') return;
     const samples = receiver.convert(media.payload, media.track);
@@ -552,6 +607,11 @@ export class CallLine implements CallOps {
    */
   checkDrain(): void {
     if (this.needDrain) this.maybeDrain();
+  }
+
+  /** The engine's 20 ms look: audio the caller has heard by `now` goes to the recording. */
+  recordTick(now: number): void {
+    this.recording?.tick(now);
   }
 
   /** The egress sent mark `markId`: its echo is awaited from now on. */
@@ -622,6 +682,7 @@ export class CallLine implements CallOps {
     this.latency.tick(Number.POSITIVE_INFINITY);
     this.slowPeer.tick(Number.POSITIVE_INFINITY);
     this.settle(this.marks.closeAll());
+    this.recording?.finish(performance.now());
     this.final = { ...this.stats(), queueDepth: 0 };
     this.ctx.release(this);
     safeEmit(this.call, this.logger, 'close', { code, reason });
@@ -718,6 +779,7 @@ export class CallLine implements CallOps {
       const dropped = this.lane.ring.dropOldestAbove(this.maxQueuedFrames);
       if (dropped === DROPPED_NONE) return;
       if (dropped === DROPPED_FRAME) {
+        this.recording?.botDropped(performance.now());
         this.latencyDrops++;
         this.latency.add(performance.now());
       } else this.handleDrop(dropped);
@@ -737,8 +799,10 @@ export class CallLine implements CallOps {
   }
 
   private handleDrop(dropped: number): void {
-    if (dropped === DROPPED_FRAME) this.overflow.add(performance.now());
-    else if (dropped === DROPPED_MARK) {
+    if (dropped === DROPPED_FRAME) {
+      this.recording?.botDropped(performance.now());
+      this.overflow.add(performance.now());
+    } else if (dropped === DROPPED_MARK) {
       const id = this.lane.ring.droppedMarkId;
       this.book.markGone(this.marks.seqOf(id));
       this.settle(this.marks.dropped(id));

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AudioFormat } from '../codec/audio-format.js';
 import type { SampleRate } from '../codec/sample-rates.js';
 import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
+import type { PtimeError } from '../errors.js';
 import type { MarkResult } from './mark-book.js';
 import type { InboundPcmRate } from './pcm-receiver.js';
 import type { SpeakOptions, SpeakResult, SpeechSource } from './speaker.js';
@@ -64,6 +65,18 @@ export interface CallEvents {
   interrupted: [Interruption];
   /** The carrier confirmed the utterance's last audio played. */
   utterancePlayed: [{ utterance: string }];
+  /** The call's recording is complete on disk (written after the call ended). */
+  recorded: [RecordedInfo];
+  /** The recording could not be written (PTIME_ERR_RECORDING, naming the path and the reason): it stops, the call goes on. */
+  recordError: [PtimeError];
+}
+
+/** A finished recording: a stereo 16-bit WAV at the call's rate, left the caller, right the bot as heard. */
+export interface RecordedInfo {
+  path: string;
+  durationMs: number;
+  /** The file's size, header included. */
+  bytes: number;
 }
 
 export type { HeardReport, Interruption, UtteranceState } from './utterance-book.js';
@@ -102,6 +115,7 @@ export interface CallOps {
   mediaListeners(count: number): void;
   stats(): CallStats;
   setMaxQueuedMs(ms: number): void;
+  record(path?: string): boolean;
 }
 
 /**
@@ -249,6 +263,18 @@ export class Call extends EventEmitter<CallEvents> {
    */
   clear(): Interruption[] {
     return this.#ops.clear();
+  }
+
+  /**
+   * Record this call from now on as a stereo 16-bit WAV at its rate: left the caller (placed by
+   * the carrier's timestamps), right the bot as the caller heard it (frames at their play
+   * positions, audio a clear() flushed left out). `path` defaults to `<record.dir>/<streamSid>.wav`
+   * (the engine's `record` option, which records every call from its start). Written on the
+   * recorder thread; 'recorded' when the file is complete, 'recordError' (PTIME_ERR_RECORDING) if
+   * it cannot be written. Returns false when the call is already recorded or closed.
+   */
+  record(path?: string): boolean {
+    return this.#ops.record(path);
   }
 
   /**
