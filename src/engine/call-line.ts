@@ -60,6 +60,10 @@ export interface CallContext {
   readonly recorder: RecorderHost;
   /** Every call is recorded to `<recordDir>/<streamSid>.wav` from its start (undefined: only calls that ask). */
   readonly recordDir: string | undefined;
+  /** An utterance was first heard this many ms after it began (the engine's metrics). */
+  readonly firstAudio?: (ms: number) => void;
+  /** A clear() cut an utterance of which the caller had heard this many ms (the engine's metrics). */
+  bargeIn?(heardMs: number): void;
   /** An app mark settled (counted by the engine's metrics). */
   markSettled?(status: MarkResult['status']): void;
   /** Lane `lane` needs the pacer now (audio on a parked lane, or a clear). */
@@ -322,10 +326,11 @@ export class CallLine implements CallOps {
   private beginNow(id?: string): string {
     const uid = this.book.reserve(id);
     if (this.lifecycle === 'closed') return uid;
+    const at = performance.now();
     this.flushAudio();
     this.order.run(() => {
       this.closeUtterance();
-      this.book.begin(uid);
+      this.book.begin(uid, at);
     }, 0);
     return uid;
   }
@@ -423,6 +428,8 @@ export class CallLine implements CallOps {
     const now = performance.now();
     const cuts = this.book.clear(now);
     this.recording?.botClear(now);
+    this.lookPlayback(now);
+    for (const cut of cuts) this.ctx.bargeIn?.(cut.heardMs);
     this.framesSinceMark = 0;
     this.order.cancel();
     this.pcm.reset();
@@ -609,9 +616,16 @@ export class CallLine implements CallOps {
     if (this.needDrain) this.maybeDrain();
   }
 
-  /** The engine's 20 ms look: audio the caller has heard by `now` goes to the recording. */
-  recordTick(now: number): void {
+  /** The engine's 20 ms look: whether the caller hears the bot ('playback'); what it heard goes to the recording. */
+  look(now: number): void {
+    if (this.lifecycle === 'closed') return;
+    this.lookPlayback(now);
     this.recording?.tick(now);
+  }
+
+  private lookPlayback(now: number): void {
+    const change = this.book.look(now, this.ctx.firstAudio);
+    if (change) safeEmit(this.call, this.logger, 'playback', change);
   }
 
   /** The egress sent mark `markId`: its echo is awaited from now on. */
@@ -642,8 +656,10 @@ export class CallLine implements CallOps {
     const echo = this.marks.echoed(name);
     if (!echo) return false;
     if (echo.played) {
-      for (const utterance of this.book.markPlayed(echo.seq, performance.now()))
-        safeEmit(this.call, this.logger, 'utterancePlayed', { utterance });
+      const now = performance.now();
+      const played = this.book.markPlayed(echo.seq, now);
+      this.lookPlayback(now);
+      for (const utterance of played) safeEmit(this.call, this.logger, 'utterancePlayed', { utterance });
     }
     if (echo.result) {
       this.ctx.markSettled?.(echo.result.status);

@@ -7,7 +7,7 @@ import type { PtimeError } from '../errors.js';
 import type { MarkResult } from './mark-book.js';
 import type { InboundPcmRate } from './pcm-receiver.js';
 import type { SpeakOptions, SpeakResult, SpeechSource } from './speaker.js';
-import type { HeardReport, Interruption } from './utterance-book.js';
+import type { HeardReport, Interruption, Playback } from './utterance-book.js';
 
 export type { InboundMedia } from '../protocol/carrier-adapter.js';
 
@@ -65,6 +65,12 @@ export interface CallEvents {
   interrupted: [Interruption];
   /** The carrier confirmed the utterance's last audio played. */
   utterancePlayed: [{ utterance: string }];
+  /**
+   * The caller started hearing bot audio (speaking: true, also when the next utterance follows
+   * without a gap) or stopped (false: the utterance ended, ran dry, or a clear() cut it), by the
+   * estimate heard() gives (error within markEveryMs; at an utterance's start, the first look after its first frame went out).
+   */
+  playback: [Playback];
   /** The call's recording is complete on disk (written after the call ended). */
   recorded: [RecordedInfo];
   /** The recording could not be written (PTIME_ERR_RECORDING, naming the path and the reason): it stops, the call goes on. */
@@ -79,7 +85,7 @@ export interface RecordedInfo {
   bytes: number;
 }
 
-export type { HeardReport, Interruption, UtteranceState } from './utterance-book.js';
+export type { HeardReport, Interruption, Playback, UtteranceState } from './utterance-book.js';
 export type { SpeakOptions, SpeakResult, SpeechChunk, SpeechSource } from './speaker.js';
 
 export type { MarkResult } from './mark-book.js';

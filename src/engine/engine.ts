@@ -182,7 +182,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       for (const line of this.liveLines) {
         line.checkDrain();
         line.syncMediaWanted();
-        line.recordTick(now);
+        line.look(now);
       }
     }, DRAIN_CHECK_MS).unref();
     this.figures = new FiguresReporter(
@@ -217,6 +217,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       count: (code, message, line) => this.count(code, message, line.streamSid, line),
       wakePacer: (lane) => this.pacer.wake(lane),
       markSettled: (status) => this.totals.mark(status),
+      firstAudio: (ms) => this.totals.firstAudio.add(ms),
+      bargeIn: (ms) => this.totals.bargeInHeard.add(ms),
       release: (line) => this.releaseCall(line),
     };
   }

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, mulawDecode, type Call, type PtimeError, type RecordedInfo } from '../../src/index.js';
-import { RealtimeListener } from '../../src/loadtest/realtime-listener.js';
-import { rawText } from '../../src/server/raw-data.js';
 import { startEngine, until, type Fixture } from '../helpers/engine-fixture.js';
 import { ListeningPeer } from '../helpers/listening-peer.js';
+import { listen } from '../helpers/peer-ear.js';
 import { readRecording, runsOf } from '../helpers/recording-file.js';
 
 const SAMPLES_PER_MS = 8;
@@ -22,28 +21,6 @@ const callerByte = (k: number): number => 0x90 + k;
 const valueOf = (byte: number): number => mulawDecode(Uint8Array.of(byte))[0]!;
 const frames = (n: number, byte: (k: number) => number, from = 0): Uint8Array[] =>
   Array.from({ length: n }, (_, k) => new Uint8Array(FRAME).fill(byte(from + k)));
-
-interface Heard {
-  /** When each bot frame started playing at the peer (its real-time play-out), in arrival order. */
-  starts: number[];
-  clears: number[];
-}
-
-/** The peer's ear, beside its own: each media frame's play start, the same model the peer plays by. */
-function listen(peer: ListeningPeer): Heard {
-  const ear = new RealtimeListener();
-  const heard: Heard = { starts: [], clears: [] };
-  peer.ws.on('message', (data) => {
-    const now = performance.now();
-    const msg = JSON.parse(rawText(data)) as { event: string };
-    if (msg.event === 'media') heard.starts.push(ear.frame(now));
-    else if (msg.event === 'clear') {
-      ear.clear(now);
-      heard.clears.push(now);
-    }
-  });
-  return heard;
-}
 
 async function callWithPeer(fx: Fixture): Promise<{ call: Call; peer: ListeningPeer }> {
   const calling = once(fx.engine, 'call') as Promise<[Call]>;
