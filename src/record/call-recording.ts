@@ -1,6 +1,6 @@
 import type { AudioFormat } from '../codec/audio-format.js';
 import { FRAME_MS } from '../ring/lane-layout.js';
-import { CHANNEL_BOT, CHANNEL_CALLER, SEG_WORDS } from './recorder-protocol.js';
+import { CHANNEL_BOT, CHANNEL_CALLER, MAX_AHEAD_MS, SEG_WORDS } from './recorder-protocol.js';
 import type { RecorderHost, RecordingOutcome } from './recorder-host.js';
 
 /** Audio goes to the recorder thread at least this often (and at every clear and the end). */
@@ -92,7 +92,11 @@ export class CallRecording {
   caller(payload: Uint8Array, timestampMs: number, now: number): void {
     if (this.ended) return;
     this.callerOffsetMs ??= now - this.t0 - timestampMs;
-    this.add(CHANNEL_CALLER, this.sampleAt(timestampMs + this.callerOffsetMs), payload);
+    const atMs = timestampMs + this.callerOffsetMs;
+    // A timestamp far from the call's clock (a carrier's jump, a hostile peer) would place audio
+    // hours away: only frames within the recorder's reach are kept.
+    if (atMs < 0 || atMs > now - this.t0 + MAX_AHEAD_MS) return;
+    this.add(CHANNEL_CALLER, this.sampleAt(atMs), payload);
   }
 
   /** The engine's 20 ms look: move what has played to the batch, post it now and then. */

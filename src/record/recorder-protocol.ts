@@ -19,3 +19,6 @@ export type RecorderReply =
 export const SEG_WORDS = 4;
 export const CHANNEL_CALLER = 0;
 export const CHANNEL_BOT = 1;
+
+/** Audio may be placed at most this far ahead of what is written (a burst of the caller's audio, a batch). */
+export const MAX_AHEAD_MS = 10_000;

@@ -9,17 +9,16 @@ import {
   wavHeader,
   wavSizes,
 } from '../codec/wav-writer.js';
-import { SEG_WORDS, type RecorderCommand, type RecorderReply } from './recorder-protocol.js';
+import { MAX_AHEAD_MS, SEG_WORDS, type RecorderCommand, type RecorderReply } from './recorder-protocol.js';
 import { StereoWindow } from './stereo-window.js';
-
-/** Audio may arrive this far ahead of what is written (a burst of the caller's audio, a batch). */
-const MAX_AHEAD_MS = 10_000;
 
 interface OpenRecording {
   readonly path: string;
   readonly format: AudioFormat;
   readonly fd: number;
   readonly window: StereoWindow;
+  /** The most samples taken from the window at once (its reach), so a long silence costs no big buffer. */
+  readonly step: number;
   dataBytes: number;
 }
 
@@ -51,8 +50,8 @@ export class RecorderThread {
       this.reply({ op: 'failed', id, path, message: reasonOf(err) });
       return;
     }
-    const window = new StereoWindow((MAX_AHEAD_MS * format.sampleRate) / 1000);
-    this.open.set(id, { path, format, fd, window, dataBytes: 0 });
+    const step = (MAX_AHEAD_MS * format.sampleRate) / 1000;
+    this.open.set(id, { path, format, fd, window: new StereoWindow(step), step, dataBytes: 0 });
   }
 
   private audio(id: number, bytes: Uint8Array, segs: Int32Array, safe: number): void {
@@ -63,13 +62,21 @@ export class RecorderThread {
       const wire = bytes.subarray(offset, offset + segs[i + 3]!);
       rec.window.put(segs[i]!, segs[i + 1]!, decodeWire(wire, rec.format));
     }
-    if (safe > rec.window.base) this.append(id, rec, rec.window.take(safe));
+    this.writeUpTo(id, rec, safe);
+  }
+
+  /** Write the window out up to sample `upTo`, a step at a time; false (the recording failed) on an error. */
+  private writeUpTo(id: number, rec: OpenRecording, upTo: number): boolean {
+    while (rec.window.base < upTo) {
+      if (!this.append(id, rec, rec.window.take(Math.min(upTo, rec.window.base + rec.step)))) return false;
+    }
+    return true;
   }
 
   private finish(id: number, end: number): void {
     const rec = this.open.get(id);
     if (!rec) return;
-    if (end > rec.window.base && !this.append(id, rec, rec.window.take(end))) return;
+    if (!this.writeUpTo(id, rec, end)) return;
     this.open.delete(id);
     try {
       closeSync(rec.fd);
