@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,7 +134,22 @@ test('record: a path that cannot be written gives PTIME_ERR_RECORDING naming it 
     assert.deepEqual(await call.mark('after'), { name: 'after', status: 'played' }, 'the call plays on');
     assert.ok(peer.frames >= 10);
     assert.equal(call.state, 'open');
-    assert.equal(call.record(join(dir, 'second.wav')), true, 'a failed recording can be started again elsewhere');
+    if (existsSync('/dev/full')) {
+      // A disk that is full: every write fails with ENOSPC.
+      const full = once(call, 'recordError') as Promise<[PtimeError]>;
+      assert.equal(call.record('/dev/full'), true, 'a failed recording can be started again elsewhere');
+      const [noSpace] = await full;
+      assert.equal(noSpace.code, ErrorCodes.RECORDING);
+      assert.equal(noSpace.message, 'cannot record the call to /dev/full: no space left on the device (ENOSPC)');
+      for (const f of frames(5, botByte)) call.send(f);
+      assert.deepEqual(await call.mark('after-full'), { name: 'after-full', status: 'played' }, 'the call plays on');
+    }
+    const recorded = once(call, 'recorded') as Promise<[RecordedInfo]>;
+    assert.equal(call.record(join(dir, 'third.wav')), true, 'and once more, somewhere writable');
+    call.close();
+    const [info] = await recorded;
+    assert.equal(info.path, join(dir, 'third.wav'));
+    await readRecording(info.path);
   } finally {
     await fx.close();
     await rm(dir, { recursive: true, force: true });
