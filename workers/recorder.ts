@@ -7,7 +7,10 @@ import { RecorderThread } from '../src/record/recorder-thread.js';
 import type { RecorderCommand, RecorderReply } from '../src/record/recorder-protocol.js';
 
 const port = parentPort!;
-const thread = new RecorderThread((msg: RecorderReply) => port.postMessage(msg));
+// A stream recording's bytes are moved back to main, not copied.
+const thread = new RecorderThread((msg: RecorderReply) =>
+  port.postMessage(msg, msg.op === 'data' ? [msg.bytes.buffer as ArrayBuffer] : []),
+);
 port.on('message', (cmd: RecorderCommand | { op: 'stop' }) => {
   if (cmd.op === 'stop') {
     thread.closeAll();

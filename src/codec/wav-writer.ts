@@ -32,6 +32,15 @@ export function wavHeader(sampleRate: number, channels: number, dataBytes: numbe
   return out;
 }
 
+/** For a stream, where the header cannot be rewritten: both sizes 0xFFFFFFFF (unknown, read to the end). */
+export function wavStreamHeader(sampleRate: number, channels: number): Uint8Array {
+  const out = wavHeader(sampleRate, channels, 0);
+  const v = new DataView(out.buffer);
+  v.setUint32(RIFF_SIZE_OFFSET, 0xffff_ffff, true);
+  v.setUint32(DATA_SIZE_OFFSET, 0xffff_ffff, true);
+  return out;
+}
+
 /** The two size words for `dataBytes` of audio, as little-endian u32s (RIFF size, data size). */
 export function wavSizes(dataBytes: number): { riff: Uint8Array; data: Uint8Array } {
   const riff = new Uint8Array(4);

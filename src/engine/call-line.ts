@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
@@ -74,6 +75,12 @@ export interface CallContext {
 }
 
 const OVERFLOW_LOG_MS = 2000;
+/** A recording's bytes the application's stream may hold unwritten: a minute of 8 kHz stereo. */
+const MAX_STREAM_BACKLOG_BYTES = 2 * 1024 * 1024;
+
+function isWritable(v: unknown): v is Writable {
+  return typeof v === 'object' && v !== null && typeof (v as Writable).write === 'function';
+}
 const SLOW_PEER_LOG_MS = 2000;
 
 /** Calls by their public handle, for the engine's internals and tests that must reach a call's lane. */
@@ -450,32 +457,56 @@ export class CallLine implements CallOps {
   }
 
   /** See Call.record(). */
-  record(path?: string): boolean {
-    if (path !== undefined && (typeof path !== 'string' || path.length === 0))
-      throw new PtimeError(ErrorCodes.INVALID_OPTION, 'call.record(path): path must be a non-empty string');
-    const dir = this.ctx.recordDir;
-    const target = path ?? (dir === undefined ? undefined : join(dir, recordingFileName(this.streamSid)));
-    if (target === undefined)
+  record(target?: string | Writable): boolean {
+    const stream = isWritable(target) ? target : null;
+    if (stream === null && target !== undefined && (typeof target !== 'string' || target.length === 0))
       throw new PtimeError(
         ErrorCodes.INVALID_OPTION,
-        'call.record() needs a path when the engine has no record option ({ record: { dir } })',
+        'call.record(target): target must be a file path (a non-empty string) or a writable stream',
+      );
+    const dir = this.ctx.recordDir;
+    const path =
+      stream !== null
+        ? null
+        : ((target as string | undefined) ??
+          (dir === undefined ? undefined : join(dir, recordingFileName(this.streamSid))));
+    if (path === undefined)
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        'call.record() needs a path or a stream when the engine has no record option ({ record: { dir } })',
       );
     if (this.lifecycle === 'closed' || this.recording !== null) return false;
+    const where = path ?? "the application's stream";
+    let failed = false;
+    const fail = (reason: string): void => {
+      if (failed) return;
+      failed = true;
+      if (this.recording === recording) this.recording = null;
+      recording.abort();
+      this.syncMediaWanted();
+      this.logger.warn({ path: where, reason }, 'recording failed; the call goes on');
+      const err = new PtimeError(ErrorCodes.RECORDING, `cannot record the call to ${where}: ${reason}`);
+      safeEmit(this.call, this.logger, 'recordError', err);
+    };
     const recording: CallRecording = new CallRecording(
       this.ctx.recorder,
-      target,
+      path,
       this.format,
       this.ctx.leadFrames,
       performance.now(),
       {
-        failed: (at, reason) => {
-          if (this.recording === recording) this.recording = null;
-          this.syncMediaWanted();
-          this.logger.warn({ path: at, reason }, 'recording failed; the call goes on');
-          const err = new PtimeError(ErrorCodes.RECORDING, `cannot record the call to ${at}: ${reason}`);
-          safeEmit(this.call, this.logger, 'recordError', err);
+        failed: fail,
+        data: (bytes) => {
+          if (failed || stream === null) return;
+          // The app's stream holds what it has not written: past the bound it is not keeping up.
+          if (stream.writableLength > MAX_STREAM_BACKLOG_BYTES)
+            fail(`the stream is not draining (over ${MAX_STREAM_BACKLOG_BYTES} bytes unwritten)`);
+          else stream.write(bytes);
         },
-        done: (info) => {
+        done: ({ bytes, durationMs }) => {
+          if (failed) return;
+          stream?.end();
+          const info = { path, durationMs, bytes };
           this.logger.info(info, 'recording written');
           safeEmit(this.call, this.logger, 'recorded', info);
         },
@@ -483,6 +514,7 @@ export class CallLine implements CallOps {
     );
     // A recorder already closing fails the recording at once, before it is kept.
     if (recording.ended) return false;
+    stream?.on('error', (err: Error) => fail(err.message));
     this.recording = recording;
     this.syncMediaWanted();
     return true;

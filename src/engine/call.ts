@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AudioFormat } from '../codec/audio-format.js';
 import type { SampleRate } from '../codec/sample-rates.js';
@@ -79,7 +80,8 @@ export interface CallEvents {
 
 /** A finished recording: a stereo 16-bit WAV at the call's rate, left the caller, right the bot as heard. */
 export interface RecordedInfo {
-  path: string;
+  /** The file, or null for a recording to the application's stream. */
+  path: string | null;
   durationMs: number;
   /** The file's size, header included. */
   bytes: number;
@@ -121,7 +123,7 @@ export interface CallOps {
   mediaListeners(count: number): void;
   stats(): CallStats;
   setMaxQueuedMs(ms: number): void;
-  record(path?: string): boolean;
+  record(target?: string | Writable): boolean;
 }
 
 /**
@@ -274,13 +276,15 @@ export class Call extends EventEmitter<CallEvents> {
   /**
    * Record this call from now on as a stereo 16-bit WAV at its rate: left the caller (placed by
    * the carrier's timestamps), right the bot as the caller heard it (frames at their play
-   * positions, audio a clear() flushed left out). `path` defaults to `<record.dir>/<streamSid>.wav`
-   * (the engine's `record` option, which records every call from its start). Written on the
-   * recorder thread; 'recorded' when the file is complete, 'recordError' (PTIME_ERR_RECORDING) if
-   * it cannot be written. Returns false when the call is already recorded or closed.
+   * positions, audio a clear() flushed left out). `target`: a file path (default
+   * `<record.dir>/<streamSid>.wav`, the engine's `record` option, which records every call from
+   * its start), or a writable stream that gets the file's bytes (its header's sizes say "unknown",
+   * as a stream cannot be rewritten; it is ended with the call). Written on the recorder thread;
+   * 'recorded' when complete, 'recordError' (PTIME_ERR_RECORDING) if it cannot be written. Returns
+   * false when the call is already recorded or closed.
    */
-  record(path?: string): boolean {
-    return this.#ops.record(path);
+  record(target?: string | Writable): boolean {
+    return this.#ops.record(target);
   }
 
   /**

@@ -42,7 +42,8 @@ export class CallRecording {
 
   constructor(
     private readonly host: RecorderHost,
-    readonly path: string,
+    /** The file, or null for the application's stream (its bytes come to `outcome.data`). */
+    path: string | null,
     private readonly format: AudioFormat,
     private readonly leadFrames: number,
     private readonly t0: number,
@@ -52,10 +53,11 @@ export class CallRecording {
     this.bytesPerSample = format.encoding === 'l16' ? 2 : 1;
     this.lastPost = t0;
     this.id = host.start(path, format, {
-      failed: (p, reason) => {
+      failed: (reason) => {
         this.ended = true;
-        outcome.failed(p, reason);
+        outcome.failed(reason);
       },
+      data: (bytes) => outcome.data(bytes),
       done: (info) => outcome.done(info),
     });
     if (this.id === 0) this.ended = true;
@@ -104,6 +106,13 @@ export class CallRecording {
     if (this.ended) return;
     this.playedBy(now, false);
     if (now - this.lastPost >= POST_EVERY_MS) this.post(now);
+  }
+
+  /** Stop where the file is (the application's stream failed): nothing more is sent for it. */
+  abort(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.host.close(this.id, 0);
   }
 
   /** The call ended at `now`: what played until then, and the file is finished. */

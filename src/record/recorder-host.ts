@@ -8,8 +8,10 @@ const STOP_TIMEOUT_MS = 5000;
 
 /** What a recording hears back from the recorder thread. */
 export interface RecordingOutcome {
-  failed(path: string, reason: string): void;
-  done(info: { path: string; bytes: number; durationMs: number }): void;
+  failed(reason: string): void;
+  /** The file's next bytes, for a recording to the application's stream (path null). */
+  data(bytes: Uint8Array): void;
+  done(info: { bytes: number; durationMs: number }): void;
 }
 
 /**
@@ -21,17 +23,20 @@ export interface RecordingOutcome {
 export class RecorderHost {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly open = new Map<number, { path: string; outcome: RecordingOutcome }>();
+  private readonly open = new Map<number, RecordingOutcome>();
   private stopped = false;
 
-  /** Start a recording to `path`; returns its id, or 0 (and `outcome.failed` soon after) once the engine is closing. */
-  start(path: string, format: AudioFormat, outcome: RecordingOutcome): number {
+  /**
+   * Start a recording to the file `path` (null: its bytes come to `outcome.data`); returns its id,
+   * or 0 (and `outcome.failed` soon after) once the engine is closing.
+   */
+  start(path: string | null, format: AudioFormat, outcome: RecordingOutcome): number {
     if (this.stopped) {
-      queueMicrotask(() => outcome.failed(path, 'the engine is closing'));
+      queueMicrotask(() => outcome.failed('the engine is closing'));
       return 0;
     }
     const id = this.nextId++;
-    this.open.set(id, { path, outcome });
+    this.open.set(id, outcome);
     this.post({ op: 'open', id, path, encoding: format.encoding, sampleRate: format.sampleRate });
     return id;
   }
@@ -78,11 +83,15 @@ export class RecorderHost {
     this.worker = worker;
     worker.on('message', (msg: RecorderReply | { op: 'stopped' }) => {
       if (msg.op === 'stopped') return;
-      const outcome = this.open.get(msg.id)?.outcome;
+      const outcome = this.open.get(msg.id);
       if (!outcome) return;
+      if (msg.op === 'data') {
+        outcome.data(msg.bytes);
+        return;
+      }
       this.open.delete(msg.id);
-      if (msg.op === 'failed') outcome.failed(msg.path, msg.message);
-      else outcome.done({ path: msg.path, bytes: msg.bytes, durationMs: msg.durationMs });
+      if (msg.op === 'failed') outcome.failed(msg.message);
+      else outcome.done({ bytes: msg.bytes, durationMs: msg.durationMs });
     });
     let error: Error | null = null;
     worker.on('error', (err) => (error ??= err));
@@ -91,7 +100,7 @@ export class RecorderHost {
       const reason = `the recorder thread ${error ? `failed: ${error.message}` : `exited (code ${code})`}`;
       const open = [...this.open.values()];
       this.open.clear();
-      for (const { path, outcome } of open) outcome.failed(path, reason);
+      for (const outcome of open) outcome.failed(reason);
     });
     return worker;
   }

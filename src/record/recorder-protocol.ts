@@ -8,13 +8,15 @@ import type { WireEncoding } from '../codec/audio-format.js';
  * the position of its first sample, and its byte offset and length in `bytes` (wire format).
  */
 export type RecorderCommand =
-  | { op: 'open'; id: number; path: string; encoding: WireEncoding; sampleRate: number }
+  /** `path` null: the file's bytes come back as 'data' replies (the application's stream). */
+  | { op: 'open'; id: number; path: string | null; encoding: WireEncoding; sampleRate: number }
   | { op: 'audio'; id: number; bytes: Uint8Array; segs: Int32Array; safe: number }
   | { op: 'close'; id: number; end: number };
 
 export type RecorderReply =
-  | { op: 'failed'; id: number; path: string; message: string }
-  | { op: 'done'; id: number; path: string; bytes: number; durationMs: number };
+  | { op: 'failed'; id: number; message: string }
+  | { op: 'data'; id: number; bytes: Uint8Array }
+  | { op: 'done'; id: number; bytes: number; durationMs: number };
 
 export const SEG_WORDS = 4;
 export const CHANNEL_CALLER = 0;

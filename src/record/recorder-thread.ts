@@ -8,14 +8,15 @@ import {
   WAV_HEADER_BYTES,
   wavHeader,
   wavSizes,
+  wavStreamHeader,
 } from '../codec/wav-writer.js';
 import { MAX_AHEAD_MS, SEG_WORDS, type RecorderCommand, type RecorderReply } from './recorder-protocol.js';
 import { StereoWindow } from './stereo-window.js';
 
 interface OpenRecording {
-  readonly path: string;
   readonly format: AudioFormat;
-  readonly fd: number;
+  /** The file, or null: the bytes go back to main for the application's stream. */
+  readonly fd: number | null;
   readonly window: StereoWindow;
   /** The most samples taken from the window at once (its reach), so a long silence costs no big buffer. */
   readonly step: number;
@@ -34,7 +35,11 @@ export class RecorderThread {
   constructor(private readonly reply: (msg: RecorderReply) => void) {}
 
   handle(cmd: RecorderCommand): void {
-    if (cmd.op === 'open') this.start(cmd.id, cmd.path, audioFormat(cmd.encoding, cmd.sampleRate));
+    if (cmd.op === 'open' && cmd.path === null) {
+      this.startStream(cmd.id, audioFormat(cmd.encoding, cmd.sampleRate));
+      return;
+    }
+    if (cmd.op === 'open') this.start(cmd.id, cmd.path!, audioFormat(cmd.encoding, cmd.sampleRate));
     else if (cmd.op === 'audio') this.audio(cmd.id, cmd.bytes, cmd.segs, cmd.safe);
     else this.finish(cmd.id, cmd.end);
   }
@@ -47,11 +52,21 @@ export class RecorderThread {
       writeSync(fd, wavHeader(format.sampleRate, 2, 0));
     } catch (err) {
       if (fd >= 0) closeSync(fd);
-      this.reply({ op: 'failed', id, path, message: reasonOf(err) });
+      this.reply({ op: 'failed', id, message: reasonOf(err) });
       return;
     }
+    this.keep(id, format, fd);
+  }
+
+  /** A recording whose bytes go to the application's stream: the header first, with sizes unknown. */
+  private startStream(id: number, format: AudioFormat): void {
+    this.reply({ op: 'data', id, bytes: wavStreamHeader(format.sampleRate, 2) });
+    this.keep(id, format, null);
+  }
+
+  private keep(id: number, format: AudioFormat, fd: number | null): void {
     const step = (MAX_AHEAD_MS * format.sampleRate) / 1000;
-    this.open.set(id, { path, format, fd, window: new StereoWindow(step), step, dataBytes: 0 });
+    this.open.set(id, { format, fd, window: new StereoWindow(step), step, dataBytes: 0 });
   }
 
   private audio(id: number, bytes: Uint8Array, segs: Int32Array, safe: number): void {
@@ -79,13 +94,13 @@ export class RecorderThread {
     if (!this.writeUpTo(id, rec, end)) return;
     this.open.delete(id);
     try {
-      closeSync(rec.fd);
+      if (rec.fd !== null) closeSync(rec.fd);
     } catch (err) {
-      this.reply({ op: 'failed', id, path: rec.path, message: reasonOf(err) });
+      this.reply({ op: 'failed', id, message: reasonOf(err) });
       return;
     }
     const durationMs = Math.round((rec.dataBytes / 4 / rec.format.sampleRate) * 1000);
-    this.reply({ op: 'done', id, path: rec.path, bytes: WAV_HEADER_BYTES + rec.dataBytes, durationMs });
+    this.reply({ op: 'done', id, bytes: WAV_HEADER_BYTES + rec.dataBytes, durationMs });
   }
 
   /** Append PCM and bring the header up to date; false (and the recording failed) on an error. */
@@ -93,6 +108,11 @@ export class RecorderThread {
     const room = MAX_WAV_DATA_BYTES - rec.dataBytes;
     const data = pcm.length > room ? pcm.subarray(0, room - (room % 4)) : pcm;
     if (data.length === 0) return true;
+    if (rec.fd === null) {
+      rec.dataBytes += data.length;
+      this.reply({ op: 'data', id, bytes: data });
+      return true;
+    }
     try {
       writeSync(rec.fd, data, 0, data.length, WAV_HEADER_BYTES + rec.dataBytes);
       rec.dataBytes += data.length;
@@ -107,7 +127,7 @@ export class RecorderThread {
       } catch {
         // the write's error is the one worth reporting
       }
-      this.reply({ op: 'failed', id, path: rec.path, message: reasonOf(err) });
+      this.reply({ op: 'failed', id, message: reasonOf(err) });
       return false;
     }
   }

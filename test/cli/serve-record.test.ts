@@ -26,7 +26,7 @@ test('ptime serve --record-dir: a demo call with a barge-in leaves DIR/<streamSi
     peer.stop();
     const [info] = await recorded;
     assert.deepEqual(await readdir(dir), [`${call.streamSid}.wav`]);
-    const rec = await readRecording(info.path);
+    const rec = await readRecording(info.path!);
     assert.equal(rec.sampleRate, 8000);
     const botMs = rec.right.filter((v) => v !== 0).length / 8;
     // The tone plays until the clear (what the peer heard of it), not the second queued behind it.

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { startEngine, until, type Fixture } from '../helpers/engine-fixture.js';
 import { ListeningPeer } from '../helpers/listening-peer.js';
 import { listen } from '../helpers/peer-ear.js';
 import { readRecording, runsOf } from '../helpers/recording-file.js';
+import { parseWav } from '../../src/codec/wav-reader.js';
 
 const SAMPLES_PER_MS = 8;
 const FRAME = 160;
@@ -170,7 +172,7 @@ test('record: a call that ends abruptly leaves a valid file up to its end, and i
     peer.ws.terminate();
     const [info] = await recorded;
     const endedAt = performance.now();
-    const rec = await readRecording(info.path);
+    const rec = await readRecording(info.path!);
     const ms = rec.left.length / SAMPLES_PER_MS;
     assert.ok(
       ms >= 1500 && ms <= endedAt - startedAt + 40,
@@ -180,5 +182,39 @@ test('record: a call that ends abruptly leaves a valid file up to its end, and i
   } finally {
     await fx.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('record: to the application\'s stream, the same WAV with its sizes "unknown", and the stream ended with the call', async () => {
+  const fx = await startEngine();
+  try {
+    const { call, peer } = await callWithPeer(fx);
+    const sink = new PassThrough();
+    const chunks: Buffer[] = [];
+    sink.on('data', (c: Buffer) => chunks.push(c));
+    const ended = once(sink, 'end');
+    const recorded = once(call, 'recorded') as Promise<[RecordedInfo]>;
+    assert.equal(call.record(sink), true);
+    assert.equal(call.record(sink), false, 'one recording at a time');
+    for (const f of frames(20, botByte)) call.send(f);
+    assert.deepEqual(await call.mark('end'), { name: 'end', status: 'played' });
+    assert.ok(peer.frames >= 20);
+    call.close();
+    const [info] = await recorded;
+    await ended;
+    const bytes = Buffer.concat(chunks);
+    assert.equal(info.path, null);
+    assert.equal(info.bytes, bytes.length);
+    assert.equal(bytes.readUInt32LE(4), 0xffffffff, 'RIFF size unknown');
+    assert.equal(bytes.readUInt32LE(40), 0xffffffff, 'data size unknown');
+    assert.equal(parseWav(bytes).channels, 2);
+    const right = new Int16Array(Math.floor((bytes.length - 44) / 4));
+    for (let i = 0; i < right.length; i++) right[i] = bytes.readInt16LE(46 + i * 4);
+    const values = new Map(Array.from({ length: 20 }, (_, k) => [valueOf(botByte(k)), k] as const));
+    const runs = runsOf(right, values);
+    assert.equal(runs.size, 20, 'every bot frame is in the stream');
+    for (const [k, r] of runs) assert.equal(r.count, FRAME, `frame ${k} whole`);
+  } finally {
+    await fx.close();
   }
 });
