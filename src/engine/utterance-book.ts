@@ -215,7 +215,8 @@ export class UtteranceBook {
     const pos = this.position(now);
     let playing: Utterance | null = null;
     for (const u of this.list) {
-      if (u.cut !== null || u.end === u.start || pos <= u.start) continue;
+      if (pos <= u.start) break; // utterances are in queue order: none after this one has begun
+      if (u.cut !== null || u.end === u.start) continue;
       if (u.heardAt < 0) {
         u.heardAt = Math.max(now, u.begunAt);
         firstAudio?.(u.heardAt - u.begunAt);
