@@ -488,12 +488,16 @@ export class CallLine implements CallOps {
       const err = new PtimeError(ErrorCodes.RECORDING, `cannot record the call to ${where}: ${reason}`);
       safeEmit(this.call, this.logger, 'recordError', err);
     };
+    // Audio queued before now plays first: by heard()'s estimate, until this.
+    const now = performance.now();
+    const queuedUntil = now + Math.max(0, this.book.pushed - this.book.position(now)) * FRAME_MS;
     const recording: CallRecording = new CallRecording(
       this.ctx.recorder,
       path,
       this.format,
       this.ctx.leadFrames,
-      performance.now(),
+      now,
+      queuedUntil,
       {
         failed: fail,
         data: (bytes) => {

@@ -47,8 +47,11 @@ export class CallRecording {
     private readonly format: AudioFormat,
     private readonly leadFrames: number,
     private readonly t0: number,
+    /** When the audio queued before the recording started will have played (t0 if none). */
+    queuedUntil: number,
     outcome: RecordingOutcome,
   ) {
+    this.playEnd = queuedUntil;
     this.samplesPerMs = format.sampleRate / 1000;
     this.bytesPerSample = format.encoding === 'l16' ? 2 : 1;
     this.lastPost = t0;

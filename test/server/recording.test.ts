@@ -218,3 +218,38 @@ test('record: to the application\'s stream, the same WAV with its sizes "unknown
     await fx.close();
   }
 });
+
+test('record() in the middle of an utterance: audio sent after it is placed where it played, after what was queued before', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ptime-rec-'));
+  const fx = await startEngine({ markEveryMs: 200 });
+  try {
+    const { call, peer } = await callWithPeer(fx);
+    const heard = listen(peer);
+    for (const f of frames(50, botByte)) call.send(f);
+    await peer.waitFor(() => peer.playedNow() >= 300, 5000, '300 ms played');
+    const path = join(dir, 'late.wav');
+    const recorded = once(call, 'recorded') as Promise<[RecordedInfo]>;
+    const recordedFrom = performance.now();
+    assert.equal(call.record(path), true);
+    for (const f of frames(25, botByte, 50)) call.send(f);
+    assert.deepEqual(await call.mark('end'), { name: 'end', status: 'played' });
+    call.close();
+    const [info] = await recorded;
+    const rec = await readRecording(info.path!);
+    const values = new Map(Array.from({ length: 75 }, (_, k) => [valueOf(botByte(k)), k] as const));
+    const runs = runsOf(rec.right, values);
+    assert.deepEqual(
+      [...runs.keys()].sort((a, b) => a - b),
+      Array.from({ length: 25 }, (_, k) => 50 + k),
+      'only the audio sent after record()',
+    );
+    for (const [k, r] of runs) {
+      assert.equal(r.count, FRAME, `frame ${k} whole`);
+      const want = (heard.starts[k]! - recordedFrom) * SAMPLES_PER_MS;
+      assert.ok(Math.abs(r.first - want) <= FRAME, `frame ${k} at ${r.first}, played at ${want.toFixed(0)}`);
+    }
+  } finally {
+    await fx.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
