@@ -17,6 +17,7 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '200' },
     secs: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '2' },
+    modes: { type: 'string', default: 'tone,echo' },
   },
 });
 const calls = Number(values.calls);
@@ -51,34 +52,41 @@ function checkFiles(dir: string): string {
 
 const rows: Row[] = [];
 for (let round = 0; round < rounds; round++) {
-  for (const record of [false, true]) {
-    const dir = mkdtempSync(join(tmpdir(), 'ptime-rec-bench-'));
-    const spec: ScenarioSpec = {
-      scenario: `${calls} calls tone, barge-in every 3 s`,
-      pacer: 'ptime',
-      lead: 8,
-      io: 'worker',
-      calls,
-      seconds,
-      mode: 'tone',
-      rampPerSec: 100,
-      dtmfEverySec: 3,
-      ...(record ? { serveFlags: ['--record-dir', dir] } : {}),
-    };
-    try {
-      const { check, ...report } = await runScenario(spec);
-      if (check.framesReceived !== check.serverFramesSent)
-        console.error(`received ${check.framesReceived} but the server sent ${check.serverFramesSent}`);
-      rows.push({ label: record ? '--record-dir' : 'no recording', report, files: record ? checkFiles(dir) : '—' });
-      console.log(`round ${round + 1} ${record ? 'recording' : 'plain'}: done`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  for (const mode of values.modes.split(','))
+    for (const record of [false, true]) {
+      const dir = mkdtempSync(join(tmpdir(), 'ptime-rec-bench-'));
+      const spec: ScenarioSpec = {
+        scenario: `${calls} calls ${mode}, barge-in every 3 s`,
+        pacer: 'ptime',
+        lead: 8,
+        io: 'worker',
+        calls,
+        seconds,
+        mode,
+        rampPerSec: 100,
+        dtmfEverySec: 3,
+        ...(record ? { serveFlags: ['--record-dir', dir] } : {}),
+      };
+      try {
+        const { check, ...report } = await runScenario(spec);
+        if (check.framesReceived !== check.serverFramesSent)
+          console.error(`received ${check.framesReceived} but the server sent ${check.serverFramesSent}`);
+        rows.push({
+          label: `${mode}, ${record ? '--record-dir' : 'no recording'}`,
+          report,
+          files: record ? checkFiles(dir) : '—',
+        });
+        console.log(`round ${round + 1} ${mode} ${record ? 'recording' : 'plain'}: done`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
-  }
 }
 
 const m = machineInfo();
-console.log(`\n${m.cpu} × ${m.cores}, Node ${m.node}, ${m.when}; ${calls} calls × ${seconds} s, ${rounds} rounds\n`);
+console.log(
+  `\n${m.cpu} × ${m.cores}, Node ${m.node}, ${m.when}; ${calls} calls × ${seconds} s, ${rounds} round(s), modes ${values.modes}\n`,
+);
 console.log('| run | process CPU % | vs no recording | late@60 % | pacer tick error p50 / p99 µs | RSS MB | files |');
 console.log('|---|---:|---:|---:|---|---:|---|');
 for (let i = 0; i < rows.length; i++) {
@@ -88,6 +96,6 @@ for (let i = 0; i < rows.length; i++) {
   const late60 = r.aggregate.late.find((l) => l.bufferMs === 60)?.latePct ?? 0;
   const tick = r.server.pacerTickErrorUs;
   console.log(
-    `| ${label} (round ${Math.floor(i / 2) + 1}) | ${cpu.toFixed(1)} | ${label === 'no recording' ? '—' : `${(((cpu - base) / base) * 100).toFixed(1)} %`} | ${late60.toFixed(3)} | ${tick ? `${tick.p50.toFixed(0)} / ${tick.p99.toFixed(0)}` : '—'} | ${r.server.rssMb?.toFixed(0) ?? '—'} | ${files} |`,
+    `| ${label} | ${cpu.toFixed(1)} | ${i % 2 === 0 ? '—' : `${(((cpu - base) / base) * 100).toFixed(1)} %`} | ${late60.toFixed(3)} | ${tick ? `${tick.p50.toFixed(0)} / ${tick.p99.toFixed(0)}` : '—'} | ${r.server.rssMb?.toFixed(0) ?? '—'} | ${files} |`,
   );
 }

@@ -2,9 +2,13 @@ import type { AudioFormat } from '../codec/audio-format.js';
 import { FRAME_MS } from '../ring/lane-layout.js';
 import { CHANNEL_BOT, CHANNEL_CALLER, MAX_AHEAD_MS, SEG_WORDS } from './recorder-protocol.js';
 import type { RecorderHost, RecordingOutcome } from './recorder-host.js';
+import { PendingFrames } from './pending-frames.js';
 
-/** Audio goes to the recorder thread at least this often (and at every clear and the end). */
-const POST_EVERY_MS = 200;
+/**
+ * Audio goes to the recorder thread this often (and at the end): each post is a message and a
+ * few file writes per call, so fewer, larger ones cost less.
+ */
+const POST_EVERY_MS = 1000;
 /**
  * The recorder thread writes only audio this far behind now: the caller's audio is placed by the
  * carrier's timestamps and may arrive late (jitter, a stall of main); later than this it is dropped.
@@ -26,7 +30,7 @@ const SETTLE_MS = 1000;
  */
 export class CallRecording {
   /** Frames queued and not yet played, oldest first, with their play times (ms, performance.now()). */
-  private readonly pending: { bytes: Uint8Array; playAt: number }[] = [];
+  private readonly pending: PendingFrames;
   private playEnd = 0;
   /** The caller's timeline: its timestamps plus this gives ms in the recording (set by the first frame). */
   private callerOffsetMs: number | null = null;
@@ -44,7 +48,7 @@ export class CallRecording {
     private readonly host: RecorderHost,
     /** The file, or null for the application's stream (its bytes come to `outcome.data`). */
     path: string | null,
-    private readonly format: AudioFormat,
+    format: AudioFormat,
     private readonly leadFrames: number,
     private readonly t0: number,
     /** When the audio queued before the recording started will have played (t0 if none). */
@@ -52,6 +56,7 @@ export class CallRecording {
     outcome: RecordingOutcome,
   ) {
     this.playEnd = queuedUntil;
+    this.pending = new PendingFrames(format.frameBytes);
     this.samplesPerMs = format.sampleRate / 1000;
     this.bytesPerSample = format.encoding === 'l16' ? 2 : 1;
     this.lastPost = t0;
@@ -71,16 +76,18 @@ export class CallRecording {
     if (this.ended) return;
     const playAt = Math.max(now, this.playEnd);
     this.playEnd = playAt + FRAME_MS;
-    this.pending.push({ bytes: src.slice(offset, offset + this.format.frameBytes), playAt });
+    this.pending.push(src, offset, playAt);
   }
 
   /** The oldest frame still in the queue was dropped (never sent): the frames behind it play a frame sooner. */
   botDropped(now: number): void {
     const sentBy = now + this.leadFrames * FRAME_MS;
-    const at = this.pending.findIndex((f) => f.playAt > sentBy);
-    if (at < 0) return;
-    this.pending.splice(at, 1);
-    for (let i = at; i < this.pending.length; i++) this.pending[i]!.playAt -= FRAME_MS;
+    const p = this.pending;
+    let at = 0;
+    while (at < p.length && p.playAt(at) <= sentBy) at++;
+    if (at === p.length) return;
+    p.removeAt(at);
+    for (let i = at; i < p.length; i++) p.setPlayAt(i, p.playAt(i) - FRAME_MS);
     this.playEnd -= FRAME_MS;
   }
 
@@ -88,9 +95,8 @@ export class CallRecording {
   botClear(now: number): void {
     if (this.ended) return;
     this.playedBy(now, true);
-    this.pending.length = 0;
+    this.pending.clear();
     this.playEnd = now;
-    this.post(now);
   }
 
   /** A frame of the caller's audio, `timestampMs` on the carrier's clock, arrived at `now`. */
@@ -122,7 +128,7 @@ export class CallRecording {
   finish(now: number): void {
     if (this.ended) return;
     this.playedBy(now, true);
-    this.pending.length = 0;
+    this.pending.clear();
     const end = Math.max(this.sampleAt(now - this.t0), this.furthest);
     this.post(now, end);
     this.ended = true;
@@ -131,21 +137,22 @@ export class CallRecording {
 
   /** Frames played by `now` go to the batch; `cut`: the one playing is cut at `now`, the rest stay. */
   private playedBy(now: number, cut: boolean): void {
+    const p = this.pending;
     let n = 0;
-    for (const f of this.pending) {
-      if (f.playAt + FRAME_MS <= now) {
-        this.add(CHANNEL_BOT, this.sampleAt(f.playAt - this.t0), f.bytes);
-        n++;
+    for (; n < p.length; n++) {
+      const playAt = p.playAt(n);
+      if (playAt + FRAME_MS <= now) {
+        this.add(CHANNEL_BOT, this.sampleAt(playAt - this.t0), p.frame(n));
         continue;
       }
-      if (cut && f.playAt < now) {
-        const samples = Math.floor((now - f.playAt) * this.samplesPerMs);
+      if (cut && playAt < now) {
+        const samples = Math.floor((now - playAt) * this.samplesPerMs);
         if (samples > 0)
-          this.add(CHANNEL_BOT, this.sampleAt(f.playAt - this.t0), f.bytes.subarray(0, samples * this.bytesPerSample));
+          this.add(CHANNEL_BOT, this.sampleAt(playAt - this.t0), p.frame(n).subarray(0, samples * this.bytesPerSample));
       }
       break;
     }
-    if (n > 0) this.pending.splice(0, n);
+    if (n > 0) p.shift(n);
   }
 
   private add(channel: 0 | 1, at: number, bytes: Uint8Array): void {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -168,7 +168,9 @@ test('record: a call that ends abruptly leaves a valid file up to its end, and i
     const startedAt = performance.now();
     for (const f of frames(90, botByte)) call.send(f);
     await peer.waitFor(() => peer.playedNow() >= 1500, 5000, '1.5 s played');
-    const midway = await readRecording(join(dir, `${call.streamSid}.wav`));
+    const file = join(dir, `${call.streamSid}.wav`);
+    await until(() => statSync(file).size > 44, 5000, 'audio on disk');
+    const midway = await readRecording(file);
     assert.ok(midway.left.length > 0, 'audio is on disk, under a header that says so, before the call ends');
     peer.ws.terminate();
     const [info] = await recorded;
