@@ -48,7 +48,7 @@ try {
   const talking = peer.streamAudio(callerFrames());
   await new Promise((r) => setTimeout(r, 300));
   call.beginUtterance('first');
-  for (let k = 0; k < 150; k++) call.send(TONE_FRAME);
+  for (let k = 0; k < 100; k++) call.send(TONE_FRAME);
   let firstHeard = 0;
   await peer.waitFor(() => (firstHeard ||= peer.playedNow() > 0 ? performance.now() : 0) > 0, 5000, 'first audio');
   await peer.waitFor(() => peer.playedNow() >= 1000, 5000, '1 s heard');
