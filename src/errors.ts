@@ -42,6 +42,8 @@ export const ErrorCodes = {
   PENDING_UPGRADES: 'PTIME_ERR_PENDING_UPGRADES',
   /** ptime's own server (or `ptime serve --metrics-port`) could not listen: the port is taken, privileged, or the host is not ours. */
   LISTEN: 'PTIME_ERR_LISTEN',
+  /** A call's recording could not be written (the path and the reason are in the message); the call goes on. */
+  RECORDING: 'PTIME_ERR_RECORDING',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

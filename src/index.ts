@@ -10,6 +10,8 @@ export {
   type HeardReport,
   type Interruption,
   type UtteranceState,
+  type RecordedInfo,
+  type Playback,
 } from './engine/call.js';
 export { INBOUND_PCM_RATES, type InboundPcmRate } from './engine/pcm-receiver.js';
 export type { CodecPoolFigures } from './engine/codec-pool.js';

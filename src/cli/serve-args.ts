@@ -71,6 +71,8 @@ Options:
                     CAP_SYS_NICE and util-linux chrt; refused → logged, pacing goes on)
   --pacer-timer-slack-us N  the pacer thread's timer slack, so its timed waits end closer to
                     time (Linux; default 0 = the OS default, 50 µs)
+  --record-dir DIR  record every call as DIR/<streamSid>.wav (stereo 16-bit PCM at the call's
+                    rate: left the caller, right the bot as the caller heard it)
   --inject-stall B@E  diagnostic: block the main thread B ms every E ms (e.g. 50@500)
   -h, --help        show this help
 `;
@@ -83,6 +85,8 @@ export interface ServeArgs extends EngineOptions {
   help: boolean;
   injectStall?: StallSpec;
   audioFile?: string;
+  /** --record-dir: every call recorded there (the engine's `record` option). */
+  recordDir?: string;
   /** --metrics-port: the /metrics, /healthz and /readyz server (off when absent). */
   metricsPort?: number;
   /** --workers: engines in cluster workers (1: this process alone). */
@@ -119,7 +123,7 @@ type CredentialKey =
   | 'asteriskAuth'
   | 'twilioAuthToken';
 /** Options a flag sets to its text as given. */
-type TextKey = 'host' | 'publicUrl' | 'audioFile';
+type TextKey = 'host' | 'publicUrl' | 'audioFile' | 'recordDir';
 
 /**
  * How a flag's text becomes its option. A flag that is absent leaves its option unset (the engine
@@ -210,6 +214,7 @@ const FLAGS: readonly (FlagSpec | CredentialFormsStep)[] = [
   { flag: 'twilio-auth-token', kind: 'credential', key: 'twilioAuthToken', env: 'TWILIO_AUTH_TOKEN' },
   { flag: 'public-url', kind: 'text', key: 'publicUrl' },
   { flag: 'audio-file', kind: 'text', key: 'audioFile', emptyMessage: '--audio-file takes a path to a WAV file' },
+  { flag: 'record-dir', kind: 'text', key: 'recordDir', emptyMessage: '--record-dir takes a directory' },
   { flag: 'inject-stall', kind: 'stall', key: 'injectStall' },
 ];
 

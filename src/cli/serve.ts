@@ -16,7 +16,8 @@ import { runPrimary } from './cluster-primary.js';
  * it with a baseline pacer swapped in, so every design runs behind the same server and app.
  */
 export async function serve(argv: string[], pacer?: PacerFactory, pacerName = 'ptime'): Promise<Engine | null> {
-  const { help, injectStall, audioFile, metricsPort: metricsFlag, workers, ...opts } = parseServeArgs(argv);
+  const { help, injectStall, audioFile, recordDir, metricsPort: metricsFlag, workers, ...flags } = parseServeArgs(argv);
+  const opts = recordDir === undefined ? flags : { ...flags, record: { dir: recordDir } };
   if (help) {
     process.stdout.write(SERVE_USAGE);
     return null;

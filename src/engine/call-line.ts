@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ErrorCodes, PtimeError } from '../errors.js';
@@ -36,6 +38,9 @@ import type { SampleRate } from '../codec/sample-rates.js';
 import { OutboundOrder } from './outbound-order.js';
 import { checkInboundRate, PcmReceiver, type InboundPcmRate } from './pcm-receiver.js';
 import { checkPcmInput, type CodecRunner, PcmSender } from './pcm-sender.js';
+import { CallRecording } from '../record/call-recording.js';
+import type { RecorderHost } from '../record/recorder-host.js';
+import { recordingFileName } from '../record/recording-file-name.js';
 
 /** What a call needs from its engine. */
 export interface CallContext {
@@ -52,6 +57,14 @@ export interface CallContext {
   readonly maxBufferedBytes: number;
   /** A call's queued audio, at most this many ms, oldest dropped first (0: only the queue bound). */
   readonly maxQueuedMs: number;
+  /** Writes recordings (a thread started with the first one). */
+  readonly recorder: RecorderHost;
+  /** Every call is recorded to `<recordDir>/<streamSid>.wav` from its start (undefined: only calls that ask). */
+  readonly recordDir: string | undefined;
+  /** An utterance was first heard this many ms after it began (the engine's metrics). */
+  readonly firstAudio?: (ms: number) => void;
+  /** A clear() cut an utterance of which the caller had heard this many ms (the engine's metrics). */
+  bargeIn?(heardMs: number): void;
   /** An app mark settled (counted by the engine's metrics). */
   markSettled?(status: MarkResult['status']): void;
   /** Lane `lane` needs the pacer now (audio on a parked lane, or a clear). */
@@ -62,6 +75,12 @@ export interface CallContext {
 }
 
 const OVERFLOW_LOG_MS = 2000;
+/** A recording's bytes the application's stream may hold unwritten: a minute of 8 kHz stereo. */
+const MAX_STREAM_BACKLOG_BYTES = 2 * 1024 * 1024;
+
+function isWritable(v: unknown): v is Writable {
+  return typeof v === 'object' && v !== null && typeof (v as Writable).write === 'function';
+}
 const SLOW_PEER_LOG_MS = 2000;
 
 /** Calls by their public handle, for the engine's internals and tests that must reach a call's lane. */
@@ -127,6 +146,8 @@ export class CallLine implements CallOps {
   private rejectedCount = 0;
   /** Figures frozen at release: the lane's counters belong to the next call after that. */
   private final: CallStats | null = null;
+  /** The call's recording while one is being made (null: none, the hot path's only extra check). */
+  private recording: CallRecording | null = null;
 
   constructor(
     start: StartInfo,
@@ -210,6 +231,7 @@ export class CallLine implements CallOps {
         };
       },
     };
+    if (ctx.recordDir !== undefined) this.record();
   }
 
   /** 'open', 'ending' (the engine drains for shutdown) or 'closed': see CallState. */
@@ -311,10 +333,11 @@ export class CallLine implements CallOps {
   private beginNow(id?: string): string {
     const uid = this.book.reserve(id);
     if (this.lifecycle === 'closed') return uid;
+    const at = performance.now();
     this.flushAudio();
     this.order.run(() => {
       this.closeUtterance();
-      this.book.begin(uid);
+      this.book.begin(uid, at);
     }, 0);
     return uid;
   }
@@ -375,7 +398,7 @@ export class CallLine implements CallOps {
    * removed with removeAllListeners(), shows at the engine's next 20 ms look.
    */
   syncMediaWanted(count = this.call.listenerCount('media')): void {
-    const wanted = this.lifecycle !== 'closed' && (count > 0 || this.receiver !== null);
+    const wanted = this.lifecycle !== 'closed' && (count > 0 || this.receiver !== null || this.recording !== null);
     if (wanted === this.mediaWanted) return;
     this.mediaWanted = wanted;
     this.transport.wantMedia(wanted);
@@ -409,7 +432,11 @@ export class CallLine implements CallOps {
    */
   clear(): Interruption[] {
     if (this.lifecycle === 'closed') return [];
-    const cuts = this.book.clear(performance.now());
+    const now = performance.now();
+    const cuts = this.book.clear(now);
+    this.recording?.botClear(now);
+    this.lookPlayback(now);
+    for (const cut of cuts) this.ctx.bargeIn?.(cut.heardMs);
     this.framesSinceMark = 0;
     this.order.cancel();
     this.pcm.reset();
@@ -427,6 +454,74 @@ export class CallLine implements CallOps {
     safeEmit(this.call, this.logger, 'clear', cuts);
     for (const cut of cuts) safeEmit(this.call, this.logger, 'interrupted', cut);
     return cuts;
+  }
+
+  /** See Call.record(). */
+  record(target?: string | Writable): boolean {
+    const stream = isWritable(target) ? target : null;
+    if (stream === null && target !== undefined && (typeof target !== 'string' || target.length === 0))
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        'call.record(target): target must be a file path (a non-empty string) or a writable stream',
+      );
+    const dir = this.ctx.recordDir;
+    const path =
+      stream !== null
+        ? null
+        : ((target as string | undefined) ??
+          (dir === undefined ? undefined : join(dir, recordingFileName(this.streamSid))));
+    if (path === undefined)
+      throw new PtimeError(
+        ErrorCodes.INVALID_OPTION,
+        'call.record() needs a path or a stream when the engine has no record option ({ record: { dir } })',
+      );
+    if (this.lifecycle === 'closed' || this.recording !== null) return false;
+    const where = path ?? "the application's stream";
+    let failed = false;
+    const fail = (reason: string): void => {
+      if (failed) return;
+      failed = true;
+      if (this.recording === recording) this.recording = null;
+      recording.abort();
+      this.syncMediaWanted();
+      this.logger.warn({ path: where, reason }, 'recording failed; the call goes on');
+      const err = new PtimeError(ErrorCodes.RECORDING, `cannot record the call to ${where}: ${reason}`);
+      safeEmit(this.call, this.logger, 'recordError', err);
+    };
+    // Audio queued before now plays first: by heard()'s estimate, until this.
+    const now = performance.now();
+    const queuedUntil = now + Math.max(0, this.book.pushed - this.book.position(now)) * FRAME_MS;
+    const recording: CallRecording = new CallRecording(
+      this.ctx.recorder,
+      path,
+      this.format,
+      this.ctx.leadFrames,
+      now,
+      queuedUntil,
+      {
+        failed: fail,
+        data: (bytes) => {
+          if (failed || stream === null) return;
+          // The app's stream holds what it has not written: past the bound it is not keeping up.
+          if (stream.writableLength > MAX_STREAM_BACKLOG_BYTES)
+            fail(`the stream is not draining (over ${MAX_STREAM_BACKLOG_BYTES} bytes unwritten)`);
+          else stream.write(bytes);
+        },
+        done: ({ bytes, durationMs }) => {
+          if (failed) return;
+          stream?.end();
+          const info = { path, durationMs, bytes };
+          this.logger.info(info, 'recording written');
+          safeEmit(this.call, this.logger, 'recorded', info);
+        },
+      },
+    );
+    // A recorder already closing fails the recording at once, before it is kept.
+    if (recording.ended) return false;
+    stream?.on('error', (err: Error) => fail(err.message));
+    this.recording = recording;
+    this.syncMediaWanted();
+    return true;
   }
 
   /**
@@ -525,6 +620,7 @@ export class CallLine implements CallOps {
 
   pushFrame(src: Uint8Array, offset: number): void {
     this.book.frame();
+    this.recording?.botFrame(src, offset, performance.now());
     this.handleDrop(this.lane.ring.pushFrame(src, offset));
     if (this.maxQueuedFrames > 0) this.boundLatency();
     if (this.ctx.markEveryFrames > 0 && ++this.framesSinceMark >= this.ctx.markEveryFrames) this.pushInternalMark();
@@ -533,6 +629,8 @@ export class CallLine implements CallOps {
   /** An inbound media frame from the carrier. */
   deliverMedia(media: InboundMedia): void {
     safeEmit(this.call, this.logger, 'media', media);
+    if (this.recording !== null && media.track !== 'outbound')
+      this.recording.caller(media.payload, media.timestamp, performance.now());
     const receiver = this.receiver;
     if (receiver === null || this.lifecycle === 'closed') return;
     const samples = receiver.convert(media.payload, media.track);
@@ -552,6 +650,18 @@ export class CallLine implements CallOps {
    */
   checkDrain(): void {
     if (this.needDrain) this.maybeDrain();
+  }
+
+  /** The engine's 20 ms look: whether the caller hears the bot ('playback'); what it heard goes to the recording. */
+  look(now: number): void {
+    if (this.lifecycle === 'closed') return;
+    this.lookPlayback(now);
+    this.recording?.tick(now);
+  }
+
+  private lookPlayback(now: number): void {
+    const change = this.book.look(now, this.ctx.firstAudio);
+    if (change) safeEmit(this.call, this.logger, 'playback', change);
   }
 
   /** The egress sent mark `markId`: its echo is awaited from now on. */
@@ -582,8 +692,10 @@ export class CallLine implements CallOps {
     const echo = this.marks.echoed(name);
     if (!echo) return false;
     if (echo.played) {
-      for (const utterance of this.book.markPlayed(echo.seq, performance.now()))
-        safeEmit(this.call, this.logger, 'utterancePlayed', { utterance });
+      const now = performance.now();
+      const played = this.book.markPlayed(echo.seq, now);
+      this.lookPlayback(now);
+      for (const utterance of played) safeEmit(this.call, this.logger, 'utterancePlayed', { utterance });
     }
     if (echo.result) {
       this.ctx.markSettled?.(echo.result.status);
@@ -622,6 +734,7 @@ export class CallLine implements CallOps {
     this.latency.tick(Number.POSITIVE_INFINITY);
     this.slowPeer.tick(Number.POSITIVE_INFINITY);
     this.settle(this.marks.closeAll());
+    this.recording?.finish(performance.now());
     this.final = { ...this.stats(), queueDepth: 0 };
     this.ctx.release(this);
     safeEmit(this.call, this.logger, 'close', { code, reason });
@@ -718,6 +831,7 @@ export class CallLine implements CallOps {
       const dropped = this.lane.ring.dropOldestAbove(this.maxQueuedFrames);
       if (dropped === DROPPED_NONE) return;
       if (dropped === DROPPED_FRAME) {
+        this.recording?.botDropped(performance.now());
         this.latencyDrops++;
         this.latency.add(performance.now());
       } else this.handleDrop(dropped);
@@ -737,8 +851,10 @@ export class CallLine implements CallOps {
   }
 
   private handleDrop(dropped: number): void {
-    if (dropped === DROPPED_FRAME) this.overflow.add(performance.now());
-    else if (dropped === DROPPED_MARK) {
+    if (dropped === DROPPED_FRAME) {
+      this.recording?.botDropped(performance.now());
+      this.overflow.add(performance.now());
+    } else if (dropped === DROPPED_MARK) {
       const id = this.lane.ring.droppedMarkId;
       this.book.markGone(this.marks.seqOf(id));
       this.settle(this.marks.dropped(id));

@@ -8,6 +8,10 @@ import type { MarkResult } from './mark-book.js';
  */
 export class CallTotals {
   callsStarted = 0;
+  /** Ms from an utterance's start to its first audio heard, waiting for the metrics' next scrape. */
+  readonly firstAudio = new PendingSamples();
+  /** Ms the caller had heard of each utterance a clear() cut, likewise. */
+  readonly bargeInHeard = new PendingSamples();
   readonly endedByCode = new Map<number, number>();
   readonly marks = new Map<MarkResult['status'], number>();
   readonly ended = {
@@ -38,3 +42,27 @@ export class CallTotals {
     this.marks.set(status, (this.marks.get(status) ?? 0) + 1);
   }
 }
+
+/**
+ * Observations for a histogram, kept until the metrics are read (prom-client stays off the calls'
+ * path). Bounded: with nobody scraping, past MAX_PENDING_SAMPLES new ones are only counted.
+ */
+export class PendingSamples {
+  private values: number[] = [];
+  /** Observations let go because MAX_PENDING_SAMPLES were waiting. */
+  overflow = 0;
+
+  add(v: number): void {
+    if (this.values.length < MAX_PENDING_SAMPLES) this.values.push(v);
+    else this.overflow++;
+  }
+
+  /** Everything waiting, handed over once. */
+  take(): number[] {
+    const out = this.values;
+    this.values = [];
+    return out;
+  }
+}
+
+export const MAX_PENDING_SAMPLES = 10_000;

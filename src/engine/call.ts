@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AudioFormat } from '../codec/audio-format.js';
 import type { SampleRate } from '../codec/sample-rates.js';
 import type { InboundMedia, StartInfo } from '../protocol/carrier-adapter.js';
+import type { PtimeError } from '../errors.js';
 import type { MarkResult } from './mark-book.js';
 import type { InboundPcmRate } from './pcm-receiver.js';
 import type { SpeakOptions, SpeakResult, SpeechSource } from './speaker.js';
-import type { HeardReport, Interruption } from './utterance-book.js';
+import type { HeardReport, Interruption, Playback } from './utterance-book.js';
 
 export type { InboundMedia } from '../protocol/carrier-adapter.js';
 
@@ -64,9 +66,28 @@ export interface CallEvents {
   interrupted: [Interruption];
   /** The carrier confirmed the utterance's last audio played. */
   utterancePlayed: [{ utterance: string }];
+  /**
+   * The caller started hearing bot audio (speaking: true, also when the next utterance follows
+   * without a gap) or stopped (false: the utterance ended, ran dry, or a clear() cut it), by the
+   * estimate heard() gives (error within markEveryMs; at an utterance's start, the first look after its first frame went out).
+   */
+  playback: [Playback];
+  /** The call's recording is complete on disk (written after the call ended). */
+  recorded: [RecordedInfo];
+  /** The recording could not be written (PTIME_ERR_RECORDING, naming the path and the reason): it stops, the call goes on. */
+  recordError: [PtimeError];
 }
 
-export type { HeardReport, Interruption, UtteranceState } from './utterance-book.js';
+/** A finished recording: a stereo 16-bit WAV at the call's rate, left the caller, right the bot as heard. */
+export interface RecordedInfo {
+  /** The file, or null for a recording to the application's stream. */
+  path: string | null;
+  durationMs: number;
+  /** The file's size, header included. */
+  bytes: number;
+}
+
+export type { HeardReport, Interruption, Playback, UtteranceState } from './utterance-book.js';
 export type { SpeakOptions, SpeakResult, SpeechChunk, SpeechSource } from './speaker.js';
 
 export type { MarkResult } from './mark-book.js';
@@ -102,6 +123,7 @@ export interface CallOps {
   mediaListeners(count: number): void;
   stats(): CallStats;
   setMaxQueuedMs(ms: number): void;
+  record(target?: string | Writable): boolean;
 }
 
 /**
@@ -249,6 +271,20 @@ export class Call extends EventEmitter<CallEvents> {
    */
   clear(): Interruption[] {
     return this.#ops.clear();
+  }
+
+  /**
+   * Record this call from now on as a stereo 16-bit WAV at its rate: left the caller (placed by
+   * the carrier's timestamps), right the bot as the caller heard it (frames at their play
+   * positions, audio a clear() flushed left out). `target`: a file path (default
+   * `<record.dir>/<streamSid>.wav`, the engine's `record` option, which records every call from
+   * its start), or a writable stream that gets the file's bytes (its header's sizes say "unknown",
+   * as a stream cannot be rewritten; it is ended with the call). Written on the recorder thread;
+   * 'recorded' when complete, 'recordError' (PTIME_ERR_RECORDING) if it cannot be written. Returns
+   * false when the call is already recorded or closed.
+   */
+  record(target?: string | Writable): boolean {
+    return this.#ops.record(target);
   }
 
   /**

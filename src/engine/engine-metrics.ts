@@ -29,6 +29,24 @@ export function engineMetrics(engine: MetricsSource, options: { defaultMetrics?:
     buckets: [0, 1, 2, 3, 5, 10, 20, 40, 80, 120, 240],
     registers: [register],
   });
+  new Histogram({
+    name: 'ptime_first_audio_seconds',
+    help: "Time from an utterance's beginUtterance()/speak() (or its first audio, if implicit) to the first of it the caller heard",
+    buckets: [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+    registers: [register],
+    collect() {
+      for (const ms of engine.totals.firstAudio.take()) this.observe(ms / 1000);
+    },
+  });
+  new Histogram({
+    name: 'ptime_barge_in_heard_seconds',
+    help: 'How much of an utterance the caller had heard when a clear() (barge-in) cut it; the count is the barge-ins',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60],
+    registers: [register],
+    collect() {
+      for (const ms of engine.totals.bargeInHeard.take()) this.observe(ms / 1000);
+    },
+  });
   engine.on('figures', (f) => {
     figures = f;
     for (const c of engine.liveCallList()) queueDepth.observe(c.queueDepth);

@@ -207,6 +207,12 @@ export interface EngineOptions {
    * Default 50 × 10 × maxCalls capped at 1,000,000: ten seconds of every call.
    */
   inboundBacklogFrames?: number;
+  /**
+   * Record every call from its start as `<dir>/<streamSid>.wav` (the directory is created):
+   * stereo 16-bit PCM at the call's rate, left the caller, right the bot as the caller heard it.
+   * Default: off (a call can still ask with `call.record(path)`).
+   */
+  record?: { dir: string };
   /** Replace the pacer worker (the benchmark's main-thread baselines use this). */
   pacer?: PacerFactory;
   /**
@@ -231,7 +237,8 @@ type Optional =
   | 'plivoAuthToken'
   | 'exotelCredentials'
   | 'vonageAuth'
-  | 'asteriskAuth';
+  | 'asteriskAuth'
+  | 'record';
 export type ResolvedOptions = Required<Omit<EngineOptions, Optional>> & Pick<EngineOptions, Optional>;
 
 function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -280,6 +287,8 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if (o.port !== undefined && o.server !== undefined) {
     throw new PtimeError(ErrorCodes.INVALID_OPTION, 'give either port or server, not both');
   }
+  if (o.record !== undefined && (typeof o.record?.dir !== 'string' || o.record.dir.length === 0))
+    throw new PtimeError(ErrorCodes.INVALID_OPTION, 'record must be { dir: string } (a non-empty directory path)');
   if (o.pacerNice !== undefined) int('pacerNice', o.pacerNice, 0, -20, 19);
   if (o.pacerRealtime !== undefined) int('pacerRealtime', o.pacerRealtime, 1, 1, 99);
   const io = o.io ?? (o.port !== undefined && o.server === undefined && o.pacer === undefined ? 'worker' : 'main');

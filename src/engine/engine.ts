@@ -34,6 +34,7 @@ import { LanePool } from './lane-pool.js';
 import { CallTotals } from './call-totals.js';
 import type { Registry } from 'prom-client';
 import { engineMetrics } from './engine-metrics.js';
+import { RecorderHost } from '../record/recorder-host.js';
 
 const UTF8 = new TextEncoder();
 
@@ -103,6 +104,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly sessionHost: SessionHost;
   private readonly callContext: CallContext;
   private readonly codecPool: CodecPool;
+  private readonly recorder = new RecorderHost();
   /** The I/O thread's host (io: 'worker'), or null when the sockets are on this thread. */
   private readonly io: IoHost | null;
   /** The pacer's batches, when the sockets are on this thread (io: 'main'); the I/O thread has its own. */
@@ -176,9 +178,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     // for on a timer rather than per frame, the same in both modes. The same look catches a call
     // whose 'media' listeners went away (removeAllListeners() takes the call's own hook too).
     this.drainTimer = setInterval(() => {
+      const now = performance.now();
       for (const line of this.liveLines) {
         line.checkDrain();
         line.syncMediaWanted();
+        line.look(now);
       }
     }, DRAIN_CHECK_MS).unref();
     this.figures = new FiguresReporter(
@@ -199,6 +203,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     };
     this.codecPool = new CodecPool(o.codecThreads, this.logger);
     this.callContext = {
+      recorder: this.recorder,
+      recordDir: o.record?.dir,
       codec: { poolMinMs: o.codecPoolMinMs, run: (job) => this.codecPool.run(job) },
       logger: this.logger,
       highWaterMark: o.highWaterMark,
@@ -211,6 +217,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       count: (code, message, line) => this.count(code, message, line.streamSid, line),
       wakePacer: (lane) => this.pacer.wake(lane),
       markSettled: (status) => this.totals.mark(status),
+      firstAudio: (ms) => this.totals.firstAudio.add(ms),
+      bargeIn: (ms) => this.totals.bargeInHeard.add(ms),
       release: (line) => this.releaseCall(line),
     };
   }
@@ -432,7 +440,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.io) {
       await this.io.closeAll(1001, 'server shutting down');
       for (const line of [...this.liveLines]) line.release(1001, 'engine closed');
-      await Promise.all([this.pacer.stop(), this.codecPool.destroy()]);
+      await Promise.all([this.pacer.stop(), this.codecPool.destroy(), this.recorder.stop()]);
       await this.io.stop();
       return;
     }
@@ -443,7 +451,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     await Promise.all(closed);
     clearTimeout(grace);
     for (const line of [...this.liveLines]) line.release(1001, 'engine closed');
-    await Promise.all([this.pacer.stop(), this.codecPool.destroy()]);
+    await Promise.all([this.pacer.stop(), this.codecPool.destroy(), this.recorder.stop()]);
     this.handback?.close();
     if (this.ownServer) {
       const server = this.ownServer;

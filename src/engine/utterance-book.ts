@@ -1,4 +1,5 @@
 import { ErrorCodes, PtimeError } from '../errors.js';
+import { performance } from 'node:perf_hooks';
 import { FRAME_MS } from '../ring/lane-layout.js';
 
 export type UtteranceState = 'queued' | 'playing' | 'played' | 'cleared';
@@ -15,6 +16,18 @@ export interface HeardReport {
   state: UtteranceState;
   /** False where the carrier gives no playback acknowledgement: heardMs is then the send-time model. */
   exact: boolean;
+  /**
+   * From its beginUtterance()/speak() (or, for an implicit one, its first audio) to when the caller
+   * began hearing it, by the same estimate as heardMs; null until then (or if never heard).
+   */
+  firstAudioMs: number | null;
+}
+
+/** The caller started or stopped hearing the bot ('playback' event). */
+export interface Playback {
+  speaking: boolean;
+  /** The utterance heard (speaking) or last heard (not speaking). */
+  utterance: string;
 }
 
 /** One utterance a clear() cut (call.clear() returns these and emits each as 'interrupted'). */
@@ -41,6 +54,9 @@ interface Utterance {
   played: boolean;
   /** Figures frozen by the clear that cut it. */
   cut: { heardMs: number; sentMs: number; confirmedMs: number } | null;
+  /** When it began (performance.now()), and when the caller began hearing it (-1: not yet). */
+  readonly begunAt: number;
+  heardAt: number;
 }
 
 /**
@@ -68,6 +84,9 @@ export class UtteranceBook {
   private confirmedAt = 0;
   /** Positions of marks queued or sent but not acknowledged, in order. */
   private readonly pendingMarks: number[] = [];
+  /** What the last look() found the caller hearing (null: nothing yet). */
+  private hearing: Utterance | null = null;
+  private speaking = false;
 
   constructor(
     /** Frames the carrier holds ahead of play-out while streaming (the engine's lead). */
@@ -105,9 +124,18 @@ export class UtteranceBook {
     return id;
   }
 
-  /** The reserved utterance `id` starts now (the one open, if any, was closed first). */
-  begin(id: string): void {
-    const u: Utterance = { id, start: this.pushed, end: this.pushed, open: true, played: false, cut: null };
+  /** The reserved utterance `id` starts now (the one open, if any, was closed first); `at`: when the app began it. */
+  begin(id: string, at = performance.now()): void {
+    const u: Utterance = {
+      id,
+      start: this.pushed,
+      end: this.pushed,
+      open: true,
+      played: false,
+      cut: null,
+      begunAt: at,
+      heardAt: -1,
+    };
     this.current = u;
     this.list.push(u);
     this.trim();
@@ -178,6 +206,30 @@ export class UtteranceBook {
     return u ? this.report(u, now) : null;
   }
 
+  /**
+   * Where the caller is now, by the estimate heard() gives: a Playback when it changed since the
+   * last look (started hearing an utterance, moved on to the next, or stopped), else null. An
+   * utterance heard for the first time gets its first-audio time; `firstAudio` hears it.
+   */
+  look(now: number, firstAudio?: (ms: number) => void): Playback | null {
+    const pos = this.position(now);
+    let playing: Utterance | null = null;
+    for (const u of this.list) {
+      if (pos <= u.start) break; // utterances are in queue order: none after this one has begun
+      if (u.cut !== null || u.end === u.start) continue;
+      if (u.heardAt < 0) {
+        u.heardAt = Math.max(now, u.begunAt);
+        firstAudio?.(u.heardAt - u.begunAt);
+      }
+      if (playing === null && !u.played && pos < u.end) playing = u;
+    }
+    const speaking = playing !== null;
+    if (speaking === this.speaking && (playing === null || playing === this.hearing)) return null;
+    this.speaking = speaking;
+    if (playing) this.hearing = playing;
+    return this.hearing ? { speaking, utterance: this.hearing.id } : null;
+  }
+
   /** A clear(): every utterance with audio not yet heard is cut, its figures frozen now. */
   clear(now: number): Interruption[] {
     const cuts: Interruption[] = [];
@@ -209,7 +261,8 @@ export class UtteranceBook {
 
   private report(u: Utterance, now: number): HeardReport {
     const frames = u.end - u.start;
-    if (u.cut) return { utterance: u.id, ...u.cut, state: 'cleared', exact: this.exact };
+    const firstAudioMs = u.heardAt < 0 ? null : Math.round(u.heardAt - u.begunAt);
+    if (u.cut) return { utterance: u.id, ...u.cut, state: 'cleared', exact: this.exact, firstAudioMs };
     const within = (seq: number): number => Math.round(Math.min(Math.max(seq - u.start, 0), frames) * FRAME_MS);
     const pos = this.position(now);
     const heardMs = u.played ? frames * FRAME_MS : within(pos);
@@ -221,6 +274,7 @@ export class UtteranceBook {
       confirmedMs: within(this.confirmedSeq),
       state,
       exact: this.exact,
+      firstAudioMs,
     };
   }
 
