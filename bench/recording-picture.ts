@@ -12,13 +12,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { mulawEncode, type Call, type RecordedInfo } from '../src/index.js';
 import { createEngine } from '../src/engine/engine.js';
 import { TONE_FRAME } from '../src/demo/demo-frames.js';
 import { TwilioPeer } from '../src/testing/twilio-peer.js';
+import { commandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench/results/recording-barge-in.svg' } } });
+const values = commandLine({
+  usage: 'node dist/bench/recording-picture.js',
+  purpose: "A picture of one recording's two channels around a barge-in, as an SVG.",
+  options: { out: { type: 'string', default: 'bench/results/recording-barge-in.svg' } },
+  help: { out: 'where the SVG goes' },
+});
 const RATE = 8000;
 const BIN = 40; // 5 ms
 

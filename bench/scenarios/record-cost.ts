@@ -7,18 +7,28 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { machineInfo } from '../../src/loadtest/machine-info.js';
 import type { ScenarioReport } from '../../src/loadtest/report-types.js';
+import { commandLine } from '../lib/command-line.js';
 import { runScenario, type ScenarioSpec } from '../lib/run-scenario.js';
 
-const { values } = parseArgs({
+const values = commandLine({
+  usage: 'node dist/bench/scenarios/record-cost.js',
+  purpose:
+    'What recording costs: the same load against ptime serve with and without --record-dir, in the same run, rounds interleaved; every recording checked afterwards.',
   options: {
     calls: { type: 'string', default: '200' },
     secs: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '2' },
     modes: { type: 'string', default: 'tone,echo' },
   },
+  help: {
+    calls: 'simultaneous calls',
+    secs: 'seconds each call streams',
+    rounds: 'rounds, each with and without recording',
+    modes: 'demo modes to run: tone, echo',
+  },
+  numbers: ['calls', 'secs', 'rounds'],
 });
 const calls = Number(values.calls);
 const seconds = Number(values.secs);

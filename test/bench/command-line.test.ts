@@ -17,7 +17,7 @@ const SCRIPTS = [
   'codec-main-thread',
   'regenerate-results',
   'handback-channel',
-  'pacer-alone',
+  'recording-picture',
   ...readdirSync(`${benchDir}scenarios`)
     .filter((f) => f.endsWith('.js'))
     .map((f) => `scenarios/${f.slice(0, -3)}`),
