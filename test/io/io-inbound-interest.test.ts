@@ -1,25 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
-import { ErrorCodes, type Call } from '../../src/index.js';
+import { ErrorCodes } from '../../src/index.js';
 import { startEngine, until } from '../helpers/engine-fixture.js';
 import { PeerThread } from '../helpers/peer-thread-host.js';
-
-function callFor(engine: { once(e: 'call', l: (c: Call) => void): unknown }): Promise<Call> {
-  return new Promise((resolve) => engine.once('call', resolve));
-}
-
-/** A stall of the application's thread, as a big synchronous JSON parse would cause. */
-function blockMain(ms: number): void {
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    // a deliberate stall
-  }
-}
+import { blockMain, nextCall } from '../helpers/app-thread.js';
 
 test("io: 'worker': a call nobody listens to keeps its media on the I/O thread (a main stall drops nothing); with a listener it crosses", async () => {
   const fx = await startEngine({ io: 'worker', inboundBacklogFrames: 50 });
-  const calling = callFor(fx.engine);
+  const calling = nextCall(fx.engine);
   const peer = await PeerThread.start(fx.url, 910_003);
   try {
     const call = await calling;

@@ -8,22 +8,10 @@ import { startCall, startEngine, until } from '../helpers/engine-fixture.js';
 import { PeerThread } from '../helpers/peer-thread-host.js';
 import type { PeerArrival } from '../helpers/peer-thread.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
-
-/** A stall of the application's thread, as a big synchronous JSON parse would cause. Returns [start, end] in epoch ms. */
-function blockMain(ms: number): [number, number] {
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    // a deliberate stall
-  }
-  return [performance.timeOrigin + t0, performance.timeOrigin + performance.now()];
-}
+import { blockMain, nextCall } from '../helpers/app-thread.js';
 
 const stampOf = (m: PeerArrival): number => readStamp(Buffer.from(m.payload!, 'base64'));
 const mediaOf = (r: PeerArrival[]): PeerArrival[] => r.filter((m) => m.event === 'media');
-
-async function callFor(engine: { once(e: 'call', l: (c: Call) => void): unknown }): Promise<Call> {
-  return new Promise((resolve) => engine.once('call', resolve));
-}
 
 async function waitSent(call: Call, n: number, what: string): Promise<void> {
   await until(() => call.stats().framesSent >= n, 10_000, what);
@@ -47,7 +35,7 @@ async function reportUntil(
 
 test("io: 'worker': a 300 ms stall of main is not on the wire, and the inbound frames sent during it arrive after it, in order", async () => {
   const fx = await startEngine({ io: 'worker', lead: 3 });
-  const calling = callFor(fx.engine);
+  const calling = nextCall(fx.engine);
   const peer = await PeerThread.start(fx.url, 900_001);
   try {
     const call = await calling;
@@ -89,7 +77,7 @@ test("io: 'worker': a 300 ms stall of main is not on the wire, and the inbound f
 
 test("io: 'worker': a mark reached during a stall leaves and is echoed during it, and settles 'played' right after", async () => {
   const fx = await startEngine({ io: 'worker', lead: 0 });
-  const calling = callFor(fx.engine);
+  const calling = nextCall(fx.engine);
   const peer = await PeerThread.start(fx.url, 900_002);
   try {
     const call = await calling;
@@ -118,7 +106,7 @@ test("io: 'worker': a mark reached during a stall leaves and is echoed during it
 
 test("io: 'worker': clear() right after a stall: nothing queued before it reaches the socket after it", async () => {
   const fx = await startEngine({ io: 'worker', lead: 3 });
-  const calling = callFor(fx.engine);
+  const calling = nextCall(fx.engine);
   const peer = await PeerThread.start(fx.url, 900_003);
   try {
     const call = await calling;
@@ -189,7 +177,7 @@ test("io: 'worker': the I/O thread dying closes its calls with 1011 (counted), a
 
 test("io: 'worker': inbound media past the backlog bound while main is stalled is dropped and counted; control events never", async () => {
   const fx = await startEngine({ io: 'worker', inboundBacklogFrames: 50 });
-  const calling = callFor(fx.engine);
+  const calling = nextCall(fx.engine);
   const peer = await PeerThread.start(fx.url, 900_004);
   try {
     const call = await calling;

@@ -1,20 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Call, InboundMedia } from '../../src/index.js';
+import type { InboundMedia } from '../../src/index.js';
 import { startEngine, until } from '../helpers/engine-fixture.js';
 import { PeerThread } from '../helpers/peer-thread-host.js';
 import { readStamp } from '../helpers/seeded.js';
+import { nextCall } from '../helpers/app-thread.js';
 
 /** The engine's look for listeners that went away runs every 20 ms: wait a few of them. */
 const LOOKS_MS = 80;
 
-function callFor(engine: { once(e: 'call', l: (c: Call) => void): unknown }): Promise<Call> {
-  return new Promise((resolve) => engine.once('call', resolve));
-}
-
 test('inbound media reaches a listener added at any time, from the frame after it; removed and re-added listeners too', async () => {
   const fx = await startEngine();
-  const calling = callFor(fx.engine);
+  const calling = nextCall(fx.engine);
   const peer = await PeerThread.start(fx.url, 910_001);
   try {
     const call = await calling; // nobody listens for media at the start
@@ -68,7 +65,7 @@ test('inbound media reaches a listener added at any time, from the frame after i
 
 test('PCM16 delivery alone also takes inbound media', async () => {
   const fx = await startEngine();
-  const calling = callFor(fx.engine);
+  const calling = nextCall(fx.engine);
   const peer = await PeerThread.start(fx.url, 910_002);
   try {
     const call = await calling;

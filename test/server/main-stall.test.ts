@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { IO_MODE, startCall, startEngine } from '../helpers/engine-fixture.js';
 import { payloadBytes } from '../helpers/twilio-client.js';
 import { readStamp, stampedFrame } from '../helpers/seeded.js';
-
-function blockMainThread(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // a deliberate stall, as a busy application would cause
-  }
-}
+import { blockMain } from '../helpers/app-thread.js';
 
 test(`a main-thread stall does not stop the pacer (io: '${IO_MODE}'): frames due during it go out ${IO_MODE === 'main' ? 'right after' : 'during it'}`, async () => {
   const fx = await startEngine({ lead: 0 });
@@ -20,7 +14,7 @@ test(`a main-thread stall does not stop the pacer (io: '${IO_MODE}'): frames due
     await c.waitFor((m) => m.filter((x) => x.event === 'media').length >= 5, 5000, 'playback started');
     const ticksBefore = fx.engine.pacerTicks;
     const sentBefore = call.stats().framesSent;
-    blockMainThread(300);
+    blockMain(300);
     const ticksDuring = fx.engine.pacerTicks - ticksBefore;
     const sentDuring = call.stats().framesSent - sentBefore;
     if (IO_MODE === 'main') {
